@@ -1,0 +1,3 @@
+from revox_sync.cli import console_main
+
+console_main()

@@ -1,0 +1,53 @@
+"""The one family of expected failures: each becomes a short message and exit code 1 at the CLI boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class FatalError(Exception):
+    """An expected failure the user can act on; the CLI prints it without a traceback."""
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a value came from: 1-based line and column, as editors count."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.path
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+class LocatedError(FatalError):
+    """An error that points into a file: printed as `path:line:col: message`."""
+
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(f"{location}: {message}")
+        self.location = location
+        self.message = message
+
+
+class ConfigErrors(FatalError):
+    """Every error of one run, reported together."""
+
+    def __init__(self, errors: Iterable[LocatedError]) -> None:
+        self.errors = sorted(errors, key=lambda e: (e.location, e.message))
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class ApiError(FatalError):
+    """The Revox API answered with an error, or could not be reached."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class StalePlanError(FatalError):
+    """A saved plan no longer matches the remote state or the configuration."""
