@@ -1,0 +1,341 @@
+"""A faithful local Revox API on loopback, for tests, benchmarks, `--local` and `revox-sync emulator`.
+
+Why `http.server.ThreadingHTTPServer` from the standard library: it adds no dependency to the package,
+starts in milliseconds (tests start one per test), serves concurrent requests on threads (the latency
+benchmark needs parallel PATCHes to overlap), and speaks HTTP/1.1 keep-alive so the client's connection
+reuse is exercised as in production. The API is small; a framework would buy nothing.
+
+The API is served under `/api` (so a base URL like `http://127.0.0.1:PORT/api` behaves like
+`https://www.getrevox.com/api`); paths without the prefix are accepted too.
+
+Error bodies (every non-2xx answer is JSON):
+
+    {"error": "Bad Request", "message": "Unknown field 'x'", "field": "x"}     400 (field when known)
+    {"error": "Unauthorized", "message": "Invalid or missing API key"}          401
+    {"error": "Not Found", "message": "Assistant asst_... not found"}           404
+    {"error": "Too Many Requests", "message": "Injected fault"}                 injected faults
+
+Fault injection (`inject`) makes the server answer a status (with `Retry-After`), wait, or close the
+connection without answering, either before doing anything (`drop="before"`) or after committing the write
+(`drop="after"`: what a client sees when its request timed out but the server did the work).
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
+
+from revox_sync import __version__
+from revox_sync.emulator.state import EmulatorState, NotFound
+from revox_sync.emulator.wire import BadRequest
+
+API_PREFIX = "/api"
+_ASSISTANT = re.compile(r"^/assistants/([^/]+)$")
+_PHONE_NUMBER = re.compile(r"^/phone-numbers/([^/]+)$")
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the emulator received; `path` is the API path without the `/api` prefix."""
+
+    method: str
+    path: str
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class Fault:
+    method: str
+    path_regex: re.Pattern[str]
+    status: int | None = None
+    retry_after: str | None = None
+    delay: float | None = None
+    drop: Literal["before", "after"] | None = None
+    times: int = 1
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method in ("*", method)) and bool(self.path_regex.search(path))
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _error(status: int, message: str, field_name: str | None = None) -> _Answer:
+    body: dict[str, Any] = {"error": http.client.responses.get(status, "Error"), "message": message}
+    if field_name:
+        body["field"] = field_name
+    return _Answer(status, body)
+
+
+class EmulatorServer:
+    """The emulator on a loopback port; a context manager that starts and stops it."""
+
+    def __init__(
+        self,
+        state: EmulatorState | None = None,
+        *,
+        state_file: Path | None = None,
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if not is_loopback_host(host):
+            raise ValueError(
+                f"the emulator only binds loopback hosts (127.0.0.1, ::1, localhost), not {host!r}"
+            )
+        if state is None:
+            state = EmulatorState.load(Path(state_file)) if state_file is not None else EmulatorState()
+        self.state = state
+        self.api_key = api_key
+        self.host = host
+        self.port = port
+        self.latency = 0.0
+        self._faults: list[Fault] = []
+        self._requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def start(self) -> EmulatorServer:
+        if self._httpd is not None:
+            return self
+        handler = _make_handler(self)
+        server_cls = _IPv6Server if ":" in self.host else ThreadingHTTPServer
+        httpd = server_cls((self.host, self.port), handler)
+        httpd.daemon_threads = True
+        self._httpd = httpd
+        self.port = httpd.server_address[1]
+        self._thread = threading.Thread(target=httpd.serve_forever, name="revox-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{API_PREFIX}"
+
+    # -- request log ----------------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    # -- faults ---------------------------------------------------------------------------------------
+
+    def inject(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        status: int | None = None,
+        retry_after: float | str | None = None,
+        delay: float | None = None,
+        drop: Literal["before", "after"] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` requests matching METHOD (or "*") and the path regex misbehave."""
+        if drop not in (None, "before", "after"):
+            raise ValueError("drop must be 'before', 'after' or None")
+        with self._lock:
+            self._faults.append(
+                Fault(
+                    method=method.upper(),
+                    path_regex=re.compile(path_regex),
+                    status=status,
+                    retry_after=None if retry_after is None else str(retry_after),
+                    delay=delay,
+                    drop=drop,
+                    times=times,
+                )
+            )
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.times > 0 and fault.matches(method, path):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    # -- routing --------------------------------------------------------------------------------------
+
+    def _authorised(self, headers: dict[str, str]) -> bool:
+        if self.api_key is None:
+            return True
+        return headers.get("authorization", "") == f"Bearer {self.api_key}"
+
+    def handle(self, method: str, path: str, body: Any) -> _Answer:
+        state = self.state
+        try:
+            if path == "/assistants":
+                if method == "GET":
+                    return _Answer(200, {"assistants": state.list_assistants()})
+                if method == "POST":
+                    return _Answer(200, {"assistant": state.create_assistant(body)})
+                return _error(405, f"Method {method} not allowed on {path}")
+            m = _ASSISTANT.match(path)
+            if m:
+                assistant_id = m.group(1)
+                if method == "GET":
+                    return _Answer(200, state.get_assistant(assistant_id))
+                if method == "PATCH":
+                    assistant, notice = state.update_assistant(assistant_id, body)
+                    out: dict[str, Any] = {"assistant": assistant}
+                    if notice is not None:
+                        out["unpatchedCallsNotice"] = notice
+                    return _Answer(200, out)
+                if method == "DELETE":
+                    state.delete_assistant(assistant_id)
+                    return _Answer(200, {"success": True})
+                return _error(405, f"Method {method} not allowed on {path}")
+            if path == "/voices" and method == "GET":
+                return _Answer(200, {"voices": state.list_voices()})
+            if path == "/phone-numbers" and method == "GET":
+                return _Answer(200, {"phone_numbers": state.list_phone_numbers()})
+            m = _PHONE_NUMBER.match(path)
+            if m and method == "PATCH":
+                return _Answer(200, {"phone_number": state.update_phone_number(m.group(1), body)})
+            if path == "/auth-status" and method == "GET":
+                return _Answer(200, {"authenticated": True})
+            return _error(404, f"No route for {method} {path}")
+        except BadRequest as exc:
+            return _error(400, exc.message, exc.field)
+        except NotFound as exc:
+            return _error(404, str(exc))
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    import socket as _socket
+
+    address_family = _socket.AF_INET6
+
+
+def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = f"revox-emulator/{__version__}"
+        timeout = 60
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # quiet: the request log is `server.requests`
+
+        def _dispatch(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            path = self.path.split("?", 1)[0]
+            if path.startswith(API_PREFIX + "/") or path == API_PREFIX:
+                path = path[len(API_PREFIX) :] or "/"
+            if len(path) > 1:
+                path = path.rstrip("/")
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            recorded_headers = dict(headers)
+            if "authorization" in recorded_headers:
+                recorded_headers["authorization"] = "Bearer (redacted)"
+            body: Any = None
+            bad_json = False
+            if raw:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body, bad_json = raw.decode("utf-8", "replace"), True
+            server._record(RecordedRequest(self.command, path, body, recorded_headers))
+
+            if server.latency:
+                time.sleep(server.latency)
+            fault = server._take_fault(self.command, path)
+            if fault is not None:
+                if fault.delay:
+                    time.sleep(fault.delay)
+                if fault.drop == "before":
+                    self._drop()
+                    return
+                if fault.status is not None:
+                    answer = _error(fault.status, "Injected fault")
+                    if fault.retry_after is not None:
+                        answer.headers["Retry-After"] = fault.retry_after
+                    self._send(answer)
+                    return
+
+            if not server._authorised(headers):
+                answer = _Answer(401, {"error": "Unauthorized", "message": "Invalid or missing API key"})
+            elif bad_json:
+                answer = _error(400, "Request body is not valid JSON")
+            else:
+                answer = server.handle(self.command, path, body)
+            if fault is not None and fault.drop == "after":
+                self._drop()
+                return
+            self._send(answer)
+
+        def _drop(self) -> None:
+            self.close_connection = True
+            self.wfile.flush()
+
+        def _send(self, answer: _Answer) -> None:
+            data = json.dumps(answer.body).encode("utf-8")
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in answer.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _dispatch
+
+    return Handler

@@ -1,0 +1,27 @@
+"""`--local`: an embedded emulator on an ephemeral loopback port, its state kept in `.revox-local/`.
+
+The state is saved after every write, so consecutive `--local` runs see each other's changes. The emulator
+needs no API key. Imports stay inside the function so that importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from revox_sync.emulator import EmulatorServer
+
+LOCAL_STATE_DIR = Path(".revox-local")
+STATE_FILE_NAME = "state.json"
+
+
+def start_local(state_dir: Path = LOCAL_STATE_DIR) -> EmulatorServer:
+    """A started emulator with its state at `state_dir/state.json`; stop it with `.stop()`."""
+    from revox_sync.emulator import EmulatorServer
+    from revox_sync.emulator.state import EmulatorState
+
+    state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state = EmulatorState.load(state_dir / STATE_FILE_NAME)
+    return EmulatorServer(state, api_key=None, host="127.0.0.1", port=0).start()
