@@ -1,0 +1,149 @@
+"""Field-level changes between two canonical assistants: a pure function of two states."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from revox_sync import normalize, spec
+
+SENSITIVE = "(sensitive)"
+
+
+class _Absent:
+    """Marks the side of a change where a key or list item does not exist."""
+
+    def __repr__(self) -> str:
+        return "(none)"
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One leaf that differs. `before`/`after` are canonical values, or ABSENT for an added/removed item."""
+
+    path: str
+    before: Any
+    after: Any
+    sensitive: bool = False
+
+    @property
+    def is_text(self) -> bool:
+        """Long or multi-line text is shown as a line diff, not two walls of text."""
+        return (
+            isinstance(self.before, str)
+            and isinstance(self.after, str)
+            and ("\n" in self.before or "\n" in self.after or max(len(self.before), len(self.after)) > 120)
+        )
+
+    def text_diff(self) -> list[str]:
+        """The unified diff of the changed lines (no file headers)."""
+        lines = difflib.unified_diff(
+            str(self.before).splitlines(), str(self.after).splitlines(), lineterm="", n=1
+        )
+        return [line for line in lines if not line.startswith(("---", "+++"))]
+
+    def line_counts(self) -> tuple[int, int]:
+        added = removed = 0
+        for line in self.text_diff():
+            if line.startswith("+"):
+                added += 1
+            elif line.startswith("-"):
+                removed += 1
+        return added, removed
+
+
+def diff_fields(
+    desired: dict[str, Any],
+    remote: dict[str, Any],
+    sensitive_paths: Iterable[spec.Loc] = (),
+) -> tuple[list[str], list[FieldChange]]:
+    """The top-level fields that differ, and every leaf change under them.
+
+    Both sides must be canonical (`normalize.canonical_assistant`) over the same managed fields.
+    """
+    secret = frozenset(sensitive_paths)
+    fields = [f for f in desired if desired[f] != remote.get(f)]
+    changes: list[FieldChange] = []
+    for field in fields:
+        changes.extend(_walk((field,), remote.get(field), desired[field], secret))
+    return fields, changes
+
+
+def _is_secret(loc: spec.Loc, secret: frozenset[spec.Loc]) -> bool:
+    return spec.is_sensitive_path(loc) or any(loc[: len(s)] == s for s in secret)
+
+
+def _contains_secret(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> bool:
+    if _is_secret(loc, secret):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_secret((*loc, k), v, secret) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_secret((*loc, i), v, secret) for i, v in enumerate(value))
+    return False
+
+
+def _walk(loc: spec.Loc, before: Any, after: Any, secret: frozenset[spec.Loc]) -> Iterator[FieldChange]:
+    if before == after:
+        return
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in [*after, *(k for k in before if k not in after)]:
+            yield from _walk((*loc, key), before.get(key, ABSENT), after.get(key, ABSENT), secret)
+        return
+    rule = normalize.rule_for(loc)
+    if isinstance(before, list) and isinstance(after, list) and rule.key:
+        yield from _walk_keyed(loc, before, after, rule.key, secret)
+        return
+    if (
+        isinstance(before, list)
+        and isinstance(after, list)
+        and len(before) == len(after)
+        and not rule.unordered
+        and any(isinstance(v, (dict, list)) for v in after)
+    ):
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+            yield from _walk((*loc, i), b, a, secret)
+        return
+    sensitive = _contains_secret(loc, before, secret) or _contains_secret(loc, after, secret)
+    yield FieldChange(spec.dotted(loc), before, after, sensitive)
+
+
+def _walk_keyed(
+    loc: spec.Loc, before: list[Any], after: list[Any], key: str, secret: frozenset[spec.Loc]
+) -> Iterator[FieldChange]:
+    """Match items by their natural key, so an insertion is one added item, not a cascade."""
+    old = {_key(item, key): (i, item) for i, item in enumerate(before)}
+    new = {_key(item, key): (i, item) for i, item in enumerate(after)}
+    for name, (i, item) in new.items():
+        item_loc = (*loc, i)
+        label = _item_label(loc, name) if name is not None else spec.dotted(item_loc)
+        if name not in old:
+            yield FieldChange(label, ABSENT, item, _contains_secret(item_loc, item, secret))
+            continue
+        for change in _walk(item_loc, old[name][1], item, secret):
+            yield FieldChange(
+                label + change.path[len(spec.dotted(item_loc)) :],
+                change.before,
+                change.after,
+                change.sensitive,
+            )
+    for name, (i, item) in old.items():
+        if name not in new:
+            label = _item_label(loc, name)
+            yield FieldChange(label, item, ABSENT, _contains_secret((*loc, i), item, secret))
+    if not normalize.rule_for(loc).unordered and [k for k in new if k in old] != [k for k in old if k in new]:
+        yield FieldChange(f"{spec.dotted(loc)} (order)", list(old), list(new))
+
+
+def _item_label(loc: spec.Loc, name: Any) -> str:
+    return f"{spec.dotted(loc)}[{json.dumps(name, ensure_ascii=False)}]"
+
+
+def _key(item: Any, key: str) -> Any:
+    return item.get(key) if isinstance(item, dict) else item

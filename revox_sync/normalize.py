@@ -1,0 +1,208 @@
+"""Desired and remote values in one comparable form.
+
+Two sources of truth and nothing else:
+- the models in `spec` say each nested field's type and API default (omitted sub-field = default);
+- `RULES` below says, per field path, how values compare beyond that (times, sets, keyed lists, ...).
+Paths use `[]` for "any list item": `custom_tools[].headers`.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Union
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from revox_sync import spec
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one field compares. `key`: the natural key of a list's items (diffs match items by it)."""
+
+    time: bool = False  # '6pm' == '18:00'
+    unordered: bool = False  # a set: order carries no meaning
+    key: str | None = None
+    null_is_empty: bool = False  # null and [] mean the same to the API
+    only: tuple[str, ...] | None = None  # compare only these keys of each item
+    drop_suggestions: bool = False  # server-suggested FAQ items are not desired state
+
+
+RULES: dict[str, Rule] = {
+    "call_retry_config.calling_windows[].calling_window_start_time": Rule(time=True),
+    "call_retry_config.calling_windows[].calling_window_end_time": Rule(time=True),
+    "call_retry_config.allowed_days": Rule(unordered=True),
+    "after_call_sms_outcomes": Rule(unordered=True, null_is_empty=True),
+    "email_notification_outcomes": Rule(unordered=True, null_is_empty=True),
+    "slack.outcomes": Rule(unordered=True),
+    "zoho.outcomes": Rule(unordered=True),
+    "stt_context.terms": Rule(unordered=True),
+    "stt_context.general": Rule(key="key"),
+    "faq_items": Rule(
+        key="question", unordered=True, null_is_empty=True, only=("question", "answer"), drop_suggestions=True
+    ),
+    "structured_output_config": Rule(key="name", null_is_empty=True),
+    "custom_tools": Rule(key="name", null_is_empty=True),
+    "custom_tools[].headers": Rule(key="key"),
+    "custom_tools[].query_params": Rule(key="key"),
+    "custom_tools[].input_schema": Rule(key="name"),
+    "transfer_destinations": Rule(key="label", null_is_empty=True),
+    "slack.channels": Rule(key="id"),
+    "zoho.field_mapping": Rule(key="source"),
+}
+NO_RULE = Rule()
+
+
+# Defaults that depend on a sibling value: Cartesia voices default to the sonic-3 model.
+CONTEXT_DEFAULTS: dict[str, typing.Callable[[dict[str, Any]], Any]] = {
+    "voice.model": lambda voice: "sonic-3" if voice.get("provider") == "cartesia" else None,
+}
+
+
+def rule_path(loc: spec.Loc) -> str:
+    """('custom_tools', 3, 'headers') -> 'custom_tools[].headers', the form RULES is keyed by."""
+    out = ""
+    for part in loc:
+        out += "[]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def rule_for(loc: spec.Loc) -> Rule:
+    return RULES.get(rule_path(loc), NO_RULE)
+
+
+def is_suggestion(item: Any) -> bool:
+    """An FAQ item the server suggested and that still awaits a human answer."""
+    return isinstance(item, dict) and item.get("source") == "ai" and bool(item.get("needs_human_answer"))
+
+
+# --- the model tree, read once ---------------------------------------------------------------------------
+def _unwrap(annotation: Any) -> list[Any]:
+    """The member types of an Optional/Union/Annotated annotation."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return [m for a in typing.get_args(annotation) for m in _unwrap(a)]
+    return [annotation]
+
+
+def _model_for(field: FieldInfo, value: Any) -> type[BaseModel] | None:
+    """The model a mapping value of this field is shaped by (a tagged union picks by `type`)."""
+    models = [m for m in _unwrap(field.annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
+    if len(models) > 1 and isinstance(value, dict):
+        for model in models:
+            tag = model.model_fields.get("type")
+            if tag is not None and value.get("type") in typing.get_args(_unwrap(tag.annotation)[0]):
+                return model
+    return models[0] if models else None
+
+
+def _item_model(field: FieldInfo) -> type[BaseModel] | None:
+    for member in _unwrap(field.annotation):
+        if typing.get_origin(member) is list:
+            (item,) = typing.get_args(member)
+            inner = [m for m in _unwrap(item) if isinstance(m, type) and issubclass(m, BaseModel)]
+            return inner[0] if inner else None
+    return None
+
+
+def _is_float(field: FieldInfo) -> bool:
+    return float in _unwrap(field.annotation)
+
+
+def _default(field: FieldInfo) -> Any:
+    if field.default_factory is not None:
+        made = field.default_factory()  # type: ignore[call-arg]
+        return _dump(made)
+    return None if field.default is PydanticUndefined else _dump(field.default)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    return value
+
+
+# --- completing and canonicalising ------------------------------------------------------------------------
+def complete(field: str, value: Any) -> Any:
+    """A top-level field's value with every omitted nested sub-field set to its API default.
+
+    This is what is sent: the API replaces a nested object whole, so what the file omits means the default.
+    Leaf values keep the form the user wrote ('6pm' stays '6pm').
+    """
+    return _complete(spec.AssistantSpec.model_fields[field], value, (field,), canonical=False)
+
+
+def canonical(field: str, value: Any) -> Any:
+    """The comparable form of a top-level field's value, from a file or from the API alike."""
+    return _complete(spec.AssistantSpec.model_fields[field], value, (field,), canonical=True)
+
+
+def _complete(field: FieldInfo, value: Any, loc: spec.Loc, *, canonical: bool) -> Any:
+    rule = rule_for(loc)
+    if value is None:
+        return [] if rule.null_is_empty and canonical else None
+    if isinstance(value, dict):
+        model = _model_for(field, value)
+        return _complete_object(model, value, loc, canonical=canonical) if model else value
+    if isinstance(value, list):
+        if canonical and rule.drop_suggestions:
+            value = [v for v in value if not is_suggestion(v)]
+        item_model = _item_model(field)
+        items = [
+            _complete_object(item_model, v, (*loc, i), canonical=canonical)
+            if item_model is not None and isinstance(v, dict)
+            else v
+            for i, v in enumerate(value)
+        ]
+        if canonical and rule.only:
+            items = [
+                {k: item.get(k) for k in rule.only} if isinstance(item, dict) else item for item in items
+            ]
+        if canonical and rule.unordered:
+            items = sorted(items, key=_sort_key(rule))
+        return items
+    if canonical:
+        if rule.time and isinstance(value, str):
+            return spec.parse_time(value) or value
+        if _is_float(field) and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+    return value
+
+
+def _complete_object(
+    model: type[BaseModel], value: dict[str, Any], loc: spec.Loc, *, canonical: bool
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, sub in model.model_fields.items():
+        raw = value.get(name)
+        if raw is None:
+            derived = CONTEXT_DEFAULTS.get(f"{rule_path(loc)}.{name}")
+            raw = derived(value) if derived else _default(sub)
+            if raw is None and name not in value and not canonical:
+                continue
+        out[name] = _complete(sub, raw, (*loc, name), canonical=canonical)
+    if not canonical:
+        # Keep sub-fields the model does not know (sent as written); canonical forms compare known ones only.
+        out.update({k: v for k, v in value.items() if k not in model.model_fields})
+    return out
+
+
+def _sort_key(rule: Rule) -> Any:
+    import json
+
+    if rule.key:
+        return lambda item: str(item.get(rule.key)) if isinstance(item, dict) else str(item)
+    return lambda item: json.dumps(item, sort_keys=True, default=str)
+
+
+def canonical_assistant(data: dict[str, Any], fields: typing.Iterable[str]) -> dict[str, Any]:
+    """The comparable form of the given top-level fields of an assistant (file data or API object)."""
+    return {f: canonical(f, data.get(f)) for f in fields}

@@ -1,0 +1,304 @@
+"""The plan is data: which assistants to create, update or destroy, and how; built from two states."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from revox_sync import normalize, spec
+from revox_sync.diff import ABSENT, SENSITIVE, FieldChange, diff_fields
+from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location, StalePlanError
+
+FORMAT_VERSION = 1
+SAFETY_MIN_EXISTING = 10
+SAFETY_MAX_FRACTION = 0.30
+
+Kind = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One assistant as the configuration declares it; `data` holds only the managed fields."""
+
+    name: str
+    data: dict[str, Any]
+    id: str | None = None
+    file: str | None = None
+    sensitive: frozenset[spec.Loc] = frozenset()
+    name_location: Location | None = None
+    id_location: Location | None = None
+
+    @property
+    def location(self) -> Location:
+        return self.name_location or Location(self.file or "<config>")
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: Kind
+    name: str
+    id: str | None
+    file: str | None = None
+    changes: tuple[FieldChange, ...] = ()
+    body: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    desired: Desired | None = None
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.body)
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    unchanged: int
+    remote_fingerprints: dict[str, str]
+    config_fingerprint: str
+    prune: bool = False
+    targets: tuple[str, ...] = ()
+
+    def count(self, kind: Kind) -> int:
+        return sum(1 for a in self.actions if a.kind == kind)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {"add": self.count("create"), "change": self.count("update"), "destroy": self.count("delete")}
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The saved and machine-readable form: no plaintext sensitive value, a checksum over the rest."""
+        doc: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "summary": self.summary,
+            "actions": [_action_dict(a) for a in self.actions],
+            "options": {"prune": self.prune, "targets": list(self.targets)},
+            "config_fingerprint": self.config_fingerprint,
+            "remote_fingerprints": dict(sorted(self.remote_fingerprints.items())),
+        }
+        doc["checksum"] = checksum(doc)
+        return doc
+
+
+def _action_dict(action: Action) -> dict[str, Any]:
+    return {
+        "action": action.kind,
+        "name": action.name,
+        "id": action.id,
+        "file": action.file,
+        "changes": [
+            {"path": c.path, "before": public_value(c, c.before), "after": public_value(c, c.after)}
+            for c in action.changes
+        ],
+        "notes": list(action.notes),
+    }
+
+
+def public_value(change: FieldChange, value: Any) -> Any:
+    """A change's value as it may be shown or saved: sensitive ones never leave the process."""
+    if value is ABSENT:
+        return None
+    return SENSITIVE if change.sensitive else value
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def checksum(doc: dict[str, Any]) -> str:
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    return "sha256:" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def fingerprint(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:20]
+
+
+# --- building a plan ---------------------------------------------------------------------------------------
+def build_plan(
+    desired: Sequence[Desired],
+    remote: Sequence[dict[str, Any]],
+    *,
+    prune: bool = False,
+    targets: Iterable[str] = (),
+) -> Plan:
+    """Match files to remote assistants, diff each pair, and list what apply would do."""
+    targets = tuple(targets)
+    matches = match(desired, remote)
+    if targets:
+        known = {d.name for d in desired} | {str(r.get("name")) for r in remote}
+        missing = [t for t in targets if t not in known]
+        if missing:
+            raise FatalError(
+                f"--target {missing[0]!r}: no assistant of that name in the files or the account"
+            )
+    wanted = set(targets)
+    actions: list[Action] = []
+    unchanged = 0
+    for d, r in matches:
+        if wanted and d.name not in wanted:
+            continue
+        action = _action_for(d, r)
+        if action is None:
+            unchanged += 1
+        else:
+            actions.append(action)
+    if prune:
+        claimed = {r["id"] for _, r in matches if r is not None}
+        for r in remote:
+            if r["id"] not in claimed and (not wanted or r.get("name") in wanted):
+                actions.append(Action("delete", str(r.get("name")), r["id"]))
+    order = {"create": 0, "update": 1, "delete": 2}
+    actions.sort(key=lambda a: (order[a.kind], a.name, a.id or ""))
+    return Plan(
+        actions=tuple(actions),
+        unchanged=unchanged,
+        remote_fingerprints={r["id"]: fingerprint(r) for r in remote},
+        config_fingerprint=config_fingerprint(desired),
+        prune=prune,
+        targets=targets,
+    )
+
+
+def config_fingerprint(desired: Sequence[Desired]) -> str:
+    return fingerprint(sorted(([d.name, d.id, d.file, d.data] for d in desired), key=canonical_json))
+
+
+def match(
+    desired: Sequence[Desired], remote: Sequence[dict[str, Any]]
+) -> list[tuple[Desired, dict[str, Any] | None]]:
+    """Pair each file with its remote assistant: pinned id first, else exact name. Errors name the file."""
+    by_id = {r["id"]: r for r in remote}
+    by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in remote:
+        by_name[str(r.get("name"))].append(r)
+    errors: list[LocatedError] = []
+    claimed: dict[str, Desired] = {}
+    pairs: list[tuple[Desired, dict[str, Any] | None]] = []
+    for d in desired:
+        found: dict[str, Any] | None = None
+        if d.id is not None:
+            found = by_id.get(d.id)
+            if found is None:
+                errors.append(
+                    LocatedError(
+                        d.id_location or d.location,
+                        f"pinned id '{d.id}' does not exist in this account (was the assistant deleted?)",
+                    )
+                )
+                continue
+        else:
+            same = by_name.get(d.name, [])
+            if len(same) > 1:
+                ids = ", ".join(r["id"] for r in same)
+                errors.append(
+                    LocatedError(
+                        d.location,
+                        f"{len(same)} remote assistants are named '{d.name}' ({ids}): pin one with `id:`",
+                    )
+                )
+                continue
+            found = same[0] if same else None
+        if found is not None:
+            other = claimed.get(found["id"])
+            if other is not None:
+                errors.append(
+                    LocatedError(
+                        d.location,
+                        f"remote assistant {found['id']} is already claimed by {other.file or other.name}",
+                    )
+                )
+                continue
+            claimed[found["id"]] = d
+        elif "prompt" not in d.data:
+            errors.append(
+                LocatedError(d.location, f"'prompt' is required to create assistant '{d.name}' (it is new)")
+            )
+            continue
+        pairs.append((d, found))
+    if errors:
+        raise ConfigErrors(errors)
+    return pairs
+
+
+def _action_for(d: Desired, remote: dict[str, Any] | None) -> Action | None:
+    if remote is None:
+        body = {f: normalize.complete(f, v) for f, v in d.data.items()}
+        want = normalize.canonical_assistant(d.data, d.data)
+        _, changes = diff_fields(want, {}, d.sensitive)
+        return Action("create", d.name, None, d.file, tuple(changes), body, desired=d)
+    fields = list(d.data)
+    changed, changes = diff_fields(
+        normalize.canonical_assistant(d.data, fields),
+        normalize.canonical_assistant(remote, fields),
+        d.sensitive,
+    )
+    if not changed:
+        return None
+    body = {f: normalize.complete(f, d.data[f]) for f in changed}
+    return Action("update", d.name, remote["id"], d.file, tuple(changes), body, _notes(remote, changed), d)
+
+
+def _notes(remote: dict[str, Any], changed: list[str]) -> tuple[str, ...]:
+    if "faq_items" not in changed:
+        return ()
+    pending = [str(i.get("question")) for i in remote.get("faq_items") or [] if normalize.is_suggestion(i)]
+    if not pending:
+        return ()
+    names = ", ".join(json.dumps(q, ensure_ascii=False) for q in pending)
+    return (
+        f"faq_items is replaced whole: {len(pending)} server-suggested item(s) awaiting an answer "
+        f"will be discarded: {names}",
+    )
+
+
+def safety_violation(plan: Plan, existing: int) -> str | None:
+    """Refuse mass changes the way octoDNS does: >30% of at least 10 existing assistants."""
+    touched = plan.count("update") + plan.count("delete")
+    if existing >= SAFETY_MIN_EXISTING and touched > SAFETY_MAX_FRACTION * existing:
+        return (
+            f"safety limit: this would change or destroy {touched} of {existing} existing assistants "
+            f"(more than {SAFETY_MAX_FRACTION:.0%}); re-run with --force if that is intended"
+        )
+    return None
+
+
+# --- saved plans -------------------------------------------------------------------------------------------
+def read_saved(text: str, source: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FatalError(f"{source}: not a saved plan ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(doc, dict) or doc.get("format_version") != FORMAT_VERSION:
+        raise FatalError(f"{source}: not a revox-sync plan of format_version {FORMAT_VERSION}")
+    if doc.get("checksum") != checksum(doc):
+        raise FatalError(f"{source}: checksum mismatch: the plan file was edited or truncated")
+    return doc
+
+
+def check_fresh(saved: dict[str, Any], current: Plan) -> None:
+    """Refuse a saved plan when the remote or the configuration moved since it was made."""
+    reasons: list[str] = []
+    if saved["config_fingerprint"] != current.config_fingerprint:
+        reasons.append("the configuration files changed")
+    old, new = saved["remote_fingerprints"], current.remote_fingerprints
+    moved = sorted(i for i in old.keys() & new.keys() if old[i] != new[i])
+    if moved:
+        reasons.append(f"remote assistant(s) changed: {', '.join(moved)}")
+    if old.keys() - new.keys():
+        reasons.append(f"remote assistant(s) gone: {', '.join(sorted(old.keys() - new.keys()))}")
+    if new.keys() - old.keys():
+        reasons.append(f"remote assistant(s) added: {', '.join(sorted(new.keys() - old.keys()))}")
+    if not reasons and saved["actions"] != current.to_dict()["actions"]:
+        reasons.append("the recomputed actions differ")
+    if reasons:
+        raise StalePlanError(
+            "plan is stale: " + "; ".join(reasons) + ". Nothing was changed; run `revox-sync plan` again."
+        )
