@@ -61,6 +61,7 @@ class Fault:
     delay: float | None = None
     drop: Literal["before", "after"] | None = None
     times: int = 1
+    commit: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method in ("*", method)) and bool(self.path_regex.search(path))
@@ -129,7 +130,9 @@ class EmulatorServer:
         httpd.daemon_threads = True
         self._httpd = httpd
         self.port = httpd.server_address[1]
-        self._thread = threading.Thread(target=httpd.serve_forever, name="revox-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="revox-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -181,8 +184,15 @@ class EmulatorServer:
         delay: float | None = None,
         drop: Literal["before", "after"] | None = None,
         times: int = 1,
+        commit: bool = False,
     ) -> None:
-        """Make the next `times` requests matching METHOD (or "*") and the path regex misbehave."""
+        """Make the next `times` requests matching METHOD (or "*") and the path regex misbehave.
+
+        `status` answers that status (with `Retry-After` when given) without doing the request, or after
+        doing it when `commit` is true (a 5xx from a server that did the work anyway). `delay` waits
+        first. `drop="before"` closes the connection without doing anything; `drop="after"` does the
+        request, commits it, then closes the connection without answering.
+        """
         if drop not in (None, "before", "after"):
             raise ValueError("drop must be 'before', 'after' or None")
         with self._lock:
@@ -195,6 +205,7 @@ class EmulatorServer:
                     delay=delay,
                     drop=drop,
                     times=times,
+                    commit=commit,
                 )
             )
 
@@ -304,7 +315,7 @@ def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
                 if fault.drop == "before":
                     self._drop()
                     return
-                if fault.status is not None:
+                if fault.status is not None and not fault.commit:
                     answer = _error(fault.status, "Injected fault")
                     if fault.retry_after is not None:
                         answer.headers["Retry-After"] = fault.retry_after
@@ -320,6 +331,10 @@ def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             if fault is not None and fault.drop == "after":
                 self._drop()
                 return
+            if fault is not None and fault.status is not None:
+                answer = _error(fault.status, "Injected fault")
+                if fault.retry_after is not None:
+                    answer.headers["Retry-After"] = fault.retry_after
             self._send(answer)
 
         def _drop(self) -> None:
