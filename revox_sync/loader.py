@@ -1,0 +1,768 @@
+"""Assistant files to validated specs, with a `path:line:col` for every value.
+
+The YAML is parsed by ruamel.yaml's C parser into a node tree; a small walker here turns the nodes into plain
+Python values and, on the way, records where each value (and each mapping key) came from, so that every later
+check, including the pydantic model in `spec.py`, can point into the file.
+
+Rules applied while walking (CONTRACT §1 Files):
+
+- YAML 1.2 core schema: `yes`/`on`/`no` are strings, `0o17`/`0x1F`/`1_000` are ints; timestamps keep their
+  text (`2024-01-01` stays the string the user wrote).
+- Mapping keys must be strings; a key repeated in one mapping is an error at the second one.
+- Merge keys (`<<: *anchor` or `<<: [*a, *b]`) are supported: keys written in the mapping win over merged
+  ones, and among merged mappings the first one listed wins. Duplicates are only reported between keys
+  written in the same mapping.
+- `!file path` stands for the UTF-8 text of that file, exactly as it is (final newline included; `${...}`
+  inside it is NOT interpolated). The path is relative to the YAML file, is not interpolated itself, and
+  must resolve, symlinks followed, inside the config directory. Any other custom tag is an error.
+- `${VAR}` / `${VAR:-default}` are replaced in every string scalar (not in keys) from the variables mapping
+  (default: `os.environ`); as in a shell, the default also applies when the variable is set but empty.
+  `$${` is a literal `${`. A *plain* (unquoted) scalar that held a reference is re-read as a YAML 1.2 plain
+  scalar after substitution (`${SPEED:-1.1}` is a float, an empty result is null); quoted scalars stay
+  strings. A value that came from a variable whose name contains KEY, TOKEN, SECRET or PASSWORD has its
+  path recorded in `LoadedAssistant.sensitive`.
+- Hostile input stays bounded: files over 5 MiB, more than 100 000 nodes visited while expanding aliases,
+  more than 50 million characters of expanded text, or nesting deeper than 64 levels are errors.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from revox_sync.errors import ConfigErrors, LocatedError, Location
+from revox_sync.spec import check_assistant, is_sensitive_variable
+
+if TYPE_CHECKING:
+    from revox_sync.spec import AssistantSpec
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "RESERVED_ROOT_FILES",
+    "LoadResult",
+    "LoadedAssistant",
+    "LocatedWarning",
+    "PositionMap",
+    "collect_paths",
+    "display_path",
+    "find_assistant_files",
+    "load_directory",
+    "load_paths",
+]
+
+Loc = tuple[str | int, ...]
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # an assistant file or a `!file` include
+MAX_NODES = 100_000  # nodes visited per file, aliases expanded
+MAX_EXPANDED_CHARS = 50_000_000  # characters of string values per file, aliases expanded
+MAX_DEPTH = 64  # nesting of mappings and lists
+# libyaml's composer recurses in C: very deep flow nesting (`[[[[...`) overflows the C stack. Above this
+# many `[`/`{` characters the real nesting depth is measured with the (iterative) event parser first.
+_FLOW_PRECHECK = 1000
+
+YAML_SUFFIXES = (".yaml", ".yml")
+# Reserved for later features when they sit at the root of the config directory; never assistant files.
+RESERVED_ROOT_FILES = frozenset(
+    {"phone_numbers.yaml", "phone_numbers.yml", "revox-sync.yaml", "revox-sync.yml"}
+)
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL = _TAG + "str", _TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"
+_TIMESTAMP, _MAP, _SEQ, _MERGE = _TAG + "timestamp", _TAG + "map", _TAG + "seq", _TAG + "merge"
+_FILE_TAG = "!file"
+
+# YAML 1.2 core schema, plain scalars (plus `_` separators in numbers, as ruamel accepts them).
+_NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE_WORDS = frozenset({"true", "True", "TRUE"})
+_FALSE_WORDS = frozenset({"false", "False", "FALSE"})
+_INT_RE = re.compile(r"[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+")
+_FLOAT_RE = re.compile(
+    r"[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
+# `$${` | `${NAME}` | `${NAME:-default}` | any other `${` (malformed)
+_VAR_RE = re.compile(r"\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\})?")
+_NON_PRINTABLE_RE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+# --- public result types -------------------------------------------------------------------------------------
+@dataclass(frozen=True, order=True)
+class LocatedWarning:
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: warning: {self.message}"
+
+
+@dataclass(frozen=True)
+class PositionMap:
+    """Where each value and each mapping key of one file is: 1-based (line, col) by path in the data.
+
+    A lookup that does not match exactly falls back to the nearest ancestor that exists; path elements
+    absent from the map are skipped, so pydantic's union tags (`('llm_model', 'custom', 'api_key')`)
+    still land on `llm_model.api_key`.
+    """
+
+    path: str
+    values: Mapping[Loc, tuple[int, int]]
+    keys: Mapping[Loc, tuple[int, int]]
+
+    def _resolve(self, loc: Sequence[str | int]) -> Loc:
+        current: Loc = ()
+        for part in loc:
+            candidate = (*current, part)
+            if candidate in self.values:
+                current = candidate
+        return current
+
+    def value(self, loc: Sequence[str | int]) -> Location:
+        line, col = self.values.get(self._resolve(loc), (1, 1))
+        return Location(self.path, line, col)
+
+    def key(self, loc: Sequence[str | int]) -> Location:
+        """The mapping key of `loc` (for unknown or read-only keys); the value when there is no key."""
+        found = self._resolve(loc)
+        if found and loc and found[-1] == loc[-1] and found in self.keys:
+            line, col = self.keys[found]
+            return Location(self.path, line, col)
+        return self.value(found)
+
+
+@dataclass(frozen=True)
+class LoadedAssistant:
+    path: Path  # the file
+    data: dict[str, Any]  # plain Python after !file and ${}; absent keys are unmanaged
+    spec: AssistantSpec  # the validated model
+    positions: PositionMap
+    sensitive: frozenset[Loc]  # paths whose value came from a sensitive variable
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def id(self) -> str | None:
+        return self.spec.id
+
+    def location(self, loc: Sequence[str | int] = ()) -> Location:
+        return self.positions.value(loc)
+
+
+@dataclass
+class LoadResult:
+    """Everything one load found; `collect_paths` returns it without raising for bad files."""
+
+    assistants: list[LoadedAssistant] = field(default_factory=list)
+    warnings: list[LocatedWarning] = field(default_factory=list)
+    errors: list[LocatedError] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # every assistant file found, loaded or not
+
+    def raise_for_errors(self) -> None:
+        if self.errors:
+            raise ConfigErrors(self.errors)
+
+
+# --- public entry points -------------------------------------------------------------------------------------
+def load_directory(
+    config_dir: Path, *, variables: Mapping[str, str] | None = None
+) -> tuple[list[LoadedAssistant], list[LocatedWarning]]:
+    """Load every assistant file under `config_dir`. Raises ConfigErrors with every error of every file.
+
+    A directory without assistant files gives an empty list; the caller decides whether that is an error.
+    """
+    config_dir = Path(config_dir)
+    result = LoadResult()
+    if not config_dir.exists():
+        result.errors.append(_error(display_path(config_dir), f"config directory not found: {config_dir}"))
+    elif not config_dir.is_dir():
+        result.errors.append(_error(display_path(config_dir), "config directory is not a directory"))
+    else:
+        _load_into(result, [(f, config_dir) for f in find_assistant_files(config_dir)], variables)
+    result.raise_for_errors()
+    return result.assistants, sorted(result.warnings)
+
+
+def load_paths(
+    paths: Sequence[Path],
+    *,
+    config_dir: Path | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> tuple[list[LoadedAssistant], list[LocatedWarning]]:
+    """Load the given files and directories (a directory is walked like a config directory).
+
+    `config_dir`, when given and containing a path, is the root that `!file` includes must stay inside and
+    where reserved files are skipped; otherwise a directory is its own root and a file's root is its folder.
+    """
+    result = collect_paths(paths, config_dir=config_dir, variables=variables)
+    result.raise_for_errors()
+    return result.assistants, result.warnings
+
+
+def collect_paths(
+    paths: Sequence[Path],
+    *,
+    config_dir: Path | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> LoadResult:
+    """Like `load_paths`, but returns errors and warnings together instead of raising."""
+    result = LoadResult()
+    jobs: list[tuple[Path, Path]] = []
+    seen: set[str] = set()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            result.errors.append(_error(display_path(path), "no such file or directory"))
+            continue
+        root = config_dir if config_dir is not None and _is_within(path, config_dir) else None
+        if path.is_dir():
+            found = [(f, root or path) for f in find_assistant_files(path, root=root or path)]
+        elif not path.name.endswith(YAML_SUFFIXES):
+            result.errors.append(_error(display_path(path), "not an assistant file (expected .yaml or .yml)"))
+            continue
+        else:
+            file_root = root or path.parent
+            if path.name in RESERVED_ROOT_FILES and _same_dir(path.parent, file_root):
+                continue
+            found = [(path, file_root)]
+        for file, file_root in found:
+            key = os.path.abspath(file)
+            if key not in seen:
+                seen.add(key)
+                jobs.append((file, file_root))
+    _load_into(result, jobs, variables)
+    result.warnings.sort()
+    return result
+
+
+def find_assistant_files(directory: Path, *, root: Path | None = None) -> list[Path]:
+    """`*.yaml` / `*.yml` under `directory`, recursively, sorted; hidden files and folders are skipped, and
+    so are the reserved file names at the root (`root` defaults to `directory`)."""
+    directory = Path(directory)
+    root = Path(root) if root is not None else directory
+    found: list[tuple[tuple[str, ...], Path]] = []
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        here = Path(dirpath)
+        at_root = _same_dir(here, root)
+        for name in filenames:
+            if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
+                continue
+            if at_root and name in RESERVED_ROOT_FILES:
+                continue
+            file = here / name
+            found.append((file.relative_to(directory).parts, file))
+    return [file for _, file in sorted(found)]
+
+
+def display_path(path: Path | str) -> str:
+    """`path` relative to the current directory when it is under it, else absolute."""
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute)
+    except ValueError:  # another drive on Windows
+        return absolute
+    if relative == os.curdir:
+        return relative
+    if relative.startswith(os.pardir + os.sep) or relative == os.pardir:
+        return absolute
+    return relative
+
+
+# --- loading ---------------------------------------------------------------------------------------------
+def _load_into(
+    result: LoadResult, jobs: Iterable[tuple[Path, Path]], variables: Mapping[str, str] | None
+) -> None:
+    env: Mapping[str, str] = os.environ if variables is None else variables
+    includes: dict[str, str | tuple[str, int, int]] = {}
+    names: dict[str, Location] = {}
+    ids: dict[str, Location] = {}
+    for file, root in jobs:
+        result.files.append(file)
+        document = _read_document(file, root, env, includes)
+        result.errors.extend(document.errors)
+        if document.data is None:
+            continue
+        data, positions = document.data, document.positions
+        _check_unique(result, "name", data, positions, names)
+        _check_unique(result, "id", data, positions, ids)
+        if document.errors:
+            continue  # the data is incomplete: model errors would only add noise
+        spec, issues = check_assistant(data)
+        for issue in issues:
+            location = positions.key(issue.loc) if issue.at_key else positions.value(issue.loc)
+            if issue.severity == "warning":
+                result.warnings.append(LocatedWarning(location, issue.message))
+            else:
+                result.errors.append(LocatedError(location, issue.message))
+        if spec is not None:
+            result.assistants.append(
+                LoadedAssistant(file, data, spec, positions, frozenset(document.sensitive))
+            )
+
+
+def _check_unique(
+    result: LoadResult, key: str, data: dict[str, Any], positions: PositionMap, seen: dict[str, Location]
+) -> None:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        return
+    here = positions.value((key,))
+    first = seen.get(value)
+    if first is None:
+        seen[value] = here
+        return
+    what = "name" if key == "name" else "pinned id"
+    result.errors.append(
+        LocatedError(here, f"duplicate {what} {value!r}: {first.path}:{first.line} already declares it")
+    )
+
+
+@dataclass
+class _Document:
+    data: dict[str, Any] | None
+    positions: PositionMap
+    sensitive: set[Loc]
+    errors: list[LocatedError]
+
+
+@lru_cache(maxsize=1)
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=False)
+
+
+def _read_document(
+    file: Path, root: Path, env: Mapping[str, str], includes: dict[str, str | tuple[str, int, int]]
+) -> _Document:
+    shown = display_path(file)
+    empty = PositionMap(shown, {}, {})
+
+    def fail(message: str, line: int = 0, col: int = 0) -> _Document:
+        return _Document(None, empty, set(), [LocatedError(Location(shown, line, col), message)])
+
+    try:
+        with open(file, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return fail(f"cannot read file: {exc.strerror or exc}")
+    if len(raw) > MAX_FILE_BYTES:
+        return fail(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    text, bad = _decode(raw)
+    if text is None:
+        assert bad is not None
+        return fail("not valid UTF-8", *bad)
+
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        if text.count("[") + text.count("{") > _FLOW_PRECHECK:
+            too_deep = _flow_too_deep(text)
+            if too_deep is not None:
+                return fail(f"nesting deeper than {MAX_DEPTH} levels", *too_deep)
+        root_node = _yaml().compose(text)
+    except YAMLError as exc:
+        return fail(*_yaml_error(exc, text))
+    except RecursionError:
+        return fail(f"nesting deeper than {MAX_DEPTH} levels", 1, 1)
+
+    if root_node is None:
+        return fail("file is empty: expected a mapping of assistant fields (at least 'name')", 1, 1)
+    if root_node.id != "mapping" or root_node.tag != _MAP:
+        kind = {"sequence": "a list", "scalar": "a single value"}.get(root_node.id, root_node.tag)
+        return fail(f"the top level must be a mapping of assistant fields, not {kind}", 1, 1)
+
+    walker = _Walker(file, root, shown, env, includes)
+    data: Any = None
+    try:
+        data = walker.walk(root_node, (), 0)
+    except _Abort as abort:
+        walker.report(abort.node, abort.message)
+        data = None
+    return _Document(
+        data,
+        PositionMap(shown, walker.values, walker.keys),
+        walker.sensitive,
+        walker.errors,
+    )
+
+
+def _decode(raw: bytes) -> tuple[str | None, tuple[int, int] | None]:
+    """The text, or None and the 1-based (line, col) of the first byte that is not UTF-8."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line_start = before.rfind(b"\n") + 1
+        col = len(before[line_start:].decode("utf-8", errors="replace")) + 1
+        return None, (before.count(b"\n") + 1, col)
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+def _yaml_error(exc: Exception, text: str) -> tuple[str, int, int]:
+    """The parser's message on one line, with its 1-based position."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem is None:
+        # ReaderError (a forbidden character) and friends: find the character ourselves.
+        bad = _NON_PRINTABLE_RE.search(text)
+        line, col = _line_col(text, bad.start()) if bad else (1, 1)
+        if bad:
+            return (
+                f"invalid character U+{ord(bad.group()):04X} (control characters are not allowed)",
+                line,
+                col,
+            )
+        return " ".join(str(exc).split()), line, col
+    message = str(problem)
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context:
+        message += f" ({context}"
+        if context_mark is not None:
+            message += f" started at line {context_mark.line + 1}, column {context_mark.column + 1}"
+        message += ")"
+    if mark is None:
+        return message, 1, 1
+    return message, mark.line + 1, mark.column + 1
+
+
+def _flow_too_deep(text: str) -> tuple[int, int] | None:
+    """Position of the first collection nested deeper than MAX_DEPTH, found without recursion."""
+    from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+
+    depth = 0
+    for event in _yaml().parse(text):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark.line + 1, event.start_mark.column + 1
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+    return None
+
+
+class _Abort(Exception):
+    """Stops walking one file (a budget is exhausted)."""
+
+    def __init__(self, node: Any, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+class _Walker:
+    """Turns one composed node tree into plain Python, recording positions, sensitive paths and errors."""
+
+    def __init__(
+        self,
+        file: Path,
+        root: Path,
+        shown: str,
+        env: Mapping[str, str],
+        includes: dict[str, str | tuple[str, int, int]],
+    ) -> None:
+        self.file = file
+        self.root = root
+        self.shown = shown
+        self.env = env
+        self.includes = includes
+        self.values: dict[Loc, tuple[int, int]] = {}
+        self.keys: dict[Loc, tuple[int, int]] = {}
+        self.sensitive: set[Loc] = set()
+        self.errors: list[LocatedError] = []
+        self._reported: set[tuple[int, int, str]] = set()
+        self._scalars: dict[int, tuple[Any, bool]] = {}  # id(node) -> (value, sensitive); aliases share nodes
+        self._nodes = 0
+        self._chars = 0
+
+    # -- errors and budgets --
+    def report(self, node: Any, message: str) -> None:
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        if (line, col, message) not in self._reported:
+            self._reported.add((line, col, message))
+            self.errors.append(LocatedError(Location(self.shown, line, col), message))
+
+    def _visit(self, node: Any, depth: int) -> None:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Abort(node, f"too many nodes (alias expansion?): more than {MAX_NODES}")
+        if depth > MAX_DEPTH:
+            raise _Abort(node, f"nesting deeper than {MAX_DEPTH} levels (recursive alias?)")
+
+    # -- nodes --
+    def walk(self, node: Any, path: Loc, depth: int) -> Any:
+        self._visit(node, depth)
+        self.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        kind = node.id
+        if kind == "scalar":
+            return self._scalar(node, path)
+        if kind == "sequence":
+            if node.tag != _SEQ:
+                self._bad_tag(node)
+                return None
+            return [self.walk(item, (*path, index), depth + 1) for index, item in enumerate(node.value)]
+        if node.tag != _MAP:
+            self._bad_tag(node)
+            return None
+        result: dict[str, Any] = {}
+        for key, key_node, value_node in self._pairs(node, depth):
+            self.keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.walk(value_node, (*path, key), depth + 1)
+        return result
+
+    def _pairs(self, node: Any, depth: int) -> list[tuple[str, Any, Any]]:
+        """(key, key node, value node) of a mapping after merge keys; reports duplicates and bad keys."""
+        selected: dict[str, tuple[Any, Any]] = {}
+        written: dict[str, Any] = {}
+        merges = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
+            key = self._key(key_node, depth)
+            if key is None:
+                continue
+            if key in written:
+                first = written[key].start_mark.line + 1
+                self.report(key_node, f"duplicate key {key!r} (first at line {first})")
+                continue
+            written[key] = key_node
+            selected[key] = (key_node, value_node)
+        if not merges:
+            return [(key, k, v) for key, (k, v) in selected.items()]
+        merged: dict[str, tuple[Any, Any]] = {}
+        for value_node in merges:
+            self._visit(value_node, depth + 1)
+            sources = value_node.value if value_node.id == "sequence" else [value_node]
+            for source in sources:
+                if source is not value_node:
+                    self._visit(source, depth + 1)
+                if source.id != "mapping" or source.tag != _MAP:
+                    self.report(source, "merge key '<<' needs a mapping or a list of mappings")
+                    continue
+                for key, k, v in self._pairs(source, depth + 1):
+                    merged.setdefault(key, (k, v))
+        merged.update(selected)
+        return [(key, k, v) for key, (k, v) in merged.items()]
+
+    def _key(self, node: Any, depth: int) -> str | None:
+        self._visit(node, depth + 1)
+        if node.id == "scalar" and node.tag == _STR:
+            return str(node.value)
+        shown = node.value if node.id == "scalar" else f"a {node.id}"
+        self.report(node, f"mapping keys must be strings, not {shown!r}")
+        return None
+
+    def _bad_tag(self, node: Any) -> None:
+        tag = str(node.tag)
+        if tag == _FILE_TAG:
+            self.report(node, "!file needs a file path, not a mapping or list")
+        elif tag.startswith(_TAG):
+            self.report(node, f"unsupported tag '!!{tag[len(_TAG) :]}'")
+        else:
+            self.report(node, f"unknown tag {tag!r} (only !file is supported)")
+
+    def _scalar(self, node: Any, path: Loc) -> Any:
+        cached = self._scalars.get(id(node))
+        if cached is None:
+            cached = self._convert(node)
+            self._scalars[id(node)] = cached
+        value, sensitive = cached
+        if sensitive:
+            self.sensitive.add(path)
+        if isinstance(value, str):
+            self._chars += len(value)
+            if self._chars > MAX_EXPANDED_CHARS:
+                raise _Abort(
+                    node, f"document expands to more than {MAX_EXPANDED_CHARS} characters (alias expansion?)"
+                )
+        return value
+
+    def _convert(self, node: Any) -> tuple[Any, bool]:
+        tag, text = node.tag, node.value
+        if tag == _STR:
+            if "${" not in text:
+                return text, False
+            return self._interpolated(node, text)
+        if tag == _FILE_TAG:
+            return self._include(node, text), False
+        try:
+            if tag == _INT:
+                return _to_int(text), False
+            if tag == _FLOAT:
+                return _to_float(text), False
+            if tag == _BOOL:
+                return _to_bool(text), False
+        except ValueError:
+            self.report(node, f"invalid !!{tag[len(_TAG) :]} value {text!r}")
+            return None, False
+        if tag == _NULL:
+            return None, False
+        if tag == _TIMESTAMP:
+            return text, False
+        self._bad_tag(node)
+        return None, False
+
+    def _interpolated(self, node: Any, text: str) -> tuple[Any, bool]:
+        parts: list[str] = []
+        sensitive = False
+        replaced = False
+        position = 0
+        for match in _VAR_RE.finditer(text):
+            parts.append(text[position : match.start()])
+            position = match.end()
+            if match.group(0) == "$${":
+                parts.append("${")
+                continue
+            name = match.group(1)
+            if name is None:
+                self.report(
+                    node,
+                    "malformed variable reference: write ${NAME} or ${NAME:-default} (and $${ for a literal ${)",
+                )
+                parts.append(match.group(0))
+                continue
+            replaced = True
+            sensitive = sensitive or is_sensitive_variable(name)
+            value = self.env.get(name)
+            if not value:
+                default = match.group(2)
+                if default is not None:
+                    value = default
+                elif value is None:
+                    self.report(
+                        node, f"environment variable {name} is not set (and ${{{name}}} has no default)"
+                    )
+                    value = ""
+            parts.append(value)
+        parts.append(text[position:])
+        result = "".join(parts)
+        if replaced and not node.style:  # plain: None (pure parser) or "" (C parser)
+            return _resolve_plain(result), sensitive
+        return result, sensitive
+
+    def _include(self, node: Any, relative: str) -> str | None:
+        if not relative.strip():
+            self.report(node, "!file needs a file path")
+            return None
+        root_abs = os.path.abspath(self.root)
+        target = os.path.normpath(os.path.join(os.path.abspath(self.file.parent), relative))
+        if not _is_within(target, root_abs):
+            self.report(node, f"!file {relative}: path escapes the config directory {display_path(root_abs)}")
+            return None
+        real = os.path.realpath(target)
+        if not _is_within(real, os.path.realpath(root_abs)):
+            self.report(
+                node,
+                f"!file {relative}: resolves through a symlink to {real}, outside the config directory "
+                f"{display_path(root_abs)}",
+            )
+            return None
+        cached = self.includes.get(real)
+        if cached is None:
+            cached = _read_include(real)
+            self.includes[real] = cached
+        if isinstance(cached, str):
+            return cached
+        problem, line, col = cached
+        where = f" (line {line}, column {col})" if line else ""
+        self.report(node, f"!file {relative}: {problem}{where}")
+        return None
+
+
+def _read_include(real: str) -> str | tuple[str, int, int]:
+    """The file's text, or (problem, line, col) with line 0 when the problem is not at one place."""
+    if not os.path.exists(real):
+        return "no such file", 0, 0
+    if os.path.isdir(real):
+        return "is a directory, not a file", 0, 0
+    try:
+        with open(real, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}", 0, 0
+    if len(raw) > MAX_FILE_BYTES:
+        return f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", 0, 0
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        _, bad = _decode(raw)
+        line, col = bad or (0, 0)
+        return "not valid UTF-8", line, col
+
+
+# --- scalars ---------------------------------------------------------------------------------------------
+def _to_int(text: str) -> int:
+    digits = text.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+        if digits.startswith(prefix):
+            return sign * int(digits[2:], base)
+    return sign * int(digits, 10)
+
+
+def _to_float(text: str) -> float:
+    lowered = text.replace("_", "").lower()
+    if lowered in (".inf", "+.inf"):
+        return float("inf")
+    if lowered == "-.inf":
+        return float("-inf")
+    if lowered == ".nan":
+        return float("nan")
+    return float(lowered)
+
+
+def _to_bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("true", "yes", "on", "y"):  # the latter only arrive with an explicit `%YAML 1.1`
+        return True
+    if lowered in ("false", "no", "off", "n"):
+        return False
+    raise ValueError(text)
+
+
+def _resolve_plain(text: str) -> Any:
+    """A plain scalar's value under the YAML 1.2 core schema (after `${}` substitution)."""
+    stripped = text.strip()
+    if stripped in _NULL_WORDS:
+        return None
+    if stripped in _TRUE_WORDS:
+        return True
+    if stripped in _FALSE_WORDS:
+        return False
+    if _INT_RE.fullmatch(stripped):
+        return _to_int(stripped)
+    if _FLOAT_RE.fullmatch(stripped):
+        return _to_float(stripped)
+    return text
+
+
+# --- paths -----------------------------------------------------------------------------------------------
+def _is_within(path: Path | str, root: Path | str) -> bool:
+    path, root = os.path.abspath(path), os.path.abspath(root)
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:
+        return False
+
+
+def _same_dir(a: Path | str, b: Path | str) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _error(path: str, message: str) -> LocatedError:
+    return LocatedError(Location(path), message)
