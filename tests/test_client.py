@@ -1,5 +1,7 @@
 """RevoxClient over a real loopback socket, against the emulator and its fault injection."""
 
+# ruff: noqa: F811  (pytest fixtures imported from emulator_fixtures are redefined as test arguments)
+
 from __future__ import annotations
 
 import logging
@@ -113,9 +115,11 @@ def test_timeout_is_retried(emulator: EmulatorServer) -> None:
 
 def test_gives_up_after_max_retries(emulator: EmulatorServer) -> None:
     emulator.inject("GET", "^/assistants$", status=503, times=10)
-    with RevoxClient(API_KEY, emulator.url, max_retries=2, backoff_base=0.01) as c:
-        with pytest.raises(ApiError) as info:
-            c.list_assistants()
+    with (
+        RevoxClient(API_KEY, emulator.url, max_retries=2, backoff_base=0.01) as c,
+        pytest.raises(ApiError) as info,
+    ):
+        c.list_assistants()
     assert str(info.value) == "gave up after 3 attempts: 503 from GET /assistants (Injected fault)"
     assert info.value.status_code == 503
     assert len(emulator.requests) == 3
@@ -233,9 +237,9 @@ def test_connection_refused() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with RevoxClient(None, f"http://127.0.0.1:{port}/api", max_retries=1, backoff_base=0.01) as c:
-        with pytest.raises(ApiError) as info:
-            c.list_assistants()
+    url = f"http://127.0.0.1:{port}/api"
+    with RevoxClient(None, url, max_retries=1, backoff_base=0.01) as c, pytest.raises(ApiError) as info:
+        c.list_assistants()
     assert str(info.value).startswith(f"gave up after 2 attempts: cannot reach http://127.0.0.1:{port}/api: ")
 
 
