@@ -35,11 +35,8 @@ class FieldChange:
     @property
     def is_text(self) -> bool:
         """Long or multi-line text is shown as a line diff, not two walls of text."""
-        return (
-            isinstance(self.before, str)
-            and isinstance(self.after, str)
-            and ("\n" in self.before or "\n" in self.after or max(len(self.before), len(self.after)) > 120)
-        )
+        texts = [v for v in (self.before, self.after) if v is not ABSENT and v is not None]
+        return all(isinstance(v, str) for v in texts) and any("\n" in v or len(v) > 120 for v in texts)
 
     def text_diff(self) -> list[str]:
         """The unified diff of the changed lines (no file headers)."""
@@ -68,10 +65,10 @@ def diff_fields(
     Both sides must be canonical (`normalize.canonical_assistant`) over the same managed fields.
     """
     secret = frozenset(sensitive_paths)
-    fields = [f for f in desired if desired[f] != remote.get(f)]
+    fields = [f for f in desired if f not in remote or desired[f] != remote[f]]
     changes: list[FieldChange] = []
     for field in fields:
-        changes.extend(_walk((field,), remote.get(field), desired[field], secret))
+        changes.extend(_walk((field,), remote.get(field, ABSENT), desired[field], secret))
     return fields, changes
 
 
@@ -79,14 +76,15 @@ def _is_secret(loc: spec.Loc, secret: frozenset[spec.Loc]) -> bool:
     return spec.is_sensitive_path(loc) or any(loc[: len(s)] == s for s in secret)
 
 
-def _contains_secret(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> bool:
+def _redact(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> Any:
+    """`value` with every sensitive leaf under `loc` replaced by SENSITIVE."""
     if _is_secret(loc, secret):
-        return True
+        return SENSITIVE if value is not ABSENT and value is not None else value
     if isinstance(value, dict):
-        return any(_contains_secret((*loc, k), v, secret) for k, v in value.items())
+        return {k: _redact((*loc, k), v, secret) for k, v in value.items()}
     if isinstance(value, list):
-        return any(_contains_secret((*loc, i), v, secret) for i, v in enumerate(value))
-    return False
+        return [_redact((*loc, i), v, secret) for i, v in enumerate(value)]
+    return value
 
 
 def _walk(loc: spec.Loc, before: Any, after: Any, secret: frozenset[spec.Loc]) -> Iterator[FieldChange]:
@@ -110,8 +108,10 @@ def _walk(loc: spec.Loc, before: Any, after: Any, secret: frozenset[spec.Loc]) -
         for i, (b, a) in enumerate(zip(before, after, strict=True)):
             yield from _walk((*loc, i), b, a, secret)
         return
-    sensitive = _contains_secret(loc, before, secret) or _contains_secret(loc, after, secret)
-    yield FieldChange(spec.dotted(loc), before, after, sensitive)
+    if _is_secret(loc, secret):
+        yield FieldChange(spec.dotted(loc), before, after, sensitive=True)
+    else:
+        yield FieldChange(spec.dotted(loc), _redact(loc, before, secret), _redact(loc, after, secret))
 
 
 def _walk_keyed(
@@ -124,7 +124,7 @@ def _walk_keyed(
         item_loc = (*loc, i)
         label = _item_label(loc, name) if name is not None else spec.dotted(item_loc)
         if name not in old:
-            yield FieldChange(label, ABSENT, item, _contains_secret(item_loc, item, secret))
+            yield FieldChange(label, ABSENT, _redact(item_loc, item, secret))
             continue
         for change in _walk(item_loc, old[name][1], item, secret):
             yield FieldChange(
@@ -136,7 +136,7 @@ def _walk_keyed(
     for name, (i, item) in old.items():
         if name not in new:
             label = _item_label(loc, name)
-            yield FieldChange(label, item, ABSENT, _contains_secret((*loc, i), item, secret))
+            yield FieldChange(label, _redact((*loc, i), item, secret), ABSENT)
     if not normalize.rule_for(loc).unordered and [k for k in new if k in old] != [k for k in old if k in new]:
         yield FieldChange(f"{spec.dotted(loc)} (order)", list(old), list(new))
 

@@ -1,0 +1,425 @@
+"""The command line: a thin shell that wires loader, client, plan, render and apply, and maps outcomes
+to exit codes. `main(argv) -> int` is the one error boundary."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from revox_sync import __version__, options
+from revox_sync.errors import FatalError
+from revox_sync.output import Environment
+
+if TYPE_CHECKING:
+    from revox_sync.client import RevoxClient
+    from revox_sync.loader import LoadedAssistant
+    from revox_sync.plan import Desired, Plan
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class App:
+    """Per-run state handed to every command: the environment and a lazily built API client."""
+
+    def __init__(self, env: Environment, *, api_key: str | None, base_url: str | None, local: bool) -> None:
+        self.env = env
+        self.api_key = api_key
+        self.base_url = base_url
+        self.local = local
+        self._client: RevoxClient | None = None
+        self._server: Any = None
+
+    def client(self) -> RevoxClient:
+        if self._client is None:
+            from revox_sync.client import DEFAULT_BASE_URL, RevoxClient
+
+            api_key, base_url = self.api_key, self.base_url or DEFAULT_BASE_URL
+            if self.local:
+                from revox_sync.local import start_local
+
+                self._server = start_local()
+                api_key, base_url = None, self._server.url
+                self.env.info(f"Using the local emulator ({self._server.url}, state in .revox-local/).")
+            elif not api_key:
+                raise FatalError(
+                    "no API key: set REVOX_API_KEY or pass --api-key (or try everything locally with --local)"
+                )
+            self._client = RevoxClient(api_key, base_url, on_retry=self.env.info, verbose_log=self.env.debug)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._server is not None:
+            self._server.stop()
+
+
+def _app() -> App:
+    app = click.get_current_context().find_object(App)
+    assert app is not None
+    return app
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--api-key", envvar="REVOX_API_KEY", metavar="KEY", help="Revox API key (env REVOX_API_KEY).")
+@click.option(
+    "--base-url",
+    envvar="REVOX_BASE_URL",
+    metavar="URL",
+    help="API base URL (env REVOX_BASE_URL; default https://www.getrevox.com/api).",
+)
+@click.option(
+    "--local", is_flag=True, help="Use the embedded emulator, state in .revox-local/; no key needed."
+)
+@click.option("--no-color", is_flag=True, help="Plain output (also NO_COLOR).")
+@click.option("-v", "--verbose", is_flag=True, help="Log requests; show tracebacks of unexpected errors.")
+@click.version_option(__version__, "--version", prog_name="revox-sync")
+@click.pass_context
+def cli(
+    ctx: click.Context, api_key: str | None, base_url: str | None, local: bool, no_color: bool, verbose: bool
+) -> None:
+    """Keep Revox voice assistants as YAML files in git and sync them to the Revox API."""
+    env: Environment = ctx.obj
+    env.verbose = verbose
+    if no_color:
+        env.color = False
+    app = App(env, api_key=api_key or None, base_url=base_url or None, local=local)
+    ctx.call_on_close(app.close)
+    ctx.obj = app
+
+
+# --- loading the configuration -----------------------------------------------------------------------------
+def load_config(config_dir: Path | None) -> list[LoadedAssistant]:
+    """Every file of the config directory, or stop: a missing, empty or broken directory plans nothing."""
+    from revox_sync.loader import load_directory
+
+    directory = config_dir or options.DEFAULT_CONFIG_DIR
+    loaded, warnings = load_directory(directory)
+    for warning in warnings:
+        _app().env.warn(str(warning))
+    if not loaded:
+        raise FatalError(f"no assistant files (*.yaml, *.yml) in {directory}/: nothing to plan")
+    return loaded
+
+
+def to_desired(loaded: LoadedAssistant) -> Desired:
+    from revox_sync.loader import display_path
+    from revox_sync.plan import Desired
+
+    data = {k: v for k, v in loaded.data.items() if k != "id"}
+    return Desired(
+        name=loaded.name,
+        data=data,
+        id=loaded.id,
+        file=display_path(loaded.path),
+        sensitive=loaded.sensitive,
+        name_location=loaded.positions.value(("name",)),
+        id_location=loaded.positions.value(("id",)) if loaded.id else None,
+    )
+
+
+def compute_plan(
+    config_dir: Path | None, *, prune: bool, targets: Sequence[str]
+) -> tuple[Plan, list[dict[str, Any]]]:
+    from revox_sync.plan import build_plan
+
+    desired = [to_desired(a) for a in load_config(config_dir)]
+    remote = _app().client().list_assistants()
+    return build_plan(desired, remote, prune=prune, targets=targets), remote
+
+
+def print_plan(plan: Plan, fmt: str = "text") -> None:
+    from revox_sync.render import RENDERERS
+
+    env = _app().env
+    env.out(RENDERERS[fmt](env.style).render(plan))
+
+
+# --- commands ------------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--online", is_flag=True, help="Also check voice ids and owned phone numbers against the API.")
+def validate(paths: tuple[Path, ...], online: bool) -> int:
+    """Check assistant files offline (default: assistants/). Exit 0 valid, 1 invalid."""
+    from revox_sync.errors import ConfigErrors
+    from revox_sync.loader import collect_paths
+
+    env = _app().env
+    result = collect_paths(list(paths) or [options.DEFAULT_CONFIG_DIR])
+    for warning in result.warnings:
+        env.warn(str(warning))
+    if result.errors:
+        raise ConfigErrors(result.errors)
+    if not result.files:
+        where = ", ".join(str(p) for p in paths) or f"{options.DEFAULT_CONFIG_DIR}/"
+        raise FatalError(f"no assistant files (*.yaml, *.yml) found in {where}")
+    if online:
+        _check_online(result.assistants)
+    count = len(result.assistants)
+    env.out(f"{count} assistant file{'s' if count != 1 else ''} valid.")
+    return EXIT_OK
+
+
+def _check_online(assistants: list[LoadedAssistant]) -> None:
+    from revox_sync.errors import ConfigErrors, LocatedError
+
+    client = _app().client()
+    voices = {(v.get("provider"), v.get("id")) for v in client.list_voices()}
+    owned = {n.get("phone_number") for n in client.list_phone_numbers()}
+    errors: list[LocatedError] = []
+    for a in assistants:
+        voice = a.spec.voice
+        if voice is not None and (voice.provider, voice.id) not in voices:
+            errors.append(
+                LocatedError(
+                    a.positions.value(("voice", "id")),
+                    f"voice.id: no {voice.provider} voice '{voice.id}' in this account (see GET /voices)",
+                )
+            )
+        number = a.spec.from_phone_number
+        if number is not None and number not in owned:
+            errors.append(
+                LocatedError(
+                    a.positions.value(("from_phone_number",)),
+                    f"from_phone_number: {number} is not a number this account owns",
+                )
+            )
+    if errors:
+        raise ConfigErrors(errors)
+
+
+@cli.command()
+def schema() -> int:
+    """Print the JSON Schema of an assistant file (for editors and other validators)."""
+    import json
+
+    from revox_sync.spec import json_schema
+
+    _app().env.out(json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+@cli.command()
+@options.config_dir
+@click.option(
+    "--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Save the plan as JSON."
+)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
+@options.target
+@options.prune
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+def plan(
+    config_dir: Path | None,
+    out_file: Path | None,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    prune: bool,
+    fmt: str,
+) -> int:
+    """Fetch live state and print what apply would do; changes nothing."""
+    from revox_sync.plan import safety_violation
+
+    current, remote = compute_plan(config_dir, prune=prune, targets=targets)
+    print_plan(current, fmt)
+    env = _app().env
+    limit = safety_violation(current, len(remote))
+    if limit:
+        env.warn(f"warning: apply will refuse this plan without --force ({limit})")
+    if out_file is not None:
+        import json
+
+        from revox_sync.files import write_atomic
+
+        doc = current.to_dict()
+        write_atomic(out_file, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        env.info(
+            f"Saved the plan to {out_file} ({doc['checksum']}). Apply it with: revox-sync apply {out_file}"
+        )
+    return EXIT_CHANGES if detailed_exitcode and current.has_changes else EXIT_OK
+
+
+@cli.command()
+@options.config_dir
+@click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@options.target
+@options.prune
+@click.option(
+    "--parallelism", type=click.IntRange(1, 64), default=4, show_default=True, help="Actions at once."
+)
+@click.option("--force", is_flag=True, help="Go past the safety limit (30% of 10 or more assistants).")
+def apply(
+    config_dir: Path | None,
+    plan_file: Path | None,
+    auto_approve: bool,
+    targets: tuple[str, ...],
+    prune: bool,
+    parallelism: int,
+    force: bool,
+) -> int:
+    """Make the account match the files (or a saved PLAN_FILE, refused if stale)."""
+    from revox_sync import plan as planning
+    from revox_sync.apply import apply_plan
+
+    env = _app().env
+    saved = None
+    if plan_file is not None:
+        if targets or prune:
+            raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
+        try:
+            text = plan_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise FatalError(f"cannot read plan file {plan_file}: {exc.strerror}") from None
+        saved = planning.read_saved(text, str(plan_file))
+        prune, targets = bool(saved["options"]["prune"]), tuple(saved["options"]["targets"])
+    current, remote = compute_plan(config_dir, prune=prune, targets=targets)
+    if saved is not None:
+        planning.check_fresh(saved, current)
+    print_plan(current)
+    if not current.has_changes:
+        return EXIT_OK
+    limit = planning.safety_violation(current, len(remote))
+    if limit and not force:
+        raise FatalError(limit)
+    if saved is None and not auto_approve:
+        _confirm(env)
+    results = apply_plan(
+        current, _app().client(), parallelism=parallelism, on_result=lambda r: _report(env, r)
+    )
+    failed = [r for r in results if not r.ok]
+    done = [r for r in results if r.ok]
+    s = {k: sum(1 for r in done if r.action.kind == k) for k in ("create", "update", "delete")}
+    counts = f"{s['create']} added, {s['update']} changed, {s['delete']} destroyed"
+    if failed:
+        env.error(f"apply incomplete: {len(done)} of {len(results)} actions succeeded ({counts}).")
+        for r in done:
+            env.err(f'  succeeded: {r.action.kind} "{r.action.name}"')
+        for r in failed:
+            env.err(f'  failed:    {r.action.kind} "{r.action.name}": {r.error}')
+        env.err("Fix the cause and run apply again: it will do only what is left.")
+        return EXIT_ERROR
+    env.out("")
+    env.out(env.style(f"Apply complete! Assistants: {counts}.", "green", "bold"))
+    return EXIT_OK
+
+
+def _confirm(env: Environment) -> None:
+    if not env.interactive:
+        raise FatalError("refusing to apply without confirmation: no terminal; pass --auto-approve")
+    env.stdout.write(
+        "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: "
+    )
+    env.stdout.flush()
+    answer = env.stdin.readline().strip()
+    if answer != "yes":
+        raise FatalError("apply cancelled (the answer was not 'yes'); nothing was changed")
+
+
+def _report(env: Environment, result: Any) -> None:
+    from revox_sync.apply import Result
+
+    r: Result = result
+    ident = f" ({r.id})" if r.id else ""
+    if r.ok:
+        env.out(env.style(f'  ✓ {r.verb} "{r.action.name}"{ident} in {r.seconds:.1f}s', "green"))
+    else:
+        env.out(env.style(f'  ✗ {r.action.kind} "{r.action.name}"{ident} failed: {r.error}', "red"))
+    for field in r.not_stored:
+        env.warn(f'    warning: "{r.action.name}": the server did not store {field}')
+    if r.notice:
+        env.warn(f'    note: "{r.action.name}": {r.notice}')
+
+
+@cli.command("import")
+@options.config_dir
+@click.argument("names", nargs=-1, metavar="[NAME_OR_ID]...")
+@click.option("--all", "import_all", is_flag=True, help="Import every assistant of the account.")
+@click.option("--overwrite", is_flag=True, help="Update files that already exist.")
+@click.option("--with-defaults", is_flag=True, help="Also write fields equal to the API default.")
+def import_(
+    config_dir: Path | None, names: tuple[str, ...], import_all: bool, overwrite: bool, with_defaults: bool
+) -> int:
+    """Write YAML files from live assistants (prompts to prompts/*.md)."""
+    from revox_sync.importer import run_import
+
+    if import_all == bool(names):
+        raise click.UsageError("name the assistants to import, or pass --all (not both)")
+    return run_import(
+        _app().client(),
+        _app().env,
+        config_dir or options.DEFAULT_CONFIG_DIR,
+        names=list(names),
+        overwrite=overwrite,
+        with_defaults=with_defaults,
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--state", "state_file", type=click.Path(path_type=Path, dir_okay=False), help="JSON state file."
+)
+@click.option("--api-key", "emulator_key", metavar="KEY", help="Require this Bearer key (default: any).")
+def emulator(host: str, port: int, state_file: Path | None, emulator_key: str | None) -> int:
+    """Serve the local Revox API emulator on loopback."""
+    from revox_sync.emulator import serve
+
+    serve(host=host, port=port, state_file=state_file, api_key=emulator_key)
+    return EXIT_OK
+
+
+# --- the error boundary --------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    """Run the CLI; every expected failure becomes a message and exit 1, never a traceback."""
+    env = env or Environment()
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = cli.main(args=args, prog_name="revox-sync", standalone_mode=False, obj=env)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        env.out(exc.ctx.get_help() if exc.ctx else "")
+        return EXIT_OK
+    except click.UsageError as exc:
+        hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx else ""
+        env.error(f"{exc.format_message()}{hint}")
+        return EXIT_ERROR
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        env.error("interrupted")
+        return EXIT_ERROR
+    except FatalError as exc:
+        _print_fatal(env, exc)
+        return EXIT_ERROR
+    except click.ClickException as exc:
+        env.error(exc.format_message())
+        return EXIT_ERROR
+    except Exception as exc:
+        if env.verbose:
+            env.err(traceback.format_exc().rstrip())
+        env.error(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback; please report it)")
+        return EXIT_ERROR
+    return int(result or 0)
+
+
+def _print_fatal(env: Environment, exc: FatalError) -> None:
+    from revox_sync.errors import ConfigErrors
+
+    if isinstance(exc, ConfigErrors):
+        for error in exc.errors:
+            env.err(str(error))
+        count = len(exc.errors)
+        env.err(f"{count} error{'s' if count != 1 else ''}.")
+    else:
+        env.error(str(exc))
+
+
+def console_main() -> NoReturn:
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Click options defined once, shared by the commands that take them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_CONFIG_DIR = Path("assistants")
+
+config_dir = click.option(
+    "-d",
+    "--dir",
+    "config_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Config directory of assistant files (default: assistants/).",
+)
+target = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="NAME",
+    help="Only this assistant (repeatable).",
+)
+prune = click.option("--prune", is_flag=True, help="Also destroy remote assistants that no file declares.")
