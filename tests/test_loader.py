@@ -99,7 +99,9 @@ def test_yaml_1_2_scalars() -> None:
 
 def test_merge_keys_written_keys_win() -> None:
     write(CONFIG / "voices.yml", "name: V\nvoice: &v\n  provider: cartesia\n  id: base\n  speed: 1.0\n")
-    write(CONFIG / "b.yaml", "name: B\nvoice:\n  <<: {provider: cartesia, id: base, speed: 1.0}\n  speed: 1.2\n")
+    write(
+        CONFIG / "b.yaml", "name: B\nvoice:\n  <<: {provider: cartesia, id: base, speed: 1.0}\n  speed: 1.2\n"
+    )
     loaded = {a.name: a for a in load_directory(CONFIG, variables={})[0]}
     assert loaded["B"].data["voice"] == {"provider": "cartesia", "id": "base", "speed": 1.2}
     assert str(loaded["B"].positions.value(("voice", "speed"))) == "assistants/b.yaml:4:10"
@@ -417,7 +419,9 @@ def test_warnings_are_returned_with_their_location() -> None:
 def test_duplicate_name_across_files() -> None:
     write(CONFIG / "a.yaml", "name: Sales\n")
     write(CONFIG / "b.yaml", "# copy\nname:   Sales\n")
-    assert errors_of(CONFIG) == ["assistants/b.yaml:2:9: duplicate name 'Sales': assistants/a.yaml:1 already declares it"]
+    assert errors_of(CONFIG) == [
+        "assistants/b.yaml:2:9: duplicate name 'Sales': assistants/a.yaml:1 already declares it"
+    ]
 
 
 def test_duplicate_pinned_id_across_files() -> None:
@@ -432,7 +436,10 @@ def test_all_errors_of_all_files_are_reported_together() -> None:
     write(CONFIG / "a.yaml", "name: A\nprompt: ${MISSING}\nfirst_sentence: ${ALSO_MISSING}\n")
     write(CONFIG / "b.yaml", "name: [unclosed\n")
     write(CONFIG / "c.yaml", b"name: \xff\n")
-    write(CONFIG / "d.yaml", "name: D\nvoice: {provider: cartesia, id: v, speed: 3}\nmax_call_duration_secs: x\n")
+    write(
+        CONFIG / "d.yaml",
+        "name: D\nvoice: {provider: cartesia, id: v, speed: 3}\nmax_call_duration_secs: x\n",
+    )
     write(CONFIG / "ok.yaml", "name: OK\n")
     result = collect_paths([CONFIG], variables={})
     assert [a.name for a in result.assistants] == ["OK"]
@@ -455,7 +462,11 @@ def test_examples_in_the_repository_validate() -> None:
     if not examples.is_dir():
         pytest.skip("no examples")
     assistants, warnings = load_directory(examples, variables={})
-    assert {a.path.name for a in assistants} >= {"sales-qualifier.yaml", "receptionist.yaml", "custom-llm.yaml"}
+    assert {a.path.name for a in assistants} >= {
+        "sales-qualifier.yaml",
+        "receptionist.yaml",
+        "custom-llm.yaml",
+    }
     assert warnings == []
     custom = next(a for a in assistants if a.path.name == "custom-llm.yaml")
     assert ("llm_model", "api_key") in custom.sensitive
