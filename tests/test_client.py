@@ -1,7 +1,5 @@
 """RevoxClient over a real loopback socket, against the emulator and its fault injection."""
 
-# ruff: noqa: F811  (pytest fixtures imported from emulator_fixtures are redefined as test arguments)
-
 from __future__ import annotations
 
 import logging
@@ -12,12 +10,12 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
-from emulator_fixtures import API_KEY, client, emulator  # noqa: F401
 
 from revox_sync import __version__
 from revox_sync.client import DEFAULT_BASE_URL, RevoxClient, check_base_url, parse_retry_after
 from revox_sync.emulator import EmulatorServer
 from revox_sync.errors import ApiError, FatalError
+from tests.emulator_fixtures import API_KEY
 
 NEW = {"name": "Sales qualifier", "prompt": "You qualify leads."}
 

@@ -1,7 +1,5 @@
 """The emulator behaves like the Revox API: defaults, whole-object PATCH, FAQ rules, validation, auth, state."""
 
-# ruff: noqa: F811  (pytest fixtures imported from emulator_fixtures are redefined as test arguments)
-
 from __future__ import annotations
 
 import json
@@ -10,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emulator_fixtures import API_KEY, client, emulator  # noqa: F401
 
 from revox_sync.client import RevoxClient
 from revox_sync.emulator import EmulatorServer, EmulatorState
 from revox_sync.emulator.wire import normalise_time
 from revox_sync.local import start_local
+from tests.emulator_fixtures import API_KEY
 
 NEW = {"name": "Support", "prompt": "Help callers."}
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
