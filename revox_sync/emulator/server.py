@@ -279,6 +279,9 @@ class _IPv6Server(ThreadingHTTPServer):
 def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle on, the body waits for the client's
+        # delayed ACK (~40 ms per request on Linux), which would swamp any latency measurement.
+        disable_nagle_algorithm = True
         server_version = f"revox-emulator/{__version__}"
         timeout = 60
 
