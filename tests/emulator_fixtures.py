@@ -92,6 +92,24 @@ def sdk_type_errors(value: object, tp: object, path: str = "") -> list[str]:
 
 # Fields the seed documents and SDK 0.5.0 no longer lists; the contract says they are sent as written.
 SEED_ONLY_FIELDS = frozenset({"transfer_phone_number"})
+# Top-level fields the seed (PATCH page) documents as Optional while the SDK's params do not take null; the
+# seed wins on meaning, so `field: null` (clear / reset to default) is a valid write for these.
+SEED_NULLABLE_FIELDS = frozenset(
+    {
+        "call_retry_config",
+        "end_of_call_sentence",
+        "faq_items",
+        "first_sentence",
+        "first_sentence_delay_ms",
+        "first_sentence_mode",
+        "ivr_navigation_enabled",
+        "llm_model",
+        "max_call_duration_secs",
+        "structured_output_config",
+        "voice",
+        "webhook_url",
+    }
+)
 
 
 def sdk_request_errors(method: str, path: str, body: object) -> list[str]:
@@ -109,7 +127,11 @@ def sdk_request_errors(method: str, path: str, body: object) -> list[str]:
     else:
         return [] if body is None else [f"{method} {path}: unexpected body"]
     if isinstance(body, dict):
-        body = {k: v for k, v in body.items() if k not in SEED_ONLY_FIELDS}
+        body = {
+            k: v
+            for k, v in body.items()
+            if k not in SEED_ONLY_FIELDS and not (v is None and k in SEED_NULLABLE_FIELDS)
+        }
     return [f"{method} {path}: {e}" for e in sdk_type_errors(body, tp)]
 
 

@@ -88,6 +88,15 @@ def test_429_honours_retry_after(client: RevoxClient, emulator: EmulatorServer) 
     assert messages == ["429 from GET /assistants (Injected fault), retrying in 0.3s"]
 
 
+def test_retry_after_as_an_http_date(client: RevoxClient, emulator: EmulatorServer) -> None:
+    when = datetime.now(timezone.utc) + timedelta(seconds=1.5)
+    emulator.inject("GET", "^/voices$", status=503, retry_after=format_datetime(when, usegmt=True))
+    started = time.monotonic()
+    client.list_voices()
+    assert time.monotonic() - started >= 0.4  # whole seconds in an HTTP date: waits 0.5 to 1.5 s
+    assert len(emulator.requests) == 2
+
+
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 408, 409])
 def test_retryable_status_then_success(client: RevoxClient, emulator: EmulatorServer, status: int) -> None:
     assistant = client.create_assistant(NEW)

@@ -242,6 +242,7 @@ def test_every_body_the_client_sends_fits_the_sdk_params(
         {"custom_tools": None, "calendly": None, "slack": None, "zoho": None, "stt_context": None},
         {"call_retry_config": copy.deepcopy(KITCHEN_SINK["call_retry_config"])},
         {"transfer_phone_number": "+33100000003"},  # seed-only, accepted and sent as written
+        {"webhook_url": None, "voice": None, "first_sentence": None},  # seed-nullable: clear / reset
     ]
     for body in update_bodies:
         client.update_assistant(minimal["id"], body)

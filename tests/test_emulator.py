@@ -341,3 +341,16 @@ def test_state_is_thread_safe_under_parallel_creates() -> None:
             pool.map(lambda i: state.create_assistant({"name": f"a{i}", "prompt": "p"})["id"], range(50))
         )
     assert len(set(ids)) == 50 == len(state.list_assistants())
+
+
+def test_ipv6_loopback() -> None:
+    try:
+        server = EmulatorServer(host="::1").start()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    try:
+        assert server.url.startswith("http://[::1]:")
+        with RevoxClient(None, server.url) as c:
+            assert c.auth_status() is True
+    finally:
+        server.stop()

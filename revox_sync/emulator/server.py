@@ -108,6 +108,8 @@ class EmulatorServer:
             )
         if state is None:
             state = EmulatorState.load(Path(state_file)) if state_file is not None else EmulatorState()
+        elif state_file is not None:
+            state.path = Path(state_file)
         self.state = state
         self.api_key = api_key
         self.host = host
