@@ -1,0 +1,32 @@
+"""Fixtures shared by every test: a real emulator on loopback, a real CLI run, real files in tmp dirs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from emulator_fixtures import API_KEY, client, emulator  # noqa: F401  (fixtures)
+from helpers import Run, run_cli
+
+RunCli = Callable[..., Run]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh project directory as the current directory, with an empty `assistants/`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "assistants").mkdir()
+    for name in ("REVOX_API_KEY", "REVOX_BASE_URL", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def cli(emulator) -> Iterator[RunCli]:  # noqa: F811
+    """Run revox-sync against the emulator: `cli("plan")` -> Run."""
+
+    def run(*args: str, **kwargs: object) -> Run:
+        return run_cli("--base-url", emulator.url, "--api-key", API_KEY, *args, **kwargs)  # type: ignore[arg-type]
+
+    yield run

@@ -1,0 +1,45 @@
+"""Helpers for tests that drive the real CLI: what a user saw, and files written for real."""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from revox_sync.cli import main
+from revox_sync.output import Environment
+
+
+@dataclass
+class Run:
+    """What a user saw: exit code, stdout, stderr."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def all(self) -> str:
+        return self.out + self.err
+
+
+def run_cli(*args: str, stdin: str = "", tty: bool = False, environ: dict[str, str] | None = None) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(
+        stdin=io.StringIO(stdin),
+        stdout=out,
+        stderr=err,
+        environ=dict(os.environ) if environ is None else environ,
+        stdin_isatty=tty,
+        stdout_isatty=tty,
+        color=False,
+    )
+    code = main(list(args), env)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
