@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -334,9 +334,76 @@ class _Document:
 
 @lru_cache(maxsize=1)
 def _yaml() -> Any:
+    """ruamel's own loader: only used when its C extension is missing (slower, same results)."""
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe", pure=False)
+    return YAML(typ="safe", pure=True)
+
+
+@lru_cache(maxsize=1)
+def _c_parser() -> Any:
+    """libyaml's parser and composer with our own YAML 1.2 resolver, or None without the C extension.
+
+    ruamel's resolver costs about half of the parse time (it looks the YAML version up for every scalar);
+    this one resolves a plain scalar with one dictionary look-up for the usual case (a word) and hands out
+    shared tag objects, which the walker recognises by identity.
+    """
+    try:
+        from ruamel.yaml.cyaml import CParser
+    except ImportError:  # pragma: no cover - PyPy or a build without ruamel.yaml.clib
+        return None
+    from ruamel.yaml.nodes import ScalarNode, SequenceNode
+    from ruamel.yaml.tag import Tag
+
+    shared = {name: Tag(suffix=name) for name in (_STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ, _MERGE)}
+    _SHARED_TAGS.update({id(tag): name for name, tag in shared.items()})
+    str_tag, seq_tag, map_tag = shared[_STR], shared[_SEQ], shared[_MAP]
+
+    class Parser(CParser):  # type: ignore[misc, valid-type]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is ScalarNode:
+                return shared[_plain_tag(value)] if implicit[0] else str_tag
+            return seq_tag if kind is SequenceNode else map_tag
+
+        def descend_resolver(self, parent: Any, index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
+
+    return Parser
+
+
+_SHARED_TAGS: dict[int, str] = {}
+
+
+def _tag(node: Any) -> str:
+    ctag = node.ctag
+    return _SHARED_TAGS.get(id(ctag)) or str(ctag)
+
+
+def _compose(text: str) -> Any:
+    parser_class = _c_parser()
+    if parser_class is None:
+        return _yaml().compose(text)
+    parser = parser_class(text)
+    try:
+        return parser.get_single_node()
+    finally:
+        parser.dispose()
+
+
+def _events(text: str) -> Iterator[Any]:
+    parser_class = _c_parser()
+    if parser_class is None:
+        yield from _yaml().parse(text)
+        return
+    parser = parser_class(text)
+    try:
+        while parser.check_event():
+            yield parser.get_event()
+    finally:
+        parser.dispose()
 
 
 def _read_document(
@@ -367,7 +434,7 @@ def _read_document(
             too_deep = _flow_too_deep(text)
             if too_deep is not None:
                 return fail(f"nesting deeper than {MAX_DEPTH} levels", *too_deep)
-        root_node = _yaml().compose(text)
+        root_node = _compose(text)
     except YAMLError as exc:
         return fail(*_yaml_error(exc, text))
     except RecursionError:
@@ -375,8 +442,8 @@ def _read_document(
 
     if root_node is None:
         return fail("file is empty: expected a mapping of assistant fields (at least 'name')", 1, 1)
-    if root_node.id != "mapping" or root_node.tag != _MAP:
-        kind = {"sequence": "a list", "scalar": "a single value"}.get(root_node.id, root_node.tag)
+    if root_node.id != "mapping" or _tag(root_node) != _MAP:
+        kind = {"sequence": "a list", "scalar": "a single value"}.get(root_node.id, _tag(root_node))
         return fail(f"the top level must be a mapping of assistant fields, not {kind}", 1, 1)
 
     walker = _Walker(file, root, shown, env, includes)
@@ -444,7 +511,7 @@ def _flow_too_deep(text: str) -> tuple[int, int] | None:
     from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 
     depth = 0
-    for event in _yaml().parse(text):
+    for event in _events(text):
         if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -510,11 +577,11 @@ class _Walker:
         if kind == "scalar":
             return self._scalar(node, path)
         if kind == "sequence":
-            if node.tag != _SEQ:
+            if _tag(node) != _SEQ:
                 self._bad_tag(node)
                 return None
             return [self.walk(item, (*path, index), depth + 1) for index, item in enumerate(node.value)]
-        if node.tag != _MAP:
+        if _tag(node) != _MAP:
             self._bad_tag(node)
             return None
         result: dict[str, Any] = {}
@@ -529,10 +596,12 @@ class _Walker:
         written: dict[str, Any] = {}
         merges = []
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            key_tag = _tag(key_node)
+            if key_tag == _MERGE:
+                self._visit(key_node, depth + 1)
                 merges.append(value_node)
                 continue
-            key = self._key(key_node, depth)
+            key = self._key(key_node, key_tag, depth)
             if key is None:
                 continue
             if key in written:
@@ -550,7 +619,7 @@ class _Walker:
             for source in sources:
                 if source is not value_node:
                     self._visit(source, depth + 1)
-                if source.id != "mapping" or source.tag != _MAP:
+                if source.id != "mapping" or _tag(source) != _MAP:
                     self.report(source, "merge key '<<' needs a mapping or a list of mappings")
                     continue
                 for key, k, v in self._pairs(source, depth + 1):
@@ -558,16 +627,16 @@ class _Walker:
         merged.update(selected)
         return [(key, k, v) for key, (k, v) in merged.items()]
 
-    def _key(self, node: Any, depth: int) -> str | None:
+    def _key(self, node: Any, tag: str, depth: int) -> str | None:
         self._visit(node, depth + 1)
-        if node.id == "scalar" and node.tag == _STR:
+        if tag == _STR and node.id == "scalar":
             return str(node.value)
         shown = node.value if node.id == "scalar" else f"a {node.id}"
         self.report(node, f"mapping keys must be strings, not {shown!r}")
         return None
 
     def _bad_tag(self, node: Any) -> None:
-        tag = str(node.tag)
+        tag = _tag(node)
         if tag == _FILE_TAG:
             self.report(node, "!file needs a file path, not a mapping or list")
         elif tag.startswith(_TAG):
@@ -592,7 +661,7 @@ class _Walker:
         return value
 
     def _convert(self, node: Any) -> tuple[Any, bool]:
-        tag, text = node.tag, node.value
+        tag, text = _tag(node), node.value
         if tag == _STR:
             if "${" not in text:
                 return text, False
@@ -611,7 +680,7 @@ class _Walker:
             return None, False
         if tag == _NULL:
             return None, False
-        if tag == _TIMESTAMP:
+        if tag in (_TIMESTAMP, _MERGE):  # a timestamp keeps its text; `<<` as a value is just text
             return text, False
         self._bad_tag(node)
         return None, False
@@ -735,20 +804,38 @@ def _to_bool(text: str) -> bool:
     raise ValueError(text)
 
 
+_FIRST_CHARS_OF_NON_STR = frozenset("0123456789+-.~<nNtTfF")
+
+
+def _plain_tag(text: str) -> str:
+    """The tag of a plain scalar under the YAML 1.2 core schema (timestamps stay strings)."""
+    if text and text[0] not in _FIRST_CHARS_OF_NON_STR:
+        return _STR
+    if text in _NULL_WORDS:
+        return _NULL
+    if text in _TRUE_WORDS or text in _FALSE_WORDS:
+        return _BOOL
+    if _INT_RE.fullmatch(text):
+        return _INT
+    if _FLOAT_RE.fullmatch(text):
+        return _FLOAT
+    if text == "<<":
+        return _MERGE
+    return _STR
+
+
 def _resolve_plain(text: str) -> Any:
     """A plain scalar's value under the YAML 1.2 core schema (after `${}` substitution)."""
-    stripped = text.strip()
-    if stripped in _NULL_WORDS:
+    tag = _plain_tag(text.strip())
+    if tag in (_STR, _MERGE):
+        return text
+    if tag == _NULL:
         return None
-    if stripped in _TRUE_WORDS:
-        return True
-    if stripped in _FALSE_WORDS:
-        return False
-    if _INT_RE.fullmatch(stripped):
-        return _to_int(stripped)
-    if _FLOAT_RE.fullmatch(stripped):
-        return _to_float(stripped)
-    return text
+    if tag == _BOOL:
+        return text.strip() in _TRUE_WORDS
+    if tag == _INT:
+        return _to_int(text.strip())
+    return _to_float(text.strip())
 
 
 # --- paths -----------------------------------------------------------------------------------------------

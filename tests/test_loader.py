@@ -470,3 +470,30 @@ def test_examples_in_the_repository_validate() -> None:
     assert warnings == []
     custom = next(a for a in assistants if a.path.name == "custom-llm.yaml")
     assert ("llm_model", "api_key") in custom.sensitive
+
+
+def test_merge_key_needs_mappings_and_explicit_tags_are_checked() -> None:
+    write(
+        CONFIG / "a.yaml",
+        "name: A\nvoice:\n  <<: [just text]\n  id: v\nfirst_sentence_delay_ms: !!int many\n",
+    )
+    assert errors_of(CONFIG) == [
+        "assistants/a.yaml:3:8: merge key '<<' needs a mapping or a list of mappings",
+        "assistants/a.yaml:5:26: invalid !!int value 'many'",
+    ]
+
+
+def test_without_the_c_extension_the_results_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    import revox_sync.loader as loader
+
+    text = (
+        "name: A\nvoice:\n  provider: cartesia\n  id: v\n  speed: ${SPEED:-1.1}\n"
+        "first_sentence: yes\nfirst_sentence_delay_ms: 0x1F4\nend_of_call_sentence: 2024-01-01\n"
+    )
+    write(CONFIG / "a.yaml", text)
+    fast = load_one(CONFIG)
+    monkeypatch.setattr(loader, "_c_parser", lambda: None)
+    slow = load_one(CONFIG)
+    assert slow.data == fast.data
+    assert slow.positions.values == fast.positions.values
+    assert slow.positions.keys == fast.positions.keys
