@@ -26,6 +26,7 @@ import http.client
 import ipaddress
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -273,9 +274,7 @@ class EmulatorServer:
 
 
 class _IPv6Server(ThreadingHTTPServer):
-    import socket as _socket
-
-    address_family = _socket.AF_INET6
+    address_family = socket.AF_INET6
 
 
 def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
