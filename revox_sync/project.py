@@ -1,0 +1,505 @@
+"""The project file `revox-sync.yaml`, named environments, and the variables a run interpolates.
+
+The project file is optional. It sits at the repository root and is found by walking up from the working
+directory: each directory is checked for `revox-sync.yaml` (or `.yml`), and the walk stops after the first
+directory that holds `.git` (the repository root), or at the filesystem root when there is no repository.
+A project file outside the repository (say, in a home directory) is therefore never picked up by accident.
+
+```yaml
+# revox-sync.yaml
+config_dir: assistants                 # optional; relative to this file (default: assistants/)
+environments:
+  staging:
+    var_files: [env/staging.yaml]      # relative to this file; later files win
+    api_key_env: REVOX_API_KEY_STAGING # the environment variable that holds this account's API key
+  production:
+    var_files: [env/common.yaml, env/production.yaml]
+    api_key_env: REVOX_API_KEY_PRODUCTION
+    base_url: https://www.getrevox.com/api   # optional
+```
+
+A variable file is plain YAML, `NAME: value`; strings, numbers and booleans are accepted and kept as they
+are written (`1.10` stays `"1.10"`); null, lists and mappings are errors.
+
+Precedence of variables, highest first:
+
+1. `--var NAME=VALUE` (later ones win),
+2. `--var-file FILE` (later files win; relative to the working directory),
+3. the selected environment's `var_files` (later files win; relative to the project file),
+4. the process environment.
+
+A variable whose name contains KEY, TOKEN, SECRET or PASSWORD is sensitive wherever it comes from: its
+value never appears in output, logs or saved plans (CONTRACT §1). Nothing in this module ever prints a
+variable's value; `Settings` hides them from its repr.
+
+Every error is a `FatalError` naming what is missing; errors inside a file are `path:line:col: ...`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
+from revox_sync.spec import is_sensitive_variable
+
+__all__ = [
+    "PROJECT_FILE_NAMES",
+    "Environment",
+    "Project",
+    "Settings",
+    "all_environments",
+    "find_project_file",
+    "load_project",
+    "load_var_file",
+    "parse_var",
+    "resolve",
+]
+
+PROJECT_FILE_NAMES = ("revox-sync.yaml", "revox-sync.yml")
+ENV_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+VAR_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+PROJECT_KEYS = ("config_dir", "environments")
+ENVIRONMENT_KEYS = ("var_files", "api_key_env", "base_url")
+# The message the loader gives for `${NAME}` without a value and without a default.
+_UNSET_RE = re.compile(
+    r"^environment variable ([A-Za-z_][A-Za-z0-9_]*) is not set \(and \$\{\1\} has no default\)$"
+)
+
+
+# --- data ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    var_files: tuple[Path, ...] = ()  # absolute, or relative to the working directory as the user wrote
+    api_key_env: str | None = None
+    base_url: str | None = None
+    location: Location | None = None  # where the environment is declared
+
+
+@dataclass(frozen=True)
+class Project:
+    path: Path  # the project file
+    config_dir: Path | None = None  # resolved against the project file's directory
+    environments: dict[str, Environment] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+
+@dataclass
+class Settings:
+    """Everything a run needs from the project file, the environment and the command line.
+
+    `api_key` is None when the selected environment's `api_key_env` is unset (or no environment is
+    selected): only commands that talk to the API need it; they call `require_api_key()`.
+    """
+
+    config_dir: Path | None
+    variables: dict[str, str] = field(repr=False)
+    sensitive_names: set[str] = field(repr=False)
+    api_key: str | None = field(repr=False)
+    base_url: str | None
+    env_name: str | None
+    api_key_env: str | None = None
+    sources: tuple[str, ...] = ()  # where variables came from, highest precedence first, for messages
+    project_file: Path | None = None
+
+    def require_api_key(self) -> str:
+        """The environment's API key, or a FatalError naming the variable to set."""
+        if self.api_key:
+            return self.api_key
+        if self.api_key_env:
+            raise FatalError(
+                f"no API key for environment '{self.env_name}': set the environment variable "
+                f"{self.api_key_env} (api_key_env in {self.project_file})"
+            )
+        raise FatalError(
+            "no API key: set REVOX_API_KEY or pass --api-key (or try everything locally with --local)"
+        )
+
+    def explain(self, errors: Sequence[LocatedError]) -> list[LocatedError]:
+        """The loader's 'environment variable X is not set' errors, reworded to name every place looked at."""
+        if not self.sources:
+            return list(errors)
+        places = _join_or(list(self.sources))
+        out: list[LocatedError] = []
+        for error in errors:
+            match = _UNSET_RE.match(error.message)
+            if match:
+                name = match.group(1)
+                env = f" for environment '{self.env_name}'" if self.env_name else ""
+                error = LocatedError(
+                    error.location,
+                    f"variable {name} is not defined{env}: not in {places} "
+                    f"(define it there, or write ${{{name}:-default}})",
+                )
+            out.append(error)
+        return out
+
+    @contextlib.contextmanager
+    def explaining(self) -> Iterator[None]:
+        """Re-raise ConfigErrors from the loader with missing-variable errors reworded by `explain`."""
+        try:
+            yield
+        except ConfigErrors as exc:
+            raise ConfigErrors(self.explain(exc.errors)) from None
+
+
+def _join_or(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+# --- finding and loading the project file -------------------------------------------------------------------
+def find_project_file(start: Path | None = None) -> Path | None:
+    """The nearest `revox-sync.yaml` from `start` (default: the working directory) up to the repository root.
+
+    The walk checks `start` and each parent; it stops after the first directory that contains `.git`
+    (file or folder, so worktrees and submodules count), or at the filesystem root.
+    """
+    here = Path(os.path.abspath(start if start is not None else Path.cwd()))
+    for directory in (here, *here.parents):
+        for name in PROJECT_FILE_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+def load_project(path: Path) -> Project:
+    """Read and check a project file strictly: unknown keys and wrong types are `path:line:col` errors."""
+    path = Path(os.path.abspath(path))
+    doc = read_yaml(path)
+    errors: list[LocatedError] = []
+    root = doc.root
+    if root is None:
+        return Project(path)  # an empty project file: all defaults
+    if not _is_mapping(root):
+        raise ConfigErrors([doc.error(root, "the top level must be a mapping (config_dir, environments)")])
+    config_dir: Path | None = None
+    environments: dict[str, Environment] = {}
+    for key, key_node, value in doc.pairs(root, errors):
+        if key == "config_dir":
+            text = doc.string(value, errors, "config_dir")
+            if text is not None:
+                if not text.strip():
+                    errors.append(doc.error(value, "config_dir must not be empty"))
+                else:
+                    config_dir = Path(os.path.normpath(path.parent / text))
+        elif key == "environments":
+            if _is_null(value):
+                continue
+            if not _is_mapping(value):
+                errors.append(doc.error(value, "environments must be a mapping of environment names"))
+                continue
+            for env_name, env_key, env_node in doc.pairs(value, errors):
+                if not ENV_NAME_RE.fullmatch(env_name):
+                    errors.append(
+                        doc.error(env_key, f"invalid environment name {env_name!r} (letters, digits, _ . -)")
+                    )
+                    continue
+                env = _environment(doc, env_name, env_key, env_node, errors)
+                if env is not None:
+                    environments[env_name] = env
+        else:
+            errors.append(doc.error(key_node, _unknown(key, PROJECT_KEYS, "project file")))
+    if errors:
+        raise ConfigErrors(errors)
+    return Project(path, config_dir, environments)
+
+
+def _environment(
+    doc: YamlDoc, name: str, key_node: Any, node: Any, errors: list[LocatedError]
+) -> Environment | None:
+    location = doc.location(key_node)
+    if _is_null(node):
+        return Environment(name, location=location)
+    if not _is_mapping(node):
+        errors.append(
+            doc.error(node, f"environment '{name}' must be a mapping ({', '.join(ENVIRONMENT_KEYS)})")
+        )
+        return None
+    var_files: list[Path] = []
+    api_key_env: str | None = None
+    base_url: str | None = None
+    count = len(errors)
+    for key, k_node, value in doc.pairs(node, errors):
+        if key == "var_files":
+            items = value.value if value.id == "sequence" else [value]  # a single file is fine too
+            for item in items:
+                text = doc.string(item, errors, f"environments.{name}.var_files")
+                if text is not None:
+                    var_files.append(Path(os.path.normpath(doc.path.parent / text)))
+        elif key == "api_key_env":
+            text = doc.string(value, errors, f"environments.{name}.api_key_env")
+            if text is not None:
+                if not VAR_NAME_RE.fullmatch(text):
+                    errors.append(
+                        doc.error(value, f"api_key_env must be an environment variable name, not {text!r}")
+                    )
+                else:
+                    api_key_env = text
+        elif key == "base_url":
+            base_url = doc.string(value, errors, f"environments.{name}.base_url")
+        else:
+            errors.append(doc.error(k_node, _unknown(key, ENVIRONMENT_KEYS, f"environment '{name}'")))
+    if len(errors) > count:
+        return None
+    return Environment(name, tuple(var_files), api_key_env, base_url, location)
+
+
+def _unknown(key: str, known: Sequence[str], where: str) -> str:
+    message = f"unknown key {key!r} in {where}"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return message + f"; did you mean '{close[0]}'?"
+    return message + f" (expected: {', '.join(known)})"
+
+
+def all_environments(project: Project | None) -> list[str]:
+    """Every environment name in the order the project file declares them (for `validate --all-envs`)."""
+    if project is None:
+        raise FatalError(
+            "--all-envs needs a project file: no revox-sync.yaml in this directory or its parents "
+            "(up to the repository root)"
+        )
+    if not project.environments:
+        raise FatalError(f"{project.path}: declares no environments (add an `environments:` mapping)")
+    return list(project.environments)
+
+
+# --- variables ----------------------------------------------------------------------------------------------
+def parse_var(text: str) -> tuple[str, str]:
+    """`NAME=VALUE` from `--var`; the value may be empty and may contain '='."""
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise FatalError(f"--var {_shown_arg(text)}: expected NAME=VALUE")
+    if not VAR_NAME_RE.fullmatch(name):
+        raise FatalError(
+            f"--var {_shown_arg(text)}: {name!r} is not a variable name (letters, digits and _, not starting with a digit)"
+        )
+    return name, value
+
+
+def _shown_arg(text: str) -> str:
+    """A `--var` argument as it may be echoed: the value of a sensitive name is hidden."""
+    name, sep, _ = text.partition("=")
+    if sep and is_sensitive_variable(name):
+        return f"{name}=(sensitive)"
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def load_var_file(path: Path, *, shown: str | None = None) -> dict[str, str]:
+    """A variable file: a YAML mapping of NAME to a string, number or boolean (kept as written)."""
+    path = Path(path)
+    if not path.is_file():
+        what = "is a directory, not a file" if path.is_dir() else "no such file"
+        raise FatalError(f"variable file {shown or path}: {what}")
+    doc = read_yaml(path)
+    root = doc.root
+    if root is None:
+        return {}
+    if not _is_mapping(root):
+        raise ConfigErrors([doc.error(root, "a variable file must be a mapping of NAME: value")])
+    errors: list[LocatedError] = []
+    result: dict[str, str] = {}
+    for name, key_node, value in doc.pairs(root, errors):
+        if not VAR_NAME_RE.fullmatch(name):
+            errors.append(doc.error(key_node, f"{name!r} is not a variable name (letters, digits and _)"))
+            continue
+        if value.id != "scalar" or value.tag == _NULL:
+            kind = {"sequence": "a list", "mapping": "a mapping"}.get(value.id, "null")
+            hint = " (write '' for an empty string)" if kind == "null" else ""
+            where = key_node if kind == "null" else value  # an empty value has no position of its own
+            errors.append(
+                doc.error(where, f"{name}: a variable must be a string, number or boolean, not {kind}{hint}")
+            )
+            continue
+        if value.tag not in _SCALAR_TAGS:
+            errors.append(doc.error(value, f"{name}: unsupported tag {value.tag!r} in a variable file"))
+            continue
+        result[name] = str(value.value)
+    if errors:
+        raise ConfigErrors(errors)
+    return result
+
+
+def resolve(
+    project: Project | None,
+    env_name: str | None,
+    var_files: Sequence[Path] = (),
+    vars: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings for one run: `--var` over `--var-file` over the environment's var_files over `environ`."""
+    environ = os.environ if environ is None else environ
+    env: Environment | None = None
+    if env_name is not None:
+        if project is None:
+            raise FatalError(
+                f"--env {env_name}: no project file (revox-sync.yaml) in this directory or its parents "
+                "(up to the repository root) declares environments"
+            )
+        env = project.environments.get(env_name)
+        if env is None:
+            known = list(project.environments)
+            message = f"--env {env_name}: unknown environment"
+            close = difflib.get_close_matches(env_name, known, n=1, cutoff=0.5)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+            message += f" ({project.path} declares: {', '.join(known) or 'none'})"
+            raise FatalError(message)
+
+    variables: dict[str, str] = dict(environ)
+    sources: list[str] = []
+    if env is not None:
+        for file in env.var_files:
+            shown = _display(file)
+            if not file.exists():
+                where = f" (listed by environment '{env.name}' at {env.location})" if env.location else ""
+                raise FatalError(f"variable file {shown}: no such file{where}")
+            variables.update(load_var_file(file, shown=shown))
+            sources.append(shown)
+    for file in var_files:
+        file = Path(file)
+        if not file.exists():
+            raise FatalError(f"--var-file {file}: no such file")
+        variables.update(load_var_file(file, shown=_display(file)))
+        sources.append(_display(file))
+    for text in vars:
+        name, value = parse_var(text)
+        variables[name] = value
+    if vars:
+        sources.append("--var")
+    sources.reverse()  # highest precedence first
+    sources.append("the process environment")
+
+    api_key = None
+    if env is not None and env.api_key_env:
+        api_key = environ.get(env.api_key_env) or None
+    return Settings(
+        config_dir=project.config_dir if project is not None else None,
+        variables=variables,
+        sensitive_names={n for n in variables if is_sensitive_variable(n)},
+        api_key=api_key,
+        base_url=env.base_url if env is not None else None,
+        env_name=env_name,
+        api_key_env=env.api_key_env if env is not None else None,
+        sources=tuple(sources) if (env is not None or var_files or vars) else (),
+        project_file=project.path if project is not None else None,
+    )
+
+
+def _display(path: Path) -> str:
+    from revox_sync.loader import display_path
+
+    return display_path(path)
+
+
+# --- a small strict YAML reader with positions --------------------------------------------------------------
+_TAG = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ, _NULL = _TAG + "str", _TAG + "map", _TAG + "seq", _TAG + "null"
+_SCALAR_TAGS = frozenset({_STR, _TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "timestamp"})
+
+
+def _is_mapping(node: Any) -> bool:
+    return node is not None and node.id == "mapping" and node.tag == _MAP
+
+
+def _is_null(node: Any) -> bool:
+    return node is not None and node.id == "scalar" and node.tag == _NULL
+
+
+class YamlDoc:
+    """One composed YAML file: its node tree and helpers that turn nodes into `path:line:col` errors.
+
+    Used for the project file, variable files and `phone_numbers.yaml`: small, flat files whose values are
+    read straight from the nodes (so a scalar keeps the text it was written with: `+15551234567` stays a
+    string even though YAML would read it as an integer).
+    """
+
+    def __init__(self, path: Path, shown: str, root: Any) -> None:
+        self.path = path
+        self.shown = shown
+        self.root = root
+
+    def location(self, node: Any) -> Location:
+        return Location(self.shown, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def error(self, node: Any, message: str) -> LocatedError:
+        return LocatedError(self.location(node), message)
+
+    def pairs(self, node: Any, errors: list[LocatedError]) -> list[tuple[str, Any, Any]]:
+        """(key text, key node, value node) of a mapping; duplicate, non-scalar and merge keys are errors."""
+        seen: dict[str, Any] = {}
+        out: list[tuple[str, Any, Any]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                errors.append(self.error(key_node, "merge keys ('<<') are not supported in this file"))
+                continue
+            if key_node.id != "scalar" or key_node.tag == _NULL:
+                errors.append(self.error(key_node, "mapping keys must be plain text"))
+                continue
+            key = str(key_node.value)
+            if key in seen:
+                first = seen[key].start_mark.line + 1
+                errors.append(self.error(key_node, f"duplicate key {key!r} (first at line {first})"))
+                continue
+            seen[key] = key_node
+            out.append((key, key_node, value_node))
+        return out
+
+    def string(
+        self, node: Any, errors: list[LocatedError], what: str, *, nullable: bool = False
+    ) -> str | None:
+        """A string value; numbers and booleans are refused (a quoted value is the fix)."""
+        if nullable and _is_null(node):
+            return None
+        if node.id != "scalar" or node.tag != _STR:
+            kind = {"sequence": "a list", "mapping": "a mapping"}.get(node.id) or (
+                "null" if node.tag == _NULL else f"{node.value!r} ({node.tag.rsplit(':', 1)[-1]})"
+            )
+            errors.append(self.error(node, f"{what} must be a string, not {kind}"))
+            return None
+        return str(node.value)
+
+
+def read_yaml(path: Path) -> YamlDoc:
+    """Compose one small YAML file; unreadable, non-UTF-8 or malformed files raise ConfigErrors."""
+    from ruamel.yaml.error import YAMLError
+
+    from revox_sync.loader import MAX_FILE_BYTES, _decode, _yaml, _yaml_error, display_path
+
+    shown = display_path(path)
+
+    def fail(message: str, line: int = 0, col: int = 0) -> ConfigErrors:
+        return ConfigErrors([LocatedError(Location(shown, line, col), message)])
+
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise fail(f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise fail(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    text, bad = _decode(raw)
+    if text is None:
+        raise fail("not valid UTF-8", *(bad or (0, 0)))
+    try:
+        root = _yaml().compose(text)
+    except YAMLError as exc:
+        raise fail(*_yaml_error(exc, text)) from None
+    except RecursionError:
+        raise fail("nesting too deep", 1, 1) from None
+    return YamlDoc(path, shown, root)
