@@ -349,7 +349,7 @@ def _c_parser() -> Any:
     shared tag objects, which the walker recognises by identity.
     """
     try:
-        from ruamel.yaml.cyaml import CParser
+        from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - PyPy or a build without ruamel.yaml.clib
         return None
     from ruamel.yaml.nodes import ScalarNode, SequenceNode
@@ -359,7 +359,7 @@ def _c_parser() -> Any:
     _SHARED_TAGS.update({id(tag): name for name, tag in shared.items()})
     str_tag, seq_tag, map_tag = shared[_STR], shared[_SEQ], shared[_MAP]
 
-    class Parser(CParser):  # type: ignore[misc, valid-type]
+    class Parser(CParser):  # type: ignore[misc]
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is ScalarNode:
                 return shared[_plain_tag(value)] if implicit[0] else str_tag
@@ -415,6 +415,8 @@ def _read_document(
     def fail(message: str, line: int = 0, col: int = 0) -> _Document:
         return _Document(None, empty, set(), [LocatedError(Location(shown, line, col), message)])
 
+    if not os.path.isfile(file):  # a FIFO or a device named *.yaml would block or never end
+        return fail("not a regular file")
     try:
         with open(file, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
@@ -586,8 +588,9 @@ class _Walker:
             return None
         result: dict[str, Any] = {}
         for key, key_node, value_node in self._pairs(node, depth):
-            self.keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = self.walk(value_node, (*path, key), depth + 1)
+            child = (*path, key)
+            self.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.walk(value_node, child, depth + 1)
         return result
 
     def _pairs(self, node: Any, depth: int) -> list[tuple[str, Any, Any]]:
@@ -758,6 +761,8 @@ def _read_include(real: str) -> str | tuple[str, int, int]:
         return "no such file", 0, 0
     if os.path.isdir(real):
         return "is a directory, not a file", 0, 0
+    if not os.path.isfile(real):  # a FIFO or a device would block or never end
+        return "is not a regular file", 0, 0
     try:
         with open(real, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)

@@ -497,3 +497,14 @@ def test_without_the_c_extension_the_results_are_the_same(monkeypatch: pytest.Mo
     assert slow.data == fast.data
     assert slow.positions.values == fast.positions.values
     assert slow.positions.keys == fast.positions.keys
+
+
+def test_fifos_are_refused_instead_of_blocking() -> None:
+    (CONFIG / "prompts").mkdir(parents=True)
+    os.mkfifo(CONFIG / "prompts" / "pipe.md")
+    os.mkfifo(CONFIG / "pipe.yaml")
+    write(CONFIG / "a.yaml", "name: A\nprompt: !file prompts/pipe.md\n")
+    assert errors_of(CONFIG) == [
+        "assistants/a.yaml:2:9: !file prompts/pipe.md: is not a regular file",
+        "assistants/pipe.yaml: not a regular file",
+    ]
