@@ -55,6 +55,7 @@ __all__ = [
     "find_assistant_files",
     "load_directory",
     "load_paths",
+    "read_yaml_file",
 ]
 
 Loc = tuple[str | int, ...]
@@ -407,28 +408,31 @@ def _events(text: str) -> Iterator[Any]:
         parser.dispose()
 
 
-def _read_document(
-    file: Path, root: Path, env: Mapping[str, str], includes: dict[str, str | tuple[str, int, int]]
-) -> _Document:
-    shown = display_path(file)
-    empty = PositionMap(shown, {}, {})
+def read_yaml_file(path: Path) -> Any:
+    """Read, decode and compose one YAML file: its root node (ruamel.yaml nodes, tags resolved per YAML 1.2,
+    `.start_mark` 0-based), or None when the file is empty.
 
-    def fail(message: str, line: int = 0, col: int = 0) -> _Document:
-        return _Document(None, empty, set(), [LocatedError(Location(shown, line, col), message)])
+    Raises LocatedError (path shown as `display_path`) when the file is not a regular file, is larger than
+    5 MiB, is not UTF-8, is malformed YAML (the parser's message, one line) or nests too deeply. Shared with
+    other small YAML files of the project (e.g. revox-sync.yaml) so they get the same guarantees.
+    """
+    shown = display_path(path)
 
-    if not os.path.isfile(file):  # a FIFO or a device named *.yaml would block or never end
-        return fail("not a regular file")
+    def fail(message: str, line: int = 0, col: int = 0) -> LocatedError:
+        return LocatedError(Location(shown, line, col), message)
+
+    if not os.path.isfile(path):  # a FIFO or a device named *.yaml would block or never end
+        raise fail("not a regular file")
     try:
-        with open(file, "rb") as handle:
+        with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return fail(f"cannot read file: {exc.strerror or exc}")
+        raise fail(f"cannot read file: {exc.strerror or exc}") from None
     if len(raw) > MAX_FILE_BYTES:
-        return fail(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        raise fail(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     text, bad = _decode(raw)
     if text is None:
-        assert bad is not None
-        return fail("not valid UTF-8", *bad)
+        raise fail("not valid UTF-8", *(bad or (1, 1)))
 
     from ruamel.yaml.error import YAMLError
 
@@ -436,12 +440,27 @@ def _read_document(
         if text.count("[") + text.count("{") > _FLOW_PRECHECK:
             too_deep = _flow_too_deep(text)
             if too_deep is not None:
-                return fail(f"nesting deeper than {MAX_DEPTH} levels", *too_deep)
-        root_node = _compose(text)
+                raise fail(f"nesting deeper than {MAX_DEPTH} levels", *too_deep)
+        return _compose(text)
     except YAMLError as exc:
-        return fail(*_yaml_error(exc, text))
+        raise fail(*_yaml_error(exc, text)) from None
     except RecursionError:
-        return fail(f"nesting deeper than {MAX_DEPTH} levels", 1, 1)
+        raise fail(f"nesting deeper than {MAX_DEPTH} levels", 1, 1) from None
+
+
+def _read_document(
+    file: Path, root: Path, env: Mapping[str, str], includes: dict[str, str | tuple[str, int, int]]
+) -> _Document:
+    shown = display_path(file)
+    empty = PositionMap(shown, {}, {})
+
+    try:
+        root_node = read_yaml_file(file)
+    except LocatedError as exc:
+        return _Document(None, empty, set(), [exc])
+
+    def fail(message: str, line: int = 0, col: int = 0) -> _Document:
+        return _Document(None, empty, set(), [LocatedError(Location(shown, line, col), message)])
 
     if root_node is None:
         return fail("file is empty: expected a mapping of assistant fields (at least 'name')", 1, 1)
