@@ -7,7 +7,7 @@ check, including the pydantic model in `spec.py`, can point into the file.
 Rules applied while walking (CONTRACT §1 Files):
 
 - YAML 1.2 core schema: `yes`/`on`/`no` are strings, `0o17`/`0x1F`/`1_000` are ints; timestamps keep their
-  text (`2024-01-01` stays the string the user wrote).
+  text (`2024-01-01` stays the string the user wrote). A `%YAML 1.1` directive does not change this.
 - Mapping keys must be strings; a key repeated in one mapping is an error at the second one.
 - Merge keys (`<<: *anchor` or `<<: [*a, *b]`) are supported: keys written in the mapping win over merged
   ones, and among merged mappings the first one listed wins. Duplicates are only reported between keys
