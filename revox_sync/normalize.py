@@ -137,30 +137,50 @@ def complete(field: str, value: Any) -> Any:
     This is what is sent: the API replaces a nested object whole, so what the file omits means the default.
     Leaf values keep the form the user wrote ('6pm' stays '6pm').
     """
-    return _complete(spec.AssistantSpec.model_fields[field], value, (field,), canonical=False)
+    return _complete(_meta(spec.AssistantSpec.model_fields[field]), value, field, canonical=False)
 
 
 def canonical(field: str, value: Any) -> Any:
     """The comparable form of a top-level field's value, from a file or from the API alike."""
-    return _complete(spec.AssistantSpec.model_fields[field], value, (field,), canonical=True)
+    return _complete(_meta(spec.AssistantSpec.model_fields[field]), value, field, canonical=True)
 
 
-def _complete(field: FieldInfo, value: Any, loc: spec.Loc, *, canonical: bool) -> Any:
-    rule = rule_for(loc)
+@dataclass(frozen=True)
+class _Meta:
+    """What normalising needs to know of one model field, read once from its annotation."""
+
+    field: FieldInfo
+    is_float: bool
+    item_model: type[BaseModel] | None
+
+
+_METAS: dict[int, _Meta] = {}
+
+
+def _meta(field: FieldInfo) -> _Meta:
+    meta = _METAS.get(id(field))
+    if meta is None:
+        meta = _METAS[id(field)] = _Meta(field, _is_float(field), _item_model(field))
+    return meta
+
+
+def _complete(meta: _Meta, value: Any, path: str, *, canonical: bool) -> Any:
+    """`path` is the rule path ('custom_tools[].headers'), built as we descend."""
     if value is None:
-        return [] if rule.null_is_empty and canonical else None
+        return [] if canonical and RULES.get(path, NO_RULE).null_is_empty else None
     if isinstance(value, dict):
-        model = _model_for(field, value)
-        return _complete_object(model, value, loc, canonical=canonical) if model else value
+        model = _model_for(meta.field, value)
+        return _complete_object(model, value, path, canonical=canonical) if model else value
     if isinstance(value, list):
+        rule = RULES.get(path, NO_RULE)
         if canonical and rule.drop_suggestions:
             value = [v for v in value if not is_suggestion(v)]
-        item_model = _item_model(field)
+        item_model, item_path = meta.item_model, path + "[]"
         items = [
-            _complete_object(item_model, v, (*loc, i), canonical=canonical)
+            _complete_object(item_model, v, item_path, canonical=canonical)
             if item_model is not None and isinstance(v, dict)
             else v
-            for i, v in enumerate(value)
+            for v in value
         ]
         if canonical and rule.only:
             items = [
@@ -170,25 +190,27 @@ def _complete(field: FieldInfo, value: Any, loc: spec.Loc, *, canonical: bool) -
             items = sorted(items, key=_sort_key(rule))
         return items
     if canonical:
-        if rule.time and isinstance(value, str):
-            return spec.parse_time(value) or value
-        if _is_float(field) and isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, str):
+            if RULES.get(path, NO_RULE).time:
+                return spec.parse_time(value) or value
+        elif meta.is_float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
     return value
 
 
 def _complete_object(
-    model: type[BaseModel], value: dict[str, Any], loc: spec.Loc, *, canonical: bool
+    model: type[BaseModel], value: dict[str, Any], path: str, *, canonical: bool
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, sub in model.model_fields.items():
         raw = value.get(name)
+        sub_path = f"{path}.{name}"
         if raw is None:
-            derived = CONTEXT_DEFAULTS.get(f"{rule_path(loc)}.{name}")
+            derived = CONTEXT_DEFAULTS.get(sub_path)
             raw = derived(value) if derived else _default(sub)
             if raw is None and name not in value and not canonical:
                 continue
-        out[name] = _complete(sub, raw, (*loc, name), canonical=canonical)
+        out[name] = _complete(_meta(sub), raw, sub_path, canonical=canonical)
     if not canonical:
         # Keep sub-fields the model does not know (sent as written); canonical forms compare known ones only.
         out.update({k: v for k, v in value.items() if k not in model.model_fields})

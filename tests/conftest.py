@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from emulator_fixtures import API_KEY, client, emulator  # noqa: F401  (fixtures)
+from emulator_fixtures import API_KEY, client, emulator, sdk_contract  # noqa: F401  (fixtures)
 from helpers import Run, run_cli
 
 RunCli = Callable[..., Run]
@@ -23,8 +23,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def cli(emulator) -> Iterator[RunCli]:  # noqa: F811
-    """Run revox-sync against the emulator: `cli("plan")` -> Run."""
+def cli(emulator, sdk_contract) -> Iterator[RunCli]:  # noqa: F811
+    """Run revox-sync against the emulator: `cli("plan")` -> Run; every body sent must fit the SDK."""
 
     def run(*args: str, **kwargs: object) -> Run:
         return run_cli("--base-url", emulator.url, "--api-key", API_KEY, *args, **kwargs)  # type: ignore[arg-type]
