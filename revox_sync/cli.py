@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -31,6 +31,7 @@ class App:
         self.api_key = api_key
         self.base_url = base_url
         self.local = local
+        self.variables: Mapping[str, str] = env.environ
         self._client: RevoxClient | None = None
         self._server: Any = None
 
@@ -99,7 +100,7 @@ def load_config(config_dir: Path | None) -> list[LoadedAssistant]:
     from revox_sync.loader import load_directory
 
     directory = config_dir or options.DEFAULT_CONFIG_DIR
-    loaded, warnings = load_directory(directory)
+    loaded, warnings = load_directory(directory, variables=_app().variables)
     for warning in warnings:
         _app().env.warn(str(warning))
     if not loaded:
@@ -150,7 +151,11 @@ def validate(paths: tuple[Path, ...], online: bool) -> int:
     from revox_sync.loader import collect_paths
 
     env = _app().env
-    result = collect_paths(list(paths) or [options.DEFAULT_CONFIG_DIR])
+    result = collect_paths(
+        list(paths) or [options.DEFAULT_CONFIG_DIR],
+        config_dir=options.DEFAULT_CONFIG_DIR,
+        variables=_app().variables,
+    )
     for warning in result.warnings:
         env.warn(str(warning))
     if result.errors:
