@@ -1,0 +1,408 @@
+"""phone_numbers.yaml: strict loading, pure planning of routing changes, and apply against the emulator in
+the right order (assistants first, then only the changed fields of each number)."""
+
+# ruff: noqa: F811  (pytest fixtures imported from emulator_fixtures are redefined as test arguments)
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from emulator_fixtures import API_KEY, client, emulator, sdk_contract  # noqa: F401
+
+from revox_sync.apply import apply_plan
+from revox_sync.client import RevoxClient
+from revox_sync.emulator import EmulatorServer
+from revox_sync.errors import ConfigErrors, FatalError, Location
+from revox_sync.loader import load_directory
+from revox_sync.plan import build_plan
+from revox_sync.routing import (
+    AssistantIndex,
+    Route,
+    RouteChange,
+    Routes,
+    apply_routes,
+    assistant_index,
+    load_routes,
+    markdown_lines,
+    plan_routes,
+    routes_fingerprint,
+    text_lines,
+)
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def write(path: Path | str, text: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load_errors(text: str) -> list[str]:
+    write("cfg/phone_numbers.yaml", text)
+    with pytest.raises(ConfigErrors) as info:
+        load_routes(Path("cfg"))
+    return [str(e) for e in info.value.errors]
+
+
+# --- the file -----------------------------------------------------------------------------------------------
+def test_load_routes_mapping_keyed_by_number() -> None:
+    write(
+        "cfg/phone_numbers.yaml",
+        "phone_numbers:\n"
+        "  +15551234567:\n"  # unquoted: YAML would read an integer; the text is kept
+        "    assistant: Support\n"
+        "    label: Main line\n"
+        '  "+15557654321": {assistant_id: asst_1}\n'
+        "  '+15550001111': {assistant: null}\n"
+        "  '+15550002222': {label: null}\n",
+    )
+    routes = load_routes(Path("cfg"))
+    assert routes.path == Path("cfg/phone_numbers.yaml")
+    r1, r2, r3, r4 = routes.routes
+    assert (r1.number, r1.assistant, r1.manages_assistant, r1.label, r1.manages_label) == (
+        "+15551234567",
+        "Support",
+        True,
+        "Main line",
+        True,
+    )
+    assert r1.location == Location("cfg/phone_numbers.yaml", 2, 3)
+    assert r1.assistant_location == Location("cfg/phone_numbers.yaml", 3, 16)
+    assert (r2.assistant_id, r2.manages_assistant, r2.manages_label) == ("asst_1", True, False)
+    assert (r3.assistant, r3.assistant_id, r3.manages_assistant, r3.manages_label) == (
+        None,
+        None,
+        True,
+        False,
+    )
+    assert (r4.manages_assistant, r4.manages_label, r4.label) == (False, True, None)
+
+
+def test_no_file_or_empty_file_manages_nothing() -> None:
+    Path("cfg").mkdir()
+    assert load_routes(Path("cfg")) == Routes()
+    write("cfg/phone_numbers.yml", "# later\n")
+    assert not load_routes(Path("cfg"))
+    write("cfg/phone_numbers.yml", "phone_numbers:\n")
+    assert not load_routes(Path("cfg"))
+    write("cfg/phone_numbers.yaml", "phone_numbers: {}\n")
+    with pytest.raises(FatalError, match=r"both phone_numbers\.yaml and phone_numbers\.yml exist"):
+        load_routes(Path("cfg"))
+
+
+def test_routes_file_errors_with_positions() -> None:
+    assert load_errors(
+        "phone_number: {}\n"
+        "phone_numbers:\n"
+        "  '5551234567': {assistant: A}\n"
+        "  '+15551234567': {asistant: A}\n"
+        "  '+15551234568': {assistant: A, assistant_id: asst_1}\n"
+        "  '+15551234569':\n"
+        "  '+15551234570': {assistant_id: null}\n"
+        "  '+15551234571': {label: ''}\n"
+        "  '+15551234572': {assistant: 12}\n"
+        "  '+15551234572': {label: x}\n"
+    ) == [
+        "cfg/phone_numbers.yaml:1:1: unknown key 'phone_number' in phone_numbers.yaml; did you mean 'phone_numbers'?",
+        "cfg/phone_numbers.yaml:3:3: '5551234567' is not an E.164 number ('+', country code, up to 15 digits)",
+        "cfg/phone_numbers.yaml:4:20: unknown key 'asistant' in phone number +15551234567; did you mean 'assistant'?",
+        "cfg/phone_numbers.yaml:5:3: +15551234568: give assistant or assistant_id, not both",
+        "cfg/phone_numbers.yaml:6:3: +15551234569: declare what to manage: assistant (or assistant_id) and/or label",
+        "cfg/phone_numbers.yaml:7:34: +15551234570: assistant_id must be a string, not null",
+        "cfg/phone_numbers.yaml:8:27: +15551234571: label must not be empty (use null to clear)",
+        "cfg/phone_numbers.yaml:9:31: +15551234572: assistant must be a string, not '12' (int)",
+        "cfg/phone_numbers.yaml:10:3: duplicate key '+15551234572' (first at line 9)",
+    ]
+    assert load_errors("- a\n") == [
+        "cfg/phone_numbers.yaml:1:1: the top level must be a mapping with the key 'phone_numbers'"
+    ]
+    assert load_errors("phone_numbers: [a]\n") == [
+        'cfg/phone_numbers.yaml:1:16: phone_numbers must be a mapping of numbers, e.g. "+15551234567":'
+    ]
+
+
+def test_routes_file_is_not_an_assistant_file(emulator: EmulatorServer) -> None:
+    write("cfg/a.yaml", "name: A\nprompt: hi\n")
+    write("cfg/phone_numbers.yaml", "phone_numbers: {'+15551234567': {assistant: A}}\n")
+    loaded, _ = load_directory(Path("cfg"))
+    assert [a.name for a in loaded] == ["A"]
+
+
+# --- planning (pure) ------------------------------------------------------------------------------------------
+LOC = Location("phone_numbers.yaml", 2, 3)
+
+
+def route(number: str = "+15551234567", **kw: Any) -> Route:
+    kw.setdefault("manages_assistant", "assistant" in kw or "assistant_id" in kw)
+    kw.setdefault("manages_label", "label" in kw)
+    return Route(number, LOC, **kw)
+
+
+def number(
+    id: str, phone: str, assistant: dict[str, Any] | None = None, label: str | None = None
+) -> dict[str, Any]:
+    return {"id": id, "phone_number": phone, "label": label, "inbound_assistant": assistant}
+
+
+OLD = {"id": "asst_old", "name": "Old"}
+INDEX = AssistantIndex(
+    ids={"Old": "asst_old", "Support": "asst_sup"},
+    names={"asst_old": "Old", "asst_sup": "Support", "asst_x": "Twin", "asst_y": "Twin"},
+    created=frozenset({"Brand new"}),
+    not_created=frozenset({"Untargeted"}),
+    ambiguous={"Twin": ("asst_x", "asst_y")},
+    destroyed=frozenset({"asst_gone"}),
+)
+
+
+def test_route_change_shows_names_and_sends_only_changed_fields() -> None:
+    remote = [number("pn_1", "+15551234567", OLD, "Main"), number("pn_2", "+15557654321", None, "Sales")]
+    changes = plan_routes(
+        [route(assistant="Support", label="Main"), route("+15557654321", label="Sales desk")], remote, INDEX
+    )
+    assert changes == [
+        RouteChange(
+            "+15551234567",
+            "pn_1",
+            {"inbound_assistant": ("Old", "Support")},
+            {"inbound_assistant_id": "asst_sup"},
+        ),
+        RouteChange("+15557654321", "pn_2", {"label": ("Sales", "Sales desk")}, {"label": "Sales desk"}),
+    ]
+    assert text_lines(changes) == [
+        '  ~ phone_number "+15551234567": inbound_assistant "Old" -> "Support"',
+        '  ~ phone_number "+15557654321": label "Sales" -> "Sales desk"',
+    ]
+    assert markdown_lines(changes)[-2:] == [
+        '| ~ | +15551234567 | inbound_assistant | "Old" | "Support" |',
+        '| ~ | +15557654321 | label | "Sales" | "Sales desk" |',
+    ]
+    assert changes[0].to_dict() == {
+        "number": "+15551234567",
+        "id": "pn_1",
+        "changes": [{"path": "inbound_assistant", "before": "Old", "after": "Support"}],
+    }
+
+
+def test_no_change_no_route_and_unlisted_fields_unmanaged() -> None:
+    remote = [number("pn_1", "+15551234567", OLD, "Dashboard label"), number("pn_2", "+15550000000", OLD)]
+    assert plan_routes([route(assistant="Old")], remote, INDEX) == []  # label absent: unmanaged
+    assert plan_routes([route(assistant_id="asst_old")], remote, INDEX) == []
+    assert plan_routes([], remote, INDEX) == []  # numbers not listed are unmanaged
+
+
+def test_clearing_the_assistant_and_the_label() -> None:
+    remote = [number("pn_1", "+15551234567", OLD, "Main")]
+    (change,) = plan_routes([route(assistant=None, label=None)], remote, INDEX)
+    assert change.body == {"inbound_assistant_id": None, "label": None}
+    assert text_lines([change]) == [
+        '  ~ phone_number "+15551234567": inbound_assistant "Old" -> null',
+        '  ~ phone_number "+15551234567": label "Main" -> null',
+    ]
+
+
+def test_route_to_an_assistant_this_plan_creates_is_deferred() -> None:
+    remote = [number("pn_1", "+15551234567", OLD)]
+    (change,) = plan_routes([route(assistant="Brand new")], remote, INDEX)
+    assert change.body == {} and change.new_assistant == "Brand new"
+    assert change.changes == {"inbound_assistant": ("Old", "Brand new")}
+    assert text_lines([change]) == [
+        '  ~ phone_number "+15551234567": inbound_assistant "Old" -> "Brand new" (created by this plan)'
+    ]
+
+
+def test_every_routing_error_is_reported_together_at_its_place() -> None:
+    remote = [number("pn_1", "+15551234567"), number("pn_2", "+15550000002")]
+    bad = [
+        route("+15559999999", assistant="Support", assistant_location=Location("p.yaml", 1, 1)),
+        route(assistant="Suport", assistant_location=Location("p.yaml", 2, 1)),
+        route("+15550000002", assistant="Twin", assistant_location=Location("p.yaml", 3, 1)),
+        route(assistant_id="asst_nope", assistant_location=Location("p.yaml", 4, 1)),
+        route(assistant="Untargeted", assistant_location=Location("p.yaml", 5, 1)),
+    ]
+    with pytest.raises(ConfigErrors) as info:
+        plan_routes(bad, remote, INDEX)
+    assert [str(e) for e in info.value.errors] == [
+        "p.yaml:2:1: +15551234567: no assistant named 'Suport' in the files or the account; did you mean 'Support'?",
+        "p.yaml:3:1: +15550000002: 2 assistants are named 'Twin' (asst_x, asst_y): use assistant_id",
+        "p.yaml:4:1: +15551234567: no assistant with id 'asst_nope' in this account",
+        "p.yaml:5:1: +15551234567: assistant 'Untargeted' does not exist yet and this plan does not create it "
+        "(add it to --target, or plan without --target)",
+        # an unowned number points at the number itself
+        "phone_numbers.yaml:2:3: +15559999999 is not a number this account owns (owned: +15550000002, "
+        "+15551234567); see GET /phone-numbers",
+    ]
+
+
+def test_route_to_an_assistant_this_plan_destroys_is_an_error() -> None:
+    index = AssistantIndex(
+        ids={"Gone": "asst_gone"}, names={"asst_gone": "Gone"}, destroyed=frozenset({"asst_gone"})
+    )
+    remote = [number("pn_1", "+15551234567")]
+    for r in (route(assistant="Gone"), route(assistant_id="asst_gone")):
+        with pytest.raises(
+            ConfigErrors, match=r"routes to assistant 'Gone', which this plan destroys \(--prune\)"
+        ):
+            plan_routes([r], remote, index)
+
+
+def test_fingerprint_follows_the_file_and_managed_numbers_only() -> None:
+    routes = Routes(None, (route(assistant="Old"),))
+    remote = [number("pn_1", "+15551234567", OLD), number("pn_2", "+15550000000")]
+    base = routes_fingerprint(routes, remote)
+    assert routes_fingerprint(routes, [remote[0], number("pn_2", "+15550000000", OLD)]) == base  # unmanaged
+    assert routes_fingerprint(routes, [number("pn_1", "+15551234567", None), remote[1]]) != base
+    assert routes_fingerprint(Routes(None, (route(assistant="New"),)), remote) != base
+
+
+# --- against the emulator ---------------------------------------------------------------------------------
+def desired_of(loaded):  # type: ignore[no-untyped-def]
+    from revox_sync.cli import to_desired
+
+    return to_desired(loaded)
+
+
+def plan_everything(client: RevoxClient, *, prune: bool = False):  # type: ignore[no-untyped-def]
+    """What cli.py does: the assistant plan, then the routing changes against the same remote state."""
+    loaded, _ = load_directory(Path("cfg"))
+    desired = [desired_of(a) for a in loaded]
+    remote = client.list_assistants()
+    plan = build_plan(desired, remote, prune=prune)
+    routes = load_routes(Path("cfg"))
+    changes = plan_routes(routes, client.list_phone_numbers(), assistant_index(plan, desired, remote))
+    return plan, changes
+
+
+def apply_everything(client: RevoxClient, plan, changes):  # type: ignore[no-untyped-def]
+    results = apply_plan(plan, client, parallelism=1)
+    created = {r.action.name: r.id for r in results if r.ok and r.action.kind == "create" and r.id}
+    return results, apply_routes(changes, client, created)
+
+
+def test_routes_planned_and_applied_in_order(sdk_contract: EmulatorServer, client: RevoxClient) -> None:
+    emulator = sdk_contract
+    old = emulator.state.seed_assistant({"name": "Old", "prompt": "old"})
+    kept = emulator.state.seed_assistant({"name": "Reception", "prompt": "hi"})
+    main = emulator.state.add_phone_number("+15551234567", label="Main", inbound_assistant_id=old["id"])
+    sales = emulator.state.add_phone_number("+15557654321", label="Sales", inbound_assistant_id=kept["id"])
+    other = emulator.state.add_phone_number("+15550000000", label="Unmanaged", inbound_assistant_id=old["id"])
+    write("cfg/support.yaml", "name: Support\nprompt: Help callers.\n")
+    write(
+        "cfg/phone_numbers.yaml",
+        "phone_numbers:\n"
+        "  '+15551234567': {assistant: Support}\n"  # new in this plan
+        "  '+15557654321': {assistant: Reception, label: Sales desk}\n",  # only the label changes
+    )
+    plan, changes = plan_everything(client)
+    assert [(a.kind, a.name) for a in plan.actions] == [("create", "Support")]
+    assert text_lines(changes) == [
+        '  ~ phone_number "+15551234567": inbound_assistant "Old" -> "Support" (created by this plan)',
+        '  ~ phone_number "+15557654321": label "Sales" -> "Sales desk"',
+    ]
+    emulator.clear_requests()
+    results, route_results = apply_everything(client, plan, changes)
+    assert all(r.ok for r in results) and all(r.ok and not r.not_stored for r in route_results), route_results
+    new_id = results[0].id
+    writes = [(r.method, r.path, r.body) for r in emulator.requests if r.method != "GET"]
+    assert writes == [
+        ("POST", "/assistants", {"name": "Support", "prompt": "Help callers."}),
+        ("PATCH", f"/phone-numbers/{main['id']}", {"inbound_assistant_id": new_id}),
+        ("PATCH", f"/phone-numbers/{sales['id']}", {"label": "Sales desk"}),
+    ]
+    by_number = {n["phone_number"]: n for n in client.list_phone_numbers()}
+    assert by_number["+15551234567"]["inbound_assistant"]["id"] == new_id
+    assert by_number["+15557654321"]["label"] == "Sales desk"
+    assert by_number["+15550000000"]["inbound_assistant"]["id"] == old["id"]  # unmanaged: untouched
+    assert other["id"] != main["id"]
+    # converges: nothing left to do, no request that writes
+    emulator.clear_requests()
+    plan, changes = plan_everything(client)
+    assert not plan.has_changes and changes == []
+    assert {r.method for r in emulator.requests} == {"GET"}
+
+
+def test_routing_to_an_existing_assistant_renamed_by_a_pinned_file(
+    client: RevoxClient, emulator: EmulatorServer
+) -> None:
+    a = emulator.state.seed_assistant({"name": "Old name", "prompt": "p"})
+    emulator.state.add_phone_number("+15551234567")
+    write("cfg/a.yaml", f"id: {a['id']}\nname: New name\nprompt: p\n")
+    write("cfg/phone_numbers.yaml", "phone_numbers: {'+15551234567': {assistant: New name}}\n")
+    plan, changes = plan_everything(client)
+    assert [a.kind for a in plan.actions] == ["update"]
+    (change,) = changes
+    assert change.body == {"inbound_assistant_id": a["id"]} and change.changes == {
+        "inbound_assistant": (None, "New name")
+    }
+
+
+def test_route_to_an_unknown_assistant_fails_before_any_write(
+    client: RevoxClient, emulator: EmulatorServer
+) -> None:
+    emulator.state.add_phone_number("+15551234567")
+    write("cfg/support.yaml", "name: Support\nprompt: Help callers.\n")
+    write("cfg/phone_numbers.yaml", "phone_numbers:\n  '+15551234567':\n    assistant: Suport\n")
+    with pytest.raises(ConfigErrors) as info:
+        plan_everything(client)
+    assert [str(e) for e in info.value.errors] == [
+        "cfg/phone_numbers.yaml:3:16: +15551234567: no assistant named 'Suport' in the files or the account; "
+        "did you mean 'Support'?"
+    ]
+    assert {r.method for r in emulator.requests} == {"GET"}
+    assert emulator.state.list_assistants() == []
+
+
+def test_unowned_number_fails_at_plan_time(client: RevoxClient, emulator: EmulatorServer) -> None:
+    write("cfg/support.yaml", "name: Support\nprompt: Help callers.\n")
+    write("cfg/phone_numbers.yaml", "phone_numbers:\n  '+15551234567': {assistant: Support}\n")
+    with pytest.raises(
+        ConfigErrors, match=r"cfg/phone_numbers.yaml:2:3: \+15551234567 is not a number this account owns"
+    ):
+        plan_everything(client)
+    assert {r.method for r in emulator.requests} == {"GET"}
+
+
+def test_a_failed_create_skips_only_the_routes_that_need_it(
+    client: RevoxClient, emulator: EmulatorServer
+) -> None:
+    keep = emulator.state.seed_assistant({"name": "Keep", "prompt": "p"})
+    emulator.state.add_phone_number("+15551234567")
+    emulator.state.add_phone_number("+15557654321")
+    write("cfg/new.yaml", "name: New\nprompt: p\n")
+    write(
+        "cfg/phone_numbers.yaml",
+        "phone_numbers:\n  '+15551234567': {assistant: New}\n  '+15557654321': {assistant: Keep}\n",
+    )
+    _plan, changes = plan_everything(client)
+    route_results = apply_routes(changes, client, created_ids={})  # as if the create had failed
+    assert [(r.change.number, r.ok, r.error) for r in route_results] == [
+        ("+15551234567", False, "skipped: assistant 'New' was not created"),
+        ("+15557654321", True, None),
+    ]
+    assert (
+        route_results[0].line()
+        == "  ✗ phone_number \"+15551234567\" failed: skipped: assistant 'New' was not created"
+    )
+    by_number = {n["phone_number"]: n for n in client.list_phone_numbers()}
+    assert by_number["+15557654321"]["inbound_assistant"]["id"] == keep["id"]
+    assert by_number["+15551234567"]["inbound_assistant"] is None
+
+
+def test_prune_and_route_to_the_pruned_assistant_is_refused(
+    client: RevoxClient, emulator: EmulatorServer
+) -> None:
+    emulator.state.seed_assistant({"name": "Legacy", "prompt": "p"})
+    emulator.state.add_phone_number("+15551234567")
+    write("cfg/a.yaml", "name: A\nprompt: p\n")
+    write("cfg/phone_numbers.yaml", "phone_numbers: {'+15551234567': {assistant: Legacy}}\n")
+    plan_everything(client)  # without --prune, routing to an unmanaged assistant of the account is fine
+    with pytest.raises(ConfigErrors, match="which this plan destroys"):
+        plan_everything(client, prune=True)
+    assert API_KEY  # the fixtures' key; keeps the import used
