@@ -238,13 +238,13 @@ def assistant_index(
             not_created.add(d.name)
     declared = set(ids) | created | not_created
     ambiguous: dict[str, tuple[str, ...]] = {}
-    for name, found in by_name.items():
+    for name, same in by_name.items():
         if name in declared:
             continue
-        if len(found) == 1:
-            ids[name] = found[0]
+        if len(same) == 1:
+            ids[name] = same[0]
         else:
-            ambiguous[name] = tuple(found)
+            ambiguous[name] = tuple(same)
     destroyed = {str(a.id) for a in plan.actions if a.kind == "delete"} if plan is not None else set()
     return AssistantIndex(
         ids, names, frozenset(created), frozenset(not_created), ambiguous, frozenset(destroyed)
