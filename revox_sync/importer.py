@@ -1,0 +1,986 @@
+"""`revox-sync import`: live assistants to YAML files that a following `plan` finds in sync.
+
+What a new file holds (CONTRACT §1, §2 `import`):
+- `name`, the pinned `id`, then `prompt`, `voice`, the first-sentence fields, then the spec's field order;
+- only the fields that differ from the API default (everything with `--with-defaults`), and inside nested
+  objects only the sub-fields that differ from their default, because an omitted sub-field means the default;
+- long text (the prompt always, other prompts when long or multi-line) in `prompts/<slug>*.md`, referenced with
+  `!file` and written byte for byte; a literal `${` in any other string is written `$${`;
+- sensitive values as `"${REVOX_<SLUG>_...}"` placeholders; the command prints which variables to set;
+- server-suggested FAQ items awaiting an answer as a commented block under `faq_items`.
+
+Re-importing into a file that already pins the assistant (or, without a pin, declares its exact name) is a
+ruamel.yaml round-trip edit: only the values whose comparable form (`normalize.canonical`) differs from the
+remote are replaced, so comments, key order, quoting, `!file` includes and `${VAR}` references survive. Files
+that would change are only written with `--overwrite`; every change is computed and checked before the first
+write, every write is atomic, and nothing is written outside the config directory.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import itertools
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from revox_sync import normalize, spec
+from revox_sync.errors import FatalError
+from revox_sync.files import write_atomic
+from revox_sync.loader import display_path, find_assistant_files
+
+if TYPE_CHECKING:
+    from revox_sync.client import RevoxClient
+    from revox_sync.output import Environment
+
+Loc = tuple[str | int, ...]
+
+# --- the API's top-level defaults: the one place they are written down ---------------------------------------
+# A field whose remote value equals its default here (compared in canonical form) is left out of the file.
+# Every field not listed defaults to null (which compares equal to [] for list fields).
+API_DEFAULTS: dict[str, Any] = {
+    "first_sentence_delay_ms": 400,
+    "first_sentence_mode": "generated",
+    "ivr_navigation_enabled": False,
+    "llm_model": {"type": "dedicated-instance", "name": "gpt-4.1"},
+    "max_call_duration_secs": 600,
+    "sms_enabled": False,
+    "stt_model": "stt-rt-v5",
+    "background_sound": None,
+    "background_sound_volume": 0.5,
+    "thinking_sound": None,
+    "thinking_sound_probability": 0.5,
+    "thinking_sound_volume": 0.5,
+    "type": "standalone",
+    "call_retry_config": {},  # every nested default
+}
+
+# Key order of a new file: identity, what the assistant says, then the spec's own order.
+LEADING_FIELDS = (
+    "name",
+    "id",
+    "prompt",
+    "voice",
+    "first_sentence",
+    "first_sentence_mode",
+    "first_sentence_delay_ms",
+)
+FIELD_ORDER: tuple[str, ...] = LEADING_FIELDS + tuple(
+    f for f in spec.ASSISTANT_FIELDS if f not in LEADING_FIELDS
+)
+ALWAYS_WRITTEN = frozenset({"name", "prompt"})
+
+# Text fields that go to their own Markdown file: the prompt always, the others when long or multi-line.
+TEXT_FILE_SUFFIX = {
+    "prompt": "",
+    "structured_output_prompt": ".structured-output",
+    "after_call_sms_prompt": ".sms",
+    "voicemail_sms_prompt": ".voicemail-sms",
+    "warm_transfer_summary_instructions": ".transfer-summary",
+    "sms_template": ".sms-template",
+}
+LONG_TEXT = 200
+PROMPTS_DIR = "prompts"
+FILE_TAG = "!file"
+SUGGESTION_MARKER = "Suggested by Revox, awaiting an answer (uncomment, answer, then apply):"
+HEADER = "# Imported from Revox by `revox-sync import`. Edit here, then run `revox-sync plan`.\n"
+MAX_SLUG = 60
+
+# `$${` | `${NAME}` | `${NAME:-default}`, as the loader reads them
+_VAR_RE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}")
+
+
+# --- small helpers --------------------------------------------------------------------------------------------
+def slugify(name: str) -> str:
+    """'Réception — Zoë!' -> 'reception-zoe'; nothing left -> 'assistant'."""
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > MAX_SLUG:
+        slug = slug[:MAX_SLUG].rsplit("-", 1)[0] if "-" in slug[:MAX_SLUG] else slug[:MAX_SLUG]
+    return slug or "assistant"
+
+
+def env_name(*parts: str) -> str:
+    """An environment variable name: REVOX_SALES_QUALIFIER_LLM_API_KEY."""
+    words = [re.sub(r"[^A-Z0-9]+", "_", p.upper()).strip("_") for p in parts]
+    return "_".join(w for w in words if w)
+
+
+def escape_vars(text: str) -> str:
+    """A string as it must be written in a YAML scalar so the loader reads `text` back: `${` -> `$${`."""
+    return text.replace("${", "$${")
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    path_abs, root_abs = os.path.realpath(path), os.path.realpath(root)
+    try:
+        return os.path.commonpath([path_abs, root_abs]) == root_abs
+    except ValueError:
+        return False
+
+
+def _is_default(field_name: str, value: Any) -> bool:
+    default = API_DEFAULTS.get(field_name)
+    return bool(normalize.canonical(field_name, value) == normalize.canonical(field_name, default))
+
+
+def _get(value: Any, path: Sequence[str | int]) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+def _set(top: Any, path: Sequence[str | int], value: Any) -> Any:
+    """`top` with the value at `path` replaced (in place below the top; the new top is returned)."""
+    if not path:
+        return value
+    _get(top, path[:-1])[path[-1]] = value
+    return top
+
+
+class _Probe:
+    """A value no model field accepts: setting a key to it shows whether the canonical form knows the key."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A sensitive value written as a `${VAR}` placeholder."""
+
+    variable: str
+    where: str  # 'llm_model.api_key of "Sales qualifier"'
+
+
+# --- turning a remote value into the form a file holds -------------------------------------------------------
+class _Canon:
+    """Canonical comparisons of one top-level field while its value is edited in place."""
+
+    def __init__(self, field_name: str, top: Any) -> None:
+        self.field = field_name
+        self.top = top
+
+    def form(self) -> Any:
+        return normalize.canonical(self.field, self.top)
+
+    def same_with(self, path: Loc, value: Any) -> bool:
+        """Whether the canonical form stays the same with the value at `path` replaced by `value`."""
+        before = self.form()
+        parent = _get(self.top, path[:-1])
+        key = path[-1]
+        old = parent[key]
+        parent[key] = value
+        try:
+            return bool(self.form() == before)
+        finally:
+            parent[key] = old
+
+    def same_without(self, path: Loc) -> bool:
+        before = self.form()
+        parent = _get(self.top, path[:-1])
+        key = path[-1]
+        position = list(parent).index(key)
+        old = parent.pop(key)
+        try:
+            return bool(self.form() == before)
+        finally:
+            items = list(parent.items())
+            items.insert(position, (key, old))
+            parent.clear()
+            parent.update(items)
+
+    def prune(self, path: Loc, *, defaults: bool) -> None:
+        """Drop, under `path`, keys the model does not know and (with `defaults`) keys equal to the default."""
+        node = _get(self.top, path) if path else self.top
+        if isinstance(node, dict):
+            for key in list(node):
+                sub = (*path, key)
+                if self.same_without(sub) and (defaults or self.same_with(sub, _Probe())):
+                    del node[key]
+                else:
+                    self.prune(sub, defaults=defaults)
+        elif isinstance(node, list):
+            for index in range(len(node)):
+                self.prune((*path, index), defaults=defaults)
+
+
+def clean_value(field_name: str, value: Any, *, with_defaults: bool) -> Any:
+    """A remote top-level value as a file holds it: no server-owned or unknown keys, no default sub-fields."""
+    value = copy.deepcopy(value)
+    if field_name == "faq_items" and isinstance(value, list):
+        value = [i for i in value if not normalize.is_suggestion(i)]
+    canon = _Canon(field_name, value)
+    if isinstance(value, (dict, list)):
+        canon.prune((), defaults=not with_defaults)
+    return canon.top
+
+
+def _secrets_and_escapes(value: Any, loc: Loc, make_secret: Callable[[Loc, str], Secret]) -> Any:
+    """Sensitive strings become Secret placeholders; `${` in every other string is escaped."""
+    if isinstance(value, dict):
+        return {k: _secrets_and_escapes(v, (*loc, k), make_secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secrets_and_escapes(v, (*loc, i), make_secret) for i, v in enumerate(value)]
+    if isinstance(value, str):
+        if spec.is_sensitive_path(loc):
+            return make_secret(loc, value)
+        return escape_vars(value)
+    return value
+
+
+# --- YAML writing -------------------------------------------------------------------------------------------
+def _yaml(indent: int = 2, offset: int = 2, explicit_start: bool = False) -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=indent, sequence=offset + 2, offset=offset)
+    yaml.explicit_start = explicit_start
+
+    def null(representer: Any, _data: Any) -> Any:
+        return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+    yaml.representer.add_representer(type(None), null)
+    return yaml
+
+
+_OPENING_KEY_RE = re.compile(r"^( *)[^\s#-][^:#]*:\s*(#.*)?$")
+
+
+def guess_indent(text: str) -> tuple[int, int]:
+    """(mapping indent, dash offset of block lists) as a file is written, so a rewrite keeps its layout."""
+    mapping: int | None = None
+    offset: int | None = None
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    for line, following in itertools.pairwise(lines):
+        m = _OPENING_KEY_RE.match(line)
+        if not m:
+            continue
+        depth = len(following) - len(following.lstrip(" ")) - len(m.group(1))
+        if following.lstrip(" ").startswith("- "):
+            offset = depth if offset is None and depth >= 0 else offset
+        elif mapping is None and depth > 0:
+            mapping = depth
+        if mapping is not None and offset is not None:
+            break
+    return mapping or 2, 2 if offset is None else offset
+
+
+def _dump(yaml: Any, doc: Any) -> str:
+    stream = io.StringIO()
+    yaml.dump(doc, stream)
+    return stream.getvalue()
+
+
+def _reads_back(node: Any, text: str) -> bool:
+    """Whether a styled string node dumps to YAML that reads back exactly as `text`."""
+    from ruamel.yaml import YAML
+
+    try:
+        dumped = _dump(_yaml(), {"v": node})
+        return bool(YAML(typ="safe").load(dumped) == {"v": text})
+    except Exception:
+        return False
+
+
+def _styled_str(text: str, like: Any = None) -> Any:
+    """A string node: the style of `like` when it can carry `text`; multi-line text as a literal block."""
+    from ruamel.yaml.scalarstring import (
+        DoubleQuotedScalarString,
+        FoldedScalarString,
+        LiteralScalarString,
+        SingleQuotedScalarString,
+    )
+
+    candidates: list[Any] = []
+    if isinstance(like, (SingleQuotedScalarString, DoubleQuotedScalarString)):
+        candidates.append(type(like))
+    if isinstance(like, FoldedScalarString) and "\n" not in text:
+        candidates.append(FoldedScalarString)
+    if "\n" in text:
+        candidates.append(LiteralScalarString)
+    for kind in candidates:
+        node = kind(text)
+        if _reads_back(node, text):
+            return node
+    if "\n" in text:
+        return DoubleQuotedScalarString(text)
+    return text
+
+
+def to_yaml(value: Any, like: Any = None) -> Any:
+    """Plain data to ruamel nodes: lists of scalars in flow style, secrets as double-quoted placeholders."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    if isinstance(value, Secret):
+        return DoubleQuotedScalarString("${" + value.variable + "}")
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for k, v in value.items():
+            out[k] = to_yaml(v)
+        return out
+    if isinstance(value, list):
+        seq = CommentedSeq([to_yaml(v) for v in value])
+        if value and all(isinstance(v, str) and "\n" not in v and len(v) < 60 for v in value):
+            seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, str):
+        return _styled_str(value, like)
+    if isinstance(value, float) and value.is_integer() and type(like) is int:
+        return int(value)  # the file wrote a whole number: keep writing it that way
+    return value
+
+
+def _tagged(path_text: str) -> Any:
+    from ruamel.yaml.comments import TaggedScalar
+
+    return TaggedScalar(value=path_text, tag=FILE_TAG)
+
+
+def _file_tag_path(node: Any) -> str | None:
+    from ruamel.yaml.comments import TaggedScalar
+
+    if isinstance(node, TaggedScalar) and str(getattr(node.tag, "value", node.tag)) == FILE_TAG:
+        return str(node.value)
+    return None
+
+
+def _blank_lines_between_groups(text: str, doc: Mapping[str, Any]) -> str:
+    """A blank line before and after each top-level block collection, as a person lays out a file."""
+    block = {
+        k
+        for k, v in doc.items()
+        if isinstance(v, (dict, list)) and v and not (hasattr(v, "fa") and v.fa.flow_style())
+    }
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    previous_block = False
+    key_re = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):")
+    for line in lines:
+        m = key_re.match(line)
+        if m:
+            is_block = m.group(1) in block
+            if out and (is_block or previous_block) and out[-1].strip():
+                out.append("\n")
+            previous_block = is_block
+        out.append(line)
+    return "".join(out)
+
+
+_SUGGESTION_LINE_RE = re.compile(r"^\s*#( faq_items:\s*$|\s+- question: |\s+answer: )")
+_FAQ_KEY_RE = re.compile(r"^faq_items:\s*(#.*)?$")
+
+
+def with_suggestions(text: str, questions: Sequence[str]) -> str:
+    """`text` with the commented block of server-suggested FAQ items replaced by one for `questions`."""
+    lines = text.splitlines(keepends=True)
+    kept: list[str] = []
+    skipping = False
+    for line in lines:
+        if line.strip() == "# " + SUGGESTION_MARKER:
+            skipping = True
+            continue
+        if skipping and _SUGGESTION_LINE_RE.match(line):
+            continue
+        skipping = False
+        kept.append(line)
+    if not questions:
+        return "".join(kept)
+    items = [escape_vars(json.dumps(q, ensure_ascii=False)) for q in questions]
+    for index, line in enumerate(kept):
+        if not _FAQ_KEY_RE.match(line.rstrip("\n")):
+            continue
+        following = next((ln for ln in kept[index + 1 :] if ln.strip()), "")
+        stripped = following.lstrip(" ")
+        if stripped.startswith("- ") or stripped.startswith("-\n"):
+            pad = " " * (len(following) - len(stripped))
+            block = [f"{pad}# {SUGGESTION_MARKER}\n"]
+            for item in items:
+                block += [f"{pad}# - question: {item}\n", f'{pad}#   answer: ""\n']
+            return "".join(kept[: index + 1] + block + kept[index + 1 :])
+    # No block list to put them in: the whole key, commented out, at the end of the file.
+    body = "".join(kept)
+    if body and not body.endswith("\n"):
+        body += "\n"
+    block = [f"\n# {SUGGESTION_MARKER}\n", "# faq_items:\n"]
+    for item in items:
+        block += [f"#   - question: {item}\n", '#     answer: ""\n']
+    return body + "".join(block)
+
+
+# --- planning the writes ------------------------------------------------------------------------------------
+@dataclass
+class _Write:
+    path: Path
+    text: str
+    existed: bool
+    changed: bool
+
+
+@dataclass
+class _Existing:
+    """An assistant file found under the config directory."""
+
+    path: Path
+    id: str | None
+    name: str | None
+    readable: bool
+
+
+@dataclass
+class _Outcome:
+    remote: dict[str, Any]
+    yaml_path: Path
+    writes: list[_Write] = field(default_factory=list)
+    secrets: list[Secret] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _scan(config_dir: Path) -> list[_Existing]:
+    from ruamel.yaml import YAML
+
+    if not config_dir.is_dir():
+        return []
+    reader = YAML(typ="rt")
+    found: list[_Existing] = []
+    for file in find_assistant_files(config_dir):
+        try:
+            data = reader.load(file.read_text(encoding="utf-8"))
+        except Exception:
+            found.append(_Existing(file, None, None, readable=False))
+            continue
+        if not isinstance(data, Mapping):
+            found.append(_Existing(file, None, None, readable=False))
+            continue
+        pinned, name = data.get("id"), data.get("name")
+        found.append(
+            _Existing(
+                file,
+                pinned if isinstance(pinned, str) else None,
+                name if isinstance(name, str) else None,
+                readable=True,
+            )
+        )
+    return found
+
+
+def _select(remote: list[dict[str, Any]], names: Sequence[str]) -> list[dict[str, Any]]:
+    if not names:
+        return remote
+    chosen: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for wanted in names:
+        hits = [r for r in remote if r.get("id") == wanted or r.get("name") == wanted]
+        if not hits:
+            missing.append(wanted)
+        for hit in hits:
+            if all(hit is not c for c in chosen):
+                chosen.append(hit)
+    if missing:
+        shown = ", ".join(json.dumps(m, ensure_ascii=False) for m in missing)
+        raise FatalError(f"no assistant with the name or id {shown} in this account; nothing was written")
+    return chosen
+
+
+class _Importer:
+    def __init__(self, env: Environment, config_dir: Path, *, overwrite: bool, with_defaults: bool) -> None:
+        self.env = env
+        self.config_dir = Path(config_dir)
+        self.overwrite = overwrite
+        self.with_defaults = with_defaults
+        self.claimed: set[str] = set()  # absolute paths this run writes or reserved
+        self.unknown_keys: set[str] = set()
+
+    # -- where each assistant goes ---------------------------------------------------------------------------
+    def targets(
+        self, chosen: list[dict[str, Any]], remote: list[dict[str, Any]], existing: list[_Existing]
+    ) -> list[tuple[dict[str, Any], _Existing | None]]:
+        by_id: dict[str, _Existing] = {}
+        problems: list[str] = []
+        for e in existing:
+            if e.id is None:
+                continue
+            if e.id in by_id:
+                problems.append(
+                    f"{display_path(e.path)} and {display_path(by_id[e.id].path)} both pin id {e.id}"
+                )
+            by_id[e.id] = e
+        if problems:
+            raise FatalError("; ".join(problems))
+        name_count: dict[str, int] = {}
+        for r in remote:
+            name_count[str(r.get("name"))] = name_count.get(str(r.get("name")), 0) + 1
+        by_name = {e.name: e for e in existing if e.id is None and e.name is not None}
+        for e in existing:
+            self.claimed.add(os.path.abspath(e.path))
+        pairs: list[tuple[dict[str, Any], _Existing | None]] = []
+        for r in chosen:
+            match = by_id.get(str(r.get("id")))
+            if match is None and name_count.get(str(r.get("name"))) == 1:
+                match = by_name.get(str(r.get("name")))
+            pairs.append((r, match))
+        return pairs
+
+    def new_yaml_path(self, name: str) -> Path:
+        base = slugify(name)
+        n = 1
+        while True:
+            slug = base if n == 1 else f"{base}-{n}"
+            if self._free(slug):
+                path = self.config_dir / f"{slug}.yaml"
+                self.claimed.add(os.path.abspath(path))
+                return path
+            n += 1
+
+    def _free(self, slug: str) -> bool:
+        for suffix in (".yaml", ".yml"):
+            path = self.config_dir / f"{slug}{suffix}"
+            if path.exists() or os.path.abspath(path) in self.claimed:
+                return False
+        prompts = self.config_dir / PROMPTS_DIR
+        for suffix in TEXT_FILE_SUFFIX.values():
+            path = prompts / f"{slug}{suffix}.md"
+            if path.exists() or os.path.abspath(path) in self.claimed:
+                return False
+        return True
+
+    def text_file(self, yaml_path: Path, field_name: str) -> tuple[Path, str]:
+        """A free `prompts/<stem><suffix>.md` beside the YAML file, and its `!file` reference."""
+        stem = yaml_path.stem
+        suffix = TEXT_FILE_SUFFIX[field_name]
+        n = 1
+        while True:
+            name = f"{stem}{suffix}.md" if n == 1 else f"{stem}{suffix}-{n}.md"
+            path = yaml_path.parent / PROMPTS_DIR / name
+            if not path.exists() and os.path.abspath(path) not in self.claimed:
+                self.claimed.add(os.path.abspath(path))
+                return path, f"{PROMPTS_DIR}/{name}"
+            n += 1
+
+    # -- values -------------------------------------------------------------------------------------------
+    def wanted_fields(self, remote: dict[str, Any]) -> dict[str, Any]:
+        """Every top-level field the file should manage, in file form (before secrets and escapes)."""
+        for key in remote:
+            if key not in spec.ASSISTANT_FIELDS and key not in spec.SERVER_OWNED_FIELDS:
+                self.unknown_keys.add(key)
+        out: dict[str, Any] = {}
+        for name in FIELD_ORDER:
+            if name == "id" or name not in remote:
+                continue
+            value = remote[name]
+            if value is None and name in spec.NOT_NULLABLE:
+                continue
+            if name not in ALWAYS_WRITTEN and not self.with_defaults and _is_default(name, value):
+                continue
+            out[name] = clean_value(name, value, with_defaults=self.with_defaults)
+        return out
+
+    def secret_maker(
+        self, outcome: _Outcome, slug: str, taken: frozenset[str] = frozenset()
+    ) -> Callable[[Loc, str], Secret]:
+        used = {s.variable for s in outcome.secrets} | set(taken)
+        label = json.dumps(outcome.remote.get("name"), ensure_ascii=False)
+
+        def make(loc: Loc, _value: str) -> Secret:
+            if loc[:2] == ("llm_model", "api_key"):
+                parts = ["LLM_API_KEY"]
+            elif loc[0] == "custom_tools":
+                tools = outcome.remote.get("custom_tools") or []
+                tool = tools[loc[1]] if isinstance(loc[1], int) and loc[1] < len(tools) else {}
+                headers = tool.get("headers") or [] if isinstance(tool, dict) else []
+                header = headers[loc[3]] if isinstance(loc[3], int) and loc[3] < len(headers) else {}
+                parts = [str(tool.get("name", "tool")), str(header.get("key", "header"))]
+            else:
+                parts = [p for p in loc if isinstance(p, str)]
+            base = env_name("REVOX", slug, *[str(p) for p in parts])
+            variable, n = base, 2
+            while variable in used:
+                variable, n = f"{base}_{n}", n + 1
+            used.add(variable)
+            secret = Secret(variable, f"{spec.dotted(loc)} of {label}")
+            outcome.secrets.append(secret)
+            return secret
+
+        return make
+
+    def suggestions(self, remote: dict[str, Any]) -> list[str]:
+        return [str(i.get("question")) for i in remote.get("faq_items") or [] if normalize.is_suggestion(i)]
+
+    def field_node(
+        self, outcome: _Outcome, yaml_path: Path, name: str, value: Any, make: Callable[[Loc, str], Secret]
+    ) -> Any:
+        """The YAML node of one top-level field; long text goes to its own file."""
+        if (
+            name in TEXT_FILE_SUFFIX
+            and isinstance(value, str)
+            and value
+            and (name == "prompt" or "\n" in value or len(value) > LONG_TEXT)
+        ):
+            path, ref = self.text_file(yaml_path, name)
+            outcome.writes.append(_Write(path, value, existed=False, changed=True))
+            return _tagged(ref)
+        return to_yaml(_secrets_and_escapes(value, (name,), make))
+
+    # -- a new file -------------------------------------------------------------------------------------
+    def create(self, remote: dict[str, Any]) -> _Outcome:
+        from ruamel.yaml.comments import CommentedMap
+
+        yaml_path = self.new_yaml_path(str(remote.get("name") or ""))
+        outcome = _Outcome(remote, yaml_path)
+        make = self.secret_maker(outcome, yaml_path.stem)
+        fields = self.wanted_fields(remote)
+        doc = CommentedMap()
+        doc["name"] = to_yaml(escape_vars(str(remote.get("name"))))
+        doc["id"] = str(remote["id"])
+        for name, value in fields.items():
+            if name != "name":
+                doc[name] = self.field_node(outcome, yaml_path, name, value, make)
+        text = HEADER + _blank_lines_between_groups(_dump(_yaml(), doc), doc)
+        outcome.suggestions = self.suggestions(remote)
+        text = with_suggestions(text, outcome.suggestions)
+        outcome.writes.insert(0, _Write(yaml_path, text, existed=False, changed=True))
+        return outcome
+
+    # -- an existing file -------------------------------------------------------------------------------
+    def update(self, remote: dict[str, Any], existing: _Existing) -> _Outcome:
+        return _FileUpdate(self, remote, existing).run()
+
+
+class _FileUpdate:
+    """One re-import into an existing file: a ruamel round-trip edit of only the values that differ."""
+
+    def __init__(self, importer: _Importer, remote: dict[str, Any], existing: _Existing) -> None:
+        self.importer = importer
+        self.remote = remote
+        self.path = existing.path
+        self.outcome = _Outcome(remote, existing.path)
+        self.original = existing.path.read_text(encoding="utf-8")
+        taken = frozenset(m.group(1) for m in _VAR_RE.finditer(self.original) if m.group(1))
+        self.make = importer.secret_maker(self.outcome, existing.path.stem, taken)
+        indent, offset = guess_indent(self.original)
+        self.yaml = _yaml(indent, offset, explicit_start=self.original.lstrip().startswith("---"))
+        self.doc = self.yaml.load(self.original)
+        self.data = self._resolved()
+        self.unknown = set(self._unset_references(self.doc, ()))
+        self.text_writes: dict[str, tuple[Path, str]] = {}
+
+    def _resolved(self) -> dict[str, Any]:
+        from revox_sync.loader import _read_document
+
+        document = _read_document(self.path, self.importer.config_dir, self.importer.env.environ, {})
+        errors = [e for e in document.errors if "is not set (and" not in e.message]
+        if errors or not isinstance(document.data, dict):
+            shown = "\n".join(str(e) for e in errors) or f"{display_path(self.path)}: cannot be read"
+            raise FatalError(f"cannot re-import into {display_path(self.path)}: fix it first:\n{shown}")
+        return document.data
+
+    def _unset_references(self, node: Any, loc: Loc) -> Iterator[Loc]:
+        """Paths whose value references a variable that is not set (without a default): value unknown."""
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                yield from self._unset_references(v, (*loc, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from self._unset_references(v, (*loc, i))
+        elif isinstance(node, str) and _file_tag_path(node) is None:
+            for m in _VAR_RE.finditer(node):
+                if m.group(1) and m.group(2) is None and not self.importer.env.environ.get(m.group(1)):
+                    yield loc
+                    return
+
+    def _has_unknown(self, loc: Loc) -> bool:
+        return any(u[: len(loc)] == loc for u in self.unknown)
+
+    def run(self) -> _Outcome:
+        importer = self.importer
+        wanted = importer.wanted_fields(self.remote)
+        changed = False
+        if self.doc.get("id") != self.remote["id"]:
+            position = list(self.doc).index("name") + 1 if "name" in self.doc else 0
+            self.doc.insert(position, "id", str(self.remote["id"]))
+            changed = True
+        for name in FIELD_ORDER:
+            if name == "id" or name not in self.remote:
+                continue
+            if name in self.doc:
+                if name not in self.data:
+                    continue
+                canon = _Canon(name, copy.deepcopy(self.data[name]))
+                if self._equivalent_top(name, canon.top) and not self._has_unknown((name,)):
+                    continue
+                changed |= self._patch(canon, self.doc, name, (name,), self.remote[name])
+            elif name in wanted:
+                self._insert_top(name, wanted[name])
+                changed = True
+        text = self._dump() if changed else self.original
+        self.outcome.suggestions = importer.suggestions(self.remote)
+        text = with_suggestions(text, self.outcome.suggestions)
+        self.outcome.writes.insert(0, _Write(self.path, text, existed=True, changed=text != self.original))
+        for path, text_value in self.text_writes.values():
+            current = path.read_text(encoding="utf-8") if path.is_file() else None
+            self.outcome.writes.append(
+                _Write(path, text_value, existed=current is not None, changed=current != text_value)
+            )
+        return self.outcome
+
+    def _dump(self) -> str:
+        return _dump(self.yaml, self.doc)
+
+    def _equivalent_top(self, name: str | int, file_value: Any) -> bool:
+        name = str(name)
+        return bool(normalize.canonical(name, file_value) == normalize.canonical(name, self.remote[name]))
+
+    def _insert_top(self, name: str, value: Any) -> None:
+        later = FIELD_ORDER[FIELD_ORDER.index(name) + 1 :]
+        keys = list(self.doc)
+        position = next((keys.index(k) for k in keys if k in later), len(keys))
+        node = self.importer.field_node(self.outcome, self.path, name, value, self.make)
+        for write in self.outcome.writes:
+            if not write.existed:
+                self.text_writes[os.path.abspath(write.path)] = (write.path, write.text)
+        self.outcome.writes = []
+        self.doc.insert(position, name, node)
+
+    # -- the recursive edit ------------------------------------------------------------------------------
+    def _patch(self, canon: _Canon, parent: Any, key: Any, loc: Loc, remote: Any) -> bool:
+        """Make the value at `loc` (node `parent[key]`) equivalent to `remote`; True when anything changed."""
+        path = loc[1:]
+        if loc in self.unknown:
+            return False
+        current = _get(canon.top, path) if path else canon.top
+        if path and canon.same_with(path, remote):
+            return False
+        if not path and self._equivalent_top(loc[0], canon.top):
+            return False
+        node = parent[key]
+        if isinstance(current, dict) and isinstance(remote, dict) and isinstance(node, Mapping):
+            return self._patch_map(canon, node, loc, current, remote)
+        if isinstance(current, list) and isinstance(remote, list) and isinstance(node, list):
+            if self._patch_list(canon, node, loc, current, remote):
+                return True
+            if self._has_unknown(loc):
+                self.importer.env.warn(
+                    f"{display_path(self.path)}: {spec.dotted(loc)} differs from the remote value but holds "
+                    "an unset variable; left as it is"
+                )
+                return False
+        return self._replace(canon, parent, key, loc, remote)
+
+    def _patch_map(
+        self,
+        canon: _Canon,
+        node: Any,
+        loc: Loc,
+        current: dict[str, Any],
+        remote: dict[str, Any],
+    ) -> bool:
+        changed = False
+        path = loc[1:]
+        for k, r in remote.items():
+            if k in current and k in node:
+                changed |= self._patch(canon, node, k, (*loc, k), r)
+                continue
+            current[k] = copy.deepcopy(r)
+            if canon.same_without((*path, k)):
+                del current[k]
+                continue
+            canon.prune((*path, k), defaults=not self.importer.with_defaults)
+            value = _secrets_and_escapes(current[k], (*loc, k), self.make)
+            node.insert(len(node), k, to_yaml(value))
+            changed = True
+        return changed
+
+    def _patch_list(
+        self,
+        canon: _Canon,
+        node: Any,
+        loc: Loc,
+        current: list[Any],
+        remote: list[Any],
+    ) -> bool:
+        """Item-wise edit of a list; False when only replacing the whole list can do it."""
+        rule = normalize.rule_for(loc)
+        if rule.drop_suggestions:
+            remote = [i for i in remote if not normalize.is_suggestion(i)]
+        path = loc[1:]
+        if rule.key:
+            file_keys = [i.get(rule.key) if isinstance(i, dict) else None for i in current]
+            remote_keys = [i.get(rule.key) if isinstance(i, dict) else None for i in remote]
+            usable = all(isinstance(k, str) for k in [*file_keys, *remote_keys])
+            if (
+                not usable
+                or len(set(file_keys)) != len(file_keys)
+                or len(set(remote_keys)) != len(remote_keys)
+            ):
+                return False
+            by_key = dict(zip(remote_keys, remote, strict=True))
+            changed = False
+            for index in reversed(range(len(current))):
+                if file_keys[index] not in by_key:
+                    del current[index]
+                    del node[index]
+                    changed = True
+            for index, item in enumerate(list(current)):
+                changed |= self._patch(canon, node, index, (*loc, index), by_key[item[rule.key]])
+            present = {i.get(rule.key) for i in current}
+            for k in remote_keys:
+                if k not in present:
+                    current.append(copy.deepcopy(by_key[k]))
+                    index = len(current) - 1
+                    canon.prune((*path, index), defaults=not self.importer.with_defaults)
+                    value = _secrets_and_escapes(current[index], (*loc, index), self.make)
+                    node.append(to_yaml(value))
+                    changed = True
+            if not canon.same_with(path, remote) if path else not self._equivalent_top(loc[0], canon.top):
+                return False  # the order differs where it matters
+            return changed
+        if len(current) == len(remote) and any(isinstance(v, (dict, list)) for v in remote):
+            changed = False
+            for index, r in enumerate(remote):
+                changed |= self._patch(canon, node, index, (*loc, index), r)
+            same = canon.same_with(path, remote) if path else self._equivalent_top(loc[0], canon.top)
+            return changed and same
+        return False
+
+    def _replace(self, canon: _Canon, parent: Any, key: Any, loc: Loc, remote: Any) -> bool:
+        path = loc[1:]
+        node = parent[key]
+        if spec.is_sensitive_path(loc) and isinstance(node, str) and "${" in node:
+            names = [m.group(1) for m in _VAR_RE.finditer(node) if m.group(1)]
+            self.importer.env.warn(
+                f"{display_path(self.path)}: {spec.dotted(loc)} differs from the remote value; "
+                f"it comes from {', '.join(names)}: update the variable (the value is not written)"
+            )
+            return False
+        new = copy.deepcopy(remote)
+        if path:
+            _set(canon.top, path, new)
+        else:
+            canon.top = new
+        canon.prune(path, defaults=not self.importer.with_defaults)
+        new = _get(canon.top, path) if path else canon.top
+        ref = _file_tag_path(node)
+        if ref is not None and isinstance(new, str):
+            target = (self.path.parent / ref).resolve()
+            if not _is_within(target, self.importer.config_dir):
+                raise FatalError(f"{display_path(self.path)}: !file {ref} is outside the config directory")
+            self.text_writes[str(target)] = (target, new)
+            return True
+        if (
+            not path
+            and isinstance(new, str)
+            and loc[0] in TEXT_FILE_SUFFIX
+            and ("\n" in new or len(new) > LONG_TEXT)
+            and not isinstance(node, str)  # was null: give long text its own file
+        ):
+            parent[key] = self.importer.field_node(self.outcome, self.path, loc[0], new, self.make)
+            for write in self.outcome.writes:
+                self.text_writes[os.path.abspath(write.path)] = (write.path, write.text)
+            self.outcome.writes = []
+            return True
+        value = _secrets_and_escapes(new, loc, self.make)
+        parent[key] = to_yaml(value, like=node)
+        return True
+
+
+# --- the command -------------------------------------------------------------------------------------------
+def run_import(
+    client: RevoxClient,
+    env: Environment,
+    config_dir: Path,
+    *,
+    names: list[str],
+    overwrite: bool,
+    with_defaults: bool,
+) -> int:
+    """Write one YAML file per selected live assistant under `config_dir`; see the module docstring."""
+    config_dir = Path(config_dir)
+    if config_dir.exists() and not config_dir.is_dir():
+        raise FatalError(f"{config_dir} is not a directory")
+    remote = client.list_assistants()
+    chosen = _select(remote, names)
+    importer = _Importer(env, config_dir, overwrite=overwrite, with_defaults=with_defaults)
+    existing = _scan(config_dir)
+    for e in existing:
+        if not e.readable:
+            env.warn(f"warning: {display_path(e.path)} is not readable YAML: skipped (and left untouched)")
+    outcomes: list[_Outcome] = []
+    for r, match in importer.targets(chosen, remote, existing):
+        outcomes.append(importer.update(r, match) if match is not None else importer.create(r))
+
+    if importer.unknown_keys:
+        env.warn(
+            "warning: fields this version does not know were not imported: "
+            + ", ".join(sorted(importer.unknown_keys))
+        )
+    _check_writes(outcomes, config_dir, overwrite)
+    for outcome in outcomes:
+        for write in outcome.writes:
+            if write.changed:
+                write_atomic(write.path, write.text)
+                env.out(f"{'updated' if write.existed else 'created'} {display_path(write.path)}")
+            elif write.path == outcome.yaml_path:
+                env.out(f"unchanged {display_path(write.path)}")
+    _report(env, outcomes)
+    return 0
+
+
+def _check_writes(outcomes: list[_Outcome], config_dir: Path, overwrite: bool) -> None:
+    """Everything that would be written stays inside the config directory, and nothing existing changes
+    without --overwrite; checked for all files before the first write."""
+    root = Path(os.path.abspath(config_dir))
+    seen: dict[str, str] = {}
+    blocked: list[str] = []
+    for outcome in outcomes:
+        for write in outcome.writes:
+            target = Path(os.path.abspath(write.path))
+            if not _is_within(target, root):
+                raise FatalError(f"refusing to write {write.path}: outside the config directory {config_dir}")
+            key = str(target)
+            if key in seen and seen[key] != write.text:
+                raise FatalError(
+                    f"{display_path(write.path)} is shared by assistants whose remote texts differ; "
+                    "give each its own file"
+                )
+            seen[key] = write.text
+            if write.existed and write.changed:
+                blocked.append(display_path(write.path))
+    if blocked and not overwrite:
+        raise FatalError(
+            "these files differ from the remote assistants and would be overwritten: "
+            + ", ".join(blocked)
+            + "; pass --overwrite to update them (nothing was written)"
+        )
+
+
+def _report(env: Environment, outcomes: list[_Outcome]) -> None:
+    names: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.suggestions:
+            env.info(
+                f"{display_path(outcome.yaml_path)}: {len(outcome.suggestions)} FAQ item(s) suggested by Revox "
+                "await an answer; they are written as comments under faq_items: uncomment and answer them "
+                "to keep them"
+            )
+        names.setdefault(str(outcome.remote.get("name")), []).append(display_path(outcome.yaml_path))
+    for name, files in names.items():
+        if len(files) > 1:
+            env.warn(
+                f"warning: {len(files)} assistants are named {json.dumps(name, ensure_ascii=False)} "
+                f"({', '.join(files)}): names must be unique in the config directory, rename all but one "
+                "in its file (the pinned id makes that a rename)"
+            )
+    secrets = [s for o in outcomes for s in o.secrets]
+    if secrets:
+        env.out("")
+        env.out("Set these environment variables before `revox-sync plan` (their values are not written):")
+        width = max(len(s.variable) for s in secrets)
+        for s in secrets:
+            env.out(f"  {s.variable.ljust(width)}  {s.where}")
