@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.errors import ConfigErrors, LocatedError, Location
-from revox_sync.spec import check_assistant, is_sensitive_variable
+from revox_sync.spec import check_assistant, is_sensitive_path, is_sensitive_variable
 
 if TYPE_CHECKING:
     from revox_sync.spec import AssistantSpec
@@ -299,14 +299,35 @@ def _load_into(
         spec, issues = check_assistant(data)
         for issue in issues:
             location = positions.key(issue.loc) if issue.at_key else positions.value(issue.loc)
+            message = _redact_message(issue.message, data, document.sensitive)
             if issue.severity == "warning":
-                result.warnings.append(LocatedWarning(location, issue.message))
+                result.warnings.append(LocatedWarning(location, message))
             else:
-                result.errors.append(LocatedError(location, issue.message))
+                result.errors.append(LocatedError(location, message))
         if spec is not None:
             result.assistants.append(
                 LoadedAssistant(file, data, spec, positions, frozenset(document.sensitive))
             )
+
+
+def _redact_message(message: str, data: dict[str, Any], sensitive: Iterable[Loc]) -> str:
+    """Error messages quote bad values; a sensitive one is replaced before it can reach a terminal."""
+    for value in _sensitive_values(data, (), frozenset(sensitive)):
+        message = message.replace(value, "(sensitive)")
+    return message
+
+
+def _sensitive_values(value: Any, loc: Loc, sensitive: frozenset[Loc]) -> Iterator[str]:
+    if is_sensitive_path(loc) or loc in sensitive:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
+            yield str(value)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _sensitive_values(item, (*loc, key), sensitive)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _sensitive_values(item, (*loc, index), sensitive)
 
 
 def _check_unique(

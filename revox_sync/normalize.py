@@ -30,6 +30,7 @@ class Rule:
     null_is_empty: bool = False  # null and [] mean the same to the API
     only: tuple[str, ...] | None = None  # compare only these keys of each item
     drop_suggestions: bool = False  # server-suggested FAQ items are not desired state
+    send_null: bool = False  # the API requires the key even when its value is null
 
 
 RULES: dict[str, Rule] = {
@@ -50,6 +51,7 @@ RULES: dict[str, Rule] = {
     "custom_tools[].headers": Rule(key="key"),
     "custom_tools[].query_params": Rule(key="key"),
     "custom_tools[].input_schema": Rule(key="name"),
+    "custom_tools[].body_template": Rule(send_null=True),
     "transfer_destinations": Rule(key="label", null_is_empty=True),
     "slack.channels": Rule(key="id"),
     "zoho.field_mapping": Rule(key="source"),
@@ -208,7 +210,12 @@ def _complete_object(
         if raw is None:
             derived = CONTEXT_DEFAULTS.get(sub_path)
             raw = derived(value) if derived else _default(sub)
-            if raw is None and name not in value and not canonical:
+            if (
+                raw is None
+                and name not in value
+                and not canonical
+                and not RULES.get(sub_path, NO_RULE).send_null
+            ):
                 continue
         out[name] = _complete(_meta(sub), raw, sub_path, canonical=canonical)
     if not canonical:

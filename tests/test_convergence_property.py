@@ -80,7 +80,28 @@ FAQS = st.lists(
     max_size=4,
     unique_by=lambda f: f["question"],
 )
+TOOLS = st.lists(
+    st.builds(
+        lambda name, method, header: {
+            "name": name,
+            "description": "Look the caller up",
+            "url": "https://crm.example.com/{{phone}}",
+            "method": method,
+            **({"headers": [{"key": "Authorization", "value": header}]} if header else {}),
+        },
+        st.sampled_from(["crm_lookup", "check_stock"]),
+        st.sampled_from(["GET", "POST"]),
+        st.one_of(st.none(), st.just("Bearer t0k")),
+    ),
+    max_size=2,
+    unique_by=lambda t: t["name"],
+)
 OPTIONAL_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "custom_tools": TOOLS,
+    "stt_context": st.builds(
+        lambda terms: {"terms": terms, "general": [{"key": "company", "value": "Acme"}]},
+        st.lists(WORDS, max_size=3, unique=True),
+    ),
     "voice": voices(),
     "call_retry_config": retry_configs(),
     "llm_model": LLMS,

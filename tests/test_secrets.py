@@ -1,0 +1,47 @@
+"""No secret reaches stdout, stderr or a saved plan: the API key, sensitive fields, sensitive variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import run_cli, write
+
+SECRET_VALUES = ("sk-live-0123456789", "notaurl-s3cr3t-token")
+
+
+def test_validation_errors_do_not_quote_sensitive_values(workdir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HOOK_TOKEN", "notaurl-s3cr3t-token")
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: x\nwebhook_url: ${HOOK_TOKEN}\n")
+    result = run_cli("validate")
+    assert result.code == 1
+    assert "assistants/a.yaml:3:14: webhook_url: '(sensitive)' is not an http(s) URL" in result.err
+    assert "s3cr3t" not in result.all
+
+
+def test_verbose_plan_and_apply_never_print_secrets(workdir: Path, monkeypatch, emulator) -> None:
+    monkeypatch.setenv("ACME_LLM_API_KEY", "sk-live-0123456789")
+    monkeypatch.setenv("HOOK_TOKEN", "https://hooks.example.com/notaurl-s3cr3t-token")
+    write(
+        workdir / "assistants/a.yaml",
+        "name: A\nprompt: x\nwebhook_url: ${HOOK_TOKEN}\n"
+        "llm_model: {type: custom, api_url: 'https://l.example.com', model_name: m, api_key: '${ACME_LLM_API_KEY}'}\n"
+        "custom_tools:\n  - name: crm\n    description: look up\n    url: https://crm.example.com\n"
+        "    method: GET\n    headers: [{key: Authorization, value: Bearer sk-live-0123456789}]\n",
+    )
+    key = "test-key-123"
+    base = ("-v", "--base-url", emulator.url, "--api-key", key)
+    outputs = [
+        run_cli(*base, "plan", "--out", "plan.json"),
+        run_cli(*base, "plan", "--format", "json"),
+        run_cli(*base, "plan", "--format", "markdown"),
+        run_cli(*base, "apply", "--auto-approve"),
+    ]
+    assert [r.code for r in outputs] == [0, 0, 0, 0], outputs[-1].all
+    write(
+        workdir / "assistants/a.yaml", (workdir / "assistants/a.yaml").read_text().replace("look up", "find")
+    )
+    outputs.append(run_cli(*base, "plan"))
+    seen = "".join(r.all for r in outputs) + (workdir / "plan.json").read_text()
+    assert "(sensitive)" in seen
+    for secret in (*SECRET_VALUES, key):
+        assert secret not in seen
