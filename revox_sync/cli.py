@@ -356,13 +356,15 @@ def import_(
 
     if import_all == bool(names):
         raise click.UsageError("name the assistants to import, or pass --all (not both)")
-    return run_import(
-        _app().client(),
-        _app().env,
-        config_dir or options.DEFAULT_CONFIG_DIR,
-        names=list(names),
-        overwrite=overwrite,
-        with_defaults=with_defaults,
+    return int(
+        run_import(
+            _app().client(),
+            _app().env,
+            config_dir or options.DEFAULT_CONFIG_DIR,
+            names=list(names),
+            overwrite=overwrite,
+            with_defaults=with_defaults,
+        )
     )
 
 
