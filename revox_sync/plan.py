@@ -153,6 +153,8 @@ def build_plan(
     if prune:
         claimed = {r["id"] for _, r in matches if r is not None}
         for r in remote:
+            if r.get("type") == "sub-assistant":
+                continue  # a step of a multi-step flow: it belongs to its flow, never pruned on its own
             if r["id"] not in claimed and (not wanted or r.get("name") in wanted):
                 actions.append(Action("delete", str(r.get("name")), r["id"]))
     order = {"create": 0, "update": 1, "delete": 2}

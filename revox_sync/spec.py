@@ -494,6 +494,12 @@ def _semantic_issues(spec: AssistantSpec) -> Iterator[Issue]:
             )
         if spec.voice.model is not None and spec.voice.provider != "cartesia":
             yield Issue(("voice", "model"), "voice.model: only used with cartesia", severity="warning")
+    if spec.type == "sub-assistant":
+        yield Issue(
+            ("type",),
+            "type 'sub-assistant' is hidden from the assistants list, so plans cannot see it once created",
+            severity="warning",
+        )
     crc = spec.call_retry_config
     if crc is not None:
         for i, window in enumerate(crc.calling_windows):

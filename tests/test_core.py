@@ -212,3 +212,10 @@ def test_apply_reports_fields_not_stored_as_sent_and_keeps_going() -> None:
     assert not by_name["B"].ok and "nope" in (by_name["B"].error or "")
     assert not by_name["C"].ok and "RuntimeError" in (by_name["C"].error or "")
     assert len(client.sent) == 3
+
+
+def test_prune_never_destroys_a_sub_assistant() -> None:
+    keep = [Desired(name="Flow", data={"name": "Flow", "prompt": "p"})]
+    remotes = [remote("Flow", "a1"), remote("Step 1", "a2", type="sub-assistant"), remote("Stray", "a3")]
+    plan = build_plan(keep, remotes, prune=True)
+    assert [(a.kind, a.id) for a in plan.actions] == [("delete", "a3")]
