@@ -295,8 +295,16 @@ def apply(
         raise FatalError(limit)
     if saved is None and not auto_approve:
         _confirm(env)
+    total = len(current.actions)
+    env.out(
+        f"\nApplying {total} action{'s' if total != 1 else ''} (parallelism {min(parallelism, total)})..."
+    )
+    progress = iter(range(1, total + 1))
     results = apply_plan(
-        current, _app().client(), parallelism=parallelism, on_result=lambda r: _report(env, r)
+        current,
+        _app().client(),
+        parallelism=parallelism,
+        on_result=lambda r: _report(env, r, f"[{next(progress)}/{total}]"),
     )
     failed = [r for r in results if not r.ok]
     done = [r for r in results if r.ok]
@@ -327,15 +335,15 @@ def _confirm(env: Environment) -> None:
         raise FatalError("apply cancelled (the answer was not 'yes'); nothing was changed")
 
 
-def _report(env: Environment, result: Any) -> None:
+def _report(env: Environment, result: Any, counter: str) -> None:
     from revox_sync.apply import Result
 
     r: Result = result
     ident = f" ({r.id})" if r.id else ""
     if r.ok:
-        env.out(env.style(f'  ✓ {r.verb} "{r.action.name}"{ident} in {r.seconds:.1f}s', "green"))
+        env.out(env.style(f'  {counter} ✓ {r.verb} "{r.action.name}"{ident} in {r.seconds:.1f}s', "green"))
     else:
-        env.out(env.style(f'  ✗ {r.action.kind} "{r.action.name}"{ident} failed: {r.error}', "red"))
+        env.out(env.style(f'  {counter} ✗ {r.action.kind} "{r.action.name}"{ident} failed: {r.error}', "red"))
     for field in r.not_stored:
         env.warn(f'    warning: "{r.action.name}": the server did not store {field}')
     if r.notice:
