@@ -1,0 +1,181 @@
+"""The CI examples and the pre-commit snippet: they parse, they do what docs/ci.md says, and every
+`revox-sync ...` command they run exists with those flags in our click CLI."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import warnings
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from ruamel.yaml import YAML
+
+from revox_sync.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+GITHUB = ROOT / "examples/ci/github-actions.yml"
+GITLAB = ROOT / "examples/ci/gitlab-ci.yml"
+DOCS = ROOT / "docs/ci.md"
+SHELL_OPERATORS = {"|", "||", "&", "&&", ";", ";;", "(", ")", "{", "}", "!", "$(", "`", "\n"}
+KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "exec", "time", "command"}
+
+
+def load(path: Path) -> Any:
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+def github_scripts() -> list[str]:
+    doc = load(GITHUB)
+    return [step["run"] for job in doc["jobs"].values() for step in job["steps"] if "run" in step]
+
+
+def gitlab_scripts() -> list[str]:
+    doc = load(GITLAB)
+    scripts: list[str] = []
+    for job in doc.values():
+        if not isinstance(job, dict):
+            continue
+        for part in ("before_script", "script", "after_script"):
+            value = job.get(part)
+            scripts += [value] if isinstance(value, str) else list(value or [])
+    # a `- a: b` line is a YAML mapping, not a command: GitLab would refuse the file
+    assert all(isinstance(s, str) for s in scripts), [s for s in scripts if not isinstance(s, str)]
+    return scripts
+
+
+def precommit_snippet() -> dict[str, Any]:
+    text = DOCS.read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n(repos:.*?)```", text, flags=re.S)
+    return YAML(typ="safe").load(block)  # type: ignore[no-any-return]
+
+
+def revox_commands(script: str) -> list[list[str]]:
+    """Every `revox-sync ...` invocation in a shell script, as argv (variables become placeholders)."""
+    script = re.sub(r"\\\n", " ", script)  # line continuations
+    script = re.sub(r"\$\{\{[^}]*\}\}", "PLACEHOLDER", script)  # GitHub expressions
+    script = re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "PLACEHOLDER", script)  # shell variables
+    commands: list[list[str]] = []
+    for line in script.splitlines():
+        lexer = shlex.shlex(line.replace("$(", " ( "), posix=True, punctuation_chars=";&|()<>")
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        tokens = list(lexer)
+        for i, token in enumerate(tokens):
+            previous = tokens[i - 1] if i else None
+            if token != "revox-sync" or not (previous is None or previous in SHELL_OPERATORS | KEYWORDS):
+                continue
+            argv: list[str] = []
+            for arg in tokens[i + 1 :]:
+                if arg in SHELL_OPERATORS or set(arg) <= set(";&|()<>"):
+                    break
+                argv.append(arg)
+            commands.append(argv)
+    return commands
+
+
+def check_command(argv: list[str]) -> str:
+    """Parse argv with the real click CLI (group options, subcommand, its options); return the subcommand."""
+    ctx = cli.make_context("revox-sync", list(argv), resilient_parsing=False)
+    with warnings.catch_warnings():  # Click 8.2 deprecates protected_args; Click 9 folds it into args
+        warnings.simplefilter("ignore", DeprecationWarning)
+        rest = [*getattr(ctx, "protected_args", []), *ctx.args]
+    assert rest, f"revox-sync {' '.join(argv)}: no subcommand"
+    name, *args = rest
+    command = cli.get_command(ctx, name)
+    assert command is not None, f"revox-sync {' '.join(argv)}: no command {name!r}"
+    command.make_context(name, args, parent=ctx)
+    return name
+
+
+def has_environments() -> bool:
+    return any(p.name == "env" for p in cli.params)
+
+
+# --- the files parse and keep their purpose ----------------------------------------------------------------
+def test_github_workflow_parses_and_has_the_three_jobs() -> None:
+    doc = load(GITHUB)
+    assert set(doc["on"]) >= {"pull_request", "push", "schedule"}  # YAML 1.2: `on` stays a string key
+    assert doc["on"]["push"]["branches"] == ["main"]
+    assert set(doc["jobs"]) == {"plan", "apply", "drift"}
+    for job in doc["jobs"].values():
+        assert all("uses" in step or "run" in step for step in job["steps"])
+    uploads = [
+        s
+        for s in doc["jobs"]["plan"]["steps"]
+        if str(s.get("uses", "")).startswith("actions/upload-artifact")
+    ]
+    assert uploads and uploads[0]["with"]["path"] == "plan-${{ matrix.environment }}.json"
+    assert doc["jobs"]["plan"]["permissions"]["pull-requests"] == "write"
+
+
+def test_gitlab_pipeline_parses_and_has_its_jobs() -> None:
+    doc = load(GITLAB)
+    assert {"validate", "plan", "apply", "drift"} <= set(doc)
+    assert doc["plan"]["artifacts"]["paths"][0] == "plan.json"
+    assert doc["apply"]["resource_group"]
+
+
+def test_every_pipeline_runs_validate_plan_markdown_out_apply_saved_and_drift() -> None:
+    for scripts in (github_scripts(), gitlab_scripts()):
+        commands = [c for s in scripts for c in revox_commands(s)]
+        joined = [" ".join(c) for c in commands]
+        assert any(c[0] == "validate" for c in commands), joined
+        assert any("plan" in c and "--format" in c and "markdown" in c and "--out" in c for c in commands), (
+            joined
+        )
+        assert any(
+            "apply" in c and c[-1].endswith(".json") and "--auto-approve" not in c for c in commands
+        ), joined
+        assert any("plan" in c and "--detailed-exitcode" in c for c in commands), joined
+
+
+def test_install_lines_are_not_taken_for_commands() -> None:
+    assert revox_commands('pip install "revox-sync==0.1.0"') == []
+    assert revox_commands("set +e\nrevox-sync --env x plan > out.txt || true") == [["--env", "x", "plan"]]
+    assert revox_commands("if ! revox-sync validate; then exit 1; fi") == [["validate"]]
+    assert revox_commands('revox-sync --env "${{ matrix.environment }}" apply "plan-$ENV.json"') == [
+        ["--env", "PLACEHOLDER", "apply", "plan-PLACEHOLDER.json"]
+    ]
+
+
+def test_check_command_rejects_unknown_flags() -> None:
+    assert check_command(["plan", "--detailed-exitcode"]) == "plan"
+    with pytest.raises(click.UsageError):
+        check_command(["plan", "--no-such-flag"])
+    with pytest.raises(AssertionError):
+        check_command(["frobnicate"])
+
+
+# --- and the commands they run exist with those flags ---------------------------------------------------------
+def all_commands() -> list[list[str]]:
+    commands = [c for s in github_scripts() + gitlab_scripts() for c in revox_commands(s)]
+    for hook in precommit_snippet()["repos"][0]["hooks"]:
+        commands.append(shlex.split(hook["entry"])[1:])
+    return commands
+
+
+def test_every_command_parses_with_the_cli() -> None:
+    commands = all_commands()
+    assert len(commands) >= 9
+    if not has_environments():
+        pytest.skip(
+            "the CLI has no --env yet (docs/integration.patch adds --env, --var, --var-file, --all-envs)"
+        )
+    for argv in commands:
+        check_command(argv)
+
+
+def test_precommit_snippet_is_a_valid_local_hook() -> None:
+    snippet = precommit_snippet()
+    (repo,) = snippet["repos"]
+    assert repo["repo"] == "local"
+    (hook,) = repo["hooks"]
+    assert hook["entry"] == "revox-sync validate"
+    assert hook["language"] == "python" and hook["pass_filenames"] is False
+    assert re.search(hook["files"], "assistants/support.yaml")
+    assert re.search(hook["files"], "revox-sync.yaml")
+    assert not re.search(hook["files"], "src/app.py")
+    check_command(shlex.split(hook["entry"])[1:])  # works with or without environments
