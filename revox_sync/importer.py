@@ -414,6 +414,61 @@ def with_suggestions(text: str, questions: Sequence[str]) -> str:
     return body + "".join(block)
 
 
+# --- trailing blank lines and comments -------------------------------------------------------------------
+# ruamel keeps the lines after a value (blank lines, comments before the next key) on the *last* element of
+# that value. When an edit adds or removes the last element, these lines move along, so a group of keys
+# stays separated from the next one exactly as before.
+def _is_block(node: Any) -> bool:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    return isinstance(node, (CommentedMap, CommentedSeq)) and len(node) > 0 and not node.fa.flow_style()
+
+
+def _slot_of(container: Any, key: Any) -> tuple[Any, Any, int]:
+    from ruamel.yaml.comments import CommentedSeq
+
+    child = container[key]
+    if _is_block(child):
+        last = len(child) - 1 if isinstance(child, CommentedSeq) else list(child)[-1]
+        return _slot_of(child, last)
+    return container, key, 0 if isinstance(container, CommentedSeq) else 2
+
+
+def pop_trailing(container: Any, key: Any) -> str:
+    """Detach and return the lines that follow the value at `container[key]` ('' when none)."""
+    node, k, index = _slot_of(container, key)
+    entry = node.ca.items.get(k)
+    token = entry[index] if entry and len(entry) > index else None
+    if token is None or not isinstance(token.value, str):
+        return ""
+    cut = token.value.find("\n")
+    if cut < 0:
+        return ""
+    rest = token.value[cut + 1 :]
+    token.value = token.value[: cut + 1]
+    if token.value == "\n":
+        entry[index] = None
+    return str(rest)
+
+
+def push_trailing(container: Any, key: Any, text: str) -> None:
+    """Attach `text` (lines) after the value at `container[key]`."""
+    if not text:
+        return
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    node, k, index = _slot_of(container, key)
+    entry = node.ca.items.setdefault(k, [None, None, None, None])
+    while len(entry) <= index:
+        entry.append(None)
+    token = entry[index]
+    if token is None:
+        entry[index] = CommentToken("\n" + text, CommentMark(0), None)
+    else:
+        token.value = token.value + text
+
+
 # --- planning the writes ------------------------------------------------------------------------------------
 @dataclass
 class _Write:
@@ -695,6 +750,49 @@ class _FileUpdate:
                     yield loc
                     return
 
+    def _assume_unknown_match(self, canon: _Canon) -> None:
+        """Values behind unset variables cannot be compared: take them as equal to the remote."""
+        for loc in self.unknown:
+            if loc[0] != canon.field:
+                continue
+            found, value = self._remote_at(loc)
+            if not found:
+                continue
+            if len(loc) == 1:
+                canon.top = copy.deepcopy(value)
+            else:
+                _set(canon.top, loc[1:], copy.deepcopy(value))
+
+    def _remote_at(self, loc: Loc) -> tuple[bool, Any]:
+        """The remote value at a file path (keyed list items matched by their key)."""
+        file_value: Any = self.data
+        remote_value: Any = self.remote
+        for i, part in enumerate(loc):
+            if isinstance(part, int):
+                if not (isinstance(file_value, list) and isinstance(remote_value, list)) or part >= len(
+                    file_value
+                ):
+                    return False, None
+                item = file_value[part]
+                key = normalize.rule_for(loc[:i]).key
+                if key and isinstance(item, dict):
+                    hits = [r for r in remote_value if isinstance(r, dict) and r.get(key) == item.get(key)]
+                    if len(hits) != 1:
+                        return False, None
+                    remote_value = hits[0]
+                elif part < len(remote_value):
+                    remote_value = remote_value[part]
+                else:
+                    return False, None
+                file_value = item
+            else:
+                if not (isinstance(file_value, dict) and isinstance(remote_value, dict)):
+                    return False, None
+                if part not in file_value or part not in remote_value:
+                    return False, None
+                file_value, remote_value = file_value[part], remote_value[part]
+        return True, remote_value
+
     def _has_unknown(self, loc: Loc) -> bool:
         return any(u[: len(loc)] == loc for u in self.unknown)
 
@@ -702,10 +800,7 @@ class _FileUpdate:
         importer = self.importer
         wanted = importer.wanted_fields(self.remote)
         changed = False
-        if self.doc.get("id") != self.remote["id"]:
-            position = list(self.doc).index("name") + 1 if "name" in self.doc else 0
-            self.doc.insert(position, "id", str(self.remote["id"]))
-            changed = True
+        # A file matched by its exact name keeps matching by name: the user chose not to pin an id.
         for name in FIELD_ORDER:
             if name == "id" or name not in self.remote:
                 continue
@@ -713,7 +808,8 @@ class _FileUpdate:
                 if name not in self.data:
                     continue
                 canon = _Canon(name, copy.deepcopy(self.data[name]))
-                if self._equivalent_top(name, canon.top) and not self._has_unknown((name,)):
+                self._assume_unknown_match(canon)
+                if self._equivalent_top(name, canon.top):
                     continue
                 changed |= self._patch(canon, self.doc, name, (name,), self.remote[name])
             elif name in wanted:
@@ -746,7 +842,9 @@ class _FileUpdate:
             if not write.existed:
                 self.text_writes[os.path.abspath(write.path)] = (write.path, write.text)
         self.outcome.writes = []
+        trailing = pop_trailing(self.doc, keys[position - 1]) if position > 0 else ""
         self.doc.insert(position, name, node)
+        push_trailing(self.doc, name, trailing)
 
     # -- the recursive edit ------------------------------------------------------------------------------
     def _patch(self, canon: _Canon, parent: Any, key: Any, loc: Loc, remote: Any) -> bool:
@@ -793,7 +891,9 @@ class _FileUpdate:
                 continue
             canon.prune((*path, k), defaults=not self.importer.with_defaults)
             value = _secrets_and_escapes(current[k], (*loc, k), self.make)
+            trailing = pop_trailing(node, list(node)[-1]) if len(node) else ""
             node.insert(len(node), k, to_yaml(value))
+            push_trailing(node, k, trailing)
             changed = True
         return changed
 
@@ -825,7 +925,11 @@ class _FileUpdate:
             for index in reversed(range(len(current))):
                 if file_keys[index] not in by_key:
                     del current[index]
+                    last = index == len(node) - 1 and index > 0
+                    trailing = pop_trailing(node, index) if last else ""
                     del node[index]
+                    if last:
+                        push_trailing(node, index - 1, trailing)
                     changed = True
             for index, item in enumerate(list(current)):
                 changed |= self._patch(canon, node, index, (*loc, index), by_key[item[rule.key]])
@@ -836,7 +940,9 @@ class _FileUpdate:
                     index = len(current) - 1
                     canon.prune((*path, index), defaults=not self.importer.with_defaults)
                     value = _secrets_and_escapes(current[index], (*loc, index), self.make)
+                    trailing = pop_trailing(node, len(node) - 1) if len(node) else ""
                     node.append(to_yaml(value))
+                    push_trailing(node, len(node) - 1, trailing)
                     changed = True
             if not canon.same_with(path, remote) if path else not self._equivalent_top(loc[0], canon.top):
                 return False  # the order differs where it matters
@@ -886,7 +992,9 @@ class _FileUpdate:
             self.outcome.writes = []
             return True
         value = _secrets_and_escapes(new, loc, self.make)
+        trailing = pop_trailing(parent, key) if _is_block(node) else ""
         parent[key] = to_yaml(value, like=node)
+        push_trailing(parent, key, trailing)
         return True
 
 
