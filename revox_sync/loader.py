@@ -299,7 +299,7 @@ def _load_into(
         spec, issues = check_assistant(data)
         for issue in issues:
             location = positions.key(issue.loc) if issue.at_key else positions.value(issue.loc)
-            message = _redact_message(issue.message, data, document.sensitive)
+            message = _redact_message(issue.message, issue.loc, data, document.sensitive)
             if issue.severity == "warning":
                 result.warnings.append(LocatedWarning(location, message))
             else:
@@ -310,15 +310,21 @@ def _load_into(
             )
 
 
-def _redact_message(message: str, data: dict[str, Any], sensitive: Iterable[Loc]) -> str:
-    """Error messages quote bad values; a sensitive one is replaced before it can reach a terminal."""
-    for value in _sensitive_values(data, (), frozenset(sensitive)):
-        message = message.replace(value, "(sensitive)")
+def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Iterable[Loc]) -> str:
+    """Error messages quote the bad value at `loc`; a sensitive one is replaced before it reaches a terminal."""
+    value: Any = data
+    for part in loc:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return message
+    for secret in _sensitive_values(value, tuple(loc), frozenset(sensitive)):
+        message = message.replace(secret, "(sensitive)")
     return message
 
 
 def _sensitive_values(value: Any, loc: Loc, sensitive: frozenset[Loc]) -> Iterator[str]:
-    if is_sensitive_path(loc) or loc in sensitive:
+    if is_sensitive_path(loc) or any(loc[: len(s)] == s for s in sensitive):
         if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
             yield str(value)
         return
