@@ -750,6 +750,26 @@ class _FileUpdate:
                     yield loc
                     return
 
+    def _list_unset_variables(self) -> None:
+        """Variables the file references that are still unset: a `plan` needs them too."""
+        label = json.dumps(self.remote.get("name"), ensure_ascii=False)
+        listed = {s.variable for s in self.outcome.secrets}
+        for loc in sorted(self.unknown, key=str):
+            try:
+                node = _get(self.doc, loc)
+            except (KeyError, IndexError, TypeError):
+                continue
+            for m in _VAR_RE.finditer(str(node)):
+                name = m.group(1)
+                if (
+                    name
+                    and m.group(2) is None
+                    and not self.importer.env.environ.get(name)
+                    and name not in listed
+                ):
+                    listed.add(name)
+                    self.outcome.secrets.append(Secret(name, f"{spec.dotted(loc)} of {label} (not set)"))
+
     def _assume_unknown_match(self, canon: _Canon) -> None:
         """Values behind unset variables cannot be compared: take them as equal to the remote."""
         for loc in self.unknown:
@@ -815,6 +835,7 @@ class _FileUpdate:
             elif name in wanted:
                 self._insert_top(name, wanted[name])
                 changed = True
+        self._list_unset_variables()
         text = self._dump() if changed else self.original
         self.outcome.suggestions = importer.suggestions(self.remote)
         text = with_suggestions(text, self.outcome.suggestions)

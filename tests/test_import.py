@@ -72,6 +72,13 @@ RECEPTION = {
             "needs_human_answer": False,
         },
         {
+            "id": "faq_3",
+            "question": "  Tricky: text?",
+            "answer": " starts with a space\n\tthen a tab line  \n\n${literal}\n\n",
+            "source": "human",
+            "needs_human_answer": False,
+        },
+        {
             "id": "faq_2",
             "question": "Where are you?",
             "answer": "120 Harbor St.",
@@ -116,6 +123,11 @@ RECEPTION = {
     "thinking_sound": "keyboard-typing.ogg",
     "background_sound": "audio/office.ogg",
     "webhook_url": "https://hooks.example.com/revox",
+    "voicemail_message": "Line one.\nLine two with ${x} and $${y}.",
+    "end_of_call_sentence": "yes",
+    "email_notification_address": "ops@example.com",
+    "email_notification_outcomes": ["completed"],
+    "position": {"x": 1, "y": 2.5},
 }
 
 PLAIN = {
@@ -252,7 +264,7 @@ def test_ai_faq_suggestions_are_commented_out_and_announced(
     loaded, _ = load_directory(config)
     faq = next(a for a in loaded if a.id == seeded["reception"]).data["faq_items"]
     assert {"question": 'Do you open on Sundays? (say "yes")', "answer": "No."} in faq
-    assert len(faq) == 3
+    assert len(faq) == 4
 
 
 def test_only_suggestions_are_written_as_a_commented_key(emulator: EmulatorServer, tmp_path: Path) -> None:
@@ -366,12 +378,13 @@ def test_reimport_keeps_variable_references_and_unset_secrets(
     path.write_text(text, encoding="utf-8")
     emulator.state.assistants[seeded["reception"]]["voice"]["speed"] = 0.9
     # the secret variables are not set: their references stay, nothing is written in their place
-    code, _, err = run(emulator, "import", "-d", str(config), "--all", "--overwrite")
+    code, out, err = run(emulator, "import", "-d", str(config), "--all", "--overwrite")
     assert code == 0, err
     assert path.read_text(encoding="utf-8") == text
     reception = (config / f"{SLUG}.yaml").read_text(encoding="utf-8")
     assert f'"${{{LLM_VAR}}}"' in reception and f'"${{{HEADER_VAR}}}"' in reception
     assert "TOPSECRET" not in reception
+    assert LLM_VAR in out and HEADER_VAR in out  # still to be set before a plan
     # a set variable that no longer matches the remote is reported, never replaced by the value
     monkeypatch.setenv(LLM_VAR, "sk-old")
     monkeypatch.setenv(HEADER_VAR, HEADER_TOKEN)
