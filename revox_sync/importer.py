@@ -1035,6 +1035,9 @@ def run_import(
         raise FatalError(f"{config_dir} is not a directory")
     remote = client.list_assistants()
     chosen = _select(remote, names)
+    if not chosen:
+        env.info("no assistants in this account: nothing to import")
+        return 0
     importer = _Importer(env, config_dir, overwrite=overwrite, with_defaults=with_defaults)
     existing = _scan(config_dir)
     for e in existing:
