@@ -91,7 +91,7 @@ def check_command(argv: list[str]) -> str:
 
 
 def has_environments() -> bool:
-    return any(p.name == "env" for p in cli.params)
+    return any(p.name == "env_name" for p in cli.params)
 
 
 # --- the files parse and keep their purpose ----------------------------------------------------------------
