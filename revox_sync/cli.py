@@ -17,8 +17,10 @@ from revox_sync.output import Environment
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
-    from revox_sync.loader import LoadedAssistant
+    from revox_sync.errors import LocatedError
+    from revox_sync.loader import LoadedAssistant, LoadResult
     from revox_sync.plan import Desired, Plan
+    from revox_sync.project import Project, Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -26,20 +28,66 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 class App:
     """Per-run state handed to every command: the environment and a lazily built API client."""
 
-    def __init__(self, env: Environment, *, api_key: str | None, base_url: str | None, local: bool) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        local: bool,
+        env_name: str | None = None,
+        var_files: Sequence[Path] = (),
+        vars: Sequence[str] = (),
+        explicit: frozenset[str] = frozenset(),
+    ) -> None:
         self.env = env
         self.api_key = api_key
         self.base_url = base_url
         self.local = local
-        self.variables: Mapping[str, str] = env.environ
+        self.env_name = env_name
+        self.var_files = tuple(var_files)
+        self.vars = tuple(vars)
+        self.explicit = explicit  # global options given on the command line (they beat the project file)
+        self._project: Any = False  # not looked up yet
+        self._settings: dict[str | None, Settings] = {}
         self._client: RevoxClient | None = None
         self._server: Any = None
+
+    def project(self) -> Project | None:
+        """revox-sync.yaml, found by walking up from the working directory (None when there is none)."""
+        if self._project is False:
+            from revox_sync.project import find_project_file, load_project
+
+            path = find_project_file()
+            self._project = load_project(path) if path is not None else None
+        return self._project  # type: ignore[no-any-return]
+
+    def settings(self, env_name: str | None = None) -> Settings:
+        """Variables, config directory and credentials for `env_name` (default: the global --env)."""
+        from revox_sync.project import resolve
+
+        name = env_name or self.env_name
+        if name not in self._settings:
+            self._settings[name] = resolve(self.project(), name, self.var_files, self.vars, self.env.environ)
+        return self._settings[name]
+
+    @property
+    def variables(self) -> Mapping[str, str]:
+        return self.settings().variables
+
+    def config_dir(self, given: Path | None) -> Path:
+        return given or self.settings().config_dir or options.DEFAULT_CONFIG_DIR
 
     def client(self) -> RevoxClient:
         if self._client is None:
             from revox_sync.client import DEFAULT_BASE_URL, RevoxClient
 
-            api_key, base_url = self.api_key, self.base_url or DEFAULT_BASE_URL
+            settings = self.settings()
+            api_key = self.api_key
+            if "api_key" not in self.explicit and settings.api_key_env:
+                api_key = settings.require_api_key()  # the environment's own key, never REVOX_API_KEY
+            base_url = self.base_url if "base_url" in self.explicit else settings.base_url or self.base_url
+            base_url = base_url or DEFAULT_BASE_URL
             if self.local:
                 from revox_sync.local import start_local
 
@@ -77,19 +125,61 @@ def _app() -> App:
 @click.option(
     "--local", is_flag=True, help="Use the embedded emulator, state in .revox-local/; no key needed."
 )
+@click.option(
+    "--env",
+    "env_name",
+    metavar="NAME",
+    help="Environment of revox-sync.yaml: its variable files, API key and base URL.",
+)
+@click.option(
+    "--var",
+    "vars",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a variable (repeatable; beats --var-file).",
+)
+@click.option(
+    "--var-file",
+    "var_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="YAML file of NAME: value (repeatable; later files win; beats the environment's files).",
+)
 @click.option("--no-color", is_flag=True, help="Plain output (also NO_COLOR).")
 @click.option("-v", "--verbose", is_flag=True, help="Log requests; show tracebacks of unexpected errors.")
 @click.version_option(__version__, "--version", prog_name="revox-sync")
 @click.pass_context
 def cli(
-    ctx: click.Context, api_key: str | None, base_url: str | None, local: bool, no_color: bool, verbose: bool
+    ctx: click.Context,
+    api_key: str | None,
+    base_url: str | None,
+    local: bool,
+    env_name: str | None,
+    vars: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    no_color: bool,
+    verbose: bool,
 ) -> None:
     """Keep Revox voice assistants as YAML files in git and sync them to the Revox API."""
+    from click.core import ParameterSource
+
     env: Environment = ctx.obj
     env.verbose = verbose
     if no_color:
         env.color = False
-    app = App(env, api_key=api_key or None, base_url=base_url or None, local=local)
+    explicit = frozenset(
+        p for p in ("api_key", "base_url") if ctx.get_parameter_source(p) == ParameterSource.COMMANDLINE
+    )
+    app = App(
+        env,
+        api_key=api_key or None,
+        base_url=base_url or None,
+        local=local,
+        env_name=env_name,
+        var_files=var_files,
+        vars=vars,
+        explicit=explicit,
+    )
     ctx.call_on_close(app.close)
     ctx.obj = app
 
@@ -99,8 +189,10 @@ def load_config(config_dir: Path | None) -> list[LoadedAssistant]:
     """Every file of the config directory, or stop: a missing, empty or broken directory plans nothing."""
     from revox_sync.loader import load_directory
 
-    directory = config_dir or options.DEFAULT_CONFIG_DIR
-    loaded, warnings = load_directory(directory, variables=_app().variables)
+    directory = _app().config_dir(config_dir)
+    settings = _app().settings()
+    with settings.explaining():
+        loaded, warnings = load_directory(directory, variables=settings.variables)
     for warning in warnings:
         _app().env.warn(str(warning))
     if not loaded:
@@ -127,11 +219,37 @@ def to_desired(loaded: LoadedAssistant) -> Desired:
 def compute_plan(
     config_dir: Path | None, *, prune: bool, targets: Sequence[str]
 ) -> tuple[Plan, list[dict[str, Any]]]:
+    """The assistant plan plus, when the config directory has phone_numbers.yaml, its routing changes."""
+    import dataclasses
+
+    from revox_sync import routing
     from revox_sync.plan import build_plan
 
     desired = [to_desired(a) for a in load_config(config_dir)]
-    remote = _app().client().list_assistants()
-    return build_plan(desired, remote, prune=prune, targets=targets), remote
+    routes = routing.load_routes(_app().config_dir(config_dir))  # a broken file stops before any request
+    client = _app().client()
+    remote = client.list_assistants()
+    plan = build_plan(desired, remote, prune=prune, targets=targets)
+    if routes.path is not None:
+        numbers = _local_numbers(routes, client.list_phone_numbers())
+        changes = routing.plan_routes(routes, numbers, routing.assistant_index(plan, desired, remote))
+        plan = dataclasses.replace(
+            plan, routes=tuple(changes), routes_fingerprint=routing.routes_fingerprint(routes, numbers)
+        )
+    return plan, remote
+
+
+def _local_numbers(routes: Any, numbers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """--local: the sandbox account owns every number phone_numbers.yaml lists (added on first use)."""
+    app = _app()
+    if not app.local or app._server is None:
+        return numbers
+    owned = {n.get("phone_number") for n in numbers}
+    for route in routes.routes:
+        if route.number not in owned:
+            numbers.append(app._server.state.add_phone_number(route.number))
+            app.env.info(f"Local emulator: added {route.number} to the local account.")
+    return numbers
 
 
 def print_plan(plan: Plan, fmt: str = "text") -> None:
@@ -145,29 +263,67 @@ def print_plan(plan: Plan, fmt: str = "text") -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--online", is_flag=True, help="Also check voice ids and owned phone numbers against the API.")
-def validate(paths: tuple[Path, ...], online: bool) -> int:
+@click.option("--env", "env_name", metavar="NAME", help="Check the files as this environment resolves them.")
+@click.option("--all-envs", is_flag=True, help="Check the files once per environment of revox-sync.yaml.")
+def validate(paths: tuple[Path, ...], online: bool, env_name: str | None, all_envs: bool) -> int:
     """Check assistant files offline (default: assistants/). Exit 0 valid, 1 invalid."""
-    from revox_sync.errors import ConfigErrors
-    from revox_sync.loader import collect_paths
+    from revox_sync.errors import ConfigErrors, LocatedError
+    from revox_sync.project import all_environments
 
-    env = _app().env
-    result = collect_paths(
-        list(paths) or [options.DEFAULT_CONFIG_DIR],
-        config_dir=options.DEFAULT_CONFIG_DIR,
-        variables=_app().variables,
-    )
-    for warning in result.warnings:
-        env.warn(str(warning))
-    if result.errors:
-        raise ConfigErrors(result.errors)
-    if not result.files:
-        where = ", ".join(str(p) for p in paths) or f"{options.DEFAULT_CONFIG_DIR}/"
-        raise FatalError(f"no assistant files (*.yaml, *.yml) found in {where}")
-    if online:
-        _check_online(result.assistants)
-    count = len(result.assistants)
-    env.out(f"{count} assistant file{'s' if count != 1 else ''} valid.")
+    app = _app()
+    if all_envs and (env_name or online):
+        raise click.UsageError("--all-envs checks offline every environment: no --env or --online with it")
+    names: list[str | None] = list(all_environments(app.project())) if all_envs else [env_name]
+    errors: list[LocatedError] = []
+    shown: set[str] = set()
+    for name in names:
+        settings = app.settings(name)
+        result, found = _validate_once(paths, settings)
+        for warning in result.warnings:
+            if str(warning) not in shown:
+                shown.add(str(warning))
+                app.env.warn(str(warning))
+        if all_envs:
+            found = [LocatedError(e.location, f"[{name}] {e.message}") for e in found]
+        errors += found
+        if found:
+            continue
+        if not result.files:
+            where = (
+                ", ".join(str(p) for p in paths) or f"{settings.config_dir or options.DEFAULT_CONFIG_DIR}/"
+            )
+            raise FatalError(f"no assistant files (*.yaml, *.yml) found in {where}")
+        if online:
+            _check_online(result.assistants)
+        count = len(result.assistants)
+        prefix = f"{name}: " if all_envs else ""
+        app.env.out(f"{prefix}{count} assistant file{'s' if count != 1 else ''} valid.")
+    if errors:
+        raise ConfigErrors(errors)
     return EXIT_OK
+
+
+def _validate_once(paths: tuple[Path, ...], settings: Settings) -> tuple[LoadResult, list[LocatedError]]:
+    """collect_paths with this environment's variables, plus the routing file of the config directory."""
+    import os
+
+    from revox_sync.errors import ConfigErrors, LocatedError, Location
+    from revox_sync.loader import collect_paths
+    from revox_sync.routing import load_routes
+
+    config_dir = settings.config_dir or options.DEFAULT_CONFIG_DIR
+    targets = list(paths) or [config_dir]
+    result = collect_paths(targets, config_dir=config_dir, variables=settings.variables)
+    errors: list[LocatedError] = settings.explain(result.errors)
+    for path in targets:
+        if path.is_dir() and os.path.abspath(path) == os.path.abspath(config_dir):
+            try:
+                load_routes(path)
+            except ConfigErrors as exc:
+                errors += exc.errors
+            except FatalError as exc:
+                errors.append(LocatedError(Location(str(path)), str(exc)))
+    return result, errors
 
 
 def _check_online(assistants: list[LoadedAssistant]) -> None:
@@ -295,7 +451,9 @@ def apply(
         raise FatalError(limit)
     if saved is None and not auto_approve:
         _confirm(env)
-    total = len(current.actions)
+    from revox_sync.routing import apply_routes
+
+    total = len(current.actions) + len(current.routes)
     env.out(
         f"\nApplying {total} action{'s' if total != 1 else ''} (parallelism {min(parallelism, total)})..."
     )
@@ -306,21 +464,45 @@ def apply(
         parallelism=parallelism,
         on_result=lambda r: _report(env, r, f"[{next(progress)}/{total}]"),
     )
+    # phone numbers last: a route may point at an assistant this apply just created
+    created = {r.action.name: r.id for r in results if r.ok and r.action.kind == "create" and r.id}
+    routed = apply_routes(
+        current.routes,
+        _app().client(),
+        created,
+        on_result=lambda r: _report_route(env, r, f"[{next(progress)}/{total}]"),
+    )
     failed = [r for r in results if not r.ok]
     done = [r for r in results if r.ok]
     s = {k: sum(1 for r in done if r.action.kind == k) for k in ("create", "update", "delete")}
     counts = f"{s['create']} added, {s['update']} changed, {s['delete']} destroyed"
-    if failed:
-        env.error(f"apply incomplete: {len(done)} of {len(results)} actions succeeded ({counts}).")
+    routed_ok = sum(1 for r in routed if r.ok)
+    if routed:
+        counts += f"; phone numbers: {routed_ok} changed"
+    if failed or routed_ok < len(routed):
+        ok, all_ = len(done) + routed_ok, len(results) + len(routed)
+        env.error(f"apply incomplete: {ok} of {all_} actions succeeded ({counts}).")
         for r in done:
             env.err(f'  succeeded: {r.action.kind} "{r.action.name}"')
+        for route in routed:
+            if route.ok:
+                env.err(f'  succeeded: update phone_number "{route.change.number}"')
         for r in failed:
             env.err(f'  failed:    {r.action.kind} "{r.action.name}": {r.error}')
+        for route in routed:
+            if not route.ok:
+                env.err(f'  failed:    update phone_number "{route.change.number}": {route.error}')
         env.err("Fix the cause and run apply again: it will do only what is left.")
         return EXIT_ERROR
     env.out("")
     env.out(env.style(f"Apply complete! Assistants: {counts}.", "green", "bold"))
     return EXIT_OK
+
+
+def _report_route(env: Environment, result: Any, counter: str) -> None:
+    env.out(env.style(f"  {counter}{result.line()}", "green" if result.ok else "red"))
+    for field in result.not_stored:
+        env.warn(f'    warning: phone_number "{result.change.number}": the server did not store {field}')
 
 
 def _confirm(env: Environment) -> None:
@@ -368,7 +550,7 @@ def import_(
         run_import(
             _app().client(),
             _app().env,
-            config_dir or options.DEFAULT_CONFIG_DIR,
+            _app().config_dir(config_dir),
             names=list(names),
             overwrite=overwrite,
             with_defaults=with_defaults,

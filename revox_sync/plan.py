@@ -61,17 +61,20 @@ class Plan:
     config_fingerprint: str
     prune: bool = False
     targets: tuple[str, ...] = ()
+    routes: tuple[Any, ...] = ()  # routing.RouteChange: phone numbers to PATCH after the actions
+    routes_fingerprint: str | None = None  # None: no phone_numbers.yaml (the saved form stays as it was)
 
     def count(self, kind: Kind) -> int:
         return sum(1 for a in self.actions if a.kind == kind)
 
     @property
     def summary(self) -> dict[str, int]:
-        return {"add": self.count("create"), "change": self.count("update"), "destroy": self.count("delete")}
+        change = self.count("update") + len(self.routes)
+        return {"add": self.count("create"), "change": change, "destroy": self.count("delete")}
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.actions)
+        return bool(self.actions or self.routes)
 
     def to_dict(self) -> dict[str, Any]:
         """The saved and machine-readable form: no plaintext sensitive value, a checksum over the rest."""
@@ -83,6 +86,9 @@ class Plan:
             "config_fingerprint": self.config_fingerprint,
             "remote_fingerprints": dict(sorted(self.remote_fingerprints.items())),
         }
+        if self.routes_fingerprint is not None:
+            doc["phone_numbers"] = [r.to_dict() for r in self.routes]
+            doc["routes_fingerprint"] = self.routes_fingerprint
         doc["checksum"] = checksum(doc)
         return doc
 
@@ -298,6 +304,8 @@ def check_fresh(saved: dict[str, Any], current: Plan) -> None:
         reasons.append(f"remote assistant(s) gone: {', '.join(sorted(old.keys() - new.keys()))}")
     if new.keys() - old.keys():
         reasons.append(f"remote assistant(s) added: {', '.join(sorted(new.keys() - old.keys()))}")
+    if saved.get("routes_fingerprint") != current.routes_fingerprint:
+        reasons.append("phone-number routing changed (phone_numbers.yaml or the account's numbers)")
     if not reasons and saved["actions"] != current.to_dict()["actions"]:
         reasons.append("the recomputed actions differ")
     if reasons:

@@ -65,9 +65,12 @@ class TextRenderer:
     def render(self, plan: Plan) -> str:
         if not plan.has_changes:
             return NO_CHANGES
+        from revox_sync.routing import text_lines
+
         lines: list[str] = []
         for action in plan.actions:
             lines.extend(self._action(action))
+        lines += [self.style(line, "yellow", "bold") for line in text_lines(plan.routes)]
         lines += ["", self.style(summary_line(plan), "bold")]
         return "\n".join(lines)
 
@@ -110,6 +113,9 @@ class MarkdownRenderer:
         for a in plan.actions:
             fields = ", ".join(f"`{f}`" for f in a.fields) if a.kind == "update" else ""
             out.append(f"| {SYMBOLS[a.kind]} | {_md(a.name)} | {a.id or ''} | {a.kind} | {fields} |")
+        from revox_sync.routing import markdown_lines
+
+        out += markdown_lines(plan.routes)
         for a in plan.actions:
             if not a.changes and not a.notes:
                 continue
