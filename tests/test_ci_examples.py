@@ -1,4 +1,4 @@
-"""The CI examples and the pre-commit snippet: they parse, they do what docs/ci.md says, and every
+"""The CI examples and the pre-commit snippet: they parse, they do what the README says, and every
 `revox-sync ...` command they run exists with those flags in our click CLI."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from revox_sync.cli import cli
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / "examples/ci/github-actions.yml"
 GITLAB = ROOT / "examples/ci/gitlab-ci.yml"
-DOCS = ROOT / "docs/ci.md"
+DOCS = ROOT / "README.md"
 SHELL_OPERATORS = {"|", "||", "&", "&&", ";", ";;", "(", ")", "{", "}", "!", "$(", "`", "\n"}
 KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "exec", "time", "command"}
 
