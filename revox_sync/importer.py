@@ -727,9 +727,9 @@ class _FileUpdate:
         self.text_writes: dict[str, tuple[Path, str]] = {}
 
     def _resolved(self) -> dict[str, Any]:
-        from revox_sync.loader import _read_document
+        from revox_sync.loader import read_document
 
-        document = _read_document(self.path, self.importer.config_dir, self.importer.env.environ, {})
+        document = read_document(self.path, self.importer.config_dir, self.importer.env.environ, {})
         errors = [e for e in document.errors if "is not set (and" not in e.message]
         if errors or not isinstance(document.data, dict):
             shown = "\n".join(str(e) for e in errors) or f"{display_path(self.path)}: cannot be read"

@@ -55,6 +55,7 @@ __all__ = [
     "find_assistant_files",
     "load_directory",
     "load_paths",
+    "read_document",
     "read_yaml_file",
 ]
 
@@ -287,7 +288,7 @@ def _load_into(
     ids: dict[str, Location] = {}
     for file, root in jobs:
         result.files.append(file)
-        document = _read_document(file, root, env, includes)
+        document = read_document(file, root, env, includes)
         result.errors.extend(document.errors)
         if document.data is None:
             continue
@@ -475,7 +476,7 @@ def read_yaml_file(path: Path) -> Any:
         raise fail(f"nesting deeper than {MAX_DEPTH} levels", 1, 1) from None
 
 
-def _read_document(
+def read_document(
     file: Path, root: Path, env: Mapping[str, str], includes: dict[str, str | tuple[str, int, int]]
 ) -> _Document:
     shown = display_path(file)

@@ -476,30 +476,12 @@ class YamlDoc:
 
 
 def read_yaml(path: Path) -> YamlDoc:
-    """Compose one small YAML file; unreadable, non-UTF-8 or malformed files raise ConfigErrors."""
-    from ruamel.yaml.error import YAMLError
-
-    from revox_sync.loader import MAX_FILE_BYTES, _decode, _yaml, _yaml_error, display_path
-
-    shown = display_path(path)
-
-    def fail(message: str, line: int = 0, col: int = 0) -> ConfigErrors:
-        return ConfigErrors([LocatedError(Location(shown, line, col), message)])
+    """Compose one small YAML file with the loader's guards; unreadable, non-UTF-8 or malformed files raise
+    ConfigErrors."""
+    from revox_sync.loader import display_path, read_yaml_file
 
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise fail(f"cannot read file: {exc.strerror or exc}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise fail(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-    text, bad = _decode(raw)
-    if text is None:
-        raise fail("not valid UTF-8", *(bad or (0, 0)))
-    try:
-        root = _yaml().compose(text)
-    except YAMLError as exc:
-        raise fail(*_yaml_error(exc, text)) from None
-    except RecursionError:
-        raise fail("nesting too deep", 1, 1) from None
-    return YamlDoc(path, shown, root)
+        root = read_yaml_file(path)
+    except LocatedError as exc:
+        raise ConfigErrors([exc]) from None
+    return YamlDoc(path, display_path(path), root)

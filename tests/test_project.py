@@ -145,7 +145,7 @@ def test_project_file_shape_errors(tmp_path: Path) -> None:
         "revox-sync.yaml:3:3: duplicate key 'a' (first at line 2)",
     ]
     (message,) = errors_of(write(tmp_path / "revox-sync.yaml", "config_dir: [\n"))
-    assert message.startswith("revox-sync.yaml:2:1: expected the node content, but found '<stream end>'")
+    assert message.startswith("revox-sync.yaml:2:1: did not find expected node content")
 
 
 # --- variable files and --var ------------------------------------------------------------------------------
