@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from revox_sync import normalize
 from revox_sync.diff import diff_fields
@@ -57,10 +58,29 @@ def apply_plan(
     return results
 
 
-def _run(action: Action, client: RevoxClient) -> Result:
-    result = Result(action, id=action.id)
+class Outcome(Protocol):
+    ok: bool
+    error: str | None
+    seconds: float
+
+
+@contextmanager
+def recording(result: Outcome) -> Iterator[None]:
+    """Record how one write ended on `result`; its failure never stops the writes beside it."""
     started = time.monotonic()
     try:
+        yield
+        result.ok = True
+    except FatalError as exc:
+        result.error = str(exc)
+    except Exception as exc:  # one write's bug must not hide the others' outcomes
+        result.error = f"unexpected error: {type(exc).__name__}: {exc}"
+    result.seconds = time.monotonic() - started
+
+
+def _run(action: Action, client: RevoxClient) -> Result:
+    result = Result(action, id=action.id)
+    with recording(result):
         if action.kind == "create":
             stored = client.create_assistant(action.body)
             result.id = stored.get("id")
@@ -73,12 +93,6 @@ def _run(action: Action, client: RevoxClient) -> Result:
         else:
             assert action.id is not None
             client.delete_assistant(action.id)
-        result.ok = True
-    except FatalError as exc:
-        result.error = str(exc)
-    except Exception as exc:  # one action's bug must not hide the others' outcomes
-        result.error = f"unexpected error: {type(exc).__name__}: {exc}"
-    result.seconds = time.monotonic() - started
     return result
 
 

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 from revox_sync.project import YamlDoc, read_yaml
+from revox_sync.spec import E164_RE
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
@@ -63,7 +62,6 @@ __all__ = [
 ]
 
 ROUTES_FILE_NAMES = ("phone_numbers.yaml", "phone_numbers.yml")
-E164_RE = re.compile(r"\+[1-9][0-9]{6,14}")
 ROOT_KEYS = ("phone_numbers",)
 ROUTE_KEYS = ("assistant", "assistant_id", "label")
 _UNSET: Any = object()
@@ -149,7 +147,7 @@ def load_routes(config_dir: Path) -> Routes:
 
 def _route(doc: YamlDoc, number: str, key_node: Any, node: Any, errors: list[LocatedError]) -> Route | None:
     location = doc.location(key_node)
-    if not E164_RE.fullmatch(number):
+    if not E164_RE.match(number):
         errors.append(
             doc.error(key_node, f"{number!r} is not an E.164 number ('+', country code, up to 15 digits)")
         )
@@ -466,12 +464,13 @@ def apply_routes(
 ) -> list[RouteResult]:
     """PATCH each number with only its changed fields. Call after the assistant actions: `created_ids`
     maps the name of each assistant that apply created to its new id. A failure does not stop the rest."""
+    from revox_sync.apply import recording
+
     results: list[RouteResult] = []
     for change in changes:
         result = RouteResult(change)
-        started = time.monotonic()
         body = dict(change.body)
-        try:
+        with recording(result):
             if change.new_assistant is not None:
                 new_id = created_ids.get(change.new_assistant)
                 if new_id is None:
@@ -479,12 +478,6 @@ def apply_routes(
                 body["inbound_assistant_id"] = new_id
             stored = client.update_phone_number(change.number_id, body)
             result.not_stored = _not_stored(body, stored)
-            result.ok = True
-        except FatalError as exc:
-            result.error = str(exc)
-        except Exception as exc:  # one number's bug must not hide the others' outcomes
-            result.error = f"unexpected error: {type(exc).__name__}: {exc}"
-        result.seconds = time.monotonic() - started
         results.append(result)
         if on_result is not None:
             on_result(result)

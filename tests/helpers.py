@@ -39,7 +39,10 @@ def run_cli(*args: str, stdin: str = "", tty: bool = False, environ: dict[str, s
     return Run(code, out.getvalue(), err.getvalue())
 
 
-def write(path: Path, text: str) -> Path:
+def write(path: Path, text: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
     return path

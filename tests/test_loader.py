@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import write
 
 from revox_sync.errors import ConfigErrors
 from revox_sync.loader import (
@@ -23,15 +24,6 @@ from revox_sync.loader import (
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Messages show paths relative to the current directory: run each test from its tmp dir."""
     monkeypatch.chdir(tmp_path)
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def errors_of(config: Path, variables: dict[str, str] | None = None) -> list[str]:

@@ -291,6 +291,20 @@ class EmulatorState:
             record[key] = copy.deepcopy(value)
         record["pending_faq_count"] = _pending_faq_count(record.get("faq_items"))
 
+    def _new_record(self) -> dict[str, Any]:
+        """A new assistant as the server starts it: its own fields, then every default."""
+        stamp = self._stamp()
+        return {
+            "id": new_id("asst_"),
+            "organization_id": ORGANIZATION_ID,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "created_by": dict(CREATED_BY),
+            **server_defaults(),
+            "is_inbound_receptionist": False,
+            "is_realestate_assistant": False,
+        }
+
     def _get(self, assistant_id: str) -> dict[str, Any]:
         try:
             return self.assistants[assistant_id]
@@ -316,17 +330,7 @@ class EmulatorState:
     def create_assistant(self, body: Any) -> dict[str, Any]:
         fields = validate_create(body)
         with self._lock:
-            stamp = self._stamp()
-            record: dict[str, Any] = {
-                "id": new_id("asst_"),
-                "organization_id": ORGANIZATION_ID,
-                "created_at": stamp,
-                "updated_at": stamp,
-                "created_by": dict(CREATED_BY),
-                **server_defaults(),
-                "is_inbound_receptionist": False,
-                "is_realestate_assistant": False,
-            }
+            record = self._new_record()
             self._apply_fields(record, fields)
             self.assistants[record["id"]] = record
             self.save()
@@ -382,17 +386,7 @@ class EmulatorState:
     def seed_assistant(self, assistant: dict[str, Any]) -> dict[str, Any]:
         """Insert a full assistant as the dashboard would (no validation); missing fields get defaults."""
         with self._lock:
-            stamp = self._stamp()
-            record: dict[str, Any] = {
-                "id": new_id("asst_"),
-                "organization_id": ORGANIZATION_ID,
-                "created_at": stamp,
-                "updated_at": stamp,
-                "created_by": dict(CREATED_BY),
-                **server_defaults(),
-                "is_inbound_receptionist": False,
-                "is_realestate_assistant": False,
-            }
+            record = self._new_record()
             record.update(copy.deepcopy(assistant))
             record["pending_faq_count"] = _pending_faq_count(record.get("faq_items"))
             self.assistants[record["id"]] = record
