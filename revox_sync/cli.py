@@ -565,11 +565,27 @@ def import_(
     "--state", "state_file", type=click.Path(path_type=Path, dir_okay=False), help="JSON state file."
 )
 @click.option("--api-key", "emulator_key", metavar="KEY", help="Require this Bearer key (default: any).")
-def emulator(host: str, port: int, state_file: Path | None, emulator_key: str | None) -> int:
+@click.option(
+    "--phone-number",
+    "phone_numbers",
+    multiple=True,
+    metavar="E164",
+    help="A number the account owns (repeatable).",
+)
+def emulator(
+    host: str, port: int, state_file: Path | None, emulator_key: str | None, phone_numbers: tuple[str, ...]
+) -> int:
     """Serve the local Revox API emulator on loopback."""
     from revox_sync.emulator import serve
+    from revox_sync.spec import E164_RE
 
-    serve(host=host, port=port, state_file=state_file, api_key=emulator_key)
+    bad = [n for n in phone_numbers if not E164_RE.match(n)]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not an E.164 number", param_hint="--phone-number")
+    try:
+        serve(host=host, port=port, state_file=state_file, api_key=emulator_key, phone_numbers=phone_numbers)
+    except (ValueError, OSError) as exc:
+        raise FatalError(f"cannot serve the emulator on {host}:{port}: {exc}") from None
     return EXIT_OK
 
 
