@@ -30,7 +30,6 @@ class Rule:
     null_is_empty: bool = False  # null and [] mean the same to the API
     only: tuple[str, ...] | None = None  # compare only these keys of each item
     drop_suggestions: bool = False  # server-suggested FAQ items are not desired state
-    send_null: bool = False  # the API requires the key even when its value is null
 
 
 RULES: dict[str, Rule] = {
@@ -51,7 +50,6 @@ RULES: dict[str, Rule] = {
     "custom_tools[].headers": Rule(key="key"),
     "custom_tools[].query_params": Rule(key="key"),
     "custom_tools[].input_schema": Rule(key="name"),
-    "custom_tools[].body_template": Rule(send_null=True),
     "transfer_destinations": Rule(key="label", null_is_empty=True),
     "slack.channels": Rule(key="id"),
     "zoho.field_mapping": Rule(key="source"),
@@ -134,9 +132,10 @@ def _dump(value: Any) -> Any:
 
 # --- completing and canonicalising ------------------------------------------------------------------------
 def complete(field: str, value: Any) -> Any:
-    """A top-level field's value with every omitted nested sub-field set to its API default.
+    """A top-level field's value as it is sent: as written, plus the sub-fields the API requires in a
+    request (`spec.FILLED_WHEN_OMITTED`) set to their default when the file omits them.
 
-    This is what is sent: the API replaces a nested object whole, so what the file omits means the default.
+    The API replaces a nested object whole, so an omitted sub-field means its default either way.
     Leaf values keep the form the user wrote ('6pm' stays '6pm').
     """
     return _complete(_meta(spec.AssistantSpec.model_fields[field]), value, field, canonical=False)
@@ -205,18 +204,13 @@ def _complete_object(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, sub in model.model_fields.items():
-        raw = value.get(name)
         sub_path = f"{path}.{name}"
-        if raw is None:
+        if not canonical and name not in value and sub_path not in spec.FILLED_WHEN_OMITTED:
+            continue  # sent as written: the API applies its own default to an omitted optional sub-field
+        raw = value.get(name)
+        if raw is None and (canonical or name not in value):
             derived = CONTEXT_DEFAULTS.get(sub_path)
             raw = derived(value) if derived else _default(sub)
-            if (
-                raw is None
-                and name not in value
-                and not canonical
-                and not RULES.get(sub_path, NO_RULE).send_null
-            ):
-                continue
         out[name] = _complete(_meta(sub), raw, sub_path, canonical=canonical)
     if not canonical:
         # Keep sub-fields the model does not know (sent as written); canonical forms compare known ones only.

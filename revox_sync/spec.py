@@ -313,6 +313,26 @@ class AssistantSpec(_Strict):
     prompt_flow: PromptFlow | None = None
 
 
+# Sub-fields the API requires in a request body (the SDK's `Required[...]`) that a file may omit, meaning
+# the default: requests carry them with that default. Other omitted sub-fields are left out of requests.
+FILLED_WHEN_OMITTED = frozenset(
+    {
+        "call_retry_config.allowed_days",
+        "call_retry_config.call_twice_in_a_row",
+        "call_retry_config.calling_windows",
+        "call_retry_config.max_retry_attempts",
+        "call_retry_config.calling_windows[].calling_window_start_time",
+        "call_retry_config.calling_windows[].calling_window_end_time",
+        "call_retry_config.calling_windows[].retry_delay_seconds",
+        "custom_tools[].headers",
+        "custom_tools[].query_params",
+        "custom_tools[].input_schema",
+        "custom_tools[].body_template",
+        "stt_context.general",
+        "stt_context.terms",
+    }
+)
+
 # Fields whose response type is not nullable: `null` there would be sent and then never converge.
 NOT_NULLABLE = frozenset(
     {
