@@ -52,6 +52,7 @@ class App:
         self._settings: dict[str | None, Settings] = {}
         self._client: RevoxClient | None = None
         self._server: Any = None
+        self.target: str | None = None  # the account plans are made against, set with the client
 
     def project(self) -> Project | None:
         """revox-sync.yaml, found by walking up from the working directory (None when there is none)."""
@@ -68,7 +69,9 @@ class App:
 
         name = env_name or self.env_name
         if name not in self._settings:
-            self._settings[name] = resolve(self.project(), name, self.var_files, self.vars, self.env.environ)
+            settings = resolve(self.project(), name, self.var_files, self.vars, self.env.environ)
+            self.env.add_secrets(settings.variables[n] for n in settings.sensitive_names if n in settings.variables)
+            self._settings[name] = settings
         return self._settings[name]
 
     @property
@@ -88,11 +91,15 @@ class App:
                 api_key = settings.require_api_key()  # the environment's own key, never REVOX_API_KEY
             base_url = self.base_url if "base_url" in self.explicit else settings.base_url or self.base_url
             base_url = base_url or DEFAULT_BASE_URL
+            self.target = base_url.rstrip("/")
             if self.local:
                 from revox_sync.local import start_local
 
-                self._server = start_local()
-                api_key, base_url = None, self._server.url
+                try:
+                    self._server = start_local()
+                except (ValueError, OSError) as exc:
+                    raise FatalError(f"cannot start the local emulator: {exc}") from None
+                api_key, base_url, self.target = None, self._server.url, "local (.revox-local/)"
                 self.env.info(f"Using the local emulator ({self._server.url}, state in .revox-local/).")
             elif not api_key:
                 raise FatalError(
@@ -100,6 +107,14 @@ class App:
                 )
             self._client = RevoxClient(api_key, base_url, on_retry=self.env.info, verbose_log=self.env.debug)
         return self._client
+
+    def global_args(self) -> list[str]:
+        """The global options that chose this run's account and variables, to repeat in a hint."""
+        args = ["--local"] if self.local else []
+        args += ["--env", self.env_name] if self.env_name else []
+        args += ["--base-url", self.base_url] if self.base_url and "base_url" in self.explicit else []
+        args += [a for f in self.var_files for a in ("--var-file", str(f))]
+        return args + (["--var ..."] if self.vars else [])
 
     def close(self) -> None:
         if self._client is not None:
@@ -170,6 +185,9 @@ def cli(
     explicit = frozenset(
         p for p in ("api_key", "base_url") if ctx.get_parameter_source(p) == ParameterSource.COMMANDLINE
     )
+    from revox_sync.spec import is_sensitive_variable
+
+    env.add_secrets([api_key or "", *(v for k, v in env.environ.items() if is_sensitive_variable(k))])
     app = App(
         env,
         api_key=api_key or None,
@@ -229,7 +247,7 @@ def compute_plan(
     routes = routing.load_routes(_app().config_dir(config_dir))  # a broken file stops before any request
     client = _app().client()
     remote = client.list_assistants()
-    plan = build_plan(desired, remote, prune=prune, targets=targets)
+    plan = dataclasses.replace(build_plan(desired, remote, prune=prune, targets=targets), target=_app().target)
     if routes.path is not None:
         numbers = _local_numbers(routes, client.list_phone_numbers())
         changes = routing.plan_routes(routes, numbers, routing.assistant_index(plan, desired, remote))
@@ -398,11 +416,10 @@ def plan(
 
         from revox_sync.files import write_atomic
 
-        doc = current.to_dict()
+        doc = current.to_dict(env.secrets)
         write_atomic(out_file, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-        env.info(
-            f"Saved the plan to {out_file} ({doc['checksum']}). Apply it with: revox-sync apply {out_file}"
-        )
+        command = " ".join(["revox-sync", *_app().global_args(), "apply", str(out_file)])
+        env.info(f"Saved the plan to {out_file} ({doc['checksum']}). Apply it with: {command}")
     return EXIT_CHANGES if detailed_exitcode and current.has_changes else EXIT_OK
 
 
@@ -442,14 +459,14 @@ def apply(
         prune, targets = bool(saved["options"]["prune"]), tuple(saved["options"]["targets"])
     current, remote = compute_plan(config_dir, prune=prune, targets=targets)
     if saved is not None:
-        planning.check_fresh(saved, current)
+        planning.check_fresh(saved, current, env.secrets)
     print_plan(current)
     if not current.has_changes:
         return EXIT_OK
     limit = planning.safety_violation(current, len(remote))
     if limit and not force:
         raise FatalError(limit)
-    if saved is None and not auto_approve:
+    if not auto_approve:
         _confirm(env)
     from revox_sync.routing import apply_routes
 

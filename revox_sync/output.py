@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
+MIN_SECRET_LENGTH = 6  # shorter values would blank out ordinary words; real keys are far longer
 COLORS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
 
 
@@ -23,6 +24,7 @@ class Environment:
     stdout_isatty: bool | None = None
     color: bool | None = None
     verbose: bool = False
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         if self.stdin_isatty is None:
@@ -42,12 +44,22 @@ class Environment:
         codes = ";".join(COLORS[s] for s in styles)
         return f"\033[{codes}m{text}\033[0m"
 
+    def add_secrets(self, values: Iterable[str]) -> None:
+        """Values that must never be printed, wherever they turn up (a secret inside a prompt diff, say)."""
+        self.secrets.update(v for v in values if len(v) >= MIN_SECRET_LENGTH)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, "(sensitive)")
+        return text
+
     def out(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        self.stdout.write(self.scrub(text) + "\n")
         self.stdout.flush()
 
     def err(self, text: str) -> None:
-        self.stderr.write(text + "\n")
+        self.stderr.write(self.scrub(text) + "\n")
         self.stderr.flush()
 
     def error(self, text: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -63,6 +63,7 @@ class Plan:
     targets: tuple[str, ...] = ()
     routes: tuple[Any, ...] = ()  # routing.RouteChange: phone numbers to PATCH after the actions
     routes_fingerprint: str | None = None  # None: no phone_numbers.yaml (the saved form stays as it was)
+    target: str | None = None  # which account the plan was made against (base URL, or "local")
 
     def count(self, kind: Kind) -> int:
         return sum(1 for a in self.actions if a.kind == kind)
@@ -76,21 +77,37 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.actions or self.routes)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The saved and machine-readable form: no plaintext sensitive value, a checksum over the rest."""
+    def to_dict(self, secrets: Collection[str] = ()) -> dict[str, Any]:
+        """The saved and machine-readable form: no plaintext sensitive value, a checksum over the rest.
+
+        `secrets` are values that must not appear anywhere, even inside a longer text (a prompt diff)."""
         doc: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "summary": self.summary,
-            "actions": [_action_dict(a) for a in self.actions],
+            "target": self.target,
+            "actions": scrub([_action_dict(a) for a in self.actions], secrets),
             "options": {"prune": self.prune, "targets": list(self.targets)},
             "config_fingerprint": self.config_fingerprint,
             "remote_fingerprints": dict(sorted(self.remote_fingerprints.items())),
         }
         if self.routes_fingerprint is not None:
-            doc["phone_numbers"] = [r.to_dict() for r in self.routes]
+            doc["phone_numbers"] = scrub([r.to_dict() for r in self.routes], secrets)
             doc["routes_fingerprint"] = self.routes_fingerprint
         doc["checksum"] = checksum(doc)
         return doc
+
+
+def scrub(value: Any, secrets: Collection[str]) -> Any:
+    """`value` with every occurrence of a secret, in any string, replaced by SENSITIVE."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, SENSITIVE)
+        return value
+    if isinstance(value, dict):
+        return {k: scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, secrets) for v in value]
+    return value
 
 
 def _action_dict(action: Action) -> dict[str, Any]:
@@ -291,9 +308,11 @@ def read_saved(text: str, source: str) -> dict[str, Any]:
     return doc
 
 
-def check_fresh(saved: dict[str, Any], current: Plan) -> None:
+def check_fresh(saved: dict[str, Any], current: Plan, secrets: Collection[str] = ()) -> None:
     """Refuse a saved plan when the remote or the configuration moved since it was made."""
     reasons: list[str] = []
+    if saved.get("target") != current.target:
+        reasons.append(f"it was made for {saved.get('target')}, this run targets {current.target}")
     if saved["config_fingerprint"] != current.config_fingerprint:
         reasons.append("the configuration files changed")
     old, new = saved["remote_fingerprints"], current.remote_fingerprints
@@ -306,7 +325,7 @@ def check_fresh(saved: dict[str, Any], current: Plan) -> None:
         reasons.append(f"remote assistant(s) added: {', '.join(sorted(new.keys() - old.keys()))}")
     if saved.get("routes_fingerprint") != current.routes_fingerprint:
         reasons.append("phone-number routing changed (phone_numbers.yaml or the account's numbers)")
-    if not reasons and saved["actions"] != current.to_dict()["actions"]:
+    if not reasons and saved["actions"] != current.to_dict(secrets)["actions"]:
         reasons.append("the recomputed actions differ")
     if reasons:
         raise StalePlanError(

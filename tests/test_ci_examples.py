@@ -126,9 +126,9 @@ def test_every_pipeline_runs_validate_plan_markdown_out_apply_saved_and_drift() 
         assert any("plan" in c and "--format" in c and "markdown" in c and "--out" in c for c in commands), (
             joined
         )
-        assert any(
-            "apply" in c and c[-1].endswith(".json") and "--auto-approve" not in c for c in commands
-        ), joined
+        assert any("apply" in c and c[-1].endswith(".json") and "--auto-approve" in c for c in commands), (
+            joined
+        )
         assert any("plan" in c and "--detailed-exitcode" in c for c in commands), joined
 
 

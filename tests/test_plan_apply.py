@@ -88,7 +88,11 @@ def test_update_sends_only_changed_fields_whole(cli, emulator, sales, workdir):
     assert method == "PATCH" and path.startswith("/assistants/asst_")
     assert set(body) == {"voice", "prompt"}
     # the whole voice as the file writes it: omitted sub-fields mean the API default
-    assert body["voice"] == {"provider": "cartesia", "id": "a0e99841-438c-4a64-b679-ae501e7d6091", "speed": 1.2}
+    assert body["voice"] == {
+        "provider": "cartesia",
+        "id": "a0e99841-438c-4a64-b679-ae501e7d6091",
+        "speed": 1.2,
+    }
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
@@ -218,7 +222,7 @@ def test_saved_plan_applies_and_holds_no_secret(cli, emulator, sales, workdir, m
     assert "sk-live-very-secret" not in saved + plan.all
     assert "t0ken" not in saved + plan.all  # came from a *TOKEN variable: sensitive
     assert "(sensitive)" in saved
-    result = cli("apply", "plan.json")
+    result = cli("apply", "--auto-approve", "plan.json")
     assert result.code == 0, result.all
     assert "sk-live-very-secret" not in result.all
     [created] = emulator.state.list_assistants()
@@ -232,7 +236,7 @@ def test_stale_plan_remote_changed(cli, emulator, sales, workdir):
     [remote] = emulator.state.list_assistants()
     emulator.state.update_assistant(remote["id"], {"first_sentence": "Edited in the dashboard"})
     emulator.clear_requests()
-    result = cli("apply", "plan.json")
+    result = cli("apply", "--auto-approve", "plan.json")
     assert result.code == 1
     assert "plan is stale" in result.err and remote["id"] in result.err
     assert writes(emulator) == []
@@ -241,7 +245,7 @@ def test_stale_plan_remote_changed(cli, emulator, sales, workdir):
 def test_stale_plan_config_changed(cli, emulator, sales, workdir):
     assert cli("plan", "--out", "plan.json").code == 0
     sales.write_text(SALES.replace("speed: 1.1", "speed: 1.3"), encoding="utf-8")
-    result = cli("apply", "plan.json")
+    result = cli("apply", "--auto-approve", "plan.json")
     assert result.code == 1
     assert "plan is stale: the configuration files changed" in result.err
     assert writes(emulator) == []
@@ -252,8 +256,24 @@ def test_tampered_plan_is_refused(cli, emulator, sales, workdir):
     doc = json.loads((workdir / "plan.json").read_text())
     doc["options"]["prune"] = True
     (workdir / "plan.json").write_text(json.dumps(doc))
-    result = cli("apply", "plan.json")
+    result = cli("apply", "--auto-approve", "plan.json")
     assert result.code == 1 and "checksum mismatch" in result.err
+    assert writes(emulator) == []
+
+
+def test_saved_plan_is_for_one_account(cli, emulator, sales, workdir):
+    assert cli("plan", "--out", "plan.json").code == 0
+    with EmulatorServer(api_key="test-key-123") as other:
+        from helpers import run_cli
+
+        result = run_cli(
+            "--base-url", other.url, "--api-key", "test-key-123", "apply", "--auto-approve", "plan.json"
+        )
+        assert result.code == 1
+        assert f"it was made for {emulator.url}, this run targets {other.url}" in result.err
+        assert other.requests == [r for r in other.requests if r.method == "GET"]
+    no_tty = cli("apply", "plan.json")
+    assert no_tty.code == 1 and "pass --auto-approve" in no_tty.err
     assert writes(emulator) == []
 
 

@@ -434,7 +434,7 @@ def test_cli_plan_apply_and_saved_plan_with_routes(emulator: EmulatorServer, tmp
     md = run_cli_or_skip("plan", "--format", "markdown", emulator=emulator)
     assert '| ~ | +15551234567 | inbound_assistant | "Old" | "Support" |' in md.out
     emulator.clear_requests()
-    r = run_cli_or_skip("apply", "plan.json", emulator=emulator)
+    r = run_cli_or_skip("apply", "--auto-approve", "plan.json", emulator=emulator)
     assert r.code == 0, r.all
     writes = [(w.method, w.path) for w in emulator.requests if w.method != "GET"]
     assert writes == [("POST", "/assistants"), ("PATCH", f"/phone-numbers/{main['id']}")]
@@ -447,7 +447,7 @@ def test_cli_plan_apply_and_saved_plan_with_routes(emulator: EmulatorServer, tmp
     write(
         "assistants/phone_numbers.yaml", "phone_numbers:\n  '+15551234567': {assistant: Old, label: Main}\n"
     )
-    r = run_cli_or_skip("apply", "plan2.json", emulator=emulator)
+    r = run_cli_or_skip("apply", "--auto-approve", "plan2.json", emulator=emulator)
     assert r.code == 1 and "plan is stale" in r.err
 
 

@@ -45,3 +45,20 @@ def test_verbose_plan_and_apply_never_print_secrets(workdir: Path, monkeypatch, 
     assert "(sensitive)" in seen
     for secret in (*SECRET_VALUES, key):
         assert secret not in seen
+
+
+def test_a_secret_inside_a_text_diff_is_blanked(workdir: Path, monkeypatch, emulator) -> None:
+    monkeypatch.setenv("PROMO_SECRET", "PROMOsecret888")
+    base = ("--base-url", emulator.url, "--api-key", "test-key-123")
+    write(
+        workdir / "assistants/a.yaml",
+        "name: A\nprompt: |\n  Hello.\n  Give code ${PROMO_SECRET} to callers.\n",
+    )
+    assert run_cli(*base, "apply", "--auto-approve").code == 0
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: |\n  Hello.\n  Give no code.\n")
+    plan = run_cli(*base, "plan", "--out", "plan.json")
+    markdown = run_cli(*base, "plan", "--format", "markdown")
+    assert "-Give code (sensitive) to callers." in plan.out
+    seen = plan.all + markdown.all + (workdir / "plan.json").read_text()
+    assert "PROMOsecret888" not in seen
+    assert run_cli(*base, "apply", "--auto-approve", "plan.json").code == 0  # the scrubbed plan is not stale

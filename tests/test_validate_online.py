@@ -21,6 +21,9 @@ def test_online_checks_voices_and_numbers(cli, emulator, workdir) -> None:
     online = cli("validate", "--online")
     assert online.code == 1
     assert "assistants/b.yaml:3:35: voice.id: no elevenlabs voice 'nope' in this account" in online.err
-    assert "assistants/b.yaml:4:20: from_phone_number: +14155550199 is not a number this account owns" in online.err
+    assert (
+        "assistants/b.yaml:4:20: from_phone_number: +14155550199 is not a number this account owns"
+        in online.err
+    )
     assert "a.yaml" not in online.err
     assert {r.method for r in emulator.requests} == {"GET"}
