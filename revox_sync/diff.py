@@ -90,23 +90,27 @@ def _redact(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> Any:
 def _walk(loc: spec.Loc, before: Any, after: Any, secret: frozenset[spec.Loc]) -> Iterator[FieldChange]:
     if before == after:
         return
+    if before is ABSENT and isinstance(after, dict) and after:
+        before = {}  # a new object is shown leaf by leaf, as Terraform shows a new resource
     if isinstance(before, dict) and isinstance(after, dict):
         for key in [*after, *(k for k in before if k not in after)]:
             yield from _walk((*loc, key), before.get(key, ABSENT), after.get(key, ABSENT), secret)
         return
     rule = normalize.rule_for(loc)
+    if before is ABSENT and isinstance(after, list) and any(isinstance(v, dict) for v in after):
+        before = []
     if isinstance(before, list) and isinstance(after, list) and rule.key:
         yield from _walk_keyed(loc, before, after, rule.key, secret)
         return
     if (
         isinstance(before, list)
         and isinstance(after, list)
-        and len(before) == len(after)
+        and (len(before) == len(after) or not before)
         and not rule.unordered
         and any(isinstance(v, (dict, list)) for v in after)
     ):
-        for i, (b, a) in enumerate(zip(before, after, strict=True)):
-            yield from _walk((*loc, i), b, a, secret)
+        for i, a in enumerate(after):
+            yield from _walk((*loc, i), before[i] if before else ABSENT, a, secret)
         return
     if _is_secret(loc, secret):
         yield FieldChange(spec.dotted(loc), before, after, sensitive=True)
@@ -123,22 +127,24 @@ def _walk_keyed(
     for name, (i, item) in new.items():
         item_loc = (*loc, i)
         label = _item_label(loc, name) if name is not None else spec.dotted(item_loc)
-        if name not in old:
+        if name not in old and old:
             yield FieldChange(label, ABSENT, _redact(item_loc, item, secret))
             continue
-        for change in _walk(item_loc, old[name][1], item, secret):
-            yield FieldChange(
-                label + change.path[len(spec.dotted(item_loc)) :],
-                change.before,
-                change.after,
-                change.sensitive,
-            )
+        # a new list shows each item leaf by leaf; a kept item shows what changed in it
+        for change in _walk(item_loc, old[name][1] if name in old else ABSENT, item, secret):
+            yield _relabel(change, item_loc, label)
     for name, (i, item) in old.items():
         if name not in new:
             label = _item_label(loc, name)
             yield FieldChange(label, _redact((*loc, i), item, secret), ABSENT)
     if not normalize.rule_for(loc).unordered and [k for k in new if k in old] != [k for k in old if k in new]:
         yield FieldChange(f"{spec.dotted(loc)} (order)", list(old), list(new))
+
+
+def _relabel(change: FieldChange, item_loc: spec.Loc, label: str) -> FieldChange:
+    """A change inside a keyed item, with the item's index replaced by its natural key."""
+    path = label + change.path[len(spec.dotted(item_loc)) :]
+    return FieldChange(path, change.before, change.after, change.sensitive)
 
 
 def _item_label(loc: spec.Loc, name: Any) -> str:

@@ -30,12 +30,13 @@ class Rule:
     null_is_empty: bool = False  # null and [] mean the same to the API
     only: tuple[str, ...] | None = None  # compare only these keys of each item
     drop_suggestions: bool = False  # server-suggested FAQ items are not desired state
+    order: tuple[str, ...] = ()  # the natural order to show an unordered list in (weekdays)
 
 
 RULES: dict[str, Rule] = {
     "call_retry_config.calling_windows[].calling_window_start_time": Rule(time=True),
     "call_retry_config.calling_windows[].calling_window_end_time": Rule(time=True),
-    "call_retry_config.allowed_days": Rule(unordered=True),
+    "call_retry_config.allowed_days": Rule(unordered=True, order=typing.get_args(spec.Weekday)),
     "after_call_sms_outcomes": Rule(unordered=True, null_is_empty=True),
     "email_notification_outcomes": Rule(unordered=True, null_is_empty=True),
     "slack.outcomes": Rule(unordered=True),
@@ -223,6 +224,9 @@ def _sort_key(rule: Rule) -> Any:
 
     if rule.key:
         return lambda item: str(item.get(rule.key)) if isinstance(item, dict) else str(item)
+    if rule.order:
+        rank = {value: i for i, value in enumerate(rule.order)}
+        return lambda item: (rank.get(item, len(rank)), str(item))
     return lambda item: json.dumps(item, sort_keys=True, default=str)
 
 

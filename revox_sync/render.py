@@ -13,7 +13,6 @@ NO_CHANGES = "No changes. Remote assistants match the configuration."
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 COLORS = {"create": "green", "update": "yellow", "delete": "red"}
 HEADLINES = {"create": "will be created", "update": "will be updated in-place", "delete": "will be destroyed"}
-MAX_VALUE = 160
 
 Style = Callable[..., str]
 
@@ -23,11 +22,13 @@ def _plain(text: str, *_: str) -> str:
 
 
 def format_value(change: FieldChange, value: Any) -> str:
+    """A value as JSON, whole (a plan hides nothing but secrets); 420.0 shows as 420."""
     shown = public_value(change, value)
     if isinstance(shown, str) and change.sensitive:
         return shown
-    text = json.dumps(shown, ensure_ascii=False, default=str)
-    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+    if isinstance(shown, float) and shown.is_integer():
+        shown = int(shown)
+    return json.dumps(shown, ensure_ascii=False, default=str)
 
 
 def summary_line(plan: Plan) -> str:
@@ -44,6 +45,10 @@ def change_lines(change: FieldChange) -> tuple[str, str, list[str]]:
     """(symbol, headline, detail lines) for one change, shared by the text and Markdown renderers."""
     if change.after is ABSENT:
         return "-", f"{change.path}: {format_value(change, change.before)}", []
+    if change.is_text and not change.sensitive and change.before in (ABSENT, None):
+        lines = str(change.after).splitlines()
+        symbol = "+" if change.before is ABSENT else "~"
+        return symbol, f"{change.path}: text ({len(lines)} lines)", [f"+{line}" for line in lines]
     if change.before is ABSENT:
         return "+", f"{change.path}: {format_value(change, change.after)}", []
     if change.is_text and not change.sensitive:
@@ -79,12 +84,6 @@ class TextRenderer:
         lines = [self.style(f"  {SYMBOLS[action.kind]} {action_title(action)}", color, "bold")]
         for change in action.changes:
             symbol, headline, detail = change_lines(change)
-            if action.kind == "create" and change.is_text and not change.sensitive:
-                symbol, headline, detail = (
-                    "+",
-                    f"{change.path}: text ({len(str(change.after).splitlines())} lines)",
-                    [],
-                )
             lines.append(
                 self.style(f"      {symbol} {headline}", {"+": "green", "-": "red", "~": "yellow"}[symbol])
             )

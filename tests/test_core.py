@@ -15,7 +15,7 @@ from revox_sync.client import UpdateResult
 from revox_sync.diff import ABSENT, diff_fields
 from revox_sync.errors import ApiError, ConfigErrors, FatalError, StalePlanError
 from revox_sync.normalize import RULES, canonical, canonical_assistant, complete
-from revox_sync.plan import Desired, build_plan, check_fresh, read_saved, safety_violation
+from revox_sync.plan import Desired, build_plan, check_fresh, public_value, read_saved, safety_violation
 from revox_sync.render import JsonRenderer, MarkdownRenderer, TextRenderer
 
 
@@ -119,7 +119,8 @@ def test_secrets_are_redacted_inside_objects() -> None:
     tool = {"name": "crm", "description": "d", "url": "https://x", "method": "GET"}
     after = {"custom_tools": [tool | {"headers": [{"key": "Authorization", "value": "Bearer s3cret"}]}]}
     _, changes = diff_fields(canonical_assistant(after, ["custom_tools"]), {})
-    assert "s3cret" not in json.dumps([c.after for c in changes])
+    assert "s3cret" not in json.dumps([public_value(c, c.after) for c in changes])
+    assert 'custom_tools["crm"].headers["Authorization"].value' in [c.path for c in changes if c.sensitive]
     _, changes = diff_fields({"webhook_url": "https://h/abc"}, {"webhook_url": None}, [("webhook_url",)])
     assert changes[0].sensitive
 
@@ -208,7 +209,7 @@ def test_apply_reports_fields_not_stored_as_sent_and_keeps_going() -> None:
     results = apply_plan(build_plan(desired, remotes), client, parallelism=2)  # type: ignore[arg-type]
     by_name = {r.action.name: r for r in results}
     assert by_name["A"].ok
-    assert by_name["A"].not_stored == ["max_call_duration_secs (sent 300.0, stored 600.0)"]
+    assert by_name["A"].not_stored == ["max_call_duration_secs (sent 300, stored 600)"]
     assert not by_name["B"].ok and "nope" in (by_name["B"].error or "")
     assert not by_name["C"].ok and "RuntimeError" in (by_name["C"].error or "")
     assert len(client.sent) == 3
