@@ -8,6 +8,7 @@ or list items live in `_semantic_issues`, so each issue can point at the exact i
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from collections.abc import Iterator
@@ -336,7 +337,6 @@ FILLED_WHEN_OMITTED = frozenset(
 # Fields whose response type is not nullable: `null` there would be sent and then never converge.
 NOT_NULLABLE = frozenset(
     {
-        "name",
         "prompt",
         "type",
         "llm_model",
@@ -462,6 +462,11 @@ def check_assistant(data: dict[str, Any]) -> tuple[AssistantSpec | None, list[Is
         spec = AssistantSpec.model_validate(data)
     except ValidationError as exc:
         issues.extend(_pydantic_issues(exc))
+        # Check the fields that are well-formed too, so one run reports every problem of the file.
+        broken = {err["loc"][0] for err in exc.errors() if err["loc"]}
+        rest = {"name": "-"} | {k: v for k, v in data.items() if k not in broken}
+        with contextlib.suppress(ValidationError):
+            issues.extend(_semantic_issues(AssistantSpec.model_validate(rest)))
         return None, issues
     issues.extend(_semantic_issues(spec))
     if any(i.severity == "error" for i in issues):
@@ -514,6 +519,8 @@ def _semantic_issues(spec: AssistantSpec) -> Iterator[Issue]:
             )
         if spec.voice.model is not None and spec.voice.provider != "cartesia":
             yield Issue(("voice", "model"), "voice.model: only used with cartesia", severity="warning")
+    if not spec.name.strip():
+        yield Issue(("name",), "name: must not be blank")
     if spec.type == "sub-assistant":
         yield Issue(
             ("type",),
@@ -528,6 +535,13 @@ def _semantic_issues(spec: AssistantSpec) -> Iterator[Issue]:
                 if parse_time(value) is None:
                     loc: Loc = ("call_retry_config", "calling_windows", i, key)
                     yield Issue(loc, f"{dotted(loc)}: '{value}' is not a time like '17:00' or '6pm'")
+            start = parse_time(window.calling_window_start_time)
+            end = parse_time(window.calling_window_end_time)
+            if start and end and end <= start:
+                loc = ("call_retry_config", "calling_windows", i, "calling_window_end_time")
+                yield Issue(
+                    loc, f"{dotted(loc)}: the window ends ({end}) before it starts ({start})", "warning"
+                )
         if crc.timezone is not None and not _is_timezone(crc.timezone):
             yield Issue(
                 ("call_retry_config", "timezone"),
