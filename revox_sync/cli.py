@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from revox_sync.project import Project, Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+GLOBAL_OPTIONS = frozenset(
+    {"--api-key", "--base-url", "--local", "--env", "--var", "--var-file", "--no-color", "-v"}
+)
 
 
 class App:
@@ -70,7 +73,9 @@ class App:
         name = env_name or self.env_name
         if name not in self._settings:
             settings = resolve(self.project(), name, self.var_files, self.vars, self.env.environ)
-            self.env.add_secrets(settings.variables[n] for n in settings.sensitive_names if n in settings.variables)
+            self.env.add_secrets(
+                settings.variables[n] for n in settings.sensitive_names if n in settings.variables
+            )
             self._settings[name] = settings
         return self._settings[name]
 
@@ -247,7 +252,9 @@ def compute_plan(
     routes = routing.load_routes(_app().config_dir(config_dir))  # a broken file stops before any request
     client = _app().client()
     remote = client.list_assistants()
-    plan = dataclasses.replace(build_plan(desired, remote, prune=prune, targets=targets), target=_app().target)
+    plan = dataclasses.replace(
+        build_plan(desired, remote, prune=prune, targets=targets), target=_app().target
+    )
     if routes.path is not None:
         numbers = _local_numbers(routes, client.list_phone_numbers())
         changes = routing.plan_routes(routes, numbers, routing.assistant_index(plan, desired, remote))
@@ -374,7 +381,7 @@ def _check_online(assistants: list[LoadedAssistant]) -> None:
 
 @cli.command()
 def schema() -> int:
-    """Print the JSON Schema of an assistant file (for editors and other validators)."""
+    """Print the JSON Schema of an assistant file, for editors."""
     import json
 
     from revox_sync.spec import json_schema
@@ -392,7 +399,12 @@ def schema() -> int:
 @options.target
 @options.prune
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines, markdown for a pull-request comment.",
 )
 def plan(
     config_dir: Path | None,
@@ -408,6 +420,13 @@ def plan(
     current, remote = compute_plan(config_dir, prune=prune, targets=targets)
     print_plan(current, fmt)
     env = _app().env
+    if current.unmanaged:
+        count, names = len(current.unmanaged), ", ".join(f'"{n}"' for n in current.unmanaged[:5])
+        more = f" and {count - 5} more" if count > 5 else ""
+        env.info(
+            f"Note: {count} remote assistant{'s' if count != 1 else ''} no file declares ({names}{more}) "
+            "left alone; `plan --prune` would destroy them."
+        )
     limit = safety_violation(current, len(remote))
     if limit:
         env.warn(f"warning: apply will refuse this plan without --force ({limit})")
@@ -423,7 +442,7 @@ def plan(
     return EXIT_CHANGES if detailed_exitcode and current.has_changes else EXIT_OK
 
 
-@cli.command()
+@cli.command(short_help="Make the account match the files (or a saved plan).")
 @options.config_dir
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
@@ -442,7 +461,7 @@ def apply(
     parallelism: int,
     force: bool,
 ) -> int:
-    """Make the account match the files (or a saved PLAN_FILE, refused if stale)."""
+    """Make the account match the files, or a saved PLAN_FILE (refused if stale)."""
     from revox_sync import plan as planning
     from revox_sync.apply import apply_plan
 
@@ -577,7 +596,9 @@ def import_(
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
-@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port)."
+)
 @click.option(
     "--state", "state_file", type=click.Path(path_type=Path, dir_okay=False), help="JSON state file."
 )
@@ -618,6 +639,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return EXIT_OK
     except click.UsageError as exc:
         hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx else ""
+        option = getattr(exc, "option_name", None)
+        if option in GLOBAL_OPTIONS and exc.ctx is not None:
+            hint = f"\n{option} is a global option: it goes before the command (revox-sync {option} ... {exc.ctx.info_name} ...)."
         env.error(f"{exc.format_message()}{hint}")
         return EXIT_ERROR
     except click.exceptions.Exit as exc:

@@ -25,6 +25,6 @@ target = click.option(
     "targets",
     multiple=True,
     metavar="NAME",
-    help="Only this assistant (repeatable).",
+    help="Only this assistant, by name or id (repeatable).",
 )
 prune = click.option("--prune", is_flag=True, help="Also destroy remote assistants that no file declares.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections import defaultdict
@@ -64,6 +65,7 @@ class Plan:
     routes: tuple[Any, ...] = ()  # routing.RouteChange: phone numbers to PATCH after the actions
     routes_fingerprint: str | None = None  # None: no phone_numbers.yaml (the saved form stays as it was)
     target: str | None = None  # which account the plan was made against (base URL, or "local")
+    unmanaged: tuple[str, ...] = ()  # remote assistants no file declares, left alone without --prune
 
     def count(self, kind: Kind) -> int:
         return sum(1 for a in self.actions if a.kind == kind)
@@ -155,30 +157,32 @@ def build_plan(
     """Match files to remote assistants, diff each pair, and list what apply would do."""
     targets = tuple(targets)
     matches = match(desired, remote)
+    wanted = set(targets)
     if targets:
-        known = {d.name for d in desired} | {str(r.get("name")) for r in remote}
+        names = {d.name for d in desired} | {str(r.get("name")) for r in remote}
+        known = names | {d.id for d in desired if d.id} | {str(r["id"]) for r in remote}
         missing = [t for t in targets if t not in known]
         if missing:
-            raise FatalError(
-                f"--target {missing[0]!r}: no assistant of that name in the files or the account"
-            )
-    wanted = set(targets)
+            close = difflib.get_close_matches(missing[0], sorted(names), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise FatalError(f"--target {missing[0]!r}: no assistant of that name or id{hint}")
     actions: list[Action] = []
     unchanged = 0
     for d, r in matches:
-        if wanted and d.name not in wanted:
+        if wanted and not wanted & {d.name, d.id, r["id"] if r else None}:
             continue
         action = _action_for(d, r)
         if action is None:
             unchanged += 1
         else:
             actions.append(action)
+    claimed = {r["id"] for _, r in matches if r is not None}
+    strays = [r for r in remote if r["id"] not in claimed and r.get("type") != "sub-assistant"]
     if prune:
-        claimed = {r["id"] for _, r in matches if r is not None}
         for r in remote:
             if r.get("type") == "sub-assistant":
                 continue  # a step of a multi-step flow: it belongs to its flow, never pruned on its own
-            if r["id"] not in claimed and (not wanted or r.get("name") in wanted):
+            if r["id"] not in claimed and (not wanted or wanted & {r.get("name"), r["id"]}):
                 actions.append(Action("delete", str(r.get("name")), r["id"]))
     order = {"create": 0, "update": 1, "delete": 2}
     actions.sort(key=lambda a: (order[a.kind], a.name, a.id or ""))
@@ -189,6 +193,7 @@ def build_plan(
         config_fingerprint=config_fingerprint(desired),
         prune=prune,
         targets=targets,
+        unmanaged=() if prune or wanted else tuple(sorted(str(r.get("name")) for r in strays)),
     )
 
 

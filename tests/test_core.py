@@ -220,3 +220,21 @@ def test_prune_never_destroys_a_sub_assistant() -> None:
     remotes = [remote("Flow", "a1"), remote("Step 1", "a2", type="sub-assistant"), remote("Stray", "a3")]
     plan = build_plan(keep, remotes, prune=True)
     assert [(a.kind, a.id) for a in plan.actions] == [("delete", "a3")]
+
+
+def test_one_run_reports_every_problem_of_a_file() -> None:
+    from revox_sync.spec import check_assistant
+
+    data = {
+        "name": "x",
+        "voice": {"provider": "cartesia", "id": "v", "speed": 1.9},
+        "first_sentence_mode": "bogus",
+        "call_retry_config": {"calling_windows": [{"calling_window_start_time": "abc"}]},
+    }
+    spec, issues = check_assistant(data)
+    assert spec is None
+    assert [i.loc for i in issues] == [
+        ("voice", "speed"),
+        ("first_sentence_mode",),
+        ("call_retry_config", "calling_windows", 0, "calling_window_start_time"),
+    ]

@@ -120,7 +120,8 @@ def test_discovery_is_recursive_sorted_and_skips_hidden_and_reserved_files() -> 
 def test_empty_directory_gives_empty_list_and_missing_directory_is_an_error() -> None:
     CONFIG.mkdir()
     assert load_directory(CONFIG, variables={}) == ([], [])
-    assert errors_of(Path("nope")) == ["nope: config directory not found: nope"]
+    [error] = errors_of(Path("nope"))
+    assert error == f"nope: config directory not found (looked for {Path('nope').absolute()}; pass -d DIR)"
 
 
 def test_load_paths_files_and_directories() -> None:

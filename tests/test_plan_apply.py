@@ -350,8 +350,25 @@ def test_target_limits_the_plan(cli, emulator, workdir):
     assert '"B" will be created' in plan.out and '"A"' not in plan.out
     assert cli("apply", "--auto-approve", "--target", "B").code == 0
     assert [a["name"] for a in emulator.state.list_assistants()] == ["B"]
-    unknown = cli("plan", "--target", "Nope")
-    assert unknown.code == 1 and "Nope" in unknown.err
+    unknown = cli("plan", "--target", "b ")
+    assert unknown.code == 1 and "--target 'b ': no assistant of that name or id" in unknown.err
+    [b] = emulator.state.list_assistants()
+    write(workdir / "assistants/b.yaml", "name: B\nprompt: b2\n")
+    by_id = cli("plan", "--target", b["id"])
+    assert '"B"' in by_id.out and '"A"' not in by_id.out
+
+
+def test_undeclared_remote_assistants_are_named_but_left_alone(cli, emulator, sales):
+    emulator.state.seed_assistant({"name": "Stray bot", "prompt": "x"})
+    plan = cli("plan")
+    assert 'Note: 1 remote assistant no file declares ("Stray bot") left alone' in plan.err
+    assert "Plan: 1 to add, 0 to change, 0 to destroy." in plan.out
+
+
+def test_global_option_after_the_command_gets_a_hint(cli, sales):
+    result = cli("plan", "--local")
+    assert result.code == 1
+    assert "--local is a global option: it goes before the command" in result.err
 
 
 def test_json_and_markdown_formats(cli, emulator, sales):
