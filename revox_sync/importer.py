@@ -310,7 +310,15 @@ def _styled_str(text: str, like: Any = None) -> Any:
             return node
     if "\n" in text:
         return DoubleQuotedScalarString(text)
+    if YAML11_AMBIGUOUS.match(text):
+        return DoubleQuotedScalarString(text)  # `12:00` or `on` plain is a number or a bool to YAML 1.1 tools
     return text
+
+
+# Plain scalars that YAML 1.2 reads as strings but YAML 1.1 tools (old linters, editors) do not.
+YAML11_AMBIGUOUS = re.compile(
+    r"^([-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$"
+)
 
 
 def to_yaml(value: Any, like: Any = None) -> Any:
