@@ -88,8 +88,8 @@ def _redact(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> Any:
 
 
 def _walk(loc: spec.Loc, before: Any, after: Any, secret: frozenset[spec.Loc]) -> Iterator[FieldChange]:
-    if before == after:
-        return
+    if before == after or (before is ABSENT and after is None and len(loc) > 1):
+        return  # a new object's null sub-fields say nothing, as Terraform leaves them out
     if before is ABSENT and isinstance(after, dict) and after:
         before = {}  # a new object is shown leaf by leaf, as Terraform shows a new resource
     if isinstance(before, dict) and isinstance(after, dict):

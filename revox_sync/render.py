@@ -48,7 +48,8 @@ def change_lines(change: FieldChange) -> tuple[str, str, list[str]]:
     if change.is_text and not change.sensitive and change.before in (ABSENT, None):
         lines = str(change.after).splitlines()
         symbol = "+" if change.before is ABSENT else "~"
-        return symbol, f"{change.path}: text ({len(lines)} lines)", [f"+{line}" for line in lines]
+        count = f"{len(lines)} line{'s' if len(lines) != 1 else ''}"
+        return symbol, f"{change.path}: text ({count})", [f"+{line}" for line in lines]
     if change.before is ABSENT:
         return "+", f"{change.path}: {format_value(change, change.after)}", []
     if change.is_text and not change.sensitive:
