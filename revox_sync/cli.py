@@ -508,31 +508,32 @@ def apply(
         created,
         on_result=lambda r: _report_route(env, r, f"[{next(progress)}/{total}]"),
     )
-    failed = [r for r in results if not r.ok]
+    return _finish(env, results, routed)
+
+
+def _finish(env: Environment, results: Sequence[Any], routed: Sequence[Any]) -> int:
+    """The closing lines of an apply; a partial failure names what succeeded and what failed."""
     done = [r for r in results if r.ok]
     s = {k: sum(1 for r in done if r.action.kind == k) for k in ("create", "update", "delete")}
     counts = f"{s['create']} added, {s['update']} changed, {s['delete']} destroyed"
-    routed_ok = sum(1 for r in routed if r.ok)
     if routed:
-        counts += f"; phone numbers: {routed_ok} changed"
-    if failed or routed_ok < len(routed):
-        ok, all_ = len(done) + routed_ok, len(results) + len(routed)
-        env.error(f"apply incomplete: {ok} of {all_} actions succeeded ({counts}).")
-        for r in done:
-            env.err(f'  succeeded: {r.action.kind} "{r.action.name}"')
-        for route in routed:
-            if route.ok:
-                env.err(f'  succeeded: update phone_number "{route.change.number}"')
-        for r in failed:
-            env.err(f'  failed:    {r.action.kind} "{r.action.name}": {r.error}')
-        for route in routed:
-            if not route.ok:
-                env.err(f'  failed:    update phone_number "{route.change.number}": {route.error}')
-        env.err("Fix the cause and run apply again: it will do only what is left.")
-        return EXIT_ERROR
-    env.out("")
-    env.out(env.style(f"Apply complete! Assistants: {counts}.", "green", "bold"))
-    return EXIT_OK
+        counts += f"; phone numbers: {sum(1 for r in routed if r.ok)} changed"
+    outcomes = [(f'{r.action.kind} "{r.action.name}"', r.ok, r.error) for r in results] + [
+        (f'update phone_number "{r.change.number}"', r.ok, r.error) for r in routed
+    ]
+    succeeded = [label for label, ok, _ in outcomes if ok]
+    if len(succeeded) == len(outcomes):
+        env.out("")
+        env.out(env.style(f"Apply complete! Assistants: {counts}.", "green", "bold"))
+        return EXIT_OK
+    env.error(f"apply incomplete: {len(succeeded)} of {len(outcomes)} actions succeeded ({counts}).")
+    for label in succeeded:
+        env.err(f"  succeeded: {label}")
+    for label, ok, error in outcomes:
+        if not ok:
+            env.err(f"  failed:    {label}: {error}")
+    env.err("Fix the cause and run apply again: it will do only what is left.")
+    return EXIT_ERROR
 
 
 def _report_route(env: Environment, result: Any, counter: str) -> None:
