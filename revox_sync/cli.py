@@ -252,9 +252,8 @@ def compute_plan(
     routes = routing.load_routes(_app().config_dir(config_dir))  # a broken file stops before any request
     client = _app().client()
     remote = client.list_assistants()
-    plan = dataclasses.replace(
-        build_plan(desired, remote, prune=prune, targets=targets), target=_app().target
-    )
+    plan = build_plan(desired, remote, prune=prune, targets=targets)
+    plan = dataclasses.replace(plan.redacted(_app().env.secrets), target=_app().target)
     if routes.path is not None:
         numbers = _local_numbers(routes, client.list_phone_numbers())
         changes = routing.plan_routes(routes, numbers, routing.assistant_index(plan, desired, remote))
@@ -435,7 +434,7 @@ def plan(
 
         from revox_sync.files import write_atomic
 
-        doc = current.to_dict(env.secrets)
+        doc = current.to_dict()
         write_atomic(out_file, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         command = " ".join(["revox-sync", *_app().global_args(), "apply", str(out_file)])
         env.info(f"Saved the plan to {out_file} ({doc['checksum']}). Apply it with: {command}")
@@ -478,7 +477,7 @@ def apply(
         prune, targets = bool(saved["options"]["prune"]), tuple(saved["options"]["targets"])
     current, remote = compute_plan(config_dir, prune=prune, targets=targets)
     if saved is not None:
-        planning.check_fresh(saved, current, env.secrets)
+        planning.check_fresh(saved, current)
     print_plan(current)
     if not current.has_changes:
         return EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -32,7 +33,7 @@ class Environment:
         if self.stdout_isatty is None:
             self.stdout_isatty = _isatty(self.stdout)
         if self.color is None:
-            self.color = bool(self.stdout_isatty) and "NO_COLOR" not in self.environ
+            self.color = bool(self.stdout_isatty) and not self.environ.get("NO_COLOR")  # no-color.org
 
     @property
     def interactive(self) -> bool:
@@ -46,7 +47,10 @@ class Environment:
 
     def add_secrets(self, values: Iterable[str]) -> None:
         """Values that must never be printed, wherever they turn up (a secret inside a prompt diff, say)."""
-        self.secrets.update(v for v in values if len(v) >= MIN_SECRET_LENGTH)
+        for value in values:
+            if len(value) >= MIN_SECRET_LENGTH:
+                self.secrets.add(value)
+                self.secrets.add(json.dumps(value, ensure_ascii=False)[1:-1])  # as it reads inside JSON
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from revox_sync import normalize, spec
@@ -79,21 +79,36 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.actions or self.routes)
 
-    def to_dict(self, secrets: Collection[str] = ()) -> dict[str, Any]:
-        """The saved and machine-readable form: no plaintext sensitive value, a checksum over the rest.
+    def redacted(self, secrets: Collection[str]) -> Plan:
+        """This plan with every occurrence of a secret value in its shown values replaced (a secret that
+        a prompt no longer uses still sits in the remote text). What apply sends is untouched."""
+        if not secrets:
+            return self
+        actions = tuple(
+            replace(
+                a,
+                changes=tuple(
+                    replace(c, before=scrub(c.before, secrets), after=scrub(c.after, secrets)) for c in a.changes
+                ),
+                notes=tuple(scrub(list(a.notes), secrets)),
+            )
+            for a in self.actions
+        )
+        return replace(self, actions=actions)
 
-        `secrets` are values that must not appear anywhere, even inside a longer text (a prompt diff)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The saved and machine-readable form: no plaintext sensitive value, a checksum over the rest."""
         doc: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "summary": self.summary,
             "target": self.target,
-            "actions": scrub([_action_dict(a) for a in self.actions], secrets),
+            "actions": [_action_dict(a) for a in self.actions],
             "options": {"prune": self.prune, "targets": list(self.targets)},
             "config_fingerprint": self.config_fingerprint,
             "remote_fingerprints": dict(sorted(self.remote_fingerprints.items())),
         }
         if self.routes_fingerprint is not None:
-            doc["phone_numbers"] = scrub([r.to_dict() for r in self.routes], secrets)
+            doc["phone_numbers"] = [r.to_dict() for r in self.routes]
             doc["routes_fingerprint"] = self.routes_fingerprint
         doc["checksum"] = checksum(doc)
         return doc
@@ -101,6 +116,8 @@ class Plan:
 
 def scrub(value: Any, secrets: Collection[str]) -> Any:
     """`value` with every occurrence of a secret, in any string, replaced by SENSITIVE."""
+    if value is ABSENT:
+        return value
     if isinstance(value, str):
         for secret in secrets:
             value = value.replace(secret, SENSITIVE)
@@ -198,7 +215,7 @@ def build_plan(
 
 
 def config_fingerprint(desired: Sequence[Desired]) -> str:
-    return fingerprint(sorted(([d.name, d.id, d.file, d.data] for d in desired), key=canonical_json))
+    return fingerprint(sorted(([d.name, d.id, d.data] for d in desired), key=canonical_json))
 
 
 def match(
@@ -313,7 +330,7 @@ def read_saved(text: str, source: str) -> dict[str, Any]:
     return doc
 
 
-def check_fresh(saved: dict[str, Any], current: Plan, secrets: Collection[str] = ()) -> None:
+def check_fresh(saved: dict[str, Any], current: Plan) -> None:
     """Refuse a saved plan when the remote or the configuration moved since it was made."""
     reasons: list[str] = []
     if saved.get("target") != current.target:
@@ -330,7 +347,7 @@ def check_fresh(saved: dict[str, Any], current: Plan, secrets: Collection[str] =
         reasons.append(f"remote assistant(s) added: {', '.join(sorted(new.keys() - old.keys()))}")
     if saved.get("routes_fingerprint") != current.routes_fingerprint:
         reasons.append("phone-number routing changed (phone_numbers.yaml or the account's numbers)")
-    if not reasons and saved["actions"] != current.to_dict(secrets)["actions"]:
+    if not reasons and saved["actions"] != current.to_dict()["actions"]:
         reasons.append("the recomputed actions differ")
     if reasons:
         raise StalePlanError(

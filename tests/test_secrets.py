@@ -48,7 +48,7 @@ def test_verbose_plan_and_apply_never_print_secrets(workdir: Path, monkeypatch, 
 
 
 def test_a_secret_inside_a_text_diff_is_blanked(workdir: Path, monkeypatch, emulator) -> None:
-    monkeypatch.setenv("PROMO_SECRET", "PROMOsecret888")
+    monkeypatch.setenv("PROMO_SECRET", 'PROMO"se\\cret888')
     base = ("--base-url", emulator.url, "--api-key", "test-key-123")
     write(
         workdir / "assistants/a.yaml",
@@ -58,7 +58,8 @@ def test_a_secret_inside_a_text_diff_is_blanked(workdir: Path, monkeypatch, emul
     write(workdir / "assistants/a.yaml", "name: A\nprompt: |\n  Hello.\n  Give no code.\n")
     plan = run_cli(*base, "plan", "--out", "plan.json")
     markdown = run_cli(*base, "plan", "--format", "markdown")
+    as_json = run_cli(*base, "plan", "--format", "json")
     assert "-Give code (sensitive) to callers." in plan.out
-    seen = plan.all + markdown.all + (workdir / "plan.json").read_text()
-    assert "PROMOsecret888" not in seen
+    seen = plan.all + markdown.all + as_json.all + (workdir / "plan.json").read_text()
+    assert "cret888" not in seen
     assert run_cli(*base, "apply", "--auto-approve", "plan.json").code == 0  # the scrubbed plan is not stale
