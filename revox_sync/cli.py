@@ -92,7 +92,7 @@ class App:
 
             settings = self.settings()
             api_key = self.api_key
-            if "api_key" not in self.explicit and settings.api_key_env:
+            if "api_key" not in self.explicit and settings.api_key_env and not self.local:
                 api_key = settings.require_api_key()  # the environment's own key, never REVOX_API_KEY
             base_url = self.base_url if "base_url" in self.explicit else settings.base_url or self.base_url
             base_url = base_url or DEFAULT_BASE_URL
@@ -254,7 +254,11 @@ def compute_plan(
     remote = client.list_assistants()
     plan = build_plan(desired, remote, prune=prune, targets=targets)
     plan = dataclasses.replace(plan.redacted(_app().env.secrets), target=_app().target)
-    if routes.path is not None:
+    if routes.path is not None and targets:
+        _app().env.info(
+            "Note: phone_numbers.yaml is not planned with --target (only the targeted assistants are)."
+        )
+    elif routes.path is not None:
         numbers = _local_numbers(routes, client.list_phone_numbers())
         changes = routing.plan_routes(routes, numbers, routing.assistant_index(plan, desired, remote))
         plan = dataclasses.replace(
@@ -297,6 +301,8 @@ def validate(paths: tuple[Path, ...], online: bool, env_name: str | None, all_en
     app = _app()
     if all_envs and (env_name or online):
         raise click.UsageError("--all-envs checks offline every environment: no --env or --online with it")
+    if env_name:
+        app.env_name = env_name  # --online then checks against that environment's account
     names: list[str | None] = list(all_environments(app.project())) if all_envs else [env_name]
     errors: list[LocatedError] = []
     shown: set[str] = set()
@@ -590,6 +596,7 @@ def import_(
             names=list(names),
             overwrite=overwrite,
             with_defaults=with_defaults,
+            variables=_app().settings().variables,
         )
     )
 

@@ -320,6 +320,8 @@ class RevoxClient:
             reason = f"connection dropped during {method} {path} ({_exc_text(exc)})"
             raise _Retry(reason, status=None, retry_after=None, unknown=True) from None
         status = response.status_code
+        if status == 409 and method == "POST":
+            return response  # a conflicting create is reported, never retried: the name may exist already
         if status in RETRYABLE_STATUS or status >= 500:
             message, _ = describe_error_body(response)
             reason = f"{status} from {method} {path}" + (f" ({message})" if message else "")

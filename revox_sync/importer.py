@@ -553,8 +553,17 @@ def _select(remote: list[dict[str, Any]], names: Sequence[str]) -> list[dict[str
 
 
 class _Importer:
-    def __init__(self, env: Environment, config_dir: Path, *, overwrite: bool, with_defaults: bool) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        config_dir: Path,
+        *,
+        overwrite: bool,
+        with_defaults: bool,
+        variables: Mapping[str, str] | None = None,
+    ) -> None:
         self.env = env
+        self.variables: Mapping[str, str] = env.environ if variables is None else variables
         self.config_dir = Path(config_dir)
         self.overwrite = overwrite
         self.with_defaults = with_defaults
@@ -737,7 +746,7 @@ class _FileUpdate:
     def _resolved(self) -> dict[str, Any]:
         from revox_sync.loader import read_document
 
-        document = read_document(self.path, self.importer.config_dir, self.importer.env.environ, {})
+        document = read_document(self.path, self.importer.config_dir, self.importer.variables, {})
         errors = [e for e in document.errors if "is not set (and" not in e.message]
         if errors or not isinstance(document.data, dict):
             shown = "\n".join(str(e) for e in errors) or f"{display_path(self.path)}: cannot be read"
@@ -754,7 +763,7 @@ class _FileUpdate:
                 yield from self._unset_references(v, (*loc, i))
         elif isinstance(node, str) and _file_tag_path(node) is None:
             for m in _VAR_RE.finditer(node):
-                if m.group(1) and m.group(2) is None and not self.importer.env.environ.get(m.group(1)):
+                if m.group(1) and m.group(2) is None and not self.importer.variables.get(m.group(1)):
                     yield loc
                     return
 
@@ -772,7 +781,7 @@ class _FileUpdate:
                 if (
                     name
                     and m.group(2) is None
-                    and not self.importer.env.environ.get(name)
+                    and not self.importer.variables.get(name)
                     and name not in listed
                 ):
                     listed.add(name)
@@ -1036,8 +1045,11 @@ def run_import(
     names: list[str],
     overwrite: bool,
     with_defaults: bool,
+    variables: Mapping[str, str] | None = None,
 ) -> int:
-    """Write one YAML file per selected live assistant under `config_dir`; see the module docstring."""
+    """Write one YAML file per selected live assistant under `config_dir`; see the module docstring.
+
+    `variables` resolve `${VAR}` in existing files as `plan` would (default: the process environment)."""
     config_dir = Path(config_dir)
     if config_dir.exists() and not config_dir.is_dir():
         raise FatalError(f"{config_dir} is not a directory")
@@ -1046,7 +1058,9 @@ def run_import(
     if not chosen:
         env.info("no assistants in this account: nothing to import")
         return 0
-    importer = _Importer(env, config_dir, overwrite=overwrite, with_defaults=with_defaults)
+    importer = _Importer(
+        env, config_dir, overwrite=overwrite, with_defaults=with_defaults, variables=variables
+    )
     existing = _scan(config_dir)
     for e in existing:
         if not e.readable:

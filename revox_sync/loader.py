@@ -183,7 +183,12 @@ def load_directory(
     config_dir = Path(config_dir)
     result = LoadResult()
     if not config_dir.exists():
-        result.errors.append(_error(display_path(config_dir), f"config directory not found (looked for {os.path.abspath(config_dir)}; pass -d DIR)"))
+        result.errors.append(
+            _error(
+                display_path(config_dir),
+                f"config directory not found (looked for {os.path.abspath(config_dir)}; pass -d DIR)",
+            )
+        )
     elif not config_dir.is_dir():
         result.errors.append(_error(display_path(config_dir), "config directory is not a directory"))
     else:

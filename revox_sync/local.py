@@ -23,5 +23,8 @@ def start_local(state_dir: Path = LOCAL_STATE_DIR) -> EmulatorServer:
 
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
+    ignore = state_dir / ".gitignore"
+    if not ignore.exists():  # the state holds resolved secrets: keep it out of the user's commits
+        ignore.write_text("# revox-sync --local state: never commit it\n*\n", encoding="utf-8")
     state = EmulatorState.load(state_dir / STATE_FILE_NAME)
     return EmulatorServer(state, api_key=None, host="127.0.0.1", port=0).start()

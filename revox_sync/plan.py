@@ -88,7 +88,8 @@ class Plan:
             replace(
                 a,
                 changes=tuple(
-                    replace(c, before=scrub(c.before, secrets), after=scrub(c.after, secrets)) for c in a.changes
+                    replace(c, before=scrub(c.before, secrets), after=scrub(c.after, secrets))
+                    for c in a.changes
                 ),
                 notes=tuple(scrub(list(a.notes), secrets)),
             )
@@ -229,7 +230,8 @@ def match(
     errors: list[LocatedError] = []
     claimed: dict[str, Desired] = {}
     pairs: list[tuple[Desired, dict[str, Any] | None]] = []
-    for d in desired:
+    # Pinned files first: an id pins, so a file matching by the old name is the one in conflict.
+    for d in sorted(desired, key=lambda d: d.id is None):
         found: dict[str, Any] | None = None
         if d.id is not None:
             found = by_id.get(d.id)

@@ -162,7 +162,10 @@ def test_two_files_claiming_one_assistant(cli, emulator, workdir):
     write(workdir / "assistants/b.yaml", "name: Desk\nprompt: a\n")
     result = cli("plan")
     assert result.code == 1
-    assert "already claimed by" in result.err
+    assert (
+        f"assistants/b.yaml:1:7: remote assistant {remote['id']} is already claimed by assistants/a.yaml"
+        in result.err
+    )
 
 
 def test_pinned_id_rename_is_an_update(cli, emulator, workdir):
@@ -409,3 +412,26 @@ def test_missing_key_and_plain_http(workdir, sales):
     assert "no API key" in run_cli("plan").err
     result = run_cli("--api-key", "k", "--base-url", "http://api.example.com", "plan")
     assert result.code == 1 and "http://" in result.err
+
+
+def test_the_pinned_file_keeps_its_assistant_whatever_the_file_order(cli, emulator, workdir):
+    remote = emulator.state.seed_assistant({"name": "Desk", "prompt": "a"})
+    write(workdir / "assistants/a.yaml", "name: Desk\nprompt: a\n")
+    write(workdir / "assistants/b.yaml", f"id: {remote['id']}\nname: Desk renamed\n")
+    result = cli("plan")
+    assert result.code == 1
+    assert (
+        f"assistants/a.yaml:1:7: remote assistant {remote['id']} is already claimed by assistants/b.yaml"
+        in result.err
+    )
+
+
+def test_local_needs_no_key_even_with_an_environment(workdir, monkeypatch):
+    from helpers import run_cli
+
+    write(workdir / "revox-sync.yaml", "environments:\n  staging:\n    api_key_env: REVOX_API_KEY_STAGING\n")
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: a\n")
+    monkeypatch.delenv("REVOX_API_KEY_STAGING", raising=False)
+    result = run_cli("--local", "--env", "staging", "plan")
+    assert result.code == 0, result.all
+    assert (workdir / ".revox-local/.gitignore").read_text().endswith("*\n")
