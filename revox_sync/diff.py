@@ -64,12 +64,21 @@ def diff_fields(
 
     Both sides must be canonical (`normalize.canonical_assistant`) over the same managed fields.
     """
-    secret = frozenset(sensitive_paths)
+    secret = frozenset(_positional(p) for p in sensitive_paths)
     fields = [f for f in desired if f not in remote or desired[f] != remote[f]]
     changes: list[FieldChange] = []
     for field in fields:
         changes.extend(_walk((field,), remote.get(field, ABSENT), desired[field], secret))
     return fields, changes
+
+
+def _positional(path: spec.Loc) -> spec.Loc:
+    """Canonical forms sort unordered lists, so a file's item index means nothing there: a secret in one
+    item marks the whole list."""
+    for i, part in enumerate(path):
+        if isinstance(part, int) and normalize.rule_for(path[:i]).unordered:
+            return path[:i]
+    return path
 
 
 def _is_secret(loc: spec.Loc, secret: frozenset[spec.Loc]) -> bool:

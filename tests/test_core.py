@@ -238,3 +238,12 @@ def test_one_run_reports_every_problem_of_a_file() -> None:
         ("first_sentence_mode",),
         ("call_retry_config", "calling_windows", 0, "calling_window_start_time"),
     ]
+
+
+def test_a_secret_in_a_sorted_list_hides_the_whole_list() -> None:
+    data = {"faq_items": [{"question": "b", "answer": "x"}, {"question": "a", "answer": "s3cr3t-answer"}]}
+    _, changes = diff_fields(
+        canonical_assistant(data, ["faq_items"]), {"faq_items": []}, [("faq_items", 1, "answer")]
+    )
+    assert changes and all(c.sensitive for c in changes)
+    assert "s3cr3t" not in json.dumps([public_value(c, c.after) for c in changes])
