@@ -76,6 +76,25 @@ def rule_for(loc: spec.Loc) -> Rule:
     return RULES.get(rule_path(loc), NO_RULE)
 
 
+def keyed_lists(data: dict[str, Any]) -> typing.Iterator[tuple[spec.Loc, str, list[dict[str, Any]]]]:
+    """(location, key, items) of every list in `data` that RULES gives a natural key."""
+
+    def walk(
+        value: Any, loc: spec.Loc, path: str
+    ) -> typing.Iterator[tuple[spec.Loc, str, list[dict[str, Any]]]]:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                yield from walk(item, (*loc, name), f"{path}.{name}" if path else str(name))
+        elif isinstance(value, list):
+            rule = RULES.get(path, NO_RULE)
+            if rule.key:
+                yield loc, rule.key, [item for item in value if isinstance(item, dict)]
+            for i, item in enumerate(value):
+                yield from walk(item, (*loc, i), f"{path}[]")
+
+    yield from walk(data, (), "")
+
+
 def is_suggestion(item: Any) -> bool:
     """An FAQ item the server suggested and that still awaits a human answer."""
     return isinstance(item, dict) and item.get("source") == "ai" and bool(item.get("needs_human_answer"))

@@ -469,6 +469,7 @@ def check_assistant(data: dict[str, Any]) -> tuple[AssistantSpec | None, list[Is
             issues.extend(_semantic_issues(AssistantSpec.model_validate(rest)))
         return None, issues
     issues.extend(_semantic_issues(spec))
+    issues.extend(_duplicate_item_issues(data))
     if any(i.severity == "error" for i in issues):
         return None, issues
     return spec, issues
@@ -484,6 +485,16 @@ def _duplicates(values: list[str]) -> Iterator[tuple[int, str, int]]:
             first.setdefault(value, i)
 
 
+def _duplicate_item_issues(data: dict[str, Any]) -> Iterator[Issue]:
+    """Items of a keyed list (normalize.RULES names each list's key) must be unique by that key: the diff
+    matches items by it."""
+    from revox_sync.normalize import keyed_lists
+
+    for loc, key, items in keyed_lists(data):
+        for i, value, first in _duplicates([str(item.get(key)) for item in items]):
+            yield Issue((*loc, i, key), f"{dotted(loc)}: duplicate {key} '{value}' (also item {first})")
+
+
 def _input_field_issues(fields: list[InputField], base: Loc) -> Iterator[Issue]:
     for i, item in enumerate(fields):
         if item.type == "enum" and not item.enum_options:
@@ -494,8 +505,6 @@ def _input_field_issues(fields: list[InputField], base: Loc) -> Iterator[Issue]:
                 f"{dotted((*base, i, 'enum_options'))}: only used with type 'enum'",
                 severity="warning",
             )
-    for i, name, first in _duplicates([f.name for f in fields]):
-        yield Issue((*base, i, "name"), f"{dotted(base)}: duplicate name '{name}' (also item {first})")
 
 
 def _phone_issue(value: str | None, loc: Loc) -> Iterator[Issue]:
@@ -563,11 +572,6 @@ def _semantic_issues(spec: AssistantSpec) -> Iterator[Issue]:
     destinations = spec.transfer_destinations or []
     for i, dest in enumerate(destinations):
         yield from _phone_issue(dest.phone_number, ("transfer_destinations", i, "phone_number"))
-    for i, label, first in _duplicates([d.label for d in destinations]):
-        yield Issue(
-            ("transfer_destinations", i, "label"),
-            f"transfer_destinations: duplicate label '{label}' (also item {first})",
-        )
     if spec.human_transfer_mode is not None and not destinations:
         yield Issue(
             ("human_transfer_mode",),
@@ -583,14 +587,6 @@ def _semantic_issues(spec: AssistantSpec) -> Iterator[Issue]:
             yield Issue((*base, "name"), f"{dotted(base)}.name: '{tool.name}' must be lowercase_snake_case")
         yield from _url_issue(tool.url.replace("{{", "").replace("}}", ""), (*base, "url"))
         yield from _input_field_issues(tool.input_schema, (*base, "input_schema"))
-    for i, name, first in _duplicates([t.name for t in tools]):
-        yield Issue(
-            ("custom_tools", i, "name"), f"custom_tools: duplicate tool name '{name}' (also item {first})"
-        )
-    for i, question, first in _duplicates([f.question.strip() for f in spec.faq_items or []]):
-        yield Issue(
-            ("faq_items", i, "question"), f"faq_items: duplicate question '{question}' (also item {first})"
-        )
     yield from _url_issue(spec.webhook_url, ("webhook_url",))
     yield from _url_issue(spec.logo_url, ("logo_url",))
     if spec.precall_lookup_url is not None:
