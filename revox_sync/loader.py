@@ -154,9 +154,6 @@ class LoadedAssistant:
     def id(self) -> str | None:
         return self.spec.id
 
-    def location(self, loc: Sequence[str | int] = ()) -> Location:
-        return self.positions.value(loc)
-
 
 @dataclass
 class LoadResult:

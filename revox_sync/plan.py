@@ -57,7 +57,6 @@ class Action:
 @dataclass(frozen=True)
 class Plan:
     actions: tuple[Action, ...]
-    unchanged: int
     remote_fingerprints: dict[str, str]
     config_fingerprint: str
     prune: bool = False
@@ -185,14 +184,11 @@ def build_plan(
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise FatalError(f"--target {missing[0]!r}: no assistant of that name or id{hint}")
     actions: list[Action] = []
-    unchanged = 0
     for d, r in matches:
         if wanted and not wanted & {d.name, d.id, r["id"] if r else None}:
             continue
         action = _action_for(d, r)
-        if action is None:
-            unchanged += 1
-        else:
+        if action is not None:
             actions.append(action)
     claimed = {r["id"] for _, r in matches if r is not None}
     strays = [r for r in remote if r["id"] not in claimed and r.get("type") != "sub-assistant"]
@@ -206,7 +202,6 @@ def build_plan(
     actions.sort(key=lambda a: (order[a.kind], a.name, a.id or ""))
     return Plan(
         actions=tuple(actions),
-        unchanged=unchanged,
         remote_fingerprints={r["id"]: fingerprint(r) for r in remote},
         config_fingerprint=config_fingerprint(desired),
         prune=prune,

@@ -89,10 +89,6 @@ class Project:
     config_dir: Path | None = None  # resolved against the project file's directory
     environments: dict[str, Environment] = field(default_factory=dict)
 
-    @property
-    def root(self) -> Path:
-        return self.path.parent
-
 
 @dataclass
 class Settings:

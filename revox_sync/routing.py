@@ -96,9 +96,6 @@ class Routes:
     path: Path | None = None  # None: the config directory has no phone_numbers.yaml
     routes: tuple[Route, ...] = ()
 
-    def __bool__(self) -> bool:
-        return bool(self.routes)
-
 
 def find_routes_file(config_dir: Path) -> Path | None:
     for name in ROUTES_FILE_NAMES:

@@ -353,7 +353,6 @@ NOT_NULLABLE = frozenset(
 )
 
 ASSISTANT_FIELDS: tuple[str, ...] = tuple(AssistantSpec.model_fields)
-MANAGED_FIELDS: tuple[str, ...] = tuple(f for f in ASSISTANT_FIELDS if f != "id")
 
 
 # --- checking one file's data -----------------------------------------------------------------------------
@@ -562,13 +561,9 @@ def _semantic_issues(spec: AssistantSpec) -> Iterator[Issue]:
             )
     yield from _phone_issue(spec.from_phone_number, ("from_phone_number",))
     yield from _phone_issue(spec.transfer_phone_number, ("transfer_phone_number",))
-    if spec.transfer_phone_number is not None:
-        yield Issue(
-            ("transfer_phone_number",),
-            "transfer_phone_number is deprecated (SDK 0.5.0 dropped it): use transfer_destinations",
-            severity="warning",
-            at_key=True,
-        )
+    for old, new in DEPRECATED_FIELDS.items():
+        if getattr(spec, old) is not None:
+            yield Issue((old,), f"{old} is deprecated (SDK 0.5.0 dropped it): use {new}", "warning", at_key=True)
     destinations = spec.transfer_destinations or []
     for i, dest in enumerate(destinations):
         yield from _phone_issue(dest.phone_number, ("transfer_destinations", i, "phone_number"))

@@ -455,14 +455,10 @@ def test_validate_every_environment(tmp_path: Path) -> None:
     ]
 
 
-# --- through the CLI (needs the --env integration in cli.py) ----------------------------------------------------
+# --- through the CLI ----------------------------------------------------
 def run(*args: str, environ: dict[str, str]):  # type: ignore[no-untyped-def]
     from helpers import run_cli
 
-    from revox_sync.cli import cli
-
-    if not any(p.name == "env_name" for p in cli.params):
-        pytest.skip("the CLI has no --env yet (docs/integration.patch)")
     return run_cli(*args, environ=environ)
 
 
