@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from revox_sync import normalize
 from revox_sync.diff import diff_fields
 from revox_sync.errors import FatalError
+from revox_sync.options import DEFAULT_PARALLELISM
 from revox_sync.plan import Action, Plan
 from revox_sync.render import format_value
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
-
-DEFAULT_PARALLELISM = 4
 
 
 @dataclass

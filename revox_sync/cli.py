@@ -454,7 +454,11 @@ def plan(
 @options.target
 @options.prune
 @click.option(
-    "--parallelism", type=click.IntRange(1, 64), default=4, show_default=True, help="Actions at once."
+    "--parallelism",
+    type=click.IntRange(1, 64),
+    default=options.DEFAULT_PARALLELISM,
+    show_default=True,
+    help="Actions at once.",
 )
 @click.option("--force", is_flag=True, help="Go past the safety limit (30% of 10 or more assistants).")
 def apply(

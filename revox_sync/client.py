@@ -62,7 +62,8 @@ class _Retry(Exception):
         self.unknown_outcome = unknown
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1, localhost and *.localhost: the only hosts plain http:// may reach."""
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -81,7 +82,7 @@ def check_base_url(base_url: str) -> str:
         raise FatalError(f"invalid base URL {base_url!r}: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise FatalError(f"invalid base URL {base_url!r}: expected https://host/path")
-    if parsed.scheme == "http" and not _is_loopback(parsed.host):
+    if parsed.scheme == "http" and not is_loopback(parsed.host):
         raise FatalError(
             f"refusing plain http:// base URL {url!r}: the API key would travel unencrypted; "
             "use https://, or http:// only to a loopback host (127.0.0.1, ::1, localhost)"

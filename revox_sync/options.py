@@ -11,6 +11,7 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_CONFIG_DIR = Path("assistants")
+DEFAULT_PARALLELISM = 4  # apply's concurrent writes
 
 config_dir = click.option(
     "-d",

@@ -209,7 +209,7 @@ def load_project(path: Path) -> Project:
                 if env is not None:
                     environments[env_name] = env
         else:
-            errors.append(doc.error(key_node, _unknown(key, PROJECT_KEYS, "project file")))
+            errors.append(doc.error(key_node, unknown_key_message(key, PROJECT_KEYS, "project file")))
     if errors:
         raise ConfigErrors(errors)
     return Project(path, config_dir, environments)
@@ -249,13 +249,15 @@ def _environment(
         elif key == "base_url":
             base_url = doc.string(value, errors, f"environments.{name}.base_url")
         else:
-            errors.append(doc.error(k_node, _unknown(key, ENVIRONMENT_KEYS, f"environment '{name}'")))
+            errors.append(
+                doc.error(k_node, unknown_key_message(key, ENVIRONMENT_KEYS, f"environment '{name}'"))
+            )
     if len(errors) > count:
         return None
     return Environment(name, tuple(var_files), api_key_env, base_url, location)
 
 
-def _unknown(key: str, known: Sequence[str], where: str) -> str:
+def unknown_key_message(key: str, known: Sequence[str], where: str) -> str:
     message = f"unknown key {key!r} in {where}"
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:

@@ -112,7 +112,9 @@ class MarkdownRenderer:
         ]
         for a in plan.actions:
             fields = ", ".join(f"`{f}`" for f in a.fields) if a.kind == "update" else ""
-            out.append(f"| {SYMBOLS[a.kind]} | {_md(a.name)} | {a.id or ''} | {a.kind} | {fields} |")
+            out.append(
+                f"| {SYMBOLS[a.kind]} | {markdown_escape(a.name)} | {a.id or ''} | {a.kind} | {fields} |"
+            )
         from revox_sync.routing import markdown_lines
 
         out += markdown_lines(plan.routes)
@@ -121,7 +123,7 @@ class MarkdownRenderer:
                 continue
             out += [
                 "",
-                f"<details><summary>{SYMBOLS[a.kind]} {_md(action_title(a))}</summary>",
+                f"<details><summary>{SYMBOLS[a.kind]} {markdown_escape(action_title(a))}</summary>",
                 "",
                 "```diff",
             ]
@@ -134,7 +136,7 @@ class MarkdownRenderer:
         return "\n".join(out) + "\n"
 
 
-def _md(text: str) -> str:
+def markdown_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;")
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
-from revox_sync.project import YamlDoc, read_yaml
+from revox_sync.project import YamlDoc, read_yaml, unknown_key_message
 from revox_sync.spec import E164_RE
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def load_routes(config_dir: Path) -> Routes:
         if key == "phone_numbers":
             table = value
         else:
-            errors.append(doc.error(key_node, _unknown(key, ROOT_KEYS, "phone_numbers.yaml")))
+            errors.append(doc.error(key_node, unknown_key_message(key, ROOT_KEYS, "phone_numbers.yaml")))
     routes: list[Route] = []
     if table is not None and not (table.id == "scalar" and table.tag.endswith(":null")):
         if table.id != "mapping":
@@ -162,7 +162,7 @@ def _route(doc: YamlDoc, number: str, key_node: Any, node: Any, errors: list[Loc
     assistant_location = None
     for key, k_node, value in doc.pairs(node, errors):
         if key not in ROUTE_KEYS:
-            errors.append(doc.error(k_node, _unknown(key, ROUTE_KEYS, f"phone number {number}")))
+            errors.append(doc.error(k_node, unknown_key_message(key, ROUTE_KEYS, f"phone number {number}")))
             continue
         nullable = key != "assistant_id"
         text = doc.string(value, errors, f"{number}: {key}", nullable=nullable)
@@ -188,12 +188,6 @@ def _route(doc: YamlDoc, number: str, key_node: Any, node: Any, errors: list[Loc
         manages_label="label" in fields,
         assistant_location=assistant_location,
     )
-
-
-def _unknown(key: str, known: Sequence[str], where: str) -> str:
-    message = f"unknown key {key!r} in {where}"
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    return message + (f"; did you mean '{close[0]}'?" if close else f" (expected: {', '.join(known)})")
 
 
 # --- which assistant a name means ---------------------------------------------------------------------------
@@ -434,7 +428,9 @@ def markdown_lines(changes: Sequence[RouteChange]) -> list[str]:
 
 
 def _md(value: Any) -> str:
-    return _shown(value).replace("|", "\\|").replace("<", "&lt;")
+    from revox_sync.render import markdown_escape
+
+    return markdown_escape(_shown(value))
 
 
 # --- applying ---------------------------------------------------------------------------------------------

@@ -563,7 +563,9 @@ def _semantic_issues(spec: AssistantSpec) -> Iterator[Issue]:
     yield from _phone_issue(spec.transfer_phone_number, ("transfer_phone_number",))
     for old, new in DEPRECATED_FIELDS.items():
         if getattr(spec, old) is not None:
-            yield Issue((old,), f"{old} is deprecated (SDK 0.5.0 dropped it): use {new}", "warning", at_key=True)
+            yield Issue(
+                (old,), f"{old} is deprecated (SDK 0.5.0 dropped it): use {new}", "warning", at_key=True
+            )
     destinations = spec.transfer_destinations or []
     for i, dest in enumerate(destinations):
         yield from _phone_issue(dest.phone_number, ("transfer_destinations", i, "phone_number"))

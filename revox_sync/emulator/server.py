@@ -23,7 +23,6 @@ connection without answering, either before doing anything (`drop="before"`) or 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
 import re
 import socket
@@ -76,12 +75,9 @@ class _Answer:
 
 
 def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    from revox_sync.client import is_loopback
+
+    return is_loopback(host)
 
 
 def _error(status: int, message: str, field_name: str | None = None) -> _Answer:

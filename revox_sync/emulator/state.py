@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import secrets
-import tempfile
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -245,19 +243,10 @@ class EmulatorState:
         """Write the state to `path` atomically; a no-op for an in-memory state."""
         if self.path is None:
             return
+        from revox_sync.files import write_atomic
+
         with self._lock:
-            text = json.dumps(self.to_json(), indent=2, sort_keys=True)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomic(self.path, json.dumps(self.to_json(), indent=2, sort_keys=True))
 
     # -- helpers --------------------------------------------------------------------------------------
 
