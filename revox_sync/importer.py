@@ -506,19 +506,15 @@ class _Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-def _scan(config_dir: Path) -> list[_Existing]:
-    from ruamel.yaml import YAML
+def _scan(config_dir: Path, variables: Mapping[str, str]) -> list[_Existing]:
+    """The assistant files already there, read as `plan` reads them (so `id: ${SALES_ID}` is matched)."""
+    from revox_sync.loader import read_document
 
     if not config_dir.is_dir():
         return []
-    reader = YAML(typ="rt")
     found: list[_Existing] = []
     for file in find_assistant_files(config_dir):
-        try:
-            data = reader.load(file.read_text(encoding="utf-8"))
-        except Exception:
-            found.append(_Existing(file, None, None, readable=False))
-            continue
+        data = read_document(file, config_dir, variables, {}).data
         if not isinstance(data, Mapping):
             found.append(_Existing(file, None, None, readable=False))
             continue
@@ -1061,7 +1057,7 @@ def run_import(
     importer = _Importer(
         env, config_dir, overwrite=overwrite, with_defaults=with_defaults, variables=variables
     )
-    existing = _scan(config_dir)
+    existing = _scan(config_dir, importer.variables)
     for e in existing:
         if not e.readable:
             env.warn(f"warning: {display_path(e.path)} is not readable YAML: skipped (and left untouched)")

@@ -413,6 +413,21 @@ def test_file_without_id_matching_by_name_is_updated_in_place(
     assert "voice:" in mine.read_text(encoding="utf-8")
 
 
+def test_file_pinned_through_a_variable_is_updated_in_place(
+    emulator: EmulatorServer, seeded: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [sales] = [a for a in emulator.state.list_assistants() if a["name"] == "Sales qualifier"]
+    monkeypatch.setenv("SALES_ID", sales["id"])
+    config = tmp_path / "cfg"
+    config.mkdir()
+    mine = config / "mine.yaml"
+    mine.write_text("id: ${SALES_ID}\nname: Sales qualifier\nprompt: old\n", encoding="utf-8")
+    code, _, err = run(emulator, "import", "-d", str(config), "Sales qualifier", "--overwrite")
+    assert code == 0, err
+    assert sorted(p.name for p in config.glob("*.yaml")) == ["mine.yaml"]
+    assert mine.read_text(encoding="utf-8").startswith("id: ${SALES_ID}\nname: Sales qualifier\n")
+
+
 # --- names, selection, safety -----------------------------------------------------------------------------
 def test_same_name_and_same_slug_get_distinct_files(emulator: EmulatorServer, tmp_path: Path) -> None:
     a = emulator.state.seed_assistant({"name": "Support", "prompt": "a"})
