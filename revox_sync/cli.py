@@ -190,7 +190,7 @@ def cli(
     explicit = frozenset(
         p for p in ("api_key", "base_url") if ctx.get_parameter_source(p) == ParameterSource.COMMANDLINE
     )
-    from revox_sync.spec import is_sensitive_variable
+    from revox_sync.sensitive import is_sensitive_variable
 
     env.add_secrets([api_key or "", *(v for k, v in env.environ.items() if is_sensitive_variable(k))])
     app = App(

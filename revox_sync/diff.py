@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from revox_sync import normalize, spec
-
-SENSITIVE = "(sensitive)"
+from revox_sync.sensitive import SENSITIVE, is_sensitive_path
 
 
 class _Absent:
@@ -82,7 +81,7 @@ def _positional(path: spec.Loc) -> spec.Loc:
 
 
 def _is_secret(loc: spec.Loc, secret: frozenset[spec.Loc]) -> bool:
-    return spec.is_sensitive_path(loc) or any(loc[: len(s)] == s for s in secret)
+    return is_sensitive_path(loc) or any(loc[: len(s)] == s for s in secret)
 
 
 def _redact(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> Any:

@@ -34,6 +34,7 @@ from revox_sync import normalize, spec
 from revox_sync.errors import FatalError
 from revox_sync.files import write_atomic
 from revox_sync.loader import display_path, find_assistant_files
+from revox_sync.sensitive import is_sensitive_path
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
@@ -226,7 +227,7 @@ def _secrets_and_escapes(value: Any, loc: Loc, make_secret: Callable[[Loc, str],
     if isinstance(value, list):
         return [_secrets_and_escapes(v, (*loc, i), make_secret) for i, v in enumerate(value)]
     if isinstance(value, str):
-        if spec.is_sensitive_path(loc):
+        if is_sensitive_path(loc):
             return make_secret(loc, value)
         return escape_vars(value)
     return value
@@ -992,7 +993,7 @@ class _FileUpdate:
     def _replace(self, canon: _Canon, parent: Any, key: Any, loc: Loc, remote: Any) -> bool:
         path = loc[1:]
         node = parent[key]
-        if spec.is_sensitive_path(loc) and isinstance(node, str) and "${" in node:
+        if is_sensitive_path(loc) and isinstance(node, str) and "${" in node:
             names = [m.group(1) for m in _VAR_RE.finditer(node) if m.group(1)]
             self.importer.env.warn(
                 f"{display_path(self.path)}: {spec.dotted(loc)} differs from the remote value; "

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.errors import ConfigErrors, LocatedError, Location
-from revox_sync.spec import check_assistant, is_sensitive_path, is_sensitive_variable
+from revox_sync.sensitive import SENSITIVE, is_sensitive_path, is_sensitive_variable
+from revox_sync.spec import check_assistant
 
 if TYPE_CHECKING:
     from revox_sync.spec import AssistantSpec
@@ -322,7 +323,7 @@ def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Ite
         except (KeyError, IndexError, TypeError):
             return message
     for secret in _sensitive_values(value, tuple(loc), frozenset(sensitive)):
-        message = message.replace(secret, "(sensitive)")
+        message = message.replace(secret, SENSITIVE)
     return message
 
 

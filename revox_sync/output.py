@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from revox_sync.sensitive import SENSITIVE
+
 MIN_SECRET_LENGTH = 6  # shorter values would blank out ordinary words; real keys are far longer
 COLORS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
 
@@ -55,7 +57,7 @@ class Environment:
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:
-                text = text.replace(secret, "(sensitive)")
+                text = text.replace(secret, SENSITIVE)
         return text
 
     def out(self, text: str = "") -> None:

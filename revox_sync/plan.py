@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from revox_sync import normalize, spec
-from revox_sync.diff import ABSENT, SENSITIVE, FieldChange, diff_fields
+from revox_sync.diff import ABSENT, FieldChange, diff_fields
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location, StalePlanError
+from revox_sync.sensitive import SENSITIVE
 
 FORMAT_VERSION = 1
 SAFETY_MIN_EXISTING = 10

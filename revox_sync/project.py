@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
-from revox_sync.spec import is_sensitive_variable
+from revox_sync.sensitive import is_sensitive_variable
 
 __all__ = [
     "PROJECT_FILE_NAMES",

@@ -19,29 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Loc = tuple[str | int, ...]
 
-# --- the one list of sensitive fields (CONTRACT §1); "*" matches any list index ---------------------------
-SENSITIVE_PATTERNS: tuple[Loc, ...] = (
-    ("llm_model", "api_key"),
-    ("custom_tools", "*", "headers", "*", "value"),
-)
-SENSITIVE_VARIABLE_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
-
-
-def is_sensitive_path(path: Loc) -> bool:
-    """True when `path` (or an ancestor) is a sensitive field by name."""
-    for pattern in SENSITIVE_PATTERNS:
-        if len(path) >= len(pattern) and all(
-            (p == "*" and isinstance(x, int)) or p == x for p, x in zip(pattern, path, strict=False)
-        ):
-            return True
-    return False
-
-
-def is_sensitive_variable(name: str) -> bool:
-    upper = name.upper()
-    return any(word in upper for word in SENSITIVE_VARIABLE_WORDS)
-
-
 # --- server-owned fields: set by the API, errors in a file ------------------------------------------------
 SERVER_OWNED_FIELDS = frozenset(
     {

@@ -1,0 +1,33 @@
+"""What is sensitive (CONTRACT §1), in one place: it never reaches output, logs or saved plans.
+
+Kept free of heavy imports: every command consults it at start-up.
+"""
+
+from __future__ import annotations
+
+SENSITIVE = "(sensitive)"  # what a sensitive value prints as
+
+Path = tuple[str | int, ...]
+
+# Sensitive fields by name; "*" matches any list index.
+SENSITIVE_PATTERNS: tuple[Path, ...] = (
+    ("llm_model", "api_key"),
+    ("custom_tools", "*", "headers", "*", "value"),
+)
+# Any value that came from a variable whose name contains one of these words.
+SENSITIVE_VARIABLE_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+
+
+def is_sensitive_path(path: Path) -> bool:
+    """True when `path` (or an ancestor) is a sensitive field by name."""
+    for pattern in SENSITIVE_PATTERNS:
+        if len(path) >= len(pattern) and all(
+            (p == "*" and isinstance(x, int)) or p == x for p, x in zip(pattern, path, strict=False)
+        ):
+            return True
+    return False
+
+
+def is_sensitive_variable(name: str) -> bool:
+    upper = name.upper()
+    return any(word in upper for word in SENSITIVE_VARIABLE_WORDS)
