@@ -56,6 +56,7 @@ class App:
         self._client: RevoxClient | None = None
         self._server: Any = None
         self.target: str | None = None  # the account plans are made against, set with the client
+        self.key = b""  # the API key in use, which keys the fingerprints of secret-bearing values
 
     def project(self) -> Project | None:
         """revox-sync.yaml, found by walking up from the working directory (None when there is none)."""
@@ -110,6 +111,11 @@ class App:
                 raise FatalError(
                     "no API key: set REVOX_API_KEY or pass --api-key (or try everything locally with --local)"
                 )
+            self.key = (api_key or "").encode()
+            if api_key:  # the account, not only the URL: a plan made with one key must not apply with another
+                from revox_sync.plan import fingerprint
+
+                self.target += f" (key {fingerprint('account', self.key)[:8]})"
             self._client = RevoxClient(api_key, base_url, on_retry=self.env.info, verbose_log=self.env.debug)
         return self._client
 
@@ -252,7 +258,7 @@ def compute_plan(
     routes = routing.load_routes(_app().config_dir(config_dir))  # a broken file stops before any request
     client = _app().client()
     remote = client.list_assistants()
-    plan = build_plan(desired, remote, prune=prune, targets=targets)
+    plan = build_plan(desired, remote, prune=prune, targets=targets, key=_app().key)
     plan = dataclasses.replace(plan.redacted(_app().env.secrets), target=_app().target)
     if routes.path is not None and targets:
         _app().env.info(

@@ -84,14 +84,14 @@ def _is_secret(loc: spec.Loc, secret: frozenset[spec.Loc]) -> bool:
     return is_sensitive_path(loc) or any(loc[: len(s)] == s for s in secret)
 
 
-def _redact(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> Any:
+def redact(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> Any:
     """`value` with every sensitive leaf under `loc` replaced by SENSITIVE."""
     if _is_secret(loc, secret):
         return SENSITIVE if value is not ABSENT and value is not None else value
     if isinstance(value, dict):
-        return {k: _redact((*loc, k), v, secret) for k, v in value.items()}
+        return {k: redact((*loc, k), v, secret) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact((*loc, i), v, secret) for i, v in enumerate(value)]
+        return [redact((*loc, i), v, secret) for i, v in enumerate(value)]
     return value
 
 
@@ -123,7 +123,7 @@ def _walk(loc: spec.Loc, before: Any, after: Any, secret: frozenset[spec.Loc]) -
     if _is_secret(loc, secret):
         yield FieldChange(spec.dotted(loc), before, after, sensitive=True)
     else:
-        yield FieldChange(spec.dotted(loc), _redact(loc, before, secret), _redact(loc, after, secret))
+        yield FieldChange(spec.dotted(loc), redact(loc, before, secret), redact(loc, after, secret))
 
 
 def _walk_keyed(
@@ -136,7 +136,7 @@ def _walk_keyed(
         item_loc = (*loc, i)
         label = _item_label(loc, name) if name is not None else spec.dotted(item_loc)
         if name not in old and old:
-            yield FieldChange(label, ABSENT, _redact(item_loc, item, secret))
+            yield FieldChange(label, ABSENT, redact(item_loc, item, secret))
             continue
         # a new list shows each item leaf by leaf; a kept item shows what changed in it
         for change in _walk(item_loc, old[name][1] if name in old else ABSENT, item, secret):
@@ -144,7 +144,7 @@ def _walk_keyed(
     for name, (i, item) in old.items():
         if name not in new:
             label = _item_label(loc, name)
-            yield FieldChange(label, _redact((*loc, i), item, secret), ABSENT)
+            yield FieldChange(label, redact((*loc, i), item, secret), ABSENT)
     if not normalize.rule_for(loc).unordered and [k for k in new if k in old] != [k for k in old if k in new]:
         yield FieldChange(f"{spec.dotted(loc)} (order)", list(old), list(new))
 

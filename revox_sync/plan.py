@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import hmac
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from revox_sync import normalize, spec
-from revox_sync.diff import ABSENT, FieldChange, diff_fields
+from revox_sync.diff import ABSENT, FieldChange, diff_fields, redact
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location, StalePlanError
 from revox_sync.sensitive import SENSITIVE
 
@@ -60,6 +61,7 @@ class Plan:
     actions: tuple[Action, ...]
     remote_fingerprints: dict[str, str]
     config_fingerprint: str
+    secrets_fingerprint: str = ""  # keyed: changes when a sensitive value changes
     prune: bool = False
     targets: tuple[str, ...] = ()
     routes: tuple[Any, ...] = ()  # routing.RouteChange: phone numbers to PATCH after the actions
@@ -106,6 +108,7 @@ class Plan:
             "actions": [_action_dict(a) for a in self.actions],
             "options": {"prune": self.prune, "targets": list(self.targets)},
             "config_fingerprint": self.config_fingerprint,
+            "secrets_fingerprint": self.secrets_fingerprint,
             "remote_fingerprints": dict(sorted(self.remote_fingerprints.items())),
         }
         if self.routes_fingerprint is not None:
@@ -160,8 +163,13 @@ def checksum(doc: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
-def fingerprint(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:20]
+def fingerprint(value: Any, key: bytes = b"") -> str:
+    """A short digest. Keyed (HMAC) where the value may hold secrets: a saved plan must not let anyone
+    test guesses of a secret offline, and only the holder of the same API key can recompute it."""
+    data = canonical_json(value).encode()
+    if key:
+        return hmac.new(key, data, hashlib.sha256).hexdigest()[:20]
+    return hashlib.sha256(data).hexdigest()[:20]
 
 
 # --- building a plan ---------------------------------------------------------------------------------------
@@ -171,8 +179,11 @@ def build_plan(
     *,
     prune: bool = False,
     targets: Iterable[str] = (),
+    key: bytes = b"",
 ) -> Plan:
-    """Match files to remote assistants, diff each pair, and list what apply would do."""
+    """Match files to remote assistants, diff each pair, and list what apply would do.
+
+    `key` keys the fingerprints of values that may hold secrets (the API key, in practice)."""
     targets = tuple(targets)
     matches = match(desired, remote)
     wanted = set(targets)
@@ -203,8 +214,9 @@ def build_plan(
     actions.sort(key=lambda a: (order[a.kind], a.name, a.id or ""))
     return Plan(
         actions=tuple(actions),
-        remote_fingerprints={r["id"]: fingerprint(r) for r in remote},
+        remote_fingerprints={r["id"]: fingerprint(r, key) for r in remote},
         config_fingerprint=config_fingerprint(desired),
+        secrets_fingerprint=fingerprint(sorted((d.name, d.data) for d in desired), key or b"revox-sync"),
         prune=prune,
         targets=targets,
         unmanaged=() if prune or wanted else tuple(sorted(str(r.get("name")) for r in strays)),
@@ -212,7 +224,9 @@ def build_plan(
 
 
 def config_fingerprint(desired: Sequence[Desired]) -> str:
-    return fingerprint(sorted(([d.name, d.id, d.data] for d in desired), key=canonical_json))
+    """The configuration with its sensitive values blanked: safe to store in a plan file."""
+    shown = ([d.name, d.id, redact((), d.data, frozenset(d.sensitive))] for d in desired)
+    return fingerprint(sorted(shown, key=canonical_json))
 
 
 def match(
@@ -335,6 +349,8 @@ def check_fresh(saved: dict[str, Any], current: Plan) -> None:
         reasons.append(f"it was made for {saved.get('target')}, this run targets {current.target}")
     if saved["config_fingerprint"] != current.config_fingerprint:
         reasons.append("the configuration files changed")
+    elif saved.get("secrets_fingerprint") != current.secrets_fingerprint:
+        reasons.append("the value of a sensitive variable changed (or the API key did)")
     old, new = saved["remote_fingerprints"], current.remote_fingerprints
     moved = sorted(i for i in old.keys() & new.keys() if old[i] != new[i])
     if moved:

@@ -273,7 +273,8 @@ def test_saved_plan_is_for_one_account(cli, emulator, sales, workdir):
             "--base-url", other.url, "--api-key", "test-key-123", "apply", "--auto-approve", "plan.json"
         )
         assert result.code == 1
-        assert f"it was made for {emulator.url}, this run targets {other.url}" in result.err
+        assert f"it was made for {emulator.url} (key " in result.err
+        assert f"this run targets {other.url} (key " in result.err
         assert other.requests == [r for r in other.requests if r.method == "GET"]
     no_tty = cli("apply", "plan.json")
     assert no_tty.code == 1 and "pass --auto-approve" in no_tty.err

@@ -63,3 +63,21 @@ def test_a_secret_inside_a_text_diff_is_blanked(workdir: Path, monkeypatch, emul
     seen = plan.all + markdown.all + as_json.all + (workdir / "plan.json").read_text()
     assert "cret888" not in seen
     assert run_cli(*base, "apply", "--auto-approve", "plan.json").code == 0  # the scrubbed plan is not stale
+
+
+def test_saved_plan_cannot_test_guesses_of_a_secret(workdir: Path, monkeypatch, emulator) -> None:
+    import json
+
+    base = ("--base-url", emulator.url, "--api-key", "test-key-123")
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: p\nfirst_sentence: code ${PROMO_SECRET}\n")
+    docs = []
+    for value in ("SUMMER-2024", "WINTER-2025"):
+        monkeypatch.setenv("PROMO_SECRET", value)
+        assert run_cli(*base, "plan", "--out", "plan.json").code == 0
+        docs.append(json.loads((workdir / "plan.json").read_text()))
+    # the unkeyed fingerprint ignores secret values; the keyed one needs the API key to recompute
+    assert docs[0]["config_fingerprint"] == docs[1]["config_fingerprint"]
+    assert docs[0]["secrets_fingerprint"] != docs[1]["secrets_fingerprint"]
+    monkeypatch.setenv("PROMO_SECRET", "SUMMER-2024")
+    stale = run_cli(*base, "apply", "--auto-approve", "plan.json")
+    assert stale.code == 1 and "the value of a sensitive variable changed" in stale.err
