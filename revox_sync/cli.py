@@ -431,13 +431,6 @@ def plan(
     current, remote = compute_plan(config_dir, prune=prune, targets=targets)
     print_plan(current, fmt)
     env = _app().env
-    if current.unmanaged:
-        count, names = len(current.unmanaged), ", ".join(f'"{n}"' for n in current.unmanaged[:5])
-        more = f" and {count - 5} more" if count > 5 else ""
-        env.info(
-            f"Note: {count} remote assistant{'s' if count != 1 else ''} no file declares ({names}{more}) "
-            "left alone; `plan --prune` would destroy them."
-        )
     limit = safety_violation(current, len(remote))
     if limit:
         env.warn(f"warning: apply will refuse this plan without --force ({limit})")

@@ -31,6 +31,7 @@ class Rule:
     only: tuple[str, ...] | None = None  # compare only these keys of each item
     drop_suggestions: bool = False  # server-suggested FAQ items are not desired state
     order: tuple[str, ...] = ()  # the natural order to show an unordered list in (weekdays)
+    casefold: bool = False  # keys equal but for case are the same key (HTTP header names)
 
 
 RULES: dict[str, Rule] = {
@@ -48,7 +49,7 @@ RULES: dict[str, Rule] = {
     ),
     "structured_output_config": Rule(key="name", null_is_empty=True),
     "custom_tools": Rule(key="name", null_is_empty=True),
-    "custom_tools[].headers": Rule(key="key"),
+    "custom_tools[].headers": Rule(key="key", casefold=True),
     "custom_tools[].query_params": Rule(key="key"),
     "custom_tools[].input_schema": Rule(key="name"),
     "transfer_destinations": Rule(key="label", null_is_empty=True),
@@ -76,19 +77,20 @@ def rule_for(loc: spec.Loc) -> Rule:
     return RULES.get(rule_path(loc), NO_RULE)
 
 
-def keyed_lists(data: dict[str, Any]) -> typing.Iterator[tuple[spec.Loc, str, list[dict[str, Any]]]]:
-    """(location, key, items) of every list in `data` that RULES gives a natural key."""
+KeyedList = tuple[spec.Loc, "Rule", list[dict[str, Any]]]
 
-    def walk(
-        value: Any, loc: spec.Loc, path: str
-    ) -> typing.Iterator[tuple[spec.Loc, str, list[dict[str, Any]]]]:
+
+def keyed_lists(data: dict[str, Any]) -> typing.Iterator[KeyedList]:
+    """(location, rule, items) of every list in `data` that RULES gives a natural key."""
+
+    def walk(value: Any, loc: spec.Loc, path: str) -> typing.Iterator[KeyedList]:
         if isinstance(value, dict):
             for name, item in value.items():
                 yield from walk(item, (*loc, name), f"{path}.{name}" if path else str(name))
         elif isinstance(value, list):
             rule = RULES.get(path, NO_RULE)
             if rule.key:
-                yield loc, rule.key, [item for item in value if isinstance(item, dict)]
+                yield loc, rule, [item for item in value if isinstance(item, dict)]
             for i, item in enumerate(value):
                 yield from walk(item, (*loc, i), f"{path}[]")
 

@@ -67,7 +67,7 @@ class Plan:
     routes: tuple[Any, ...] = ()  # routing.RouteChange: phone numbers to PATCH after the actions
     routes_fingerprint: str | None = None  # None: no phone_numbers.yaml (the saved form stays as it was)
     target: str | None = None  # which account the plan was made against (base URL, or "local")
-    unmanaged: tuple[str, ...] = ()  # remote assistants no file declares, left alone without --prune
+    undeclared: tuple[str, ...] = ()  # remote assistants no file declares, left alone without --prune
 
     def count(self, kind: Kind) -> int:
         return sum(1 for a in self.actions if a.kind == kind)
@@ -107,6 +107,7 @@ class Plan:
             "target": self.target,
             "actions": [_action_dict(a) for a in self.actions],
             "options": {"prune": self.prune, "targets": list(self.targets)},
+            "undeclared": list(self.undeclared),
             "config_fingerprint": self.config_fingerprint,
             "secrets_fingerprint": self.secrets_fingerprint,
             "remote_fingerprints": dict(sorted(self.remote_fingerprints.items())),
@@ -219,7 +220,7 @@ def build_plan(
         secrets_fingerprint=fingerprint(sorted((d.name, d.data) for d in desired), key or b"revox-sync"),
         prune=prune,
         targets=targets,
-        unmanaged=() if prune or wanted else tuple(sorted(str(r.get("name")) for r in strays)),
+        undeclared=() if prune or wanted else tuple(sorted(str(r.get("name")) for r in strays)),
     )
 
 

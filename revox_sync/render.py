@@ -31,6 +31,20 @@ def format_value(change: FieldChange, value: Any) -> str:
     return json.dumps(shown, ensure_ascii=False, default=str)
 
 
+def undeclared_note(plan: Plan) -> str | None:
+    """Remote assistants no file declares: left alone, but a reviewer should know (a rename leaves one)."""
+    if not plan.undeclared:
+        return None
+    count = len(plan.undeclared)
+    names = ", ".join(json.dumps(n, ensure_ascii=False) for n in plan.undeclared[:10])
+    more = f" and {count - 10} more" if count > 10 else ""
+    what = "assistant is" if count == 1 else "assistants are"
+    return (
+        f"Note: {count} remote {what} not declared in any file ({names}{more}) and left alone; "
+        "pin its `id:` in a file to manage it, or plan with --prune to destroy it."
+    )
+
+
 def summary_line(plan: Plan) -> str:
     s = plan.summary
     return f"Plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy."
@@ -69,15 +83,17 @@ class TextRenderer:
         self.style = style
 
     def render(self, plan: Plan) -> str:
+        note = undeclared_note(plan)
+        tail = ["", self.style(note, "yellow")] if note else []
         if not plan.has_changes:
-            return NO_CHANGES
+            return "\n".join([NO_CHANGES, *tail])
         from revox_sync.routing import text_lines
 
         lines: list[str] = []
         for action in plan.actions:
             lines.extend(self._action(action))
         lines += [self.style(line, "yellow", "bold") for line in text_lines(plan.routes)]
-        lines += ["", self.style(summary_line(plan), "bold")]
+        lines += ["", self.style(summary_line(plan), "bold"), *tail]
         return "\n".join(lines)
 
     def _action(self, action: Action) -> list[str]:
@@ -100,8 +116,9 @@ class MarkdownRenderer:
     """For a pull-request comment: a summary table, then one collapsible section per assistant."""
 
     def render(self, plan: Plan) -> str:
+        note = undeclared_note(plan)
         if not plan.has_changes:
-            return f"### revox-sync plan\n\n{NO_CHANGES}\n"
+            return f"### revox-sync plan\n\n{NO_CHANGES}\n" + (f"\n{note}\n" if note else "")
         out = [
             "### revox-sync plan",
             "",
@@ -131,8 +148,10 @@ class MarkdownRenderer:
                 symbol, headline, detail = change_lines(change)
                 out.append(f"{symbol} {headline}")
                 out.extend(f"    {line}" for line in detail)
-            out += [f"! {note}" for note in a.notes]
+            out += [f"! {line}" for line in a.notes]
             out += ["```", "", "</details>"]
+        if note:
+            out += ["", note]
         return "\n".join(out) + "\n"
 
 

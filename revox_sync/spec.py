@@ -443,6 +443,7 @@ def check_assistant(data: dict[str, Any]) -> tuple[AssistantSpec | None, list[Is
         rest = {"name": "-"} | {k: v for k, v in data.items() if k not in broken}
         with contextlib.suppress(ValidationError):
             issues.extend(_semantic_issues(AssistantSpec.model_validate(rest)))
+        issues.extend(_duplicate_item_issues(data))
         return None, issues
     issues.extend(_semantic_issues(spec))
     issues.extend(_duplicate_item_issues(data))
@@ -466,8 +467,10 @@ def _duplicate_item_issues(data: dict[str, Any]) -> Iterator[Issue]:
     matches items by it."""
     from revox_sync.normalize import keyed_lists
 
-    for loc, key, items in keyed_lists(data):
-        for i, value, first in _duplicates([str(item.get(key)) for item in items]):
+    for loc, rule, items in keyed_lists(data):
+        key = str(rule.key)
+        values = [str(item.get(key)) for item in items]
+        for i, value, first in _duplicates([v.casefold() for v in values] if rule.casefold else values):
             yield Issue((*loc, i, key), f"{dotted(loc)}: duplicate {key} '{value}' (also item {first})")
 
 

@@ -118,7 +118,7 @@ def test_unmanaged_fields_survive(cli, emulator, sales):
 def test_prune_only_with_flag(cli, emulator, sales):
     other = emulator.state.seed_assistant({"name": "Old bot", "prompt": "old"})
     plan = cli("plan")
-    assert "Old bot" not in plan.out
+    assert '"Old bot"' not in plan.out.split("Plan:")[0]  # named in the closing note only, never destroyed
     plan = cli("plan", "--prune")
     assert f'- assistant "Old bot" ({other["id"]}) will be destroyed' in plan.out
     assert "Plan: 1 to add, 0 to change, 1 to destroy." in plan.out
@@ -365,8 +365,10 @@ def test_target_limits_the_plan(cli, emulator, workdir):
 def test_undeclared_remote_assistants_are_named_but_left_alone(cli, emulator, sales):
     emulator.state.seed_assistant({"name": "Stray bot", "prompt": "x"})
     plan = cli("plan")
-    assert 'Note: 1 remote assistant no file declares ("Stray bot") left alone' in plan.err
+    assert 'Note: 1 remote assistant is not declared in any file ("Stray bot") and left alone' in plan.out
     assert "Plan: 1 to add, 0 to change, 0 to destroy." in plan.out
+    assert "Stray bot" in cli("plan", "--format", "markdown").out
+    assert json.loads(cli("plan", "--format", "json").out)["undeclared"] == ["Stray bot"]
 
 
 def test_global_option_after_the_command_gets_a_hint(cli, sales):
