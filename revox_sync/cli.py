@@ -648,11 +648,14 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         env.out(exc.ctx.get_help() if exc.ctx else "")
         return EXIT_OK
     except click.UsageError as exc:
+        message = exc.format_message()
         hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx else ""
         option = getattr(exc, "option_name", None)
         if option in GLOBAL_OPTIONS and exc.ctx is not None:
-            hint = f"\n{option} is a global option: it goes before the command (revox-sync {option} ... {exc.ctx.info_name} ...)."
-        env.error(f"{exc.format_message()}{hint}")
+            command = exc.ctx.info_name
+            message = f"{option} is a global option: it goes before the command (revox-sync {option} ... {command} ...)"
+            hint = ""
+        env.error(f"{message}{hint}")
         return EXIT_ERROR
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)

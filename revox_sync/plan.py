@@ -193,7 +193,9 @@ def build_plan(
         known = names | {d.id for d in desired if d.id} | {str(r["id"]) for r in remote}
         missing = [t for t in targets if t not in known]
         if missing:
-            close = difflib.get_close_matches(missing[0], sorted(names), n=1)
+            close = difflib.get_close_matches(missing[0], sorted(names), n=1) or [
+                n for n in sorted(names) if missing[0].casefold() in n.casefold()
+            ]
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise FatalError(f"--target {missing[0]!r}: no assistant of that name or id{hint}")
     actions: list[Action] = []
