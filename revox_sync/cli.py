@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -54,7 +54,7 @@ class App:
         self._project: Any = False  # not looked up yet
         self._settings: dict[str | None, Settings] = {}
         self._client: RevoxClient | None = None
-        self._server: Any = None
+        self.server: Any = None  # the embedded emulator, with --local
         self.target: str | None = None  # the account plans are made against, set with the client
         self.key = b""  # the API key in use, which keys the fingerprints of secret-bearing values
 
@@ -80,10 +80,6 @@ class App:
             self._settings[name] = settings
         return self._settings[name]
 
-    @property
-    def variables(self) -> Mapping[str, str]:
-        return self.settings().variables
-
     def config_dir(self, given: Path | None) -> Path:
         return given or self.settings().config_dir or options.DEFAULT_CONFIG_DIR
 
@@ -102,11 +98,11 @@ class App:
                 from revox_sync.local import start_local
 
                 try:
-                    self._server = start_local()
+                    self.server = start_local()
                 except (ValueError, OSError) as exc:
                     raise FatalError(f"cannot start the local emulator: {exc}") from None
-                api_key, base_url, self.target = None, self._server.url, "local (.revox-local/)"
-                self.env.info(f"Using the local emulator ({self._server.url}, state in .revox-local/).")
+                api_key, base_url, self.target = None, self.server.url, "local (.revox-local/)"
+                self.env.info(f"Using the local emulator ({self.server.url}, state in .revox-local/).")
             elif not api_key:
                 raise FatalError(
                     "no API key: set REVOX_API_KEY or pass --api-key (or try everything locally with --local)"
@@ -130,8 +126,8 @@ class App:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
-        if self._server is not None:
-            self._server.stop()
+        if self.server is not None:
+            self.server.stop()
 
 
 def _app() -> App:
@@ -196,9 +192,7 @@ def cli(
     explicit = frozenset(
         p for p in ("api_key", "base_url") if ctx.get_parameter_source(p) == ParameterSource.COMMANDLINE
     )
-    from revox_sync.sensitive import is_sensitive_variable
-
-    env.add_secrets([api_key or "", *(v for k, v in env.environ.items() if is_sensitive_variable(k))])
+    env.add_secrets([api_key or ""])  # sensitive variables are added as settings() resolves them
     app = App(
         env,
         api_key=api_key or None,
@@ -276,12 +270,12 @@ def compute_plan(
 def _local_numbers(routes: Any, numbers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """--local: the sandbox account owns every number phone_numbers.yaml lists (added on first use)."""
     app = _app()
-    if not app.local or app._server is None:
+    if not app.local or app.server is None:
         return numbers
     owned = {n.get("phone_number") for n in numbers}
     for route in routes.routes:
         if route.number not in owned:
-            numbers.append(app._server.state.add_phone_number(route.number))
+            numbers.append(app.server.state.add_phone_number(route.number))
             app.env.info(f"Local emulator: added {route.number} to the local account.")
     return numbers
 

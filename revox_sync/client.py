@@ -35,7 +35,7 @@ import httpx
 
 from revox_sync import __version__
 from revox_sync.errors import ApiError, FatalError
-from revox_sync.sensitive import SENSITIVE
+from revox_sync.sensitive import scrub
 
 DEFAULT_BASE_URL = "https://www.getrevox.com/api"
 
@@ -272,10 +272,7 @@ class RevoxClient:
     # -- machinery -------------------------------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        # Real keys are long; a 1-5 character test key would only mangle ordinary words.
-        if self._api_key and len(self._api_key) >= 6 and self._api_key in text:
-            text = text.replace(self._api_key, SENSITIVE)
-        return text
+        return str(scrub(text, [self._api_key] if self._api_key else []))
 
     def _log(self, message: str) -> None:
         if self.verbose_log is not None:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.errors import ConfigErrors, LocatedError, Location
-from revox_sync.sensitive import SENSITIVE, is_sensitive_path, is_sensitive_variable
+from revox_sync.sensitive import is_sensitive_path, is_sensitive_variable, scrub
 from revox_sync.spec import check_assistant
 
 if TYPE_CHECKING:
@@ -322,9 +322,7 @@ def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Ite
             value = value[part]
         except (KeyError, IndexError, TypeError):
             return message
-    for secret in _sensitive_values(value, tuple(loc), frozenset(sensitive)):
-        message = message.replace(secret, SENSITIVE)
-    return message
+    return str(scrub(message, list(_sensitive_values(value, tuple(loc), frozenset(sensitive)))))
 
 
 def _sensitive_values(value: Any, loc: Loc, sensitive: frozenset[Loc]) -> Iterator[str]:

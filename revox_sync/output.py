@@ -9,9 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from revox_sync.sensitive import SENSITIVE
+from revox_sync.sensitive import MIN_SECRET_LENGTH, scrub
 
-MIN_SECRET_LENGTH = 6  # shorter values would blank out ordinary words; real keys are far longer
 COLORS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
 
 
@@ -55,10 +54,7 @@ class Environment:
                 self.secrets.add(json.dumps(value, ensure_ascii=False)[1:-1])  # as it reads inside JSON
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, SENSITIVE)
-        return text
+        return str(scrub(text, self.secrets))
 
     def out(self, text: str = "") -> None:
         self.stdout.write(self.scrub(text) + "\n")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from revox_sync import normalize, spec
 from revox_sync.diff import ABSENT, FieldChange, diff_fields, redact
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location, StalePlanError
-from revox_sync.sensitive import SENSITIVE
+from revox_sync.sensitive import SENSITIVE, scrub
 
 FORMAT_VERSION = 1
 SAFETY_MIN_EXISTING = 10
@@ -117,21 +117,6 @@ class Plan:
             doc["routes_fingerprint"] = self.routes_fingerprint
         doc["checksum"] = checksum(doc)
         return doc
-
-
-def scrub(value: Any, secrets: Collection[str]) -> Any:
-    """`value` with every occurrence of a secret, in any string, replaced by SENSITIVE."""
-    if value is ABSENT:
-        return value
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, SENSITIVE)
-        return value
-    if isinstance(value, dict):
-        return {k: scrub(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v, secrets) for v in value]
-    return value
 
 
 def _action_dict(action: Action) -> dict[str, Any]:

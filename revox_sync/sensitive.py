@@ -5,6 +5,9 @@ Kept free of heavy imports: every command consults it at start-up.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 SENSITIVE = "(sensitive)"  # what a sensitive value prints as
 
 Path = tuple[str | int, ...]
@@ -26,6 +29,24 @@ def is_sensitive_path(path: Path) -> bool:
         ):
             return True
     return False
+
+
+MIN_SECRET_LENGTH = 6  # shorter values would blank out ordinary words; real keys are far longer
+
+
+def scrub(value: Any, secrets: Iterable[str]) -> Any:
+    """`value` (a string, or lists and dicts of them) with every occurrence of a secret replaced by
+    SENSITIVE: the one way a known secret is kept out of text, data and saved plans."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if len(secret) >= MIN_SECRET_LENGTH and secret in value:
+                value = value.replace(secret, SENSITIVE)
+        return value
+    if isinstance(value, dict):
+        return {k: scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, secrets) for v in value]
+    return value
 
 
 def is_sensitive_variable(name: str) -> bool:
