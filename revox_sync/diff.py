@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from revox_sync import normalize, spec
-from revox_sync.sensitive import SENSITIVE, is_sensitive_path
+from revox_sync.sensitive import SENSITIVE, is_secret
 
 
 class _Absent:
@@ -80,13 +80,9 @@ def _positional(path: spec.Loc) -> spec.Loc:
     return path
 
 
-def _is_secret(loc: spec.Loc, secret: frozenset[spec.Loc]) -> bool:
-    return is_sensitive_path(loc) or any(loc[: len(s)] == s for s in secret)
-
-
 def redact(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> Any:
     """`value` with every sensitive leaf under `loc` replaced by SENSITIVE."""
-    if _is_secret(loc, secret):
+    if is_secret(loc, secret):
         return SENSITIVE if value is not ABSENT and value is not None else value
     if isinstance(value, dict):
         return {k: redact((*loc, k), v, secret) for k, v in value.items()}
@@ -120,7 +116,7 @@ def _walk(loc: spec.Loc, before: Any, after: Any, secret: frozenset[spec.Loc]) -
         for i, a in enumerate(after):
             yield from _walk((*loc, i), before[i] if before else ABSENT, a, secret)
         return
-    if _is_secret(loc, secret):
+    if is_secret(loc, secret):
         yield FieldChange(spec.dotted(loc), before, after, sensitive=True)
     else:
         yield FieldChange(spec.dotted(loc), redact(loc, before, secret), redact(loc, after, secret))

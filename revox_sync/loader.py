@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.errors import ConfigErrors, LocatedError, Location
-from revox_sync.sensitive import is_sensitive_path, is_sensitive_variable, scrub
+from revox_sync.sensitive import is_secret, is_sensitive_variable, scrub
 from revox_sync.spec import check_assistant
 
 if TYPE_CHECKING:
@@ -326,7 +326,7 @@ def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Ite
 
 
 def _sensitive_values(value: Any, loc: Loc, sensitive: frozenset[Loc]) -> Iterator[str]:
-    if is_sensitive_path(loc) or any(loc[: len(s)] == s for s in sensitive):
+    if is_secret(loc, sensitive):
         if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
             yield str(value)
         return

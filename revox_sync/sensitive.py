@@ -49,6 +49,12 @@ def scrub(value: Any, secrets: Iterable[str]) -> Any:
     return value
 
 
+def is_secret(path: Path, from_variables: Iterable[Path] = ()) -> bool:
+    """True when the value at `path` is sensitive: by field name, or because it (or an ancestor) came
+    from a sensitive variable (`from_variables`: the loader's record of such paths)."""
+    return is_sensitive_path(path) or any(path[: len(p)] == p for p in from_variables)
+
+
 def is_sensitive_variable(name: str) -> bool:
     upper = name.upper()
     return any(word in upper for word in SENSITIVE_VARIABLE_WORDS)
