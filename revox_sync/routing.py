@@ -381,7 +381,7 @@ def _destroyed(route: Route, name: str) -> str:
 
 def routes_fingerprint(routes: Routes, remote_numbers: Sequence[Mapping[str, Any]]) -> str:
     """For saved plans: changes when the routes file or a managed number's remote routing changes."""
-    import hashlib
+    from revox_sync.plan import fingerprint
 
     managed = {_digits(r.number) for r in routes.routes}
     remote = sorted(
@@ -394,9 +394,7 @@ def routes_fingerprint(routes: Routes, remote_numbers: Sequence[Mapping[str, Any
         for n in remote_numbers
         if _digits(str(n.get("phone_number"))) in managed
     )
-    doc = {"routes": [r.to_dict() for r in routes.routes], "remote": remote}
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return fingerprint({"routes": [r.to_dict() for r in routes.routes], "remote": remote})
 
 
 # --- rendering --------------------------------------------------------------------------------------------
