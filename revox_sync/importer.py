@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from revox_sync import normalize, spec
 from revox_sync.errors import FatalError
 from revox_sync.files import write_atomic
-from revox_sync.loader import display_path, find_assistant_files
+from revox_sync.loader import VARIABLE_RE, display_path, find_assistant_files
 from revox_sync.sensitive import is_sensitive_path
 
 if TYPE_CHECKING:
@@ -94,7 +94,6 @@ HEADER = "# Imported from Revox by `revox-sync import`. Edit here, then run `rev
 MAX_SLUG = 60
 
 # `$${` | `${NAME}` | `${NAME:-default}`, as the loader reads them
-_VAR_RE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}")
 
 
 # --- small helpers --------------------------------------------------------------------------------------------
@@ -731,7 +730,7 @@ class _FileUpdate:
         self.path = existing.path
         self.outcome = _Outcome(remote, existing.path)
         self.original = existing.path.read_text(encoding="utf-8")
-        taken = frozenset(m.group(1) for m in _VAR_RE.finditer(self.original) if m.group(1))
+        taken = frozenset(m.group(1) for m in VARIABLE_RE.finditer(self.original) if m.group(1))
         self.make = importer.secret_maker(self.outcome, existing.path.stem, taken)
         indent, offset = guess_indent(self.original)
         self.yaml = _yaml(indent, offset, explicit_start=self.original.lstrip().startswith("---"))
@@ -759,7 +758,7 @@ class _FileUpdate:
             for i, v in enumerate(node):
                 yield from self._unset_references(v, (*loc, i))
         elif isinstance(node, str) and _file_tag_path(node) is None:
-            for m in _VAR_RE.finditer(node):
+            for m in VARIABLE_RE.finditer(node):
                 if m.group(1) and m.group(2) is None and not self.importer.variables.get(m.group(1)):
                     yield loc
                     return
@@ -773,7 +772,7 @@ class _FileUpdate:
                 node = _get(self.doc, loc)
             except (KeyError, IndexError, TypeError):
                 continue
-            for m in _VAR_RE.finditer(str(node)):
+            for m in VARIABLE_RE.finditer(str(node)):
                 name = m.group(1)
                 if (
                     name
@@ -994,7 +993,7 @@ class _FileUpdate:
         path = loc[1:]
         node = parent[key]
         if is_sensitive_path(loc) and isinstance(node, str) and "${" in node:
-            names = [m.group(1) for m in _VAR_RE.finditer(node) if m.group(1)]
+            names = [m.group(1) for m in VARIABLE_RE.finditer(node) if m.group(1)]
             self.importer.env.warn(
                 f"{display_path(self.path)}: {spec.dotted(loc)} differs from the remote value; "
                 f"it comes from {', '.join(names)}: update the variable (the value is not written)"

@@ -90,7 +90,7 @@ _FLOAT_RE = re.compile(
     r"[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
 )
 # `$${` | `${NAME}` | `${NAME:-default}` | any other `${` (malformed)
-_VAR_RE = re.compile(r"\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\})?")
+VARIABLE_RE = re.compile(r"\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\})?")
 # Characters YAML forbids; compiled only when the parser reports one (it costs ~6 ms at import).
 _NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
@@ -742,7 +742,7 @@ class _Walker:
         sensitive = False
         replaced = False
         position = 0
-        for match in _VAR_RE.finditer(text):
+        for match in VARIABLE_RE.finditer(text):
             parts.append(text[position : match.start()])
             position = match.end()
             if match.group(0) == "$${":
