@@ -13,6 +13,14 @@ RunCli = Callable[..., Run]
 
 
 @pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run from the tmp dir (messages show paths relative to it); its `.git` stops project-file discovery."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    return tmp_path
+
+
+@pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh project directory as the current directory, with an empty `assistants/`."""
     monkeypatch.chdir(tmp_path)

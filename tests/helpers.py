@@ -39,7 +39,8 @@ def run_cli(*args: str, stdin: str = "", tty: bool = False, environ: dict[str, s
     return Run(code, out.getvalue(), err.getvalue())
 
 
-def write(path: Path, text: str | bytes) -> Path:
+def write(path: Path | str, text: str | bytes) -> Path:
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(text, bytes):
         path.write_bytes(text)

@@ -19,11 +19,7 @@ from revox_sync.loader import (
     load_paths,
 )
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Messages show paths relative to the current directory: run each test from its tmp dir."""
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("in_tmp")
 
 
 def errors_of(config: Path, variables: dict[str, str] | None = None) -> list[str]:

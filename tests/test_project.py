@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import write
 
 from revox_sync.apply import apply_plan
 from revox_sync.client import RevoxClient
@@ -26,18 +27,7 @@ from revox_sync.project import (
 )
 from revox_sync.render import TextRenderer
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / ".git").mkdir()  # a repository boundary: discovery never leaves tmp_path
-
-
-def write(path: Path | str, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+pytestmark = pytest.mark.usefixtures("in_tmp")
 
 
 PROJECT = """\

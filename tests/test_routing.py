@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from emulator_fixtures import API_KEY, client, emulator, sdk_contract  # noqa: F401
+from helpers import write
 
 from revox_sync.apply import apply_plan
 from revox_sync.client import RevoxClient
@@ -31,17 +32,7 @@ from revox_sync.routing import (
     text_lines,
 )
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-
-
-def write(path: Path | str, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+pytestmark = pytest.mark.usefixtures("in_tmp")
 
 
 def load_errors(text: str) -> list[str]:
