@@ -16,6 +16,7 @@ from revox_sync.errors import FatalError
 from revox_sync.output import Environment
 
 if TYPE_CHECKING:
+    from revox_sync.apply import Result
     from revox_sync.client import RevoxClient
     from revox_sync.errors import LocatedError
     from revox_sync.loader import LoadedAssistant, LoadResult
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from revox_sync.project import Project, Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+NAMES_MAX_AGE = 5.0  # seconds a listing of names may be old when a create looks at it
 GLOBAL_OPTIONS = frozenset(
     {"--api-key", "--base-url", "--local", "--env", "--var", "--var-file", "--no-color", "-v"}
 )
@@ -211,6 +213,7 @@ def cli(
 def load_config(config_dir: Path | None) -> list[LoadedAssistant]:
     """Every file of the config directory, or stop: a missing, empty or broken directory plans nothing."""
     from revox_sync.loader import load_directory
+    from revox_sync.sensitive import secret_values
 
     directory = _app().config_dir(config_dir)
     settings = _app().settings()
@@ -218,6 +221,8 @@ def load_config(config_dir: Path | None) -> list[LoadedAssistant]:
         loaded, warnings = load_directory(directory, variables=settings.variables)
     for warning in warnings:
         _app().env.warn(str(warning))
+    for assistant in loaded:  # a secret written literally must not leak when an API error quotes it
+        _app().env.add_secrets(secret_values(assistant.data, (), assistant.sensitive))
     if not loaded:
         raise FatalError(f"no assistant files (*.yaml, *.yml) in {directory}/: nothing to plan")
     return loaded
@@ -465,7 +470,7 @@ def apply(
 ) -> int:
     """Make the account match the files, or a saved PLAN_FILE (refused if stale)."""
     from revox_sync import plan as planning
-    from revox_sync.apply import apply_plan
+    from revox_sync.apply import RemoteNames, apply_plan, catching_interrupts, find_duplicates
 
     env = _app().env
     saved = None
@@ -487,8 +492,11 @@ def apply(
     limit = planning.safety_violation(current, len(remote))
     if limit and not force:
         raise FatalError(limit)
+    client = _app().client()
+    names = RemoteNames(client, remote, max_age=NAMES_MAX_AGE)
     if not auto_approve:
         _confirm(env)
+        names.expire()  # a person may have taken minutes to answer
     from revox_sync.routing import apply_routes
 
     total = len(current.actions) + len(current.routes)
@@ -496,46 +504,102 @@ def apply(
         f"\nApplying {total} action{'s' if total != 1 else ''} (parallelism {min(parallelism, total)})..."
     )
     progress = iter(range(1, total + 1))
-    results = apply_plan(
-        current,
-        _app().client(),
-        parallelism=parallelism,
-        on_result=lambda r: _report(env, r, f"[{next(progress)}/{total}]"),
-    )
-    # phone numbers last: a route may point at an assistant this apply just created
-    created = {r.action.name: r.id for r in results if r.ok and r.action.kind == "create" and r.id}
-    routed = apply_routes(
-        current.routes,
-        _app().client(),
-        created,
-        on_result=lambda r: _report_route(env, r, f"[{next(progress)}/{total}]"),
-    )
-    return _finish(env, results, routed)
+    with catching_interrupts() as interrupts:
+        results = apply_plan(
+            current,
+            client,
+            parallelism=parallelism,
+            on_result=lambda r: _report(env, r, f"[{next(progress)}/{total}]"),
+            interrupts=interrupts,
+            on_interrupt=lambda count, in_flight: _announce_interrupt(env, count, in_flight),
+            names=names,
+        )
+        # phone numbers last: a route may point at an assistant this apply just created
+        created = {r.action.name: r.id for r in results if r.ok and r.action.kind == "create" and r.id}
+        routed = apply_routes(
+            current.routes,
+            client,
+            created,
+            on_result=lambda r: _report_route(env, r, f"[{next(progress)}/{total}]"),
+            stopping=lambda: interrupts.stopping,
+        )
+    duplicates = [] if interrupts.abandoning or not created else find_duplicates(client, created)
+    return _finish(
+        env, results, routed, current.routes, interrupted=interrupts.stopping
+    ) | _report_duplicates(env, duplicates, current)
 
 
-def _finish(env: Environment, results: Sequence[Any], routed: Sequence[Any]) -> int:
-    """The closing lines of an apply; a partial failure names what succeeded and what failed."""
+def _announce_interrupt(env: Environment, count: int, in_flight: int) -> None:
+    if count == 1:
+        env.err(
+            f"\nInterrupt received: no new writes start; waiting for the {in_flight} in flight to finish "
+            "(interrupt again to abandon them)."
+        )
+    else:
+        env.err(
+            f"\nSecond interrupt: abandoning the {in_flight} writes in flight; their outcome is unknown "
+            "until the next plan."
+        )
+
+
+def _finish(
+    env: Environment,
+    results: Sequence[Result],
+    routed: Sequence[Any],
+    routes: Sequence[Any],
+    *,
+    interrupted: bool,
+) -> int:
+    """The closing lines of an apply: what succeeded, failed, was abandoned in flight or never started."""
     done = [r for r in results if r.ok]
     s = {k: sum(1 for r in done if r.action.kind == k) for k in ("create", "update", "delete")}
     counts = f"{s['create']} added, {s['update']} changed, {s['delete']} destroyed"
-    if routed:
+    if routes:
         counts += f"; phone numbers: {sum(1 for r in routed if r.ok)} changed"
-    outcomes = [(f'{r.action.kind} "{r.action.name}"', r.ok, r.error) for r in results] + [
-        (f'update phone_number "{r.change.number}"', r.ok, r.error) for r in routed
-    ]
-    succeeded = [label for label, ok, _ in outcomes if ok]
+    outcomes = [(f'{r.action.kind} "{r.action.name}"', _outcome(r), r.error) for r in results]
+    outcomes += [(f'update phone_number "{r.change.number}"', _outcome(r), r.error) for r in routed]
+    outcomes += [(f'update phone_number "{c.number}"', "not started", None) for c in routes[len(routed) :]]
+    succeeded = [label for label, outcome, _ in outcomes if outcome == "succeeded"]
     if len(succeeded) == len(outcomes):
         env.out("")
         env.out(env.style(f"Apply complete! Assistants: {counts}.", "green", "bold"))
         return EXIT_OK
-    env.error(f"apply incomplete: {len(succeeded)} of {len(outcomes)} actions succeeded ({counts}).")
-    for label in succeeded:
-        env.err(f"  succeeded: {label}")
-    for label, ok, error in outcomes:
-        if not ok:
-            env.err(f"  failed:    {label}: {error}")
-    env.err("Fix the cause and run apply again: it will do only what is left.")
+    verb = "interrupted" if interrupted else "incomplete"
+    env.error(f"apply {verb}: {len(succeeded)} of {len(outcomes)} actions succeeded ({counts}).")
+    for shown in ("succeeded", "failed", "abandoned", "not started"):
+        for label, outcome, error in outcomes:
+            if outcome == shown:
+                detail = {"failed": f": {error}", "abandoned": " (in flight when abandoned: outcome unknown)"}
+                env.err(f"  {outcome + ':':<10} {label}{detail.get(outcome, '')}")
+    env.err("Run apply again: it will do only what is left.")
     return EXIT_ERROR
+
+
+def _outcome(result: Any) -> str:
+    if result.ok:
+        return "succeeded"
+    if result.error is not None:
+        return "failed"
+    return "abandoned" if getattr(result, "started", True) else "not started"
+
+
+def _report_duplicates(
+    env: Environment, duplicates: Sequence[tuple[str, list[dict[str, Any]]]], plan: Plan
+) -> int:
+    """Name what a concurrent apply duplicated, and how to remove it (this run cannot know which to keep)."""
+    files = {a.name: a.file for a in plan.actions}
+    for name, same in duplicates:
+        kept, *extra = sorted(same, key=lambda r: (str(r.get("created_at")), str(r.get("id"))))
+        ids = ", ".join(str(r["id"]) for r in (kept, *extra))
+        env.error(
+            f'{len(same)} remote assistants are now named "{name}" ({ids}): another apply ran at the same '
+            "time. Keep the oldest and remove the others:"
+        )
+        env.err(f"  add `id: {kept['id']}` to {files.get(name) or 'its file'}, then run")
+        for r in extra:
+            command = ["revox-sync", *_app().global_args(), "apply", "--prune", "--target", str(r["id"])]
+            env.err(f"  {' '.join(command)}")
+    return EXIT_ERROR if duplicates else EXIT_OK
 
 
 def _report_route(env: Environment, result: Any, counter: str) -> None:
@@ -557,8 +621,6 @@ def _confirm(env: Environment) -> None:
 
 
 def _report(env: Environment, result: Any, counter: str) -> None:
-    from revox_sync.apply import Result
-
     r: Result = result
     ident = f" ({r.id})" if r.id else ""
     if r.ok:

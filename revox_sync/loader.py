@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.errors import ConfigErrors, LocatedError, Location
-from revox_sync.sensitive import is_secret, is_sensitive_variable, scrub
+from revox_sync.sensitive import is_sensitive_variable, scrub, secret_values
 from revox_sync.spec import check_assistant
 
 if TYPE_CHECKING:
@@ -322,20 +322,7 @@ def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Ite
             value = value[part]
         except (KeyError, IndexError, TypeError):
             return message
-    return str(scrub(message, list(_sensitive_values(value, tuple(loc), frozenset(sensitive)))))
-
-
-def _sensitive_values(value: Any, loc: Loc, sensitive: frozenset[Loc]) -> Iterator[str]:
-    if is_secret(loc, sensitive):
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
-            yield str(value)
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _sensitive_values(item, (*loc, key), sensitive)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _sensitive_values(item, (*loc, index), sensitive)
+    return str(scrub(message, list(secret_values(value, tuple(loc), frozenset(sensitive)))))
 
 
 def _check_unique(

@@ -31,7 +31,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -452,13 +452,17 @@ def apply_routes(
     created_ids: Mapping[str, str],
     *,
     on_result: Any = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> list[RouteResult]:
     """PATCH each number with only its changed fields. Call after the assistant actions: `created_ids`
-    maps the name of each assistant that apply created to its new id. A failure does not stop the rest."""
+    maps the name of each assistant that apply created to its new id. A failure does not stop the rest;
+    an interrupt (`stopping`) does, leaving the remaining numbers unstarted."""
     from revox_sync.apply import recording
 
     results: list[RouteResult] = []
     for change in changes:
+        if stopping():
+            break
         result = RouteResult(change)
         body = dict(change.body)
         with recording(result):

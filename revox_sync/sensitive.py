@@ -5,7 +5,7 @@ Kept free of heavy imports: every command consults it at start-up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 SENSITIVE = "(sensitive)"  # what a sensitive value prints as
@@ -53,6 +53,21 @@ def is_secret(path: Path, from_variables: Iterable[Path] = ()) -> bool:
     """True when the value at `path` is sensitive: by field name, or because it (or an ancestor) came
     from a sensitive variable (`from_variables`: the loader's record of such paths)."""
     return is_sensitive_path(path) or any(path[: len(p)] == p for p in from_variables)
+
+
+def secret_values(value: Any, loc: Path = (), from_variables: Iterable[Path] = ()) -> Iterator[str]:
+    """Every value inside `value` (found at `loc`) that is secret: what output must blank wherever it
+    turns up, whether it came from a variable or was written in a file literally."""
+    if is_secret(loc, from_variables):
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
+            yield str(value)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from secret_values(item, (*loc, key), from_variables)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from secret_values(item, (*loc, index), from_variables)
 
 
 def is_sensitive_variable(name: str) -> bool:
