@@ -204,7 +204,19 @@ def test_duplicates_made_by_a_concurrent_apply_are_reported_with_the_command_tha
         "another apply ran at the same time" in result.err
     )
     assert f"add `id: {kept['id']}` to assistants/bot-00.yaml" in result.err
-    assert f"revox-sync --base-url {emulator.url} apply --prune --target {extra['id']}" in result.err
+    command = f"revox-sync --base-url {emulator.url} apply --prune --target {extra['id']}"
+    assert command in result.err
+
+    # the advice works: pin the kept one, run the command, and only the extra one goes
+    with (workdir / "assistants/bot-00.yaml").open("a") as file:
+        file.write(f"id: {kept['id']}\n")
+    emulator.clear_requests()
+    removed = cli(*command.split()[3:], "--auto-approve")
+    assert removed.code == 0, removed.all
+    assert [(r.method, r.path) for r in emulator.requests if r.method != "GET"] == [
+        ("DELETE", f"/assistants/{extra['id']}")
+    ]
+    assert cli("plan", "--detailed-exitcode").code == 0
 
 
 def test_a_name_that_appeared_since_the_plan_is_not_created_again(cli, emulator, workdir):
