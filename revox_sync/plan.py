@@ -377,7 +377,7 @@ def load_saved(path: Path, key: bytes, target: str | None) -> dict[str, Any]:
 def read_saved(data: str | bytes, source: str, key: bytes = b"", target: str | None = None) -> dict[str, Any]:
     """Parse and check a saved plan; every failure is one line naming `source` and what is wrong (what
     the file says is escaped: it may hold anything)."""
-    from revox_sync.render import printable
+    from revox_sync.render import clip, printable
 
     doc = _parse(data, source)
     if not isinstance(doc, dict):
@@ -387,7 +387,7 @@ def read_saved(data: str | bytes, source: str, key: bytes = b"", target: str | N
         raise FatalError(
             printable(
                 f"{source}: saved by another version of revox-sync "
-                f"(format_version {json.dumps(version)}; this one reads {FORMAT_VERSION})"
+                f"(format_version {_brief(version)}; this one reads {FORMAT_VERSION})"
             )
         )
     try:
@@ -409,7 +409,9 @@ def read_saved(data: str | bytes, source: str, key: bytes = b"", target: str | N
     if not hmac.compare_digest(doc["checksum"].encode(), checksum(doc, key).encode()):
         if target is not None and doc["target"] != target:
             raise FatalError(
-                printable(f"{source}: it was made for {doc['target']}, this run targets {target}. ")
+                printable(
+                    f"{source}: it was made for {clip(doc['target'], 200)}, this run targets {target}. "
+                )
                 + "Nothing was changed."
             )
         raise FatalError(f"{source}: checksum mismatch: the plan file was edited after it was saved. {again}")
