@@ -425,24 +425,42 @@ def plan(
     fmt: str,
 ) -> int:
     """Fetch live state and print what apply would do; changes nothing."""
+    import dataclasses
+
     from revox_sync.plan import safety_violation
 
     current, remote = compute_plan(config_dir, prune=prune, targets=targets)
+    current = dataclasses.replace(current, key=_plan_key())
     print_plan(current, fmt)
     env = _app().env
     limit = safety_violation(current, len(remote))
     if limit:
         env.warn(f"warning: apply will refuse this plan without --force ({limit})")
     if out_file is not None:
-        import json
+        import shlex
 
         from revox_sync.files import write_atomic
+        from revox_sync.render import json_document
 
         doc = current.to_dict()
-        write_atomic(out_file, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-        command = " ".join(["revox-sync", *_app().global_args(), "apply", str(out_file)])
+        write_atomic(out_file, json_document(doc) + "\n")
+        directory = ["-d", str(config_dir)] if config_dir is not None else []
+        words = ["revox-sync", *_app().global_args(), "apply", *directory, str(out_file)]
+        # global_args() stands "--var ..." for the --var options, whose values it does not repeat
+        command = " ".join(w if w == "--var ..." else shlex.quote(w) for w in words)
         env.info(f"Saved the plan to {out_file} ({doc['checksum']}). Apply it with: {command}")
     return EXIT_CHANGES if detailed_exitcode and current.has_changes else EXIT_OK
+
+
+def _plan_key() -> bytes:
+    """What keys a saved plan's checksum: the account's API key, or with --local a secret of the local state."""
+    app = _app()
+    app.client()  # sets the key and the target
+    if app.local:
+        from revox_sync.local import plan_key
+
+        return plan_key()
+    return app.key
 
 
 @cli.command(short_help="Make the account match the files (or a saved plan).")
@@ -477,15 +495,11 @@ def apply(
     if plan_file is not None:
         if targets or prune:
             raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
-        try:
-            text = plan_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise FatalError(f"cannot read plan file {plan_file}: {exc.strerror}") from None
-        saved = planning.read_saved(text, str(plan_file))
-        prune, targets = bool(saved["options"]["prune"]), tuple(saved["options"]["targets"])
+        saved = planning.load_saved(plan_file, _plan_key(), _app().target)
+        prune, targets = saved["options"]["prune"], tuple(saved["options"]["targets"])
     current, remote = compute_plan(config_dir, prune=prune, targets=targets)
     if saved is not None:
-        planning.check_fresh(saved, current)
+        planning.check_fresh(saved, current, str(plan_file))
     print_plan(current)
     if not current.has_changes:
         return EXIT_OK

@@ -9,11 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from revox_sync.errors import FatalError
+
 if TYPE_CHECKING:
     from revox_sync.emulator import EmulatorServer
 
 LOCAL_STATE_DIR = Path(".revox-local")
 STATE_FILE_NAME = "state.json"
+PLAN_KEY_FILE_NAME = "plan.key"
 
 
 def start_local(state_dir: Path = LOCAL_STATE_DIR) -> EmulatorServer:
@@ -28,3 +31,31 @@ def start_local(state_dir: Path = LOCAL_STATE_DIR) -> EmulatorServer:
         ignore.write_text("# revox-sync --local state: never commit it\n*\n", encoding="utf-8")
     state = EmulatorState.load(state_dir / STATE_FILE_NAME)
     return EmulatorServer(state, api_key=None, host="127.0.0.1", port=0).start()
+
+
+def plan_key(state_dir: Path = LOCAL_STATE_DIR) -> bytes:
+    """The secret that keys saved `--local` plans, made once per state directory and readable by its owner
+    only: with no API key, it is what stops an edited local plan from passing its checksum."""
+    import os
+    import secrets
+    import tempfile
+
+    path = Path(state_dir) / PLAN_KEY_FILE_NAME
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".plan.key.", dir=path.parent)  # mode 0600
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(secrets.token_hex(32).encode())
+                os.link(tmp, path)  # whole or absent, and never replaces a key another run made meanwhile
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+        key = path.read_bytes()
+    except OSError as exc:
+        raise FatalError(f"cannot use the local plan key {path}: {exc.strerror or exc}") from None
+    if not key:
+        raise FatalError(f"the local plan key {path} is empty: delete it and plan again")
+    return key

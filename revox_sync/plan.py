@@ -9,7 +9,10 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
+
+from pydantic import BaseModel, StrictBool, StrictInt, StrictStr, ValidationError
 
 from revox_sync import normalize, spec
 from revox_sync.diff import ABSENT, FieldChange, diff_fields, redact
@@ -68,6 +71,7 @@ class Plan:
     routes_fingerprint: str | None = None  # None: no phone_numbers.yaml (the saved form stays as it was)
     target: str | None = None  # which account the plan was made against (base URL, or "local")
     undeclared: tuple[str, ...] = ()  # remote assistants no file declares, left alone without --prune
+    key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
     def count(self, kind: Kind) -> int:
         return sum(1 for a in self.actions if a.kind == kind)
@@ -115,7 +119,7 @@ class Plan:
         if self.routes_fingerprint is not None:
             doc["phone_numbers"] = [r.to_dict() for r in self.routes]
             doc["routes_fingerprint"] = self.routes_fingerprint
-        doc["checksum"] = checksum(doc)
+        doc["checksum"] = checksum(doc, self.key)
         return doc
 
 
@@ -144,9 +148,15 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def checksum(doc: dict[str, Any]) -> str:
+CHECKSUM_PREFIX = "hmac-sha256:"
+
+
+def checksum(doc: dict[str, Any], key: bytes) -> str:
+    """An HMAC of the whole plan but its checksum, keyed with the account's key: whoever can edit a saved
+    plan but does not hold the key cannot make an edited one pass (an unkeyed hash anyone can recompute)."""
     body = {k: v for k, v in doc.items() if k != "checksum"}
-    return "sha256:" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
+    data = b"revox-sync saved plan\n" + canonical_json(body).encode()
+    return CHECKSUM_PREFIX + hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
 def fingerprint(value: Any, key: bytes = b"") -> str:
@@ -318,20 +328,128 @@ def safety_violation(plan: Plan, existing: int) -> str | None:
 
 
 # --- saved plans -------------------------------------------------------------------------------------------
-def read_saved(text: str, source: str) -> dict[str, Any]:
+class _SavedChange(BaseModel):
+    path: StrictStr
+    before: Any
+    after: Any
+
+
+class _SavedAction(BaseModel):
+    action: Literal["create", "update", "delete"]
+    name: StrictStr
+    id: StrictStr | None
+    file: StrictStr | None
+    changes: list[_SavedChange]
+    notes: list[StrictStr]
+
+
+class _SavedOptions(BaseModel):
+    prune: StrictBool
+    targets: list[StrictStr]
+
+
+class _SavedPlan(BaseModel):
+    """The shape `Plan.to_dict` writes, checked before any of it is trusted."""
+
+    format_version: int
+    summary: dict[StrictStr, StrictInt]
+    target: StrictStr | None
+    actions: list[_SavedAction]
+    options: _SavedOptions
+    undeclared: list[StrictStr]
+    config_fingerprint: StrictStr
+    secrets_fingerprint: StrictStr
+    remote_fingerprints: dict[StrictStr, StrictStr]
+    phone_numbers: list[dict[StrictStr, Any]] | None = None
+    routes_fingerprint: StrictStr | None = None
+    checksum: StrictStr
+
+
+def load_saved(path: Path, key: bytes, target: str | None) -> dict[str, Any]:
+    """The saved plan at `path`, refused unless it is whole, well formed and signed with `key`."""
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FatalError(f"{source}: not a saved plan ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(doc, dict) or doc.get("format_version") != FORMAT_VERSION:
-        raise FatalError(f"{source}: not a revox-sync plan of format_version {FORMAT_VERSION}")
-    if doc.get("checksum") != checksum(doc):
-        raise FatalError(f"{source}: checksum mismatch: the plan file was edited or truncated")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FatalError(f"cannot read plan file {path}: {exc.strerror}") from None
+    return read_saved(data, str(path), key, target)
+
+
+def read_saved(data: str | bytes, source: str, key: bytes = b"", target: str | None = None) -> dict[str, Any]:
+    """Parse and check a saved plan; every failure is one line naming `source` and what is wrong (what
+    the file says is escaped: it may hold anything)."""
+    from revox_sync.render import clip, printable
+
+    doc = _parse(data, source)
+    if not isinstance(doc, dict):
+        raise FatalError(f"{source}: not a saved plan: the top level is {_json_type(doc)}, not an object")
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise FatalError(
+            printable(
+                f"{source}: saved by another version of revox-sync "
+                f"(format_version {_brief(version)}; this one reads {FORMAT_VERSION})"
+            )
+        )
+    try:
+        _SavedPlan.model_validate(doc)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = spec.dotted(tuple(error["loc"]))
+        message = error["msg"][:1].lower() + error["msg"][1:]
+        raise FatalError(printable(f"{source}: not a saved plan: {where}: {message}")) from None
+    again = "Nothing was changed; run `revox-sync plan --out` again."
+    if not doc["checksum"].startswith(CHECKSUM_PREFIX):
+        kind = doc["checksum"].split(":")[0][:20]
+        raise FatalError(
+            printable(
+                f"{source}: the checksum is not keyed with this account's key ({kind}:...): "
+                f"the file was edited, or saved by an older revox-sync. {again}"
+            )
+        )
+    if not hmac.compare_digest(doc["checksum"].encode(), checksum(doc, key).encode()):
+        if target is not None and doc["target"] != target:
+            raise FatalError(
+                printable(
+                    f"{source}: it was made for {clip(doc['target'], 200)}, this run targets {target}. "
+                )
+                + "Nothing was changed."
+            )
+        raise FatalError(f"{source}: checksum mismatch: the plan file was edited after it was saved. {again}")
     return doc
 
 
-def check_fresh(saved: dict[str, Any], current: Plan) -> None:
-    """Refuse a saved plan when the remote or the configuration moved since it was made."""
+def _parse(data: str | bytes, source: str) -> Any:
+    if isinstance(data, bytes):
+        raw = data
+        try:
+            data = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            bad = raw[exc.start]
+            raise FatalError(
+                f"{source}:{line}:{col}: not a saved plan: not UTF-8 text (byte 0x{bad:02x})"
+            ) from None
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise FatalError(f"{source}:{exc.lineno}:{exc.colno}: not a saved plan: {exc.msg}") from None
+    except RecursionError:
+        raise FatalError(f"{source}: not a saved plan: nested too deeply") from None
+    except ValueError as exc:  # an integer too long to convert, say
+        raise FatalError(f"{source}: not a saved plan: {exc}") from None
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return names.get(type(value), "null")
+
+
+def check_fresh(saved: dict[str, Any], current: Plan, source: str = "the saved plan") -> None:
+    """Refuse a saved plan when the remote or the configuration moved since it was made, or when what
+    it shows is not exactly what this run would do."""
+    from revox_sync.render import printable
+
     reasons: list[str] = []
     if saved.get("target") != current.target:
         reasons.append(f"it was made for {saved.get('target')}, this run targets {current.target}")
@@ -349,9 +467,64 @@ def check_fresh(saved: dict[str, Any], current: Plan) -> None:
         reasons.append(f"remote assistant(s) added: {', '.join(sorted(new.keys() - old.keys()))}")
     if saved.get("routes_fingerprint") != current.routes_fingerprint:
         reasons.append("phone-number routing changed (phone_numbers.yaml or the account's numbers)")
-    if not reasons and saved["actions"] != current.to_dict()["actions"]:
-        reasons.append("the recomputed actions differ")
     if reasons:
         raise StalePlanError(
-            "plan is stale: " + "; ".join(reasons) + ". Nothing was changed; run `revox-sync plan` again."
+            printable("plan is stale: " + "; ".join(reasons))
+            + ". Nothing was changed; run `revox-sync plan` again."
         )
+    differences = _differences(saved, current.to_dict())
+    if differences:
+        raise StalePlanError(
+            printable(f"{source} does not match what apply would do now: " + "; ".join(differences))
+            + ". Nothing was changed; run `revox-sync plan` again."
+        )
+
+
+def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Every way the saved plan differs from the recomputed one, action by action, then the options and
+    the rest of what a reviewer was shown."""
+    out: list[str] = []
+    old = {_action_label(a): a for a in saved["actions"]}
+    new = {_action_label(a): a for a in now["actions"]}
+    out += [f"{label} is in the saved plan but not in this run" for label in old if label not in new]
+    out += [f"{label} is in this run but not in the saved plan" for label in new if label not in old]
+    for label in (label for label in old if label in new):
+        out += _action_differences(label, old[label], new[label])
+    if not out and saved["actions"] != now["actions"]:
+        out.append("the order or number of actions differs")
+    for key in ("options", "summary", "undeclared", "phone_numbers"):
+        if saved.get(key) != now.get(key):
+            out.append(f"{key} differs (saved {_brief(saved.get(key))}, now {_brief(now.get(key))})")
+    return out
+
+
+def _action_label(action: dict[str, Any]) -> str:
+    ident = f" ({action['id']})" if action["id"] else ""
+    return f'{action["action"]} "{action["name"]}"{ident}'
+
+
+def _action_differences(label: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    out = [
+        f"{label}: {key} differs (saved {_brief(old[key])}, now {_brief(new[key])})"
+        for key in ("file", "notes")
+        if old[key] != new[key]
+    ]
+    before = {c["path"]: c for c in old["changes"]}
+    after = {c["path"]: c for c in new["changes"]}
+    out += [f"{label}: {path} is changed in the saved plan only" for path in before if path not in after]
+    out += [f"{label}: {path} is changed in this run only" for path in after if path not in before]
+    for path in (p for p in before if p in after and before[p] != after[p]):
+        was, now = before[path], after[path]
+        out.append(
+            f"{label}: {path} differs (saved {_brief(was['before'])} -> {_brief(was['after'])}, "
+            f"now {_brief(now['before'])} -> {_brief(now['after'])})"
+        )
+    if not out and old != new:
+        out.append(f"{label}: its changes differ")
+    return out
+
+
+def _brief(value: Any) -> str:
+    from revox_sync.render import clip
+
+    return clip(json.dumps(value, ensure_ascii=False, default=str), 80)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from revox_sync.diff import ABSENT, FieldChange
@@ -14,7 +15,33 @@ SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 COLORS = {"create": "green", "update": "yellow", "delete": "red"}
 HEADLINES = {"create": "will be created", "update": "will be updated in-place", "delete": "will be destroyed"}
 
+MAX_VALUE_CHARS = 2_000  # of one value or diff line as printed; the JSON plan keeps every value whole
+MAX_DIFF_LINES = 500  # of one field's line diff
+# C0 and C1 controls but tab, DEL, line and paragraph separators, and the bidirectional marks and overrides
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
 Style = Callable[..., str]
+
+
+def printable(text: str) -> str:
+    """`text` safe to print as one terminal line: control characters (ESC, CR, backspace, newline, C1) and
+    bidirectional overrides become visible `\\uXXXX` escapes, so a name set in the dashboard cannot rewrite,
+    hide or reorder the line it is printed on. Tabs, accents and emoji are left as they are."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def clip(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """At most `limit` characters of `text`, and how many more there were."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def json_document(doc: Any) -> str:
+    """`doc` as indented JSON that is also safe to print: a JSON string cannot hold a raw line break, so
+    every raw one is structure, and each line's controls can be escaped without changing any value."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def _plain(text: str, *_: str) -> str:
@@ -22,13 +49,22 @@ def _plain(text: str, *_: str) -> str:
 
 
 def format_value(change: FieldChange, value: Any) -> str:
-    """A value as JSON, whole (a plan hides nothing but secrets); 420.0 shows as 420."""
+    """A value as JSON (a plan hides nothing but secrets), cut after MAX_VALUE_CHARS; 420.0 shows as 420."""
     shown = public_value(change, value)
     if isinstance(shown, str) and change.sensitive:
         return shown
     if isinstance(shown, float) and shown.is_integer():
         shown = int(shown)
-    return json.dumps(shown, ensure_ascii=False, default=str)
+    return clip(json.dumps(shown, ensure_ascii=False, default=str))
+
+
+def bounded(lines: list[str]) -> list[str]:
+    """One field's diff lines, each cut after MAX_VALUE_CHARS and at most MAX_DIFF_LINES of them."""
+    shown = [clip(line) for line in lines[:MAX_DIFF_LINES]]
+    if len(lines) > MAX_DIFF_LINES:
+        more = len(lines) - MAX_DIFF_LINES
+        shown.append(f"... ({more} more lines of this diff; `plan --format json` shows the whole value)")
+    return shown
 
 
 def undeclared_note(plan: Plan) -> str | None:
@@ -36,7 +72,7 @@ def undeclared_note(plan: Plan) -> str | None:
     if not plan.undeclared:
         return None
     count = len(plan.undeclared)
-    names = ", ".join(json.dumps(n, ensure_ascii=False) for n in plan.undeclared[:10])
+    names = ", ".join(clip(json.dumps(n, ensure_ascii=False)) for n in plan.undeclared[:10])
     more = f" and {count - 10} more" if count > 10 else ""
     what = "assistant is" if count == 1 else "assistants are"
     return (
@@ -52,28 +88,25 @@ def summary_line(plan: Plan) -> str:
 
 def action_title(action: Action) -> str:
     ident = f" ({action.id})" if action.id else ""
-    return f'assistant "{action.name}"{ident} {HEADLINES[action.kind]}'
+    return f'assistant "{clip(action.name)}"{ident} {HEADLINES[action.kind]}'
 
 
 def change_lines(change: FieldChange) -> tuple[str, str, list[str]]:
     """(symbol, headline, detail lines) for one change, shared by the text and Markdown renderers."""
+    path = clip(change.path)
     if change.after is ABSENT:
-        return "-", f"{change.path}: {format_value(change, change.before)}", []
+        return "-", f"{path}: {format_value(change, change.before)}", []
     if change.is_text and not change.sensitive and change.before in (ABSENT, None):
         lines = str(change.after).splitlines()
         symbol = "+" if change.before is ABSENT else "~"
         count = f"{len(lines)} line{'s' if len(lines) != 1 else ''}"
-        return symbol, f"{change.path}: text ({count})", [f"+{line}" for line in lines]
+        return symbol, f"{path}: text ({count})", bounded([f"+{line}" for line in lines])
     if change.before is ABSENT:
-        return "+", f"{change.path}: {format_value(change, change.after)}", []
+        return "+", f"{path}: {format_value(change, change.after)}", []
     if change.is_text and not change.sensitive:
         added, removed = change.line_counts()
-        return "~", f"{change.path}: text changed (+{added} -{removed} lines)", change.text_diff()
-    return (
-        "~",
-        f"{change.path}: {format_value(change, change.before)} -> {format_value(change, change.after)}",
-        [],
-    )
+        return "~", f"{path}: text changed (+{added} -{removed} lines)", bounded(change.text_diff())
+    return "~", f"{path}: {format_value(change, change.before)} -> {format_value(change, change.after)}", []
 
 
 class TextRenderer:
@@ -82,9 +115,13 @@ class TextRenderer:
     def __init__(self, style: Style = _plain) -> None:
         self.style = style
 
+    def line(self, text: str, *styles: str) -> str:
+        """One output line: what it shows escaped first, so that only the style's own codes are raw."""
+        return self.style(printable(text), *styles)
+
     def render(self, plan: Plan) -> str:
         note = undeclared_note(plan)
-        tail = ["", self.style(note, "yellow")] if note else []
+        tail = ["", self.line(note, "yellow")] if note else []
         if not plan.has_changes:
             return "\n".join([NO_CHANGES, *tail])
         from revox_sync.routing import text_lines
@@ -92,23 +129,23 @@ class TextRenderer:
         lines: list[str] = []
         for action in plan.actions:
             lines.extend(self._action(action))
-        lines += [self.style(line, "yellow", "bold") for line in text_lines(plan.routes)]
-        lines += ["", self.style(summary_line(plan), "bold"), *tail]
+        lines += [self.line(line, "yellow", "bold") for line in text_lines(plan.routes)]
+        lines += ["", self.line(summary_line(plan), "bold"), *tail]
         return "\n".join(lines)
 
     def _action(self, action: Action) -> list[str]:
         color = COLORS[action.kind]
-        lines = [self.style(f"  {SYMBOLS[action.kind]} {action_title(action)}", color, "bold")]
+        lines = [self.line(f"  {SYMBOLS[action.kind]} {action_title(action)}", color, "bold")]
         for change in action.changes:
             symbol, headline, detail = change_lines(change)
             lines.append(
-                self.style(f"      {symbol} {headline}", {"+": "green", "-": "red", "~": "yellow"}[symbol])
+                self.line(f"      {symbol} {headline}", {"+": "green", "-": "red", "~": "yellow"}[symbol])
             )
             for line in detail:
                 color_of = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-                lines.append(self.style(f"          {line}", color_of))
+                lines.append(self.line(f"          {line}", color_of))
         for note in action.notes:
-            lines.append(self.style(f"      ! {note}", "yellow"))
+            lines.append(self.line(f"      ! {clip(note)}", "yellow"))
         return lines
 
 
@@ -118,7 +155,7 @@ class MarkdownRenderer:
     def render(self, plan: Plan) -> str:
         note = undeclared_note(plan)
         if not plan.has_changes:
-            return f"### revox-sync plan\n\n{NO_CHANGES}\n" + (f"\n{note}\n" if note else "")
+            return _lines(["### revox-sync plan", "", NO_CHANGES, *(["", note] if note else [])])
         out = [
             "### revox-sync plan",
             "",
@@ -148,11 +185,15 @@ class MarkdownRenderer:
                 symbol, headline, detail = change_lines(change)
                 out.append(f"{symbol} {headline}")
                 out.extend(f"    {line}" for line in detail)
-            out += [f"! {line}" for line in a.notes]
+            out += [f"! {clip(line)}" for line in a.notes]
             out += ["```", "", "</details>"]
         if note:
             out += ["", note]
-        return "\n".join(out) + "\n"
+        return _lines(out)
+
+
+def _lines(lines: Iterable[str]) -> str:
+    return "".join(printable(line) + "\n" for line in lines)
 
 
 def markdown_escape(text: str) -> str:
@@ -163,7 +204,7 @@ class JsonRenderer:
     """One JSON document (CONTRACT §4); the same dict that `plan --out` saves."""
 
     def render(self, plan: Plan) -> str:
-        return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False)
+        return json_document(plan.to_dict())
 
 
 RENDERERS: dict[str, Callable[[Style], TextRenderer | MarkdownRenderer | JsonRenderer]] = {

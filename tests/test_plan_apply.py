@@ -220,7 +220,7 @@ def test_saved_plan_applies_and_holds_no_secret(cli, emulator, sales, workdir, m
     assert plan.code == 0, plan.all
     saved = (workdir / "plan.json").read_text()
     doc = json.loads(saved)
-    assert doc["format_version"] == 1 and doc["checksum"].startswith("sha256:")
+    assert doc["format_version"] == 1 and doc["checksum"].startswith("hmac-sha256:")  # keyed
     assert doc["checksum"] in plan.err
     assert "sk-live-very-secret" not in saved + plan.all
     assert "t0ken" not in saved + plan.all  # came from a *TOKEN variable: sensitive
