@@ -13,7 +13,7 @@ import click
 
 from revox_sync import __version__, options
 from revox_sync.errors import FatalError
-from revox_sync.output import Environment
+from revox_sync.output import Environment, printable
 
 if TYPE_CHECKING:
     from revox_sync.apply import Result
@@ -617,7 +617,7 @@ def _report_duplicates(
 
 
 def _report_route(env: Environment, result: Any, counter: str) -> None:
-    env.out(env.style(f"  {counter}{result.line()}", "green" if result.ok else "red"))
+    env.out(env.style(printable(f"  {counter}{result.line()}"), "green" if result.ok else "red"))
     for field in result.not_stored:
         env.warn(f'    warning: phone_number "{result.change.number}": the server did not store {field}')
 
@@ -638,9 +638,10 @@ def _report(env: Environment, result: Any, counter: str) -> None:
     r: Result = result
     ident = f" ({r.id})" if r.id else ""
     if r.ok:
-        env.out(env.style(f'  {counter} ✓ {r.verb} "{r.action.name}"{ident} in {r.seconds:.1f}s', "green"))
+        line, color = f'  {counter} ✓ {r.verb} "{r.action.name}"{ident} in {r.seconds:.1f}s', "green"
     else:
-        env.out(env.style(f'  {counter} ✗ {r.action.kind} "{r.action.name}"{ident} failed: {r.error}', "red"))
+        line, color = f'  {counter} ✗ {r.action.kind} "{r.action.name}"{ident} failed: {r.error}', "red"
+    env.out(env.style(printable(line), color))
     for field in r.not_stored:
         env.warn(f'    warning: "{r.action.name}": the server did not store {field}')
     if r.notice:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,22 @@ from typing import TextIO
 from revox_sync.sensitive import MIN_SECRET_LENGTH, scrub
 
 COLORS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
+# C0 and C1 controls but tab, DEL, line and paragraph separators, and the bidirectional marks and overrides
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def printable(text: str) -> str:
+    """`text` safe to print as one terminal line: control characters (ESC, CR, backspace, newline, C1) and
+    bidirectional overrides become visible `\\uXXXX` escapes, so a name set in the dashboard cannot rewrite,
+    hide or reorder the line it is printed on. Tabs, accents and emoji are left as they are."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def printable_lines(text: str) -> str:
+    """Each line of `text` made printable; its line breaks kept."""
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 @dataclass
@@ -57,18 +74,18 @@ class Environment:
         return str(scrub(text, self.secrets))
 
     def out(self, text: str = "") -> None:
+        """Rendered output: its renderer made every line printable before styling it."""
         self.stdout.write(self.scrub(text) + "\n")
         self.stdout.flush()
 
     def err(self, text: str) -> None:
-        self.stderr.write(self.scrub(text) + "\n")
-        self.stderr.flush()
+        self._emit(self._safe(text))
 
     def error(self, text: str) -> None:
-        self.err(self._err_style(f"error: {text}", "red"))
+        self._emit(self._err_style(f"error: {self._safe(text)}", "red"))
 
     def warn(self, text: str) -> None:
-        self.err(self._err_style(text, "yellow"))
+        self._emit(self._err_style(self._safe(text), "yellow"))
 
     def info(self, text: str) -> None:
         """Progress and notes: stderr, so stdout stays parseable (`plan --format json`)."""
@@ -76,7 +93,15 @@ class Environment:
 
     def debug(self, text: str) -> None:
         if self.verbose:
-            self.err(self._err_style(f"debug: {text}", "dim"))
+            self._emit(self._err_style(f"debug: {self._safe(text)}", "dim"))
+
+    def _safe(self, text: str) -> str:
+        """Messages quote what servers and files said: no secret, no control character gets through."""
+        return printable_lines(self.scrub(text))
+
+    def _emit(self, text: str) -> None:
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
 
     def _err_style(self, text: str, *styles: str) -> str:
         return self.style(text, *styles) if _isatty(self.stderr) and self.color else text

@@ -377,7 +377,8 @@ def load_saved(path: Path, key: bytes, target: str | None) -> dict[str, Any]:
 def read_saved(data: str | bytes, source: str, key: bytes = b"", target: str | None = None) -> dict[str, Any]:
     """Parse and check a saved plan; every failure is one line naming `source` and what is wrong (what
     the file says is escaped: it may hold anything)."""
-    from revox_sync.render import clip, printable
+    from revox_sync.output import printable
+    from revox_sync.render import clip
 
     doc = _parse(data, source)
     if not isinstance(doc, dict):
@@ -448,7 +449,7 @@ def _json_type(value: Any) -> str:
 def check_fresh(saved: dict[str, Any], current: Plan, source: str = "the saved plan") -> None:
     """Refuse a saved plan when the remote or the configuration moved since it was made, or when what
     it shows is not exactly what this run would do."""
-    from revox_sync.render import printable
+    from revox_sync.output import printable
 
     reasons: list[str] = []
     if saved.get("target") != current.target:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from revox_sync.diff import ABSENT, FieldChange
+from revox_sync.output import printable, printable_lines
 from revox_sync.plan import Action, Plan, public_value
 
 NO_CHANGES = "No changes. Remote assistants match the configuration."
@@ -17,19 +17,7 @@ HEADLINES = {"create": "will be created", "update": "will be updated in-place", 
 
 MAX_VALUE_CHARS = 2_000  # of one value or diff line as printed; the JSON plan keeps every value whole
 MAX_DIFF_LINES = 500  # of one field's line diff
-# C0 and C1 controls but tab, DEL, line and paragraph separators, and the bidirectional marks and overrides
-_UNPRINTABLE = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
-
 Style = Callable[..., str]
-
-
-def printable(text: str) -> str:
-    """`text` safe to print as one terminal line: control characters (ESC, CR, backspace, newline, C1) and
-    bidirectional overrides become visible `\\uXXXX` escapes, so a name set in the dashboard cannot rewrite,
-    hide or reorder the line it is printed on. Tabs, accents and emoji are left as they are."""
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def clip(text: str, limit: int = MAX_VALUE_CHARS) -> str:
@@ -41,7 +29,7 @@ def json_document(doc: Any) -> str:
     """`doc` as indented JSON that is also safe to print: a JSON string cannot hold a raw line break, so
     every raw one is structure, and each line's controls can be escaped without changing any value."""
     text = json.dumps(doc, indent=2, ensure_ascii=False)
-    return "\n".join(printable(line) for line in text.split("\n"))
+    return printable_lines(text)
 
 
 def _plain(text: str, *_: str) -> str:

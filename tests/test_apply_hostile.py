@@ -47,7 +47,18 @@ def wait_for(predicate, timeout: float = 20.0) -> None:
 def start_apply(emulator: EmulatorServer, workdir: Path, *args: str) -> subprocess.Popen[str]:
     environ = {k: v for k, v in os.environ.items() if k not in ("REVOX_API_KEY", "REVOX_BASE_URL")}
     return subprocess.Popen(
-        [sys.executable, "-m", "revox_sync", "--base-url", emulator.url, "--api-key", API_KEY, "apply", "--auto-approve", *args],
+        [
+            sys.executable,
+            "-m",
+            "revox_sync",
+            "--base-url",
+            emulator.url,
+            "--api-key",
+            API_KEY,
+            "apply",
+            "--auto-approve",
+            *args,
+        ],
         cwd=workdir,
         env=environ,
         stdout=subprocess.PIPE,

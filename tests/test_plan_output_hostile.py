@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helpers import write
 
-from revox_sync.render import printable
+from revox_sync.output import printable
 
 ESC_NAME = "Evil\x1b[2K\rName\u202e\x08"  # erase the line, go back to its start, reverse what follows
 SHOWN_NAME = "Evil\\u001b[2K\\u000dName\\u202e\\u0008"
@@ -108,3 +108,15 @@ def test_a_huge_value_prints_bounded_and_the_json_plan_keeps_it_whole(cli, emula
     [prompt, faq] = doc["actions"][0]["changes"]
     assert (prompt["before"], prompt["after"]) == (old_prompt, "short")
     assert faq["after"] == {"question": "q", "answer": answer}
+
+
+def test_apply_progress_and_errors_escape_control_characters(cli, emulator, workdir):
+    """Names and server messages reach the apply report and the error lines escaped, never raw."""
+    hostile = "Evil\x1b[2K\rbot\u202e"
+    emulator.state.seed_assistant({"name": hostile, "prompt": "x"})
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: Hi.\n")
+    emulator.inject("POST", "^/assistants$", status=400, times=1)
+    result = cli("apply", "--auto-approve", "--prune")
+    assert result.code == 1
+    assert "\x1b" not in result.all and "\r" not in result.all and "\u202e" not in result.all
+    assert '✓ destroyed "Evil\\u001b[2K\\u000dbot\\u202e"' in result.out
