@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 NAMES_MAX_AGE = 5.0  # seconds a listing of names may be old when a create looks at it
 GLOBAL_OPTIONS = frozenset(
-    {"--api-key", "--base-url", "--local", "--env", "--var", "--var-file", "--no-color", "-v"}
+    {"--api-key", "--base-url", "--local", "--env", "--var", "--var-file", "--timeout", "--no-color", "-v"}
 )
 
 
@@ -44,8 +44,10 @@ class App:
         var_files: Sequence[Path] = (),
         vars: Sequence[str] = (),
         explicit: frozenset[str] = frozenset(),
+        run_timeout: float | None = None,
     ) -> None:
         self.env = env
+        self.run_timeout = run_timeout  # --timeout: the bound of the run's time on the API
         self.api_key = api_key
         self.base_url = base_url
         self.local = local
@@ -114,7 +116,13 @@ class App:
                 from revox_sync.plan import fingerprint
 
                 self.target += f" (key {fingerprint('account', self.key)[:8]})"
-            self._client = RevoxClient(api_key, base_url, on_retry=self.env.info, verbose_log=self.env.debug)
+            self._client = RevoxClient(
+                api_key,
+                base_url,
+                run_timeout=self.run_timeout,
+                on_retry=self.env.info,
+                verbose_log=self.env.debug,
+            )
         return self._client
 
     def global_args(self) -> list[str]:
@@ -169,6 +177,16 @@ def _app() -> App:
     type=click.Path(path_type=Path, dir_okay=False),
     help="YAML file of NAME: value (repeatable; later files win; beats the environment's files).",
 )
+@click.option(
+    "--timeout",
+    "run_timeout",
+    envvar="REVOX_TIMEOUT",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Bound the run's time on the API (env REVOX_TIMEOUT; default: no bound, but each request gives "
+    "up after 120s and its retries are bounded): past it, requests not yet sent fail and those in "
+    "flight are cut. The clock stops while apply waits for 'yes'.",
+)
 @click.option("--no-color", is_flag=True, help="Plain output (also NO_COLOR).")
 @click.option("-v", "--verbose", is_flag=True, help="Log requests; show tracebacks of unexpected errors.")
 @click.version_option(__version__, "--version", prog_name="revox-sync")
@@ -181,6 +199,7 @@ def cli(
     env_name: str | None,
     vars: tuple[str, ...],
     var_files: tuple[Path, ...],
+    run_timeout: float | None,
     no_color: bool,
     verbose: bool,
 ) -> None:
@@ -204,6 +223,7 @@ def cli(
         var_files=var_files,
         vars=vars,
         explicit=explicit,
+        run_timeout=run_timeout,
     )
     ctx.call_on_close(app.close)
     ctx.obj = app
@@ -509,7 +529,8 @@ def apply(
     client = _app().client()
     names = RemoteNames(client, remote, max_age=NAMES_MAX_AGE)
     if not auto_approve:
-        _confirm(env)
+        with client.paused():  # the run's time limit does not count a person's reading time
+            _confirm(env)
         names.expire()  # a person may have taken minutes to answer
     from revox_sync.routing import apply_routes
 
@@ -585,7 +606,8 @@ def _finish(
             if outcome == shown:
                 detail = {"failed": f": {error}", "abandoned": " (in flight when abandoned: outcome unknown)"}
                 env.err(f"  {outcome + ':':<10} {label}{detail.get(outcome, '')}")
-    env.err("Run apply again: it will do only what is left.")
+    failed = any(outcome == "failed" for _, outcome, _ in outcomes)
+    env.err(f"{'Fix the cause and run' if failed else 'Run'} apply again: it will do only what is left.")
     return EXIT_ERROR
 
 

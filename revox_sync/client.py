@@ -11,9 +11,20 @@ Retry rules (the same for GET, PATCH and DELETE):
 - bounded by `max_retries` (extra attempts) and `max_retry_seconds` (total time spent waiting);
 - a DELETE that answers 404 on a retry counts as done: the earlier attempt deleted it.
 
-`POST /assistants` is never retried blindly. When the outcome of a create is unknown (a timeout or a
-connection dropped after the request was sent, or a 5xx), the client lists assistants and looks for one
-with exactly that `name` before trying again, so a timed-out create is not made twice.
+`POST /assistants` is never sent twice. When the outcome of a create is unknown (a timeout or a connection
+dropped after the request was sent, a 5xx), the server may commit it late, so the client looks for an
+assistant with exactly that `name` a few times, spaced out (`rechecks` x `recheck_interval`): found, that is
+the created assistant; still not seen, the create fails as "outcome unknown" and the next plan finds it if
+the server did create it. Outcomes known not to have been processed (nothing sent, 408, 429, 4xx) keep the
+usual rules.
+
+Time is bounded twice: each request has a wall-clock deadline for the whole exchange, body included
+(`request_deadline`: a server that drips one byte at a time never trips a read timeout), and the run as a
+whole may have one (`run_timeout`, the CLI's `--timeout`): past it no request starts, and those in flight are
+cut. Answers are read as a stream and refused past `max_response_bytes`; anything of theirs quoted in a
+message is clipped and made printable. Redirects are not followed (the key must not travel to another host):
+they are reported with their `Location`. An answer of the wrong shape is reported as the server's, by what
+was wrong, never as a crash.
 
 The API key lives only in the `Authorization` header: it is never part of a message, a log line, an
 exception or a repr (anything that might echo it is scrubbed).
@@ -23,10 +34,12 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import json
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
@@ -41,6 +54,9 @@ DEFAULT_BASE_URL = "https://www.getrevox.com/api"
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 POOL_SIZE = 32
+MIB = 1024 * 1024
+QUOTE_LIMIT = 300  # characters of a server's text quoted in a message
+SERVER_AT_FAULT = "(this is the server's answer, not a problem in your files)"
 
 
 @dataclass
@@ -51,16 +67,49 @@ class UpdateResult:
     unpatched_calls_notice: dict[str, Any] | None
 
 
-class _Retry(Exception):
-    """Internal: one attempt failed in a way worth retrying."""
+@dataclass(frozen=True)
+class Reply:
+    """One answer, read whole: within the size cap and before the deadline."""
 
-    def __init__(self, reason: str, *, status: int | None, retry_after: float | None, unknown: bool) -> None:
+    status: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class _NotJson:
+    """Internal: a 2xx body that is not JSON, kept to be described by whoever expected a shape."""
+
+    text: str
+
+
+class _Retry(Exception):
+    """Internal: one attempt failed in a way worth retrying (or, when `final`, in a way not worth it)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        unknown: bool,
+        final: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
         # True when the request may have reached the server and been applied.
         self.unknown_outcome = unknown
+        self.final = final
+
+
+class _Cut(Exception):
+    """Internal: the deadline passed while an answer was still arriving."""
 
 
 def is_loopback(host: str) -> bool:
@@ -144,23 +193,74 @@ def _find_message(body: Any) -> tuple[str | None, str | None]:
     return None, field
 
 
-def describe_error_body(response: httpx.Response) -> tuple[str | None, str | None]:
+def describe_error_body(reply: Reply) -> tuple[str | None, str | None]:
+    """(message, field) of an error answer, the message clipped and printable."""
+    body = _decode(reply)
+    message, field = _find_message(body.text if isinstance(body, _NotJson) else body)
+    return (None if message is None else clip(message)), field
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """A server's text as a message may quote it: at most `limit` characters, control characters escaped."""
+    cut = text[:limit]
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in cut)
+    return shown + ("…" if len(text) > limit else "")
+
+
+def _decode(reply: Reply) -> Any:
+    """The JSON of a body, or _NotJson (an empty body is not JSON either)."""
     try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:500]
-    return _find_message(body)
+        return json.loads(reply.content.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError is one too
+        return _NotJson(reply.text)
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, for a message about a wrong-shaped answer."""
+    if isinstance(value, _NotJson):
+        return (
+            f"a body that is not JSON ('{clip(value.text, 100)}')" if value.text.strip() else "an empty body"
+        )
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _has_id(item: dict[str, Any]) -> bool:
+    return isinstance(item.get("id"), str) and bool(item["id"])
+
+
+def _size(n: int) -> str:
+    return f"{n // MIB} MiB" if n % MIB == 0 else f"{n} bytes"
 
 
 class RevoxClient:
     """A synchronous, thread-safe client of the Revox API (the subset revox-sync needs)."""
+
+    # Defaults of the tunables (class attributes, so that one test can shorten them for every client).
+    timeout = 30.0  # seconds httpx waits to connect, or for each read or write
+    request_deadline = 120.0  # wall time for one whole request, body included
+    max_response_bytes = 64 * MIB
+    rechecks = 5  # looks for a create whose outcome is unknown ...
+    recheck_interval = 2.0  # ... this many seconds apart
 
     def __init__(
         self,
         api_key: str | None,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        timeout: float = 30.0,
+        timeout: float | None = None,
+        request_deadline: float | None = None,
+        run_timeout: float | None = None,
+        max_response_bytes: int | None = None,
+        rechecks: int | None = None,
+        recheck_interval: float | None = None,
         max_retries: int = 4,
         max_retry_seconds: float = 60.0,
         backoff_base: float = 0.5,
@@ -169,6 +269,19 @@ class RevoxClient:
     ) -> None:
         self.base_url = check_base_url(base_url)
         self._api_key = api_key or None
+        given = {
+            "timeout": timeout,
+            "request_deadline": request_deadline,
+            "max_response_bytes": max_response_bytes,
+            "rechecks": rechecks,
+            "recheck_interval": recheck_interval,
+        }
+        for name, value in given.items():
+            if value is not None:
+                setattr(self, name, value)
+        self.run_timeout = run_timeout
+        # The run's clock starts with the client, right before the first request.
+        self._run_deadline = None if run_timeout is None else time.monotonic() + run_timeout
         self.max_retries = max(0, max_retries)
         self.max_retry_seconds = max_retry_seconds
         self.backoff_base = backoff_base
@@ -185,7 +298,7 @@ class RevoxClient:
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             headers=headers,
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx.Timeout(self.timeout),
             limits=httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE),
             follow_redirects=False,
         )
@@ -211,63 +324,142 @@ class RevoxClient:
         with self._lock:
             return self._request_count
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop the run's clock: the time apply waits for a person's 'yes' is not time spent on the API."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            if self._run_deadline is not None:
+                self._run_deadline += time.monotonic() - started
+
     # -- endpoints -------------------------------------------------------------------------------------
 
     def list_assistants(self) -> list[dict[str, Any]]:
-        body = self._call("GET", "/assistants")
-        return list(_field(body, "assistants", "GET /assistants"))
+        return self._listing("GET", "/assistants", "assistants")
 
     def get_assistant(self, id: str) -> dict[str, Any]:
+        where = f"GET /assistants/{id}"
         body = self._call("GET", f"/assistants/{id}", not_found=f"assistant {id}")
-        if not isinstance(body, dict):
-            raise ApiError(f"unexpected response from GET /assistants/{id}: not an object")
         # The API answers the bare object; tolerate an {"assistant": ...} envelope too.
-        inner = body.get("assistant")
-        return inner if isinstance(inner, dict) and "id" not in body else body
+        if isinstance(body, dict) and "id" not in body and isinstance(body.get("assistant"), dict):
+            body = body["assistant"]
+        if not isinstance(body, dict) or not _has_id(body):
+            what = "an object without an 'id'" if isinstance(body, dict) else _kind(body)
+            raise self._wrong_shape(where, what, "an assistant object with an 'id'")
+        return body
 
     def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body.get("name")
-
-        def recover() -> Any:
-            if not isinstance(name, str):
-                return None
-            matches = [a for a in self.list_assistants() if a.get("name") == name]
-            if len(matches) == 1:
-                self._log(f"create of {name!r} had an unknown outcome; found it already created")
-                return {"assistant": matches[0]}
-            if len(matches) > 1:
-                raise ApiError(
-                    f"create of assistant {name!r} had an unknown outcome and {len(matches)} assistants "
-                    "now have that name; pin an `id` in the file and remove the duplicate"
-                )
-            return None
-
-        result = self._call("POST", "/assistants", json=body, recover=recover)
-        return dict(_field(result, "assistant", "POST /assistants"))
+        result = self._call(
+            "POST", "/assistants", json=body, recover=lambda reason: self._find_created(name, reason)
+        )
+        return self._member(result, "assistant", "POST /assistants")
 
     def update_assistant(self, id: str, body: dict[str, Any]) -> UpdateResult:
+        where = f"PATCH /assistants/{id}"
         result = self._call("PATCH", f"/assistants/{id}", json=body, not_found=f"assistant {id}")
-        assistant = _field(result, "assistant", f"PATCH /assistants/{id}")
-        notice = result.get("unpatchedCallsNotice") if isinstance(result, dict) else None
-        return UpdateResult(assistant=dict(assistant), unpatched_calls_notice=notice or None)
+        assistant = self._member(result, "assistant", where)
+        notice = result.get("unpatchedCallsNotice")
+        return UpdateResult(assistant=assistant, unpatched_calls_notice=notice or None)
 
     def delete_assistant(self, id: str) -> None:
         self._call("DELETE", f"/assistants/{id}", not_found=f"assistant {id}", gone_on_retry_ok=True)
 
     def list_voices(self) -> list[dict[str, Any]]:
-        return list(_field(self._call("GET", "/voices"), "voices", "GET /voices"))
+        return self._listing("GET", "/voices", "voices", need_id=False)
 
     def list_phone_numbers(self) -> list[dict[str, Any]]:
-        return list(_field(self._call("GET", "/phone-numbers"), "phone_numbers", "GET /phone-numbers"))
+        return self._listing("GET", "/phone-numbers", "phone_numbers")
 
     def update_phone_number(self, id: str, body: dict[str, Any]) -> dict[str, Any]:
         """PATCH /phone-numbers/{id}; the API answers `{"phone_number": {...}}`."""
         result = self._call("PATCH", f"/phone-numbers/{id}", json=body, not_found=f"phone number {id}")
-        return dict(_field(result, "phone_number", f"PATCH /phone-numbers/{id}"))
+        return self._member(result, "phone_number", f"PATCH /phone-numbers/{id}")
 
     def auth_status(self) -> bool:
         body = self._call("GET", "/auth-status")
         return bool(isinstance(body, dict) and body.get("authenticated"))
+
+    # -- shapes of answers -----------------------------------------------------------------------------
+
+    def _wrong_shape(self, where: str, what: str, expected: str) -> ApiError:
+        return self._error(
+            f"the API answered {where} with {what}: expected {expected} {SERVER_AT_FAULT}", None
+        )
+
+    def _listing(self, method: str, path: str, key: str, *, need_id: bool = True) -> list[dict[str, Any]]:
+        """`{key: [object, ...]}` (each object with an `id` when `need_id`), or a wrong-shape error."""
+        where = f"{method} {path}"
+        expected = f"an object with an {key!r} list of objects" + (", each with an 'id'" if need_id else "")
+        items = self._field(self._call(method, path), key, where, expected)
+        if not isinstance(items, list):
+            raise self._wrong_shape(where, f"{key!r} as {_kind(items)}", expected)
+        for n, item in enumerate(items, 1):
+            if not isinstance(item, dict):
+                raise self._wrong_shape(where, f"item {n} of {key!r} as {_kind(item)}", expected)
+            if need_id and not _has_id(item):
+                raise self._wrong_shape(where, f"item {n} of {key!r} without an 'id'", expected)
+        return items
+
+    def _member(self, body: Any, key: str, where: str) -> dict[str, Any]:
+        """`{key: {"id": ..., ...}}`, the answer of a write, or a wrong-shape error."""
+        expected = f"an object with an {key!r} object with an 'id'"
+        inner = self._field(body, key, where, expected)
+        if not isinstance(inner, dict):
+            raise self._wrong_shape(where, f"{key!r} as {_kind(inner)}", expected)
+        if not _has_id(inner):
+            raise self._wrong_shape(where, f"{key!r} without an 'id'", expected)
+        return dict(inner)
+
+    def _field(self, body: Any, key: str, where: str, expected: str) -> Any:
+        if not isinstance(body, dict):
+            raise self._wrong_shape(where, _kind(body), expected)
+        if key not in body:
+            keys = ", ".join(clip(str(k), 40) for k in list(body)[:8]) + (", ..." if len(body) > 8 else "")
+            raise self._wrong_shape(
+                where, f"an object without {key!r} (its keys: {keys or 'none'})", expected
+            )
+        return body[key]
+
+    # -- creates whose outcome is unknown --------------------------------------------------------------
+
+    def _find_created(self, name: Any, reason: str) -> dict[str, Any]:
+        """After a create of unknown outcome: look for it a few times, spaced out; never send it again."""
+        shown = json.dumps(name, ensure_ascii=False) if isinstance(name, str) else "it"
+        interval = self.recheck_interval
+        message = f"{reason}; the outcome is unknown: looking for {shown} in {interval:.1f}s"
+        looks = 0
+        while isinstance(name, str) and looks < self.rechecks and self._time_left() > interval:
+            self._notify_retry(f"{message} (look {looks + 1} of {self.rechecks})")
+            time.sleep(interval)
+            looks += 1
+            try:
+                matches = [a for a in self.list_assistants() if a.get("name") == name]
+            except ApiError as exc:  # a failed look is one more look that did not see it
+                self._log(f"looking for {shown}: {exc}")
+                matches = []
+            if len(matches) == 1:
+                self._log(f"create of {shown} had an unknown outcome; found it created ({matches[0]['id']})")
+                return {"assistant": matches[0]}
+            if len(matches) > 1:
+                raise self._error(
+                    f"create of assistant {shown} had an unknown outcome and {len(matches)} assistants "
+                    "now have that name; pin an `id` in the file and remove the duplicate",
+                    None,
+                )
+            message = f"{shown} is not listed yet: looking again in {interval:.1f}s"
+        if looks:
+            span = f"{looks * interval:g}"
+            seen = f"{shown} was still not listed after {looks} look{'s' if looks != 1 else ''} over {span}s"
+        else:
+            seen = f"there was no time left to look for {shown}"
+        raise self._error(
+            f"outcome unknown: {reason}, and {seen}; the server may still create it, so it was not sent "
+            "again: the next plan will find it if it did",
+            None,
+        )
 
     # -- machinery -------------------------------------------------------------------------------------
 
@@ -286,51 +478,96 @@ class RevoxClient:
     def _error(self, message: str, status: int | None) -> ApiError:
         return ApiError(self._scrub(message), status_code=status)
 
-    def _send(self, method: str, path: str, json: Any) -> httpx.Response:
+    def _time_left(self) -> float:
+        """Seconds until the run's deadline (infinite without one)."""
+        if self._run_deadline is None:
+            return float("inf")
+        return self._run_deadline - time.monotonic()
+
+    @property
+    def _limit(self) -> str:
+        return f"the run's time limit (--timeout {self.run_timeout:g}s)"
+
+    def _send(self, method: str, path: str, json: Any, deadline: float) -> Reply:
+        """One exchange, read as a stream: cut at `deadline`, refused past the size cap."""
         with self._lock:
             self._request_count += 1
         started = time.monotonic()
+        where = f"{method} {path}"
         try:
-            response = self._http.request(method, path.lstrip("/"), json=json)
-        except httpx.HTTPError as exc:
+            timeout = min(self.timeout, max(deadline - started, 0.001))
+            with self._http.stream(method, path.lstrip("/"), json=json, timeout=timeout) as response:
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > self.max_response_bytes:
+                    raise self._too_large(where)
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    if time.monotonic() >= deadline:
+                        raise _Cut()
+                    size += len(chunk)
+                    if size > self.max_response_bytes:
+                        raise self._too_large(where)
+                    chunks.append(chunk)
+        except (httpx.HTTPError, _Cut) as exc:
             elapsed = (time.monotonic() - started) * 1000
-            self._log(f"{method} {path} -> {type(exc).__name__} ({elapsed:.0f} ms)")
+            self._log(f"{where} -> {type(exc).__name__} ({elapsed:.0f} ms)")
             raise
         elapsed = (time.monotonic() - started) * 1000
-        self._log(f"{method} {path} -> {response.status_code} ({elapsed:.0f} ms)")
-        return response
+        self._log(f"{where} -> {response.status_code} ({elapsed:.0f} ms)")
+        return Reply(response.status_code, response.headers, b"".join(chunks))
 
-    def _attempt(self, method: str, path: str, json: Any) -> httpx.Response:
-        """One request; raises _Retry for a retryable failure, ApiError for a final one."""
+    def _too_large(self, where: str) -> ApiError:
+        size = _size(self.max_response_bytes)
+        return self._error(
+            f"the API answered {where} with more than {size}: refusing to read it {SERVER_AT_FAULT}", None
+        )
+
+    def _attempt(self, method: str, path: str, json: Any) -> Reply:
+        """One request; raises _Retry for a retryable failure (or a final cut), ApiError for a final one."""
+        where = f"{method} {path}"
+        started, left = time.monotonic(), self._time_left()
+        if left <= 0:
+            raise self._error(f"{where} was not sent: {self._limit} was reached", None)
+        by_run = left <= self.request_deadline  # the run's deadline comes before this request's own
+        deadline = started + min(self.request_deadline, left)
         try:
-            response = self._send(method, path, json)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            reply = self._send(method, path, json, deadline)
+        except (httpx.TimeoutException, _Cut) as exc:
+            nothing_sent = isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
+            if isinstance(exc, _Cut) or time.monotonic() >= deadline or deadline - started < self.timeout:
+                if by_run:
+                    reason = (
+                        f"{where} was cut off: {self._limit} was reached before the server finished answering"
+                    )
+                    raise _Retry(reason, unknown=not nothing_sent, final=True) from None
+                reason = f"{where} took longer than {self.request_deadline:g}s to answer (the server sends too slowly)"
+                raise _Retry(reason, unknown=not nothing_sent) from None
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise _Retry(f"cannot reach {self.base_url}: {_exc_text(exc)}", unknown=False) from None
+            if isinstance(exc, httpx.PoolTimeout):
+                raise _Retry(f"no free connection ({_exc_text(exc)})", unknown=False) from None
+            reason = f"timed out waiting for {where} ({type(exc).__name__})"
+            raise _Retry(reason, unknown=True) from None
+        except httpx.ConnectError as exc:
             # Nothing was sent: safe to retry anything.
-            reason = f"cannot reach {self.base_url}: {_exc_text(exc)}"
-            raise _Retry(reason, status=None, retry_after=None, unknown=False) from None
-        except httpx.PoolTimeout as exc:
-            raise _Retry(
-                f"no free connection ({_exc_text(exc)})", status=None, retry_after=None, unknown=False
-            ) from None
-        except httpx.TimeoutException as exc:
-            reason = f"timed out waiting for {method} {path} ({type(exc).__name__})"
-            raise _Retry(reason, status=None, retry_after=None, unknown=True) from None
+            raise _Retry(f"cannot reach {self.base_url}: {_exc_text(exc)}", unknown=False) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
-            reason = f"connection dropped during {method} {path} ({_exc_text(exc)})"
-            raise _Retry(reason, status=None, retry_after=None, unknown=True) from None
-        status = response.status_code
+            reason = f"connection dropped during {where} ({_exc_text(exc)})"
+            raise _Retry(reason, unknown=True) from None
+        status = reply.status
         if status == 409 and method == "POST":
-            return response  # a conflicting create is reported, never retried: the name may exist already
+            return reply  # a conflicting create is reported, never retried: the name may exist already
         if status in RETRYABLE_STATUS or status >= 500:
-            message, _ = describe_error_body(response)
-            reason = f"{status} from {method} {path}" + (f" ({message})" if message else "")
+            message, _ = describe_error_body(reply)
+            reason = f"{status} from {where}" + (f" ({message})" if message else "")
             raise _Retry(
                 reason,
                 status=status,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                retry_after=parse_retry_after(reply.headers.get("Retry-After")),
                 unknown=status >= 500,
             )
-        return response
+        return reply
 
     def _call(
         self,
@@ -339,18 +576,25 @@ class RevoxClient:
         *,
         json: Any = None,
         not_found: str | None = None,
-        recover: Callable[[], Any] | None = None,
+        recover: Callable[[str], Any] | None = None,
         gone_on_retry_ok: bool = False,
     ) -> Any:
-        """Send with retries; returns the decoded JSON body of a 2xx answer."""
+        """Send with retries; returns the decoded JSON body of a 2xx answer (or _NotJson).
+
+        `recover` takes over when the outcome is unknown: the request is then never sent again.
+        """
         attempts = 0
         waited = 0.0
         maybe_applied = False
         while True:
             attempts += 1
             try:
-                response = self._attempt(method, path, json)
+                reply = self._attempt(method, path, json)
             except _Retry as failure:
+                if recover is not None and failure.unknown_outcome:
+                    return recover(failure.reason)
+                if failure.final:
+                    raise self._error(failure.reason, failure.status) from None
                 maybe_applied = maybe_applied or failure.unknown_outcome
                 if attempts > self.max_retries:
                     raise self._error(
@@ -363,44 +607,42 @@ class RevoxClient:
                         f"exhausted): {failure.reason}",
                         failure.status,
                     ) from None
-                if recover is not None and failure.unknown_outcome:
-                    self._notify_retry(
-                        f"{failure.reason}; checking whether it went through, retrying in {delay:.1f}s"
-                    )
-                else:
-                    self._notify_retry(f"{failure.reason}, retrying in {delay:.1f}s")
+                if delay >= self._time_left():
+                    raise self._error(
+                        f"gave up after {attempts} attempts ({self._limit} leaves no time to retry): "
+                        f"{failure.reason}",
+                        failure.status,
+                    ) from None
+                self._notify_retry(f"{failure.reason}, retrying in {delay:.1f}s")
                 time.sleep(delay)
                 waited += delay
-                if recover is not None and failure.unknown_outcome:
-                    found = recover()
-                    if found is not None:
-                        return found
                 continue
-            status = response.status_code
+            status = reply.status
             if status == 404 and gone_on_retry_ok and attempts > 1 and maybe_applied:
                 self._log(f"{method} {path}: 404 on a retry, an earlier attempt already did it")
                 return {"success": True}
-            if status >= 400:
-                raise self._final_error(method, path, response, not_found)
-            if status == 204 or not response.content:
+            if status >= 300:
+                raise self._final_error(method, path, reply, not_found)
+            if status == 204:
                 return {}
-            try:
-                return response.json()
-            except ValueError:
-                raise self._error(
-                    f"{method} {path} answered {status} with a body that is not JSON", status
-                ) from None
+            return _decode(reply)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
         return random.uniform(0, self.backoff_base * (2 ** (attempt - 1)))
 
-    def _final_error(
-        self, method: str, path: str, response: httpx.Response, not_found: str | None
-    ) -> ApiError:
-        status = response.status_code
-        message, field = describe_error_body(response)
+    def _final_error(self, method: str, path: str, reply: Reply, not_found: str | None) -> ApiError:
+        status = reply.status
+        if status < 400:
+            location = reply.headers.get("Location")
+            to = f" to {clip(location)}" if location else " without a Location"
+            return self._error(
+                f"the API answered {method} {path} with a redirect ({status}){to}: the base URL is probably "
+                "wrong (revox-sync does not follow redirects, so the API key is never sent to another address)",
+                status,
+            )
+        message, field = describe_error_body(reply)
         if status in (401, 403):
             return self._error(
                 f"the API key was rejected ({status}): check REVOX_API_KEY or --api-key",
@@ -417,15 +659,17 @@ class RevoxClient:
         return self._error(f"{method} {path} failed ({status}){detail}", status)
 
 
-def _field(body: Any, key: str, where: str) -> Any:
-    if not isinstance(body, dict) or key not in body:
-        raise ApiError(f"unexpected response from {where}: no {key!r} field")
-    return body[key]
-
-
 def _exc_text(exc: BaseException) -> str:
     text = str(exc).strip()
     return text or type(exc).__name__
 
 
-__all__ = ["DEFAULT_BASE_URL", "RevoxClient", "UpdateResult", "check_base_url", "parse_retry_after"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "Reply",
+    "RevoxClient",
+    "UpdateResult",
+    "check_base_url",
+    "clip",
+    "parse_retry_after",
+]

@@ -25,8 +25,10 @@ def emulator() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def client(emulator: EmulatorServer) -> Iterator[RevoxClient]:
-    """A RevoxClient against `emulator`, with tiny backoff so retry tests run fast."""
-    with RevoxClient(API_KEY, emulator.url, backoff_base=0.01, max_retry_seconds=5.0, timeout=5.0) as c:
+    """A RevoxClient against `emulator`, with tiny backoff and looks so retry tests run fast."""
+    with RevoxClient(
+        API_KEY, emulator.url, backoff_base=0.01, max_retry_seconds=5.0, timeout=5.0, recheck_interval=0.01
+    ) as c:
         yield c
 
 

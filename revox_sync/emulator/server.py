@@ -15,9 +15,11 @@ Error bodies (every non-2xx answer is JSON):
     {"error": "Not Found", "message": "Assistant asst_... not found"}           404
     {"error": "Too Many Requests", "message": "Injected fault"}                 injected faults
 
-Fault injection (`inject`) makes the server answer a status (with `Retry-After`), wait, or close the
-connection without answering, either before doing anything (`drop="before"`) or after committing the write
-(`drop="after"`: what a client sees when its request timed out but the server did the work).
+Fault injection (`inject`) makes the server answer a status (with `Retry-After`, or any body and headers:
+a wrong-shaped answer, a redirect), wait (a fixed time, or until the test releases it), send its answer one
+byte at a time (`drip`: a slow server), or close the connection without answering, either before doing
+anything (`drop="before"`) or after committing the write (`drop="after"`: what a client sees when its
+request timed out but the server did the work).
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ class Fault:
     drop: Literal["before", "after"] | None = None
     times: int = 1
     commit: bool = False
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    drip: float | None = None
+    until: threading.Event | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method in ("*", method)) and bool(self.path_regex.search(path))
@@ -184,13 +190,20 @@ class EmulatorServer:
         drop: Literal["before", "after"] | None = None,
         times: int = 1,
         commit: bool = False,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        drip: float | None = None,
+        until: threading.Event | None = None,
     ) -> None:
         """Make the next `times` requests matching METHOD (or "*") and the path regex misbehave.
 
-        `status` answers that status (with `Retry-After` when given) without doing the request, or after
-        doing it when `commit` is true (a 5xx from a server that did the work anyway). `delay` waits
-        first. `drop="before"` closes the connection without doing anything; `drop="after"` does the
-        request, commits it, then closes the connection without answering.
+        `status` answers that status (with `Retry-After` when given, `body` instead of the JSON error when
+        given: bytes go out as they are, anything else as JSON; plus any `headers`) without doing the
+        request, or after doing it when `commit` is true (a 5xx from a server that did the work anyway).
+        `delay` waits first; with `until`, it waits until the event is set (at most `delay` seconds, when
+        given). `drip` sends the answer one byte every `drip` seconds. `drop="before"` closes the
+        connection without doing anything; `drop="after"` does the request, commits it, then closes the
+        connection without answering.
         """
         if drop not in (None, "before", "after"):
             raise ValueError("drop must be 'before', 'after' or None")
@@ -205,6 +218,10 @@ class EmulatorServer:
                     drop=drop,
                     times=times,
                     commit=commit,
+                    body=body,
+                    headers=dict(headers or {}),
+                    drip=drip,
+                    until=until,
                 )
             )
 
@@ -269,6 +286,18 @@ class EmulatorServer:
             return _error(404, str(exc))
 
 
+def _injected(fault: Fault) -> _Answer:
+    """The answer an injected status gives: its own body and headers, or the usual JSON error."""
+    assert fault.status is not None
+    answer = (
+        _error(fault.status, "Injected fault") if fault.body is None else _Answer(fault.status, fault.body)
+    )
+    answer.headers.update(fault.headers)
+    if fault.retry_after is not None:
+        answer.headers["Retry-After"] = fault.retry_after
+    return answer
+
+
 class _IPv6Server(ThreadingHTTPServer):
     address_family = socket.AF_INET6
 
@@ -309,17 +338,17 @@ def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             if server.latency:
                 time.sleep(server.latency)
             fault = server._take_fault(self.command, path)
+            drip = fault.drip if fault is not None else None
             if fault is not None:
-                if fault.delay:
+                if fault.until is not None:
+                    fault.until.wait(fault.delay)
+                elif fault.delay:
                     time.sleep(fault.delay)
                 if fault.drop == "before":
                     self._drop()
                     return
                 if fault.status is not None and not fault.commit:
-                    answer = _error(fault.status, "Injected fault")
-                    if fault.retry_after is not None:
-                        answer.headers["Retry-After"] = fault.retry_after
-                    self._send(answer)
+                    self._send(_injected(fault), drip)
                     return
 
             if not server._authorised(headers):
@@ -332,24 +361,30 @@ def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
                 self._drop()
                 return
             if fault is not None and fault.status is not None:
-                answer = _error(fault.status, "Injected fault")
-                if fault.retry_after is not None:
-                    answer.headers["Retry-After"] = fault.retry_after
-            self._send(answer)
+                answer = _injected(fault)
+            self._send(answer, drip)
 
         def _drop(self) -> None:
             self.close_connection = True
             self.wfile.flush()
 
-        def _send(self, answer: _Answer) -> None:
-            data = json.dumps(answer.body).encode("utf-8")
+        def _send(self, answer: _Answer, drip: float | None = None) -> None:
+            data = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode("utf-8")
             self.send_response(answer.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             for key, value in answer.headers.items():
                 self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.end_headers()
+                if not drip:
+                    self.wfile.write(data)
+                    return
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    time.sleep(drip)
+            except OSError:  # the client gave up waiting (a timeout, a deadline): nobody left to answer
+                self.close_connection = True
 
         do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _dispatch
 
