@@ -1,6 +1,7 @@
 """`--local`: an embedded emulator on an ephemeral loopback port, its state kept in `.revox-local/`.
 
-The state is saved after every write, so consecutive `--local` runs see each other's changes. The emulator
+Every write is saved before it is answered and every request catches up on what other runs wrote, under a
+file lock, so consecutive and concurrent `--local` runs behave like clients of one server. The emulator
 needs no API key. Imports stay inside the function so that importing this module costs nothing.
 """
 
@@ -29,7 +30,9 @@ def start_local(state_dir: Path = LOCAL_STATE_DIR) -> EmulatorServer:
     ignore = state_dir / ".gitignore"
     if not ignore.exists():  # the state holds resolved secrets: keep it out of the user's commits
         ignore.write_text("# revox-sync --local state: never commit it\n*\n", encoding="utf-8")
-    state = EmulatorState.load(state_dir / STATE_FILE_NAME)
+    state = EmulatorState.load(
+        state_dir / STATE_FILE_NAME, hint=f"the local emulator's state; delete {state_dir}/ to start over"
+    )
     return EmulatorServer(state, api_key=None, host="127.0.0.1", port=0).start()
 
 

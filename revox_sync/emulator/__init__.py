@@ -1,7 +1,8 @@
 """The local Revox API emulator: `EmulatorServer` (HTTP on loopback) over `EmulatorState` (the data).
 
 See `server.py` for why it is built on the standard library's `ThreadingHTTPServer`, the error-body shape
-and fault injection; `state.py` for persistence; `wire.py` for request validation.
+and fault injection; `state.py` for the data; `store.py` for how it is kept on disk and shared between
+processes; `wire.py` for request validation.
 """
 
 from __future__ import annotations

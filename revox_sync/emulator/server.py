@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 from revox_sync import __version__
 from revox_sync.emulator.state import EmulatorState, NotFound
+from revox_sync.emulator.store import StateError
 from revox_sync.emulator.wire import BadRequest
 
 API_PREFIX = "/api"
@@ -109,10 +110,10 @@ class EmulatorServer:
             raise ValueError(
                 f"the emulator only binds loopback hosts (127.0.0.1, ::1, localhost), not {host!r}"
             )
+        if state is not None and state_file is not None:
+            raise ValueError("give the emulator a state or a state file, not both")
         if state is None:
             state = EmulatorState.load(Path(state_file)) if state_file is not None else EmulatorState()
-        elif state_file is not None:
-            state.path = Path(state_file)
         self.state = state
         self.api_key = api_key
         self.host = host
@@ -150,6 +151,7 @@ class EmulatorServer:
             self._thread.join(timeout=5)
         self._httpd = None
         self._thread = None
+        self.state.close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
@@ -284,6 +286,8 @@ class EmulatorServer:
             return _error(400, exc.message, exc.field)
         except NotFound as exc:
             return _error(404, str(exc))
+        except StateError as exc:  # the state file broke under a running server: say so, as a server error
+            return _error(500, str(exc))
 
 
 def _injected(fault: Fault) -> _Answer:

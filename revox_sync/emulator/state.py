@@ -1,21 +1,23 @@
 """The emulator's data: assistants, phone numbers and voices, with the server's own rules for writing them.
 
 Everything is plain JSON-able dicts kept behind one lock, so the threaded HTTP server can call in from any
-thread. With a `path`, the state is saved as JSON after every write, atomically (temp file in the same
-directory, fsync, os.replace), so a crash never leaves half a file and consecutive `--local` runs see each
-other's changes.
+thread. With a `path`, every write is durable before it is answered and every request first catches up on
+what other processes wrote to the same path (`store.py`: snapshot, journal, file lock), so consecutive and
+concurrent `--local` runs see each other's changes and `kill -9` at any moment loses nothing acknowledged.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import secrets
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from revox_sync.emulator.store import StateError, Store
 from revox_sync.emulator.wire import (
     BadRequest,
     validate_create,
@@ -32,6 +34,7 @@ CREATED_BY = {
 }
 DEFAULT_VOICE_ID = "a0e99841-438c-4a64-b679-ae501e7d6091"
 STATE_VERSION = 1
+STATE_FILE_HINT = "the emulator's state file; fix it or delete it to start over"
 
 
 def server_defaults() -> dict[str, Any]:
@@ -199,11 +202,13 @@ def _pending_faq_count(items: list[dict[str, Any]] | None) -> int:
 
 
 class EmulatorState:
-    """Assistants, phone numbers and voices of one emulated organisation; thread-safe."""
+    """Assistants, phone numbers and voices of one emulated organisation; thread-safe, and with a `path`
+    safe to share between processes (see `store.py`)."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = Path(path) if path is not None else None
+    def __init__(self, path: Path | None = None, *, hint: str = STATE_FILE_HINT) -> None:
+        self._store = Store(path, hint) if path is not None else None
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of _guard in the thread holding _lock
         self.assistants: dict[str, dict[str, Any]] = {}
         self.phone_numbers: dict[str, dict[str, Any]] = {}
         self.voices: list[dict[str, Any]] = copy.deepcopy(VOICES)
@@ -213,23 +218,72 @@ class EmulatorState:
     # -- persistence ----------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: Path) -> EmulatorState:
-        """The state saved at `path`, or an empty state that will be saved there."""
-        state = cls(path)
-        path = Path(path)
-        if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise ValueError(f"cannot read emulator state {path}: {exc}") from exc
-            state.assistants = {a["id"]: a for a in data.get("assistants", [])}
-            state.phone_numbers = {p["id"]: p for p in data.get("phone_numbers", [])}
-            if data.get("voices"):
-                state.voices = data["voices"]
+    def load(cls, path: Path, *, hint: str = STATE_FILE_HINT) -> EmulatorState:
+        """The state kept at `path` (empty if there is none yet); a `StateFileError` says what is wrong
+        with a file that cannot be read, and `hint` whose file it is."""
+        state = cls(path, hint=hint)
+        try:
+            with state._guard():
+                pass
+        except BaseException:
+            if state._store is not None:
+                state._store.close()  # the lock file, not left open by a state never used
+            raise
         return state
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def path(self) -> Path | None:
+        return self._store.path if self._store is not None else None
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """This process's threads one at a time and, with a file, every process: caught up on disk first."""
         with self._lock:
+            if self._store is None or self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            with self._store.locked():
+                self._depth = 1
+                try:
+                    self._catch_up(self._store)
+                    yield
+                except OSError as exc:  # memory may now be ahead of the disk: reread it next time
+                    self._store.forget()
+                    raise StateError(f"{self._store.path}: cannot read or write the state: {exc}") from None
+                finally:
+                    self._depth = 0
+
+    def _catch_up(self, store: Store) -> None:
+        snapshot, entries = store.catch_up()
+        if snapshot is not None:
+            self.assistants = {a["id"]: a for a in snapshot.get("assistants", [])}
+            self.phone_numbers = {p["id"]: p for p in snapshot.get("phone_numbers", [])}
+            self.voices = snapshot.get("voices") or copy.deepcopy(VOICES)
+        for entry in entries:
+            for kind, table in (("assistants", self.assistants), ("phone_numbers", self.phone_numbers)):
+                for record_id, record in entry.get(kind, {}).items():
+                    if record is None:
+                        table.pop(record_id, None)
+                    else:
+                        table[record_id] = record
+
+    def _commit(self, assistants: Iterable[str] = (), phone_numbers: Iterable[str] = ()) -> None:
+        """Persist the records these ids name now (absent: deleted); called inside `_guard` after a write."""
+        if self._store is None:
+            return
+        entry = {
+            "assistants": {i: self.assistants.get(i) for i in assistants},
+            "phone_numbers": {i: self.phone_numbers.get(i) for i in phone_numbers},
+        }
+        if self._store.append(entry):
+            self._store.compact(self.to_json())
+
+    def to_json(self) -> dict[str, Any]:
+        with self._guard():
             return copy.deepcopy(
                 {
                     "version": STATE_VERSION,
@@ -239,14 +293,14 @@ class EmulatorState:
                 }
             )
 
-    def save(self) -> None:
-        """Write the state to `path` atomically; a no-op for an in-memory state."""
-        if self.path is None:
+    def close(self) -> None:
+        """Fold the journal into the snapshot (what others wrote included) and let go of the lock file."""
+        if self._store is None:
             return
-        from revox_sync.files import write_atomic
-
-        with self._lock:
-            write_atomic(self.path, json.dumps(self.to_json(), indent=2, sort_keys=True))
+        with self._guard():
+            if self._store.has_journal:
+                self._store.compact(self.to_json())
+        self._store.close()
 
     # -- helpers --------------------------------------------------------------------------------------
 
@@ -309,26 +363,26 @@ class EmulatorState:
     # -- API operations (called by the server) --------------------------------------------------------
 
     def list_assistants(self) -> list[dict[str, Any]]:
-        with self._lock:
+        with self._guard():
             return [copy.deepcopy(a) for a in self.assistants.values()]
 
     def get_assistant(self, assistant_id: str) -> dict[str, Any]:
-        with self._lock:
+        with self._guard():
             return copy.deepcopy(self._get(assistant_id))
 
     def create_assistant(self, body: Any) -> dict[str, Any]:
         fields = validate_create(body)
-        with self._lock:
+        with self._guard():
             record = self._new_record()
             self._apply_fields(record, fields)
             self.assistants[record["id"]] = record
-            self.save()
+            self._commit(assistants=[record["id"]])
             return copy.deepcopy(record)
 
     def update_assistant(self, assistant_id: str, body: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The updated assistant, and the unpatched-calls notice when scheduled calls kept the old prompt."""
         fields = validate_update(body)
-        with self._lock:
+        with self._guard():
             record = self._get(assistant_id)
             prompt_changed = "prompt" in fields and fields["prompt"] != record.get("prompt")
             self._apply_fields(record, fields)
@@ -336,30 +390,32 @@ class EmulatorState:
             notice = None
             if prompt_changed and assistant_id in self._scheduled_calls:
                 notice = self._scheduled_calls.pop(assistant_id)
-            self.save()
+            self._commit(assistants=[assistant_id])
             return copy.deepcopy(record), notice
 
     def delete_assistant(self, assistant_id: str) -> None:
-        with self._lock:
+        with self._guard():
             self._get(assistant_id)
             del self.assistants[assistant_id]
-            for number in self.phone_numbers.values():
-                if number.get("inbound_assistant_id") == assistant_id:
-                    number["inbound_assistant_id"] = None
+            unrouted = [
+                n["id"] for n in self.phone_numbers.values() if n.get("inbound_assistant_id") == assistant_id
+            ]
+            for number_id in unrouted:
+                self.phone_numbers[number_id]["inbound_assistant_id"] = None
             self._scheduled_calls.pop(assistant_id, None)
-            self.save()
+            self._commit(assistants=[assistant_id], phone_numbers=unrouted)
 
     def list_voices(self) -> list[dict[str, Any]]:
-        with self._lock:
+        with self._guard():
             return copy.deepcopy(self.voices)
 
     def list_phone_numbers(self) -> list[dict[str, Any]]:
-        with self._lock:
+        with self._guard():
             return [self._phone_out(n) for n in self.phone_numbers.values()]
 
     def update_phone_number(self, number_id: str, body: Any) -> dict[str, Any]:
         fields = validate_phone_number_update(body)
-        with self._lock:
+        with self._guard():
             number = self.phone_numbers.get(number_id)
             if number is None:
                 raise NotFound(f"Phone number {number_id} not found")
@@ -367,24 +423,24 @@ class EmulatorState:
             if target is not None and target not in self.assistants:
                 raise BadRequest(f"Assistant {target} not found", "inbound_assistant_id")
             number.update(fields)
-            self.save()
+            self._commit(phone_numbers=[number_id])
             return self._phone_out(number)
 
     # -- test hooks -----------------------------------------------------------------------------------
 
     def seed_assistant(self, assistant: dict[str, Any]) -> dict[str, Any]:
         """Insert a full assistant as the dashboard would (no validation); missing fields get defaults."""
-        with self._lock:
+        with self._guard():
             record = self._new_record()
             record.update(copy.deepcopy(assistant))
             record["pending_faq_count"] = _pending_faq_count(record.get("faq_items"))
             self.assistants[record["id"]] = record
-            self.save()
+            self._commit(assistants=[record["id"]])
             return copy.deepcopy(record)
 
     def add_faq_suggestion(self, assistant_id: str, question: str) -> dict[str, Any]:
         """An AI-suggested FAQ item waiting for a human answer, as the server adds after calls."""
-        with self._lock:
+        with self._guard():
             record = self._get(assistant_id)
             item = {
                 "id": new_id("faq_"),
@@ -398,19 +454,19 @@ class EmulatorState:
                 record["faq_items"] = []
             record["faq_items"].append(item)
             record["pending_faq_count"] = _pending_faq_count(record["faq_items"])
-            self.save()
+            self._commit(assistants=[assistant_id])
             return copy.deepcopy(item)
 
     def set_scheduled_calls(self, assistant_id: str, count: int, variables: list[str] | None = None) -> None:
         """The next PATCH that changes this assistant's prompt answers with an unpatchedCallsNotice."""
-        with self._lock:
+        with self._guard():
             self._get(assistant_id)
             self._scheduled_calls[assistant_id] = {"count": count, "variables": list(variables or [])}
 
     def add_phone_number(
         self, number: str, label: str | None = None, inbound_assistant_id: str | None = None
     ) -> dict[str, Any]:
-        with self._lock:
+        with self._guard():
             if inbound_assistant_id is not None:
                 self._get(inbound_assistant_id)
             record: dict[str, Any] = {
@@ -427,5 +483,5 @@ class EmulatorState:
                 "type": "owned_number",
             }
             self.phone_numbers[record["id"]] = record
-            self.save()
+            self._commit(phone_numbers=[record["id"]])
             return self._phone_out(record)
