@@ -385,3 +385,15 @@ def test_the_judge_reads_clone_bodies_by_their_wire_keys() -> None:
     ]
     assert sdk_request_errors("DELETE", "/voices/v1", None) == []
 
+
+def test_voice_objects_have_only_sdk_fields(emulator: EmulatorServer) -> None:
+    from revox.types import VoiceCloneResponse
+    from revox.types.voice_list_response import Voice
+
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    made = httpx.post(emulator.url + "/voices/clone", json=CLONE, headers=auth, timeout=5).json()
+    assert set(made) == {f.alias or k for k, f in VoiceCloneResponse.model_fields.items()}
+    voices = httpx.get(emulator.url + "/voices", headers=auth, timeout=5).json()["voices"]
+    listed_fields = {f.alias or k for k, f in Voice.model_fields.items()}
+    assert [sorted(set(v) - listed_fields) for v in voices] == [[]] * len(voices)
+    assert [v["isCloned"] for v in voices if v["id"] == made["id"]] == [True]
