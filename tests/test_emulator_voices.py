@@ -263,6 +263,11 @@ def test_seed_voice_adds_a_clone_as_the_dashboard_would(sdk: Any, emulator: Emul
     listed = {v.id: v for v in sdk.voices.list().voices}
     assert (listed[seeded["id"]].name, listed[seeded["id"]].language) == ("Dashboard voice", "it")
     assert listed[seeded["id"]].is_cloned is True
+    catalogue = sdk.voices.retrieve(DEFAULT_VOICE_ID, provider="cartesia").voice
+    assert (catalogue.name, catalogue.description) == (
+        "Barbershop Man",
+        "Warm, conversational American male voice",
+    )
     assert sdk.voices.delete(seeded["id"]).success is True
 
 
