@@ -1,12 +1,13 @@
 """Shared pytest fixtures: a started emulator on a loopback port and a client wired to it.
 
 Import them from `tests/conftest.py`:
-`from tests.emulator_fixtures import API_KEY, client, emulator, sdk_contract`.
+`from tests.emulator_fixtures import API_KEY, client, emulator, sdk, sdk_contract`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,16 @@ def client(emulator: EmulatorServer) -> Iterator[RevoxClient]:
         API_KEY, emulator.url, backoff_base=0.01, max_retry_seconds=5.0, timeout=5.0, recheck_interval=0.01
     ) as c:
         yield c
+
+
+@pytest.fixture
+def sdk(emulator: EmulatorServer) -> Iterator[Any]:
+    """The official SDK (revox 0.5.0) against `emulator`, validating every answer strictly, never retrying."""
+    revox = pytest.importorskip("revox")
+    with revox.Revox(
+        api_key=API_KEY, base_url=emulator.url, _strict_response_validation=True, max_retries=0
+    ) as sdk_client:
+        yield sdk_client
 
 
 # -- the official SDK as the judge of what revox-sync sends ----------------------------------------------
@@ -118,8 +129,26 @@ def sdk_request_errors(method: str, path: str, body: object) -> list[str]:
     """What is wrong with a request body according to the SDK's params TypedDicts (empty when fine)."""
     import re
 
-    from revox.types import AssistantCreateParams, AssistantUpdateParams, PhoneNumberUpdateParams
+    from revox.types import (
+        AssistantCreateParams,
+        AssistantUpdateParams,
+        PhoneNumberUpdateParams,
+        VoiceCloneParams,
+    )
 
+    if method == "POST" and path == "/voices/clone" and isinstance(body, dict):
+        # VoiceCloneParams names the MIME type `content_type`; the SDK sends it as `contentType` (its alias).
+        errors = []
+        if "content_type" in body:
+            errors.append("body: unknown key 'content_type' (the wire key is 'contentType')")
+        typed = {
+            "content_type" if k == "contentType" else k: v for k, v in body.items() if k != "content_type"
+        }
+        for error in sdk_type_errors(typed, VoiceCloneParams):
+            where, _, what = error.partition(": ")
+            where = "contentType" if where == "content_type" else where
+            errors.append(f"{where}: " + what.replace("key 'content_type'", "key 'contentType'"))
+        return [f"{method} {path}: {e}" for e in errors]
     if method == "POST" and path == "/assistants":
         tp: object = AssistantCreateParams
     elif method == "PATCH" and re.fullmatch(r"/assistants/[^/]+", path):

@@ -18,7 +18,7 @@ import typing_extensions
 from revox_sync.client import RevoxClient
 from revox_sync.emulator import EmulatorServer
 from revox_sync.emulator.state import server_defaults
-from tests.emulator_fixtures import API_KEY, sdk_contract, sdk_request_errors  # noqa: F401  (fixture)
+from tests.emulator_fixtures import API_KEY, sdk, sdk_contract, sdk_request_errors  # noqa: F401  (fixtures)
 
 revox = pytest.importorskip("revox")
 from revox.types import (  # noqa: E402
@@ -139,14 +139,6 @@ KITCHEN_SINK: dict[str, Any] = {
         "template": None,
     },
 }
-
-
-@pytest.fixture
-def sdk(emulator: EmulatorServer) -> Any:
-    with revox.Revox(
-        api_key=API_KEY, base_url=emulator.url, _strict_response_validation=True, max_retries=0
-    ) as sdk_client:
-        yield sdk_client
 
 
 def test_sdk_drives_every_endpoint(sdk: Any, sdk_contract: EmulatorServer) -> None:
@@ -368,3 +360,40 @@ def test_the_judge_has_teeth(sdk: Any, emulator: EmulatorServer) -> None:
     emulator.state.assistants[broken["id"]]["first_sentence_mode"] = "shouting"
     with pytest.raises(revox.APIResponseValidationError):
         sdk.assistants.retrieve(broken["id"])
+
+
+CLONE = {"audio": "QUJD", "contentType": "audio/wav", "language": "en", "name": "Brand voice"}
+
+
+def test_the_judge_reads_clone_bodies_by_their_wire_keys() -> None:
+    """VoiceCloneParams names the MIME type `content_type`; the SDK sends it as `contentType`."""
+    assert sdk_request_errors("POST", "/voices/clone", CLONE) == []
+    snake = {"content_type" if k == "contentType" else k: v for k, v in CLONE.items()}
+    assert sdk_request_errors("POST", "/voices/clone", snake) == [
+        "POST /voices/clone: body: unknown key 'content_type' (the wire key is 'contentType')",
+        "POST /voices/clone: body: missing required key 'contentType'",
+    ]
+    assert sdk_request_errors("POST", "/voices/clone", {**CLONE, "contentType": "audio/flac"}) == [
+        "POST /voices/clone: contentType: 'audio/flac' is not one of "
+        "['audio/webm', 'audio/wav', 'audio/mpeg', 'audio/ogg', 'audio/mp4', 'video/webm']"
+    ]
+    assert sdk_request_errors("POST", "/voices/clone", {"name": 1}) == [
+        "POST /voices/clone: body: missing required key 'audio'",
+        "POST /voices/clone: body: missing required key 'contentType'",
+        "POST /voices/clone: body: missing required key 'language'",
+        "POST /voices/clone: name: expected a string",
+    ]
+    assert sdk_request_errors("DELETE", "/voices/v1", None) == []
+
+
+def test_voice_objects_have_only_sdk_fields(emulator: EmulatorServer) -> None:
+    from revox.types import VoiceCloneResponse
+    from revox.types.voice_list_response import Voice
+
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    made = httpx.post(emulator.url + "/voices/clone", json=CLONE, headers=auth, timeout=5).json()
+    assert set(made) == {f.alias or k for k, f in VoiceCloneResponse.model_fields.items()}
+    voices = httpx.get(emulator.url + "/voices", headers=auth, timeout=5).json()["voices"]
+    listed_fields = {f.alias or k for k, f in Voice.model_fields.items()}
+    assert [sorted(set(v) - listed_fields) for v in voices] == [[]] * len(voices)
+    assert [v["isCloned"] for v in voices if v["id"] == made["id"]] == [True]

@@ -13,6 +13,8 @@ Error bodies (every non-2xx answer is JSON):
     {"error": "Bad Request", "message": "Unknown field 'x'", "field": "x"}     400 (field when known)
     {"error": "Unauthorized", "message": "Invalid or missing API key"}          401
     {"error": "Not Found", "message": "Assistant asst_... not found"}           404
+    {"error": "Conflict", "message": "Voice ... is in use by 1 assistant: ..."}   409 (DELETE /voices/{id})
+    {"error": ..., "message": "Audio too large: ...", "field": "audio"}         413 (POST /voices/clone)
     {"error": "Too Many Requests", "message": "Injected fault"}                 injected faults
 
 Fault injection (`inject`) makes the server answer a status (with `Retry-After`, or any body and headers:
@@ -36,13 +38,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from revox_sync import __version__
-from revox_sync.emulator.state import EmulatorState, NotFound
+from revox_sync.emulator.state import EmulatorState
 from revox_sync.emulator.store import StateError
-from revox_sync.emulator.wire import BadRequest
+from revox_sync.emulator.wire import ApiError
 
 API_PREFIX = "/api"
 _ASSISTANT = re.compile(r"^/assistants/([^/]+)$")
 _PHONE_NUMBER = re.compile(r"^/phone-numbers/([^/]+)$")
+_VOICE = re.compile(r"^/voices/([^/]+)$")
 
 
 @dataclass(frozen=True)
@@ -272,8 +275,24 @@ class EmulatorServer:
                     state.delete_assistant(assistant_id)
                     return _Answer(200, {"success": True})
                 return _error(405, f"Method {method} not allowed on {path}")
-            if path == "/voices" and method == "GET":
-                return _Answer(200, {"voices": state.list_voices()})
+            if path == "/voices":
+                if method == "GET":
+                    return _Answer(200, {"voices": state.list_voices()})
+                return _error(405, f"Method {method} not allowed on {path}")
+            if path == "/voices/clone":
+                if method == "POST":
+                    return _Answer(200, state.clone_voice(body))
+                return _error(405, f"Method {method} not allowed on {path}")
+            m = _VOICE.match(path)
+            if m:
+                # The SDK's retrieve sends `?provider=`; the handler strips the query before routing, and a
+                # voice id names one voice, so the id alone finds it.
+                if method == "GET":
+                    return _Answer(200, {"voice": state.get_voice(m.group(1))})
+                if method == "DELETE":
+                    state.delete_voice(m.group(1))
+                    return _Answer(200, {"success": True})
+                return _error(405, f"Method {method} not allowed on {path}")
             if path == "/phone-numbers" and method == "GET":
                 return _Answer(200, {"phone_numbers": state.list_phone_numbers()})
             m = _PHONE_NUMBER.match(path)
@@ -282,10 +301,8 @@ class EmulatorServer:
             if path == "/auth-status" and method == "GET":
                 return _Answer(200, {"authenticated": True})
             return _error(404, f"No route for {method} {path}")
-        except BadRequest as exc:
-            return _error(400, exc.message, exc.field)
-        except NotFound as exc:
-            return _error(404, str(exc))
+        except ApiError as exc:
+            return _error(exc.status, exc.message, exc.field)
         except StateError as exc:  # the state file broke under a running server: say so, as a server error
             return _error(500, str(exc))
 

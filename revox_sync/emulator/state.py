@@ -9,8 +9,10 @@ concurrent `--local` runs see each other's changes and `kill -9` at any moment l
 from __future__ import annotations
 
 import copy
+import hashlib
 import secrets
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -19,10 +21,13 @@ from typing import Any
 
 from revox_sync.emulator.store import StateError, Store
 from revox_sync.emulator.wire import (
+    ApiError,
     BadRequest,
+    Conflict,
     validate_create,
     validate_phone_number_update,
     validate_update,
+    validate_voice_clone,
 )
 
 ORGANIZATION_ID = "org_emulator"
@@ -185,8 +190,24 @@ VOICES: list[dict[str, Any]] = [
 ]
 
 
-class NotFound(Exception):
+# What GET /voices serves of a voice (the SDK's `Voice`); a clone's record also keeps private fields.
+LISTED_VOICE_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "language",
+    "provider",
+    "accent",
+    "gender",
+    "isCloned",
+    "modelCompat",
+)
+
+
+class NotFound(ApiError):
     """The id names nothing: the API answers 404."""
+
+    status = 404
 
 
 def now_iso() -> str:
@@ -195,6 +216,14 @@ def now_iso() -> str:
 
 def new_id(prefix: str) -> str:
     return prefix + secrets.token_hex(12)
+
+
+def _voice_table(voices: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {str(v["id"]): copy.deepcopy(v) for v in voices}
+
+
+def _listed(voice: dict[str, Any]) -> dict[str, Any]:
+    return {k: copy.deepcopy(voice[k]) for k in LISTED_VOICE_FIELDS if k in voice}
 
 
 def _pending_faq_count(items: list[dict[str, Any]] | None) -> int:
@@ -211,7 +240,7 @@ class EmulatorState:
         self._depth = 0  # nesting of _guard in the thread holding _lock
         self.assistants: dict[str, dict[str, Any]] = {}
         self.phone_numbers: dict[str, dict[str, Any]] = {}
-        self.voices: list[dict[str, Any]] = copy.deepcopy(VOICES)
+        self.voices: dict[str, dict[str, Any]] = _voice_table(VOICES)  # by id: the catalogue, then clones
         self._scheduled_calls: dict[str, dict[str, Any]] = {}
         self._last_stamp = ""
 
@@ -262,22 +291,30 @@ class EmulatorState:
         if snapshot is not None:
             self.assistants = {a["id"]: a for a in snapshot.get("assistants", [])}
             self.phone_numbers = {p["id"]: p for p in snapshot.get("phone_numbers", [])}
-            self.voices = snapshot.get("voices") or copy.deepcopy(VOICES)
+            self.voices = _voice_table(snapshot.get("voices") or VOICES)
         for entry in entries:
-            for kind, table in (("assistants", self.assistants), ("phone_numbers", self.phone_numbers)):
+            tables = (
+                ("assistants", self.assistants),
+                ("phone_numbers", self.phone_numbers),
+                ("voices", self.voices),
+            )
+            for kind, table in tables:
                 for record_id, record in entry.get(kind, {}).items():
                     if record is None:
                         table.pop(record_id, None)
                     else:
                         table[record_id] = record
 
-    def _commit(self, assistants: Iterable[str] = (), phone_numbers: Iterable[str] = ()) -> None:
+    def _commit(
+        self, assistants: Iterable[str] = (), phone_numbers: Iterable[str] = (), voices: Iterable[str] = ()
+    ) -> None:
         """Persist the records these ids name now (absent: deleted); called inside `_guard` after a write."""
         if self._store is None:
             return
         entry = {
             "assistants": {i: self.assistants.get(i) for i in assistants},
             "phone_numbers": {i: self.phone_numbers.get(i) for i in phone_numbers},
+            "voices": {i: self.voices.get(i) for i in voices},
         }
         if self._store.append(entry):
             self._store.compact(self.to_json())
@@ -289,7 +326,7 @@ class EmulatorState:
                     "version": STATE_VERSION,
                     "assistants": list(self.assistants.values()),
                     "phone_numbers": list(self.phone_numbers.values()),
-                    "voices": self.voices,
+                    "voices": list(self.voices.values()),
                 }
             )
 
@@ -354,6 +391,29 @@ class EmulatorState:
         except KeyError:
             raise NotFound(f"Assistant {assistant_id} not found") from None
 
+    def _voice(self, voice_id: str) -> dict[str, Any]:
+        voice = self.voices.get(voice_id)
+        if voice is None:
+            raise NotFound(f"Voice {voice_id} not found")
+        return voice
+
+    def _add_clone(self, name: str, language: str, content_type: str, sample: bytes) -> dict[str, Any]:
+        """A new clone record. The API keeps no sample a client can read back: the record keeps only its
+        sha256 (never served), so tests can tell which sample a clone was made from."""
+        voice: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "description": "",  # the clone request carries none
+            "language": language,
+            "provider": "cartesia",
+            "isCloned": True,
+            "createdAt": self._stamp(),
+            "contentType": content_type,
+            "sampleSha256": hashlib.sha256(sample).hexdigest(),
+        }
+        self.voices[voice["id"]] = voice
+        return voice
+
     def _phone_out(self, number: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in number.items() if k != "inbound_assistant_id"}
         target = number.get("inbound_assistant_id")
@@ -406,8 +466,57 @@ class EmulatorState:
             self._commit(assistants=[assistant_id], phone_numbers=unrouted)
 
     def list_voices(self) -> list[dict[str, Any]]:
+        """The catalogue, then the organisation's clones in the order they were made."""
         with self._guard():
-            return copy.deepcopy(self.voices)
+            return [_listed(v) for v in self.voices.values()]
+
+    def get_voice(self, voice_id: str) -> dict[str, Any]:
+        """GET /voices/{id}: the SDK's `VoiceRetrieveResponse.voice` (id, name, description)."""
+        with self._guard():
+            voice = self._voice(voice_id)
+            return {"id": voice["id"], "name": voice["name"], "description": voice["description"]}
+
+    def clone_voice(self, body: Any) -> dict[str, Any]:
+        """POST /voices/clone: the SDK's `VoiceCloneResponse`, not enveloped.
+
+        A clone has one id everywhere: the one GET /voices lists, DELETE /voices/{id} takes and an
+        assistant's `voice: {provider: cartesia, id}` uses. `cartesiaVoiceId` equals it, because for catalogue
+        voices too the id an assistant uses with provider cartesia is Cartesia's own."""
+        request, sample = validate_voice_clone(body)
+        with self._guard():
+            voice = self._add_clone(request.name, request.language, request.content_type, sample)
+            self._commit(voices=[voice["id"]])
+            return {
+                "id": voice["id"],
+                "cartesiaVoiceId": voice["id"],
+                "createdAt": voice["createdAt"],
+                "language": voice["language"],
+                "name": voice["name"],
+            }
+
+    def delete_voice(self, voice_id: str) -> None:
+        """DELETE /voices/{id}: only clones, and only when no assistant uses them.
+
+        A catalogue voice answers 400, not 403: the key is fine, the request is wrong (and clients, the
+        revox-sync client among them, read 403 as a rejected key)."""
+        with self._guard():
+            voice = self._voice(voice_id)
+            if not voice["isCloned"]:
+                raise BadRequest(f"Voice {voice_id} is not a cloned voice: only cloned voices can be deleted")
+            users = sorted(
+                (a["name"], a["id"])
+                for a in self.assistants.values()
+                if (a.get("voice") or {}).get("id") == voice_id
+            )
+            if users:
+                named = ", ".join(f"{name} ({aid})" for name, aid in users)
+                plural = "s" if len(users) > 1 else ""
+                raise Conflict(
+                    f"Voice {voice_id} is in use by {len(users)} assistant{plural}: {named}; "
+                    "give them another voice first"
+                )
+            del self.voices[voice_id]
+            self._commit(voices=[voice_id])
 
     def list_phone_numbers(self) -> list[dict[str, Any]]:
         with self._guard():
@@ -437,6 +546,22 @@ class EmulatorState:
             self.assistants[record["id"]] = record
             self._commit(assistants=[record["id"]])
             return copy.deepcopy(record)
+
+    def seed_voice(
+        self, name: str, language: str = "en", sample: bytes = b"dashboard sample"
+    ) -> dict[str, Any]:
+        """A cloned voice added as the dashboard would (no validation); returns it as GET /voices lists it.
+
+        `sample` only feeds the private digest (`voice_sample_digest`)."""
+        with self._guard():
+            voice = self._add_clone(name, language, "audio/wav", sample)
+            self._commit(voices=[voice["id"]])
+            return _listed(voice)
+
+    def voice_sample_digest(self, voice_id: str) -> str:
+        """The sha256 of the sample a clone was made from: what only the server knows."""
+        with self._guard():
+            return str(self._voice(voice_id)["sampleSha256"])
 
     def add_faq_suggestion(self, assistant_id: str, question: str) -> dict[str, Any]:
         """An AI-suggested FAQ item waiting for a human answer, as the server adds after calls."""

@@ -188,7 +188,7 @@ class Store:
             raise self._error(self.journal, f"not valid JSON: {exc.msg}", number, exc.colno) from None
         if not isinstance(entry, dict) or not all(
             isinstance(changed, dict) and all(r is None or isinstance(r, dict) for r in changed.values())
-            for changed in (entry.get("assistants", {}), entry.get("phone_numbers", {}))
+            for changed in (entry.get(table, {}) for table in ("assistants", "phone_numbers", "voices"))
         ):
             raise self._error(self.journal, "not an emulator journal entry", number, 1)
         return entry

@@ -1,10 +1,10 @@
 """Request validation for the emulator: the write bodies the Revox API accepts, as strict pydantic models.
 
 Mirrors `AssistantCreateParams` / `AssistantUpdateParams` of the official SDK (revox 0.5.0) plus the seed's
-deprecated `transfer_phone_number`. Every model forbids unknown keys and validates strictly (no "1" -> 1), so
-a body the emulator accepts is one the real API accepts. The models only *check* a body: the emulator stores
-the JSON as sent (ints stay ints, floats stay floats), apart from calling-window times, which it normalises
-to "HH:mm" the way the server does.
+deprecated `transfer_phone_number`, then `PhoneNumberUpdateParams` and `VoiceCloneParams`. Every model forbids
+unknown keys and validates strictly (no "1" -> 1), so a body the emulator accepts is one the real API accepts.
+The models only *check* a body: the emulator stores the JSON as sent (ints stay ints, floats stay floats),
+apart from calling-window times, which it normalises to "HH:mm" the way the server does.
 
 Nullability: where the seed (the PATCH reference page) documents a field as nullable and the SDK response
 model lets it be null, null is accepted and stored. Where the response model requires a value
@@ -14,8 +14,10 @@ model lets it be null, null is accepted and stored. Where the response model req
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -56,6 +58,9 @@ def normalise_time(value: str) -> str:
 
 class Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+W = TypeVar("W", bound=Wire)
 
 
 class Calendly(Wire):
@@ -277,17 +282,50 @@ class PhoneNumberUpdate(Wire):
     label: str | None = None
 
 
+Language = Literal["en", "fr", "es", "de", "it", "pt", "ru", "zh"]
+AudioType = Literal["audio/webm", "audio/wav", "audio/mpeg", "audio/ogg", "audio/mp4", "video/webm"]
+MAX_SAMPLE_BYTES = 7 * 1024 * 1024 + 512 * 1024  # the SDK's "max ~7.5MB decoded", read as 7.5 MiB
+
+
+class VoiceClone(Wire):
+    """The body of POST /voices/clone (`VoiceCloneParams`): all four keys required; the MIME type travels as
+    `contentType`, so `content_type` is an unknown key, as the API sees it."""
+
+    audio: str
+    content_type: AudioType = Field(alias="contentType")
+    language: Language
+    name: str
+
+
 WRITABLE_FIELDS = frozenset(AssistantUpdate.model_fields)
 NEVER_NULL = frozenset({"name", "prompt"})
 
 
-class BadRequest(Exception):
-    """A request body the API would refuse with 400."""
+class ApiError(Exception):
+    """A request the API refuses: the server answers `status` with the message (and the field when known)."""
+
+    status = 400
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class BadRequest(ApiError):
+    """A request body the API would refuse with 400."""
+
+
+class Conflict(ApiError):
+    """The request clashes with the current state (a voice still in use): 409."""
+
+    status = 409
+
+
+class TooLarge(ApiError):
+    """A payload over the API's size limit: 413, the status that names exactly that."""
+
+    status = 413
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -322,14 +360,19 @@ def _bad_request(exc: ValidationError) -> BadRequest:
     return BadRequest(f"Invalid value for '{field}': {msg}", field)
 
 
-def validate_update(body: Any) -> dict[str, Any]:
-    """The body with calling-window times normalised; BadRequest when the API would refuse it."""
+def _parse(model: type[W], body: Any) -> W:
+    """`body` checked against `model`; BadRequest at the first field the API would refuse."""
     if not isinstance(body, dict):
         raise BadRequest("Request body must be a JSON object")
     try:
-        model = AssistantUpdate.model_validate(body)
+        return model.model_validate(body)
     except ValidationError as exc:
         raise _bad_request(exc) from None
+
+
+def validate_update(body: Any) -> dict[str, Any]:
+    """The body with calling-window times normalised; BadRequest when the API would refuse it."""
+    model = _parse(AssistantUpdate, body)
     for key in NEVER_NULL:
         if key in body and body[key] is None:
             raise BadRequest(f"Invalid value for '{key}': must not be null", key)
@@ -357,10 +400,27 @@ def validate_create(body: Any) -> dict[str, Any]:
 
 
 def validate_phone_number_update(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise BadRequest("Request body must be a JSON object")
-    try:
-        PhoneNumberUpdate.model_validate(body)
-    except ValidationError as exc:
-        raise _bad_request(exc) from None
+    _parse(PhoneNumberUpdate, body)
     return dict(body)
+
+
+def validate_voice_clone(body: Any) -> tuple[VoiceClone, bytes]:
+    """The clone request and its decoded sample; BadRequest or TooLarge when the API would refuse it.
+
+    The base64 must be strict (no data-URL prefix, no line breaks, right padding): the sample is decoded
+    once, here, so a body that cannot be decoded never reaches the state."""
+    clone = _parse(VoiceClone, body)
+    if not clone.name.strip():
+        raise BadRequest("Invalid value for 'name': must not be empty", "name")
+    try:
+        sample = base64.b64decode(clone.audio, validate=True)
+    except binascii.Error:
+        raise BadRequest("Invalid value for 'audio': not valid base64", "audio") from None
+    if not sample:
+        raise BadRequest("Invalid value for 'audio': the audio is empty", "audio")
+    if len(sample) > MAX_SAMPLE_BYTES:
+        raise TooLarge(
+            f"Audio too large: {len(sample)} bytes decoded, the limit is {MAX_SAMPLE_BYTES} bytes (7.5 MB)",
+            "audio",
+        )
+    return clone, sample
