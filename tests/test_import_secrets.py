@@ -34,7 +34,12 @@ VAULT = {
     "voicemail_message": f"Quote {API_KEY} when you call back.",
     "webhook_url": f"https://hooks.example.com/t/{HOOK_TOKEN}",
     "precall_lookup_url": f"https://crm.example.com/lookup?phone={{{{phone}}}}&token={HOOK_TOKEN}",
-    "llm_model": {"type": "custom", "api_url": "https://llm.example.com/v1", "model_name": "m", "api_key": LLM_KEY},
+    "llm_model": {
+        "type": "custom",
+        "api_url": "https://llm.example.com/v1",
+        "model_name": "m",
+        "api_key": LLM_KEY,
+    },
     "custom_tools": [
         {
             "name": "crm_lookup",
@@ -62,6 +67,7 @@ VAULT = {
 }
 PROMO_BOT = {"name": f"Promo {PROMO}", "prompt": "Announce the offer."}
 
+VOICE = "voice:\n  provider: cartesia\n  id: a0e99841-438c-4a64-b679-ae501e7d6091\n"  # the emulator's default
 PLACEHOLDERS_TO_SET = {  # variables the run did not have, listed by the command, with what a user sets
     "REVOX_API_KEY": API_KEY,
     "REVOX_VAULT_DESK_CRM_LOOKUP_AUTHORIZATION": f"Bearer {CRM_SECRET}",
@@ -93,6 +99,12 @@ def assert_no_secret(files: dict[str, bytes], *runs: Run) -> None:
             assert secret not in r.all, secret
 
 
+def assert_in_sync(plan: Run) -> None:
+    """`plan --detailed-exitcode` found the files and the remote assistants equal."""
+    assert plan.code == 0, plan.all
+    assert "No changes." in plan.out
+
+
 def listed_variables(out: str) -> list[str]:
     """The variable names of the 'Set these ...' list that import prints."""
     lines = out.split("Set these environment variables", 1)[1].splitlines()[1:]
@@ -109,6 +121,7 @@ def test_import_writes_a_placeholder_wherever_a_known_secret_sits(
 ) -> None:
     vault = emulator.state.seed_assistant(VAULT)
     emulator.state.add_faq_suggestion(vault["id"], f"Is {PROMO} still valid?")
+    emulator.state.add_faq_suggestion(vault["id"], f"Is US${PROMO} too much?")
     emulator.state.seed_assistant(PROMO_BOT)
     var_file = write(in_tmp / "vars.yaml", f"CRM_SECRET: {CRM_SECRET}\n")
     args = ("--var", f"HOOK_TOKEN={HOOK_TOKEN}", "--var-file", str(var_file))
@@ -118,7 +131,11 @@ def test_import_writes_a_placeholder_wherever_a_known_secret_sits(
     assert imported.code == 0, imported.all
     files = written(in_tmp, var_file)
     assert_no_secret(files, imported)
-    assert sorted(files) == ["assistants/promo-promo-secret.yaml", "assistants/vault-desk.yaml"]
+    assert sorted(files) == [
+        "assistants/promo-promo-secret.yaml",
+        "assistants/prompts/promo-promo-secret.md",  # the file name holds the variable's name, not its value
+        "assistants/vault-desk.yaml",
+    ]
     doc = raw(in_tmp / "assistants/vault-desk.yaml")
     assert doc["prompt"] == (
         "You answer about the lab.\nNever read out ${ACME_LLM_API_KEY} or ${HOOK_TOKEN}.\n"
@@ -137,10 +154,14 @@ def test_import_writes_a_placeholder_wherever_a_known_secret_sits(
     ]
     assert tool["query_params"] == [{"key": "auth", "value": "${CRM_SECRET}"}]
     assert tool["body_template"] == '{"token": "${CRM_SECRET}", "phone": "{{phone}}"}'
-    assert doc["faq_items"] == [{"question": "Any discount?", "answer": "Use code ${PROMO_SECRET} at checkout."}]
+    assert doc["faq_items"] == [
+        {"question": "Any discount?", "answer": "Use code ${PROMO_SECRET} at checkout."}
+    ]
     text = (in_tmp / "assistants/vault-desk.yaml").read_text(encoding="utf-8")
     assert '  # - question: "Is ${PROMO_SECRET} still valid?"\n' in text
-    assert raw(in_tmp / "assistants/promo-promo-secret.yaml")["name"] == "Promo ${PROMO_SECRET}"
+    assert '  # - question: "Is US$(sensitive) too much?"\n' in text  # a comment: no placeholder can follow `$`
+    promo = (in_tmp / "assistants/promo-promo-secret.yaml").read_text(encoding="utf-8")
+    assert '\nname: "Promo ${PROMO_SECRET}"\n' in promo
     assert sorted(listed_variables(imported.out)) == sorted(
         [
             "ACME_LLM_API_KEY",
@@ -156,9 +177,7 @@ def test_import_writes_a_placeholder_wherever_a_known_secret_sits(
         "text and leaves it where it occurs; check the written files\n"
     ) in imported.err
 
-    plan = cli(*args, "plan", "--detailed-exitcode", environ=environ(**PLACEHOLDERS_TO_SET))
-    assert plan.code == 0, plan.all
-    assert "No changes." in plan.out
+    assert_in_sync(cli(*args, "plan", "--detailed-exitcode", environ=environ(**PLACEHOLDERS_TO_SET)))
 
 
 def test_reimport_turns_plaintext_secrets_of_existing_files_into_placeholders(
@@ -172,7 +191,7 @@ def test_reimport_turns_plaintext_secrets_of_existing_files_into_placeholders(
     yaml_path = write(
         in_tmp / "assistants/vault-desk.yaml",
         f"name: Vault desk  # the front desk\nid: {vault['id']}\nprompt: !file prompts/vault-desk.md\n"
-        f"webhook_url: {VAULT['webhook_url']}\n",
+        f"{VOICE}webhook_url: {VAULT['webhook_url']}\n",
     )
     args = ("--var", f"HOOK_TOKEN={HOOK_TOKEN}")
 
@@ -192,6 +211,7 @@ def test_reimport_turns_plaintext_secrets_of_existing_files_into_placeholders(
         "prompt: |\n"
         "  You answer about the lab.\n"
         "  Never read out ${ACME_LLM_API_KEY} or ${HOOK_TOKEN}.\n"
+        f"{VOICE}"
         'first_sentence: "Hello, ${PROMO_SECRET}!"\n'
         'webhook_url: "https://hooks.example.com/t/${HOOK_TOKEN}"\n'
     )
@@ -202,6 +222,59 @@ def test_reimport_turns_plaintext_secrets_of_existing_files_into_placeholders(
     ) in imported.err
     assert sorted(listed_variables(imported.out)) == ["ACME_LLM_API_KEY", "HOOK_TOKEN", "PROMO_SECRET"]
 
-    plan = cli(*args, "plan", "--detailed-exitcode", environ=environ())
-    assert plan.code == 0, plan.all
-    assert "No changes." in plan.out
+    assert_in_sync(cli(*args, "plan", "--detailed-exitcode", environ=environ()))
+
+
+def test_reimport_of_a_remote_edit_that_brings_a_secret_keeps_it_out(
+    cli, emulator: EmulatorServer, in_tmp: Path
+) -> None:
+    vault = emulator.state.seed_assistant({"name": "Vault desk", "prompt": "Hello.\n"})
+    assert cli("import", "--all", environ=environ()).code == 0
+    md = in_tmp / "assistants/prompts/vault-desk.md"
+    assert md.read_text(encoding="utf-8") == "Hello.\n"
+    record = emulator.state.assistants[vault["id"]]
+    record["prompt"] = f"Hello.\nThe code is {PROMO}.\n"
+    record["custom_tools"] = [dict(VAULT["custom_tools"][0], headers=[])]
+    args = ("--var-file", str(write(in_tmp / "vars.yaml", f"CRM_SECRET: {CRM_SECRET}\n")))
+
+    imported = cli(*args, "import", "--all", "--overwrite", environ=environ())
+
+    assert imported.code == 0, imported.all
+    assert_no_secret(written(in_tmp, in_tmp / "vars.yaml"), imported)
+    assert md.read_text(encoding="utf-8") == "Hello.\n"  # left as it was, and the user is told
+    assert (
+        "assistants/prompts/vault-desk.md is no longer read: the prompt is now inline in "
+        "assistants/vault-desk.yaml, with placeholders (text read with !file is not interpolated); "
+        "delete the file\n"
+    ) in imported.err
+    doc = raw(in_tmp / "assistants/vault-desk.yaml")
+    assert doc["prompt"] == "Hello.\nThe code is ${PROMO_SECRET}.\n"
+    [tool] = doc["custom_tools"]
+    assert (tool["url"], tool["query_params"]) == (
+        "https://crm.example.com/api/${CRM_SECRET}/lookup",
+        [{"key": "auth", "value": "${CRM_SECRET}"}],
+    )
+    assert_in_sync(cli(*args, "plan", "--detailed-exitcode", environ=environ()))
+
+
+def test_reimport_refuses_to_rewrite_a_file_whose_comment_holds_a_secret(
+    cli, emulator: EmulatorServer, in_tmp: Path
+) -> None:
+    vault = emulator.state.seed_assistant({"name": "Vault desk", "prompt": "Hello."})
+    text = (
+        f"name: Vault desk\nid: {vault['id']}\nprompt: Hello.\n{VOICE}"
+        f"# the hook is https://hooks.example.com/t/{HOOK_TOKEN}\n"
+    )
+    path = write(in_tmp / "assistants/vault-desk.yaml", text)
+    emulator.state.assistants[vault["id"]]["first_sentence"] = "Hi!"
+
+    refused = cli("--var", f"HOOK_TOKEN={HOOK_TOKEN}", "import", "--all", "--overwrite", environ=environ())
+
+    assert refused.code == 1
+    assert refused.err == (
+        "error: refusing to write assistants/vault-desk.yaml: it would hold the value of HOOK_TOKEN in plain "
+        "text (in a comment, or a variable's default?); write ${HOOK_TOKEN} there instead, then import again "
+        "(nothing was written)\n"
+    )
+    assert path.read_text(encoding="utf-8") == text
+    assert written(in_tmp) == {"assistants/vault-desk.yaml": text.encode()}
