@@ -159,7 +159,8 @@ def test_import_writes_a_placeholder_wherever_a_known_secret_sits(
     ]
     text = (in_tmp / "assistants/vault-desk.yaml").read_text(encoding="utf-8")
     assert '  # - question: "Is ${PROMO_SECRET} still valid?"\n' in text
-    assert '  # - question: "Is US$(sensitive) too much?"\n' in text  # a comment: no placeholder can follow `$`
+    # a comment, and no placeholder can follow a `$`: the secret is blanked
+    assert '  # - question: "Is US$(sensitive) too much?"\n' in text
     promo = (in_tmp / "assistants/promo-promo-secret.yaml").read_text(encoding="utf-8")
     assert '\nname: "Promo ${PROMO_SECRET}"\n' in promo
     assert sorted(listed_variables(imported.out)) == sorted(
