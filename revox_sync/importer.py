@@ -1298,7 +1298,9 @@ def _warn_short_secrets(env: Environment, importer: _Importer, chosen: list[dict
     """A secret too short to tell from ordinary text is not replaced: say so where it occurs."""
     if not importer.known.short:
         return
-    texts = list(_strings(chosen))
+    # what the files hold of them: not the server's ids and timestamps, where two letters always turn up
+    managed = [{k: v for k, v in r.items() if k in spec.ASSISTANT_FIELDS and k != "id"} for r in chosen]
+    texts = list(_strings(managed))
     for variable, value in importer.known.short.items():
         if any(value in text for text in texts):
             env.warn(
