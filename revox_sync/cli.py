@@ -684,15 +684,17 @@ def import_(
 
     if import_all == bool(names):
         raise click.UsageError("name the assistants to import, or pass --all (not both)")
+    client = _app().client()  # sets the key in use: its value is a secret import must not write
     return int(
         run_import(
-            _app().client(),
+            client,
             _app().env,
             _app().config_dir(config_dir),
             names=list(names),
             overwrite=overwrite,
             with_defaults=with_defaults,
             variables=_app().settings().variables,
+            api_key=_app().key.decode() or None,
         )
     )
 

@@ -6,14 +6,21 @@ What a new file holds (CONTRACT §1, §2 `import`):
   objects only the sub-fields that differ from their default, because an omitted sub-field means the default;
 - long text (the prompt always, other prompts when long or multi-line) in `prompts/<slug>*.md`, referenced with
   `!file` and written byte for byte; a literal `${` in any other string is written `$${`;
-- sensitive values as `"${REVOX_<SLUG>_...}"` placeholders; the command prints which variables to set;
+- no secret: values at sensitive paths as `"${VAR}"` placeholders (a new `REVOX_<SLUG>_...` variable unless a
+  known one holds exactly that value), and every value the run knows to be secret (a sensitive variable's, the
+  API key) as `${NAME}` wherever it occurs, longest first; a text holding one stays inline, since text read
+  with `!file` is not interpolated; where no placeholder can stand (a `$` right before the secret) the whole
+  value becomes a new variable; values shorter than `sensitive.MIN_SECRET_LENGTH` are not looked for (a
+  warning says so); a write that would still hold a secret (a comment) is refused. The command prints which
+  variables to set;
 - server-suggested FAQ items awaiting an answer as a commented block under `faq_items`.
 
 Re-importing into a file that already pins the assistant (or, without a pin, declares its exact name) is a
 ruamel.yaml round-trip edit: only the values whose comparable form (`normalize.canonical`) differs from the
 remote are replaced, so comments, key order, quoting, `!file` includes and `${VAR}` references survive. Files
 that would change are only written with `--overwrite`; every change is computed and checked before the first
-write, every write is atomic, and nothing is written outside the config directory.
+write, every write is atomic, and nothing is written outside the config directory. A re-import also turns
+known secrets that an existing file holds in plaintext into placeholders.
 """
 
 from __future__ import annotations
@@ -34,7 +41,13 @@ from revox_sync import normalize, spec
 from revox_sync.errors import FatalError
 from revox_sync.files import write_atomic
 from revox_sync.loader import VARIABLE_RE, display_path, find_assistant_files
-from revox_sync.sensitive import is_sensitive_path
+from revox_sync.sensitive import (
+    MIN_SECRET_LENGTH,
+    is_sensitive_path,
+    is_sensitive_variable,
+    scrub,
+    secret_pattern,
+)
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
@@ -90,10 +103,9 @@ LONG_TEXT = 200
 PROMPTS_DIR = "prompts"
 FILE_TAG = "!file"
 SUGGESTION_MARKER = "Suggested by Revox, awaiting an answer (uncomment, answer, then apply):"
+API_KEY_VARIABLE = "REVOX_API_KEY"  # the placeholder of the run's own key, when no variable holds it
 HEADER = "# Imported from Revox by `revox-sync import`. Edit here, then run `revox-sync plan`.\n"
 MAX_SLUG = 60
-
-# `$${` | `${NAME}` | `${NAME:-default}`, as the loader reads them
 
 
 # --- small helpers --------------------------------------------------------------------------------------------
@@ -154,6 +166,116 @@ class Secret:
 
     variable: str
     where: str  # 'llm_model.api_key of "Sales qualifier"'
+
+
+class _Known:
+    """The secrets this run knows by value, each with the variable that holds it: the values of sensitive
+    variables (environment, --var, --var-file) and the run's own API key."""
+
+    def __init__(self, variables: Mapping[str, str], api_key: str | None) -> None:
+        self.names: dict[str, str] = {}
+        for name in sorted(variables):
+            if is_sensitive_variable(name) and variables[name]:
+                self.names.setdefault(variables[name], name)
+        if api_key:
+            self.names.setdefault(api_key, API_KEY_VARIABLE)
+        # too short to look for (sensitive.MIN_SECRET_LENGTH): variable -> value
+        self.short = {
+            n: v for v, n in sorted(self.names.items(), key=lambda i: i[1]) if len(v) < MIN_SECRET_LENGTH
+        }
+        self.pattern = secret_pattern(self.names)
+
+    def found(self, text: str) -> list[str]:
+        """The variables whose values occur in `text`, in order of first occurrence."""
+        if self.pattern is None:
+            return []
+        return list(dict.fromkeys(self.names[m.group(0)] for m in self.pattern.finditer(text)))
+
+    def masked(self, text: str) -> str:
+        """`text` with each secret replaced by its variable's name (for file names)."""
+        return text if self.pattern is None else self.pattern.sub(lambda m: self.names[m.group(0)], text)
+
+    def placeholders(self, raw: str) -> tuple[str, list[str]] | None:
+        """`raw` (a string as a file holds it: `$${` escapes, `${VAR}` references) with every secret in its
+        literal text written `${NAME}`, and the names used; None when a `$` right before a secret leaves no
+        way to write one there (`$${` reads as a literal `${`)."""
+        pattern = self.pattern
+        if pattern is None:
+            return raw, []
+        out: list[str] = []
+        used: list[str] = []
+        literal: list[str] = []
+
+        def flush() -> bool:
+            text, position = "".join(literal), 0
+            literal.clear()
+            for m in pattern.finditer(text):
+                before = escape_vars(text[position : m.start()])
+                if before.endswith("$"):
+                    return False
+                out.append(before + "${" + self.names[m.group(0)] + "}")
+                used.append(self.names[m.group(0)])
+                position = m.end()
+            out.append(escape_vars(text[position:]))
+            return True
+
+        position = 0
+        for m in VARIABLE_RE.finditer(raw):
+            literal.append(raw[position : m.start()])
+            position = m.end()
+            if m.group(0) == "$${":
+                literal.append("${")
+            elif flush():
+                out.append(m.group(0))  # a reference stays as written
+            else:
+                return None
+        literal.append(raw[position:])
+        return ("".join(out), used) if flush() else None
+
+
+class _Secrets:
+    """The placeholders of one file, each listed for the user to set: new `${REVOX_<SLUG>_...}` variables
+    for values at sensitive paths (and texts no placeholder can go into), and the known variables."""
+
+    def __init__(
+        self, outcome: _Outcome, slug: str, known: _Known, taken: frozenset[str] = frozenset()
+    ) -> None:
+        self.outcome = outcome
+        self.slug = slug
+        self.known = known
+        self.used = {s.variable for s in outcome.secrets} | set(taken)
+        self.label = json.dumps(outcome.remote.get("name"), ensure_ascii=False)
+
+    def where(self, loc: Loc) -> str:
+        return f"{spec.dotted(loc)} of {self.label}"
+
+    def note(self, variable: str, where: str) -> Secret:
+        secret = Secret(variable, where)
+        self.outcome.secrets.append(secret)
+        return secret
+
+    def __call__(self, loc: Loc, value: str, *, whole: bool = False) -> Secret:
+        """The placeholder of the sensitive `value` at `loc`: the known variable holding exactly that value,
+        else a new variable (`whole`: the text holds a secret that no placeholder can stand for)."""
+        known = self.known.names.get(value)
+        if known is not None:
+            return self.note(known, self.where(loc))
+        tools = self.outcome.remote.get("custom_tools") or []
+        if loc[:2] == ("llm_model", "api_key"):
+            parts = ["LLM_API_KEY"]
+        elif loc[0] == "custom_tools" and len(loc) > 4 and loc[2] == "headers":
+            tool = tools[loc[1]] if isinstance(loc[1], int) and loc[1] < len(tools) else {}
+            headers = tool.get("headers") or [] if isinstance(tool, dict) else []
+            header = headers[loc[3]] if isinstance(loc[3], int) and loc[3] < len(headers) else {}
+            parts = [str(tool.get("name", "tool")), str(header.get("key", "header"))]
+        else:
+            parts = [p for p in loc if isinstance(p, str)]
+        base = env_name("REVOX", self.slug, *parts)
+        variable, n = base, 2
+        while variable in self.used:
+            variable, n = f"{base}_{n}", n + 1
+        self.used.add(variable)
+        return self.note(variable, self.where(loc) + (" (set it to the whole text)" if whole else ""))
 
 
 # --- turning a remote value into the form a file holds -------------------------------------------------------
@@ -219,7 +341,7 @@ def clean_value(field_name: str, value: Any, *, with_defaults: bool) -> Any:
     return canon.top
 
 
-def _secrets_and_escapes(value: Any, loc: Loc, make_secret: Callable[[Loc, str], Secret]) -> Any:
+def _secrets_and_escapes(value: Any, loc: Loc, make_secret: _Secrets) -> Any:
     """Sensitive strings become Secret placeholders; `${` in every other string is escaped."""
     if isinstance(value, dict):
         return {k: _secrets_and_escapes(v, (*loc, k), make_secret) for k, v in value.items()}
@@ -386,7 +508,8 @@ _FAQ_KEY_RE = re.compile(r"^faq_items:\s*(#.*)?$")
 
 
 def with_suggestions(text: str, questions: Sequence[str]) -> str:
-    """`text` with the commented block of server-suggested FAQ items replaced by one for `questions`."""
+    """`text` with the commented block of server-suggested FAQ items replaced by one for `questions` (each as
+    a file holds it: `$${` escapes, `${VAR}` placeholders)."""
     lines = text.splitlines(keepends=True)
     kept: list[str] = []
     skipping = False
@@ -400,7 +523,7 @@ def with_suggestions(text: str, questions: Sequence[str]) -> str:
         kept.append(line)
     if not questions:
         return "".join(kept)
-    items = [escape_vars(json.dumps(q, ensure_ascii=False)) for q in questions]
+    items = [json.dumps(q, ensure_ascii=False) for q in questions]
     for index, line in enumerate(kept):
         if not _FAQ_KEY_RE.match(line.rstrip("\n")):
             continue
@@ -557,9 +680,11 @@ class _Importer:
         overwrite: bool,
         with_defaults: bool,
         variables: Mapping[str, str] | None = None,
+        api_key: str | None = None,
     ) -> None:
         self.env = env
         self.variables: Mapping[str, str] = env.environ if variables is None else variables
+        self.known = _Known(self.variables, api_key)
         self.config_dir = Path(config_dir)
         self.overwrite = overwrite
         self.with_defaults = with_defaults
@@ -650,59 +775,106 @@ class _Importer:
             out[name] = clean_value(name, value, with_defaults=self.with_defaults)
         return out
 
-    def secret_maker(
-        self, outcome: _Outcome, slug: str, taken: frozenset[str] = frozenset()
-    ) -> Callable[[Loc, str], Secret]:
-        used = {s.variable for s in outcome.secrets} | set(taken)
-        label = json.dumps(outcome.remote.get("name"), ensure_ascii=False)
-
-        def make(loc: Loc, _value: str) -> Secret:
-            if loc[:2] == ("llm_model", "api_key"):
-                parts = ["LLM_API_KEY"]
-            elif loc[0] == "custom_tools":
-                tools = outcome.remote.get("custom_tools") or []
-                tool = tools[loc[1]] if isinstance(loc[1], int) and loc[1] < len(tools) else {}
-                headers = tool.get("headers") or [] if isinstance(tool, dict) else []
-                header = headers[loc[3]] if isinstance(loc[3], int) and loc[3] < len(headers) else {}
-                parts = [str(tool.get("name", "tool")), str(header.get("key", "header"))]
-            else:
-                parts = [p for p in loc if isinstance(p, str)]
-            base = env_name("REVOX", slug, *[str(p) for p in parts])
-            variable, n = base, 2
-            while variable in used:
-                variable, n = f"{base}_{n}", n + 1
-            used.add(variable)
-            secret = Secret(variable, f"{spec.dotted(loc)} of {label}")
-            outcome.secrets.append(secret)
-            return secret
-
-        return make
-
     def suggestions(self, remote: dict[str, Any]) -> list[str]:
         return [str(i.get("question")) for i in remote.get("faq_items") or [] if normalize.is_suggestion(i)]
 
-    def field_node(
-        self, outcome: _Outcome, yaml_path: Path, name: str, value: Any, make: Callable[[Loc, str], Secret]
-    ) -> Any:
-        """The YAML node of one top-level field; long text goes to its own file."""
+    def commented(self, questions: Sequence[str], secrets: _Secrets) -> list[str]:
+        """Suggested questions as the commented block writes them, with placeholders for known secrets (a
+        secret no placeholder can stand for is blanked: it is a comment)."""
+        out: list[str] = []
+        for question in questions:
+            result = self.known.placeholders(escape_vars(question))
+            if result is None:
+                out.append(escape_vars(scrub(question, self.known.names)))
+                continue
+            text, used = result
+            for variable in dict.fromkeys(used):
+                secrets.note(variable, f"a suggested FAQ question of {secrets.label}")
+            out.append(text)
+        return out
+
+    def field_node(self, outcome: _Outcome, yaml_path: Path, name: str, value: Any, make: _Secrets) -> Any:
+        """The YAML node of one top-level field; long text goes to its own file, unless it holds a secret:
+        text read with !file is not interpolated, so a placeholder there would be read literally."""
         if (
             name in TEXT_FILE_SUFFIX
             and isinstance(value, str)
             and value
             and (name == "prompt" or "\n" in value or len(value) > LONG_TEXT)
         ):
-            path, ref = self.text_file(yaml_path, name)
-            outcome.writes.append(_Write(path, value, existed=False, changed=True))
-            return _tagged(ref)
+            if not self.known.found(value):
+                path, ref = self.text_file(yaml_path, name)
+                outcome.writes.append(_Write(path, value, existed=False, changed=True))
+                return _tagged(ref)
+            outcome.notes.append(
+                f"{display_path(yaml_path)}: {name} holds a secret, so it is written inline with placeholders "
+                "(text read with !file is not interpolated)"
+            )
         return to_yaml(_secrets_and_escapes(value, (name,), make))
+
+    def protect(
+        self,
+        node: Any,
+        loc: Loc,
+        secrets: _Secrets,
+        included: Callable[[str], str | None],
+        inlined: list[tuple[Loc, str]],
+    ) -> bool:
+        """Rewrite, in the document `node`, every string holding a known secret with placeholders and every
+        plaintext value at a sensitive path as a placeholder; a `!file` text holding a secret comes inline
+        (`included` reads it; `inlined` gets its place and path). True when anything changed."""
+        if isinstance(node, Mapping):
+            keys: Sequence[Any] = list(node)
+        elif isinstance(node, list):
+            keys = range(len(node))
+        else:
+            return False
+        changed = False
+        for key in keys:
+            child, sub = node[key], (*loc, key)
+            ref = _file_tag_path(child)
+            if ref is not None:
+                text = included(ref)
+                if text is None or not self.known.found(text):
+                    continue
+                inlined.append((sub, ref))
+                raw = escape_vars(text)
+            elif isinstance(child, str):
+                raw = str(child)
+            else:
+                changed |= self.protect(child, sub, secrets, included, inlined)
+                continue
+            new = self._protected(raw, sub, secrets, child)
+            if new is not None:
+                node[key] = new
+                changed = True
+        return changed
+
+    def _protected(self, raw: str, loc: Loc, secrets: _Secrets, like: Any) -> Any:
+        """The node that writes the string `raw` at `loc` without a secret; None when `raw` holds none."""
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+        if is_sensitive_path(loc) and raw and not any(m.group(1) for m in VARIABLE_RE.finditer(raw)):
+            return to_yaml(secrets(loc, raw.replace("$${", "${")))
+        result = self.known.placeholders(raw)
+        if result is None:
+            return to_yaml(secrets(loc, raw, whole=True))
+        text, used = result
+        if not used and _file_tag_path(like) is None:
+            return None
+        for variable in dict.fromkeys(used):
+            secrets.note(variable, secrets.where(loc))
+        node = _styled_str(text, like)
+        # quoted or a block, never plain: a plain `${X}` could read back as a number or a bool
+        return DoubleQuotedScalarString(text) if type(node) is str else node
 
     # -- a new file -------------------------------------------------------------------------------------
     def create(self, remote: dict[str, Any]) -> _Outcome:
         from ruamel.yaml.comments import CommentedMap
 
-        yaml_path = self.new_yaml_path(str(remote.get("name") or ""))
+        yaml_path = self.new_yaml_path(self.known.masked(str(remote.get("name") or "")))
         outcome = _Outcome(remote, yaml_path)
-        make = self.secret_maker(outcome, yaml_path.stem)
+        make = _Secrets(outcome, yaml_path.stem, self.known)
         fields = self.wanted_fields(remote)
         doc = CommentedMap()
         doc["name"] = to_yaml(escape_vars(str(remote.get("name"))))
@@ -710,9 +882,10 @@ class _Importer:
         for name, value in fields.items():
             if name != "name":
                 doc[name] = self.field_node(outcome, yaml_path, name, value, make)
+        self.protect(doc, (), make, lambda _ref: None, [])  # new text files hold no secret (field_node)
         text = HEADER + _blank_lines_between_groups(_dump(_yaml(), doc), doc)
         outcome.suggestions = self.suggestions(remote)
-        text = with_suggestions(text, outcome.suggestions)
+        text = with_suggestions(text, self.commented(outcome.suggestions, make))
         outcome.writes.insert(0, _Write(yaml_path, text, existed=False, changed=True))
         return outcome
 
@@ -731,7 +904,7 @@ class _FileUpdate:
         self.outcome = _Outcome(remote, existing.path)
         self.original = existing.path.read_text(encoding="utf-8")
         taken = frozenset(m.group(1) for m in VARIABLE_RE.finditer(self.original) if m.group(1))
-        self.make = importer.secret_maker(self.outcome, existing.path.stem, taken)
+        self.make = _Secrets(self.outcome, existing.path.stem, importer.known, taken)
         indent, offset = guess_indent(self.original)
         self.yaml = _yaml(indent, offset, explicit_start=self.original.lstrip().startswith("---"))
         self.doc = self.yaml.load(self.original)
@@ -848,10 +1021,14 @@ class _FileUpdate:
             elif name in wanted:
                 self._insert_top(name, wanted[name])
                 changed = True
+        inlined: list[tuple[Loc, str]] = []
+        changed |= importer.protect(self.doc, (), self.make, self._included, inlined)
+        for loc, ref in inlined:
+            self._no_longer_read(loc, ref)
         self._list_unset_variables()
         text = self._dump() if changed else self.original
         self.outcome.suggestions = importer.suggestions(self.remote)
-        text = with_suggestions(text, self.outcome.suggestions)
+        text = with_suggestions(text, importer.commented(self.outcome.suggestions, self.make))
         self.outcome.writes.insert(0, _Write(self.path, text, existed=True, changed=text != self.original))
         for path, text_value in self.text_writes.values():
             current = path.read_text(encoding="utf-8") if path.is_file() else None
@@ -862,6 +1039,33 @@ class _FileUpdate:
 
     def _dump(self) -> str:
         return _dump(self.yaml, self.doc)
+
+    def _included(self, ref: str) -> str | None:
+        """The text a `!file` reference of this file reads after the run."""
+        target = (self.path.parent / ref).resolve()
+        pending = self.text_writes.get(str(target))
+        if pending is not None:
+            return pending[1]
+        return target.read_text(encoding="utf-8") if target.is_file() else None
+
+    def _no_longer_read(self, loc: Loc, ref: str) -> None:
+        """A `!file` text that now stands inline: it is not written, and the user learns what to delete."""
+        target = (self.path.parent / ref).resolve()
+        self.text_writes.pop(str(target), None)
+        if not target.is_file():
+            return
+        held = self.importer.known.found(target.read_text(encoding="utf-8"))
+        where = f"the {spec.dotted(loc)} is now inline in {display_path(self.path)}, with placeholders"
+        if held:
+            self.outcome.notes.append(
+                f"warning: {display_path(target)} holds secrets ({', '.join(held)}) and is no longer read: "
+                f"{where}; delete the file, and remove it from the git history if it was committed"
+            )
+        else:
+            self.outcome.notes.append(
+                f"{display_path(target)} is no longer read: {where} (text read with !file is not "
+                "interpolated); delete the file"
+            )
 
     def _equivalent_top(self, name: str | int, file_value: Any) -> bool:
         name = str(name)
@@ -1042,10 +1246,12 @@ def run_import(
     overwrite: bool,
     with_defaults: bool,
     variables: Mapping[str, str] | None = None,
+    api_key: str | None = None,
 ) -> int:
     """Write one YAML file per selected live assistant under `config_dir`; see the module docstring.
 
-    `variables` resolve `${VAR}` in existing files as `plan` would (default: the process environment)."""
+    `variables` resolve `${VAR}` in existing files as `plan` would (default: the process environment); the
+    values of the sensitive ones, and `api_key` (the run's own), are never written."""
     config_dir = Path(config_dir)
     if config_dir.exists() and not config_dir.is_dir():
         raise FatalError(f"{config_dir} is not a directory")
@@ -1055,8 +1261,14 @@ def run_import(
         env.info("no assistants in this account: nothing to import")
         return 0
     importer = _Importer(
-        env, config_dir, overwrite=overwrite, with_defaults=with_defaults, variables=variables
+        env,
+        config_dir,
+        overwrite=overwrite,
+        with_defaults=with_defaults,
+        variables=variables,
+        api_key=api_key,
     )
+    _warn_short_secrets(env, importer, chosen)
     existing = _scan(config_dir, importer.variables)
     for e in existing:
         if not e.readable:
@@ -1070,7 +1282,7 @@ def run_import(
             "warning: fields this version does not know were not imported: "
             + ", ".join(sorted(importer.unknown_keys))
         )
-    _check_writes(outcomes, config_dir, overwrite)
+    _check_writes(outcomes, config_dir, overwrite, importer.known)
     for outcome in outcomes:
         for write in outcome.writes:
             if write.changed:
@@ -1082,9 +1294,36 @@ def run_import(
     return 0
 
 
-def _check_writes(outcomes: list[_Outcome], config_dir: Path, overwrite: bool) -> None:
-    """Everything that would be written stays inside the config directory, and nothing existing changes
-    without --overwrite; checked for all files before the first write."""
+def _warn_short_secrets(env: Environment, importer: _Importer, chosen: list[dict[str, Any]]) -> None:
+    """A secret too short to tell from ordinary text is not replaced: say so where it occurs."""
+    if not importer.known.short:
+        return
+    # what the files hold of them: not the server's ids and timestamps, where two letters always turn up
+    managed = [{k: v for k, v in r.items() if k in spec.ASSISTANT_FIELDS and k != "id"} for r in chosen]
+    texts = list(_strings(managed))
+    for variable, value in importer.known.short.items():
+        if any(value in text for text in texts):
+            env.warn(
+                f"warning: the value of {variable} is shorter than {MIN_SECRET_LENGTH} characters: import "
+                "cannot tell it from ordinary text and leaves it where it occurs; check the written files"
+            )
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _check_writes(outcomes: list[_Outcome], config_dir: Path, overwrite: bool, known: _Known) -> None:
+    """Everything that would be written stays inside the config directory, holds no known secret (one left
+    in a comment or a variable's default, say), and nothing existing changes without --overwrite; checked
+    for all files before the first write."""
     root = Path(os.path.abspath(config_dir))
     seen: dict[str, str] = {}
     blocked: list[str] = []
@@ -1100,13 +1339,20 @@ def _check_writes(outcomes: list[_Outcome], config_dir: Path, overwrite: bool) -
                     "give each its own file"
                 )
             seen[key] = write.text
+            # the path inside the config directory only: a secret may well be part of the directory's own path
+            leaked = known.found(f"{os.path.relpath(target, root)}\n{write.text}") if write.changed else []
+            if leaked:
+                raise FatalError(
+                    f"refusing to write {display_path(write.path)}: it would hold the value of "
+                    f"{', '.join(leaked)} in plain text (in a comment, or a variable's default?); write "
+                    f"${{{leaked[0]}}} there instead, then import again (nothing was written)"
+                )
             if write.existed and write.changed:
                 blocked.append(display_path(write.path))
     if blocked and not overwrite:
         raise FatalError(
-            "these files differ from the remote assistants and would be overwritten: "
-            + ", ".join(blocked)
-            + "; pass --overwrite to update them (nothing was written)"
+            "these files differ from the remote assistants (or hold a secret in plain text) and would be "
+            "overwritten: " + ", ".join(blocked) + "; pass --overwrite to update them (nothing was written)"
         )
 
 
@@ -1127,10 +1373,19 @@ def _report(env: Environment, outcomes: list[_Outcome]) -> None:
                 f"({', '.join(files)}): names must be unique in the config directory, rename all but one "
                 "in its file (the pinned id makes that a rename)"
             )
-    secrets = [s for o in outcomes for s in o.secrets]
-    if secrets:
+    for outcome in outcomes:
+        for note in outcome.notes:
+            env.warn(note)
+    places: dict[str, list[str]] = {}
+    for secret in (s for o in outcomes for s in o.secrets):
+        if secret.where not in places.setdefault(secret.variable, []):
+            places[secret.variable].append(secret.where)
+    if places:
         env.out("")
-        env.out("Set these environment variables before `revox-sync plan` (their values are not written):")
-        width = max(len(s.variable) for s in secrets)
-        for s in secrets:
-            env.out(f"  {s.variable.ljust(width)}  {s.where}")
+        env.out(
+            "Set these environment variables (or pass them with --var / --var-file) before `revox-sync plan` "
+            "(their values are not written):"
+        )
+        width = max(len(v) for v in places)
+        for variable, where in places.items():
+            env.out(f"  {variable.ljust(width)}  {'; '.join(where)}")

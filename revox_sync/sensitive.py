@@ -5,7 +5,9 @@ Kept free of heavy imports: every command consults it at start-up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 SENSITIVE = "(sensitive)"  # what a sensitive value prints as
@@ -31,21 +33,39 @@ def is_sensitive_path(path: Path) -> bool:
     return False
 
 
-MIN_SECRET_LENGTH = 6  # shorter values would blank out ordinary words; real keys are far longer
+# Shorter values are never searched for in text: a 2-character token would blank out ordinary words (and
+# `import` would shred prompts into placeholders). Real keys and tokens are far longer.
+MIN_SECRET_LENGTH = 6
+
+
+def secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex matching any of `secrets` (those of at least MIN_SECRET_LENGTH), the longest first, so a
+    secret that contains another is matched whole; None when there is none to look for."""
+    return _pattern(tuple(sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH})))
+
+
+@lru_cache(maxsize=64)
+def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not secrets:
+        return None
+    return re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
 
 
 def scrub(value: Any, secrets: Iterable[str]) -> Any:
     """`value` (a string, or lists and dicts of them) with every occurrence of a secret replaced by
     SENSITIVE: the one way a known secret is kept out of text, data and saved plans."""
-    if isinstance(value, str):
-        for secret in secrets:
-            if len(secret) >= MIN_SECRET_LENGTH and secret in value:
-                value = value.replace(secret, SENSITIVE)
+    return _scrub(value, secret_pattern(secrets))
+
+
+def _scrub(value: Any, pattern: re.Pattern[str] | None) -> Any:
+    if pattern is None:
         return value
+    if isinstance(value, str):
+        return pattern.sub(SENSITIVE, value)
     if isinstance(value, dict):
-        return {k: scrub(v, secrets) for k, v in value.items()}
+        return {k: _scrub(v, pattern) for k, v in value.items()}
     if isinstance(value, list):
-        return [scrub(v, secrets) for v in value]
+        return [_scrub(v, pattern) for v in value]
     return value
 
 

@@ -81,3 +81,27 @@ def test_saved_plan_cannot_test_guesses_of_a_secret(workdir: Path, monkeypatch, 
     monkeypatch.setenv("PROMO_SECRET", "SUMMER-2024")
     stale = run_cli(*base, "apply", "--auto-approve", "plan.json")
     assert stale.code == 1 and "the value of a sensitive variable changed" in stale.err
+
+
+def test_a_secret_that_contains_another_is_blanked_whole(workdir: Path, monkeypatch, emulator) -> None:
+    monkeypatch.setenv("PROMO_SECRET", "summer-promo-2024")
+    monkeypatch.setenv("PROMO_TOKEN_EXT", "summer-promo-2024-gold")
+    base = ("--base-url", emulator.url, "--api-key", "test-key-123")
+    write(
+        workdir / "assistants/a.yaml", "name: A\nprompt: |\n  Hello.\n  Give code ${PROMO_TOKEN_EXT} now.\n"
+    )
+    assert run_cli(*base, "apply", "--auto-approve").code == 0
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: |\n  Hello.\n")
+    plan = run_cli(*base, "plan")
+    assert plan.code == 0, plan.all
+    assert "-Give code (sensitive) now." in plan.out  # the longer secret first, never "(sensitive)-gold"
+    assert "gold" not in plan.all
+
+
+def test_scrub_replaces_the_longest_secret_first_whatever_the_order_given() -> None:
+    from revox_sync.sensitive import scrub
+
+    secrets = ["summer-promo-2024", "summer-promo-2024-gold", "ab"]  # "ab": too short to look for
+    assert scrub({"t": ["a summer-promo-2024-gold about summer-promo-2024"]}, secrets) == {
+        "t": ["a (sensitive) about (sensitive)"]
+    }
