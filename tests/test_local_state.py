@@ -185,3 +185,15 @@ def test_a_lock_held_by_a_stuck_process_fails_the_run_after_a_bound(
     )
     after = run_cli("--local", "plan")  # released: the next run goes ahead
     assert (after.code, after.out.splitlines()[-1]) == (0, "Plan: 1 to add, 0 to change, 0 to destroy.")
+
+
+def test_state_and_journal_are_readable_by_their_owner_only(workdir):
+    """The local state holds resolved secrets: like a key file, nobody but its owner may read it."""
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: Hi.\n")
+    result = run_cli("--local", "apply", "--auto-approve")
+    assert result.code == 0, result.all
+    state_dir = workdir / ".revox-local"
+    for name in ("state.json", "state.json.journal"):
+        if (state_dir / name).exists():
+            assert (state_dir / name).stat().st_mode & 0o777 == 0o600, name
+    assert (state_dir / "state.json").exists()

@@ -35,6 +35,7 @@ except ImportError:  # no flock (Windows): one process per state file is then th
 
 LOCK_WAIT_SECONDS = 30.0  # a request holds the lock for milliseconds; longer means a stuck process
 COMPACT_MIN_BYTES = 1 << 20
+PRIVATE = 0o600  # the state holds resolved secrets: its owner alone reads it
 
 
 class StateError(FatalError):
@@ -198,7 +199,7 @@ class Store:
     def append(self, entry: dict[str, Any]) -> bool:
         """Journal one write durably; true when the journal has outgrown the snapshot (time to compact)."""
         data = (json.dumps(entry, separators=(",", ":")) + "\n").encode("utf-8")
-        fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE)
         try:
             view = memoryview(data)
             while view:
@@ -214,7 +215,7 @@ class Store:
 
     def compact(self, data: dict[str, Any]) -> None:
         """Replace the snapshot with `data` (the whole caught-up state) and drop the journal it contains."""
-        write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True))
+        write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True), mode=PRIVATE)
         self.journal.unlink(missing_ok=True)
         self._seen = (_identity(self.path), None)
         self._offset = self._lines = 0
