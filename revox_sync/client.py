@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
 
+import httpcore
 import httpx
 
 from revox_sync import __version__
@@ -295,11 +296,18 @@ class RevoxClient:
         }
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        self._deadline = threading.local()  # this thread's request deadline, read by every socket call
+        transport = httpx.HTTPTransport(
+            limits=httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
+        )
+        pool = getattr(transport, "_pool", None)
+        if pool is not None and hasattr(pool, "_network_backend"):
+            pool._network_backend = _DeadlineBackend(pool._network_backend, self._deadline)
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             headers=headers,
             timeout=httpx.Timeout(self.timeout),
-            limits=httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE),
+            transport=transport,
             follow_redirects=False,
         )
 
@@ -494,6 +502,7 @@ class RevoxClient:
             self._request_count += 1
         started = time.monotonic()
         where = f"{method} {path}"
+        self._deadline.at = deadline
         try:
             timeout = min(self.timeout, max(deadline - started, 0.001))
             with self._http.stream(method, path.lstrip("/"), json=json, timeout=timeout) as response:
@@ -513,6 +522,8 @@ class RevoxClient:
             elapsed = (time.monotonic() - started) * 1000
             self._log(f"{where} -> {type(exc).__name__} ({elapsed:.0f} ms)")
             raise
+        finally:
+            self._deadline.at = None
         elapsed = (time.monotonic() - started) * 1000
         self._log(f"{where} -> {response.status_code} ({elapsed:.0f} ms)")
         return Reply(response.status_code, response.headers, b"".join(chunks))
@@ -657,6 +668,69 @@ class RevoxClient:
             return self._error(f"the API rejected {method} {path} ({status}): {text}", status)
         detail = f": {message}" if message else ""
         return self._error(f"{method} {path} failed ({status}){detail}", status)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpx bounds each socket read, and every byte a server drips resets that bound: here every read and
+    write is also bounded by the request's deadline, so headers dripped one byte at a time are cut too."""
+
+    def __init__(self, inner: httpcore.NetworkBackend, deadline: threading.local) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def bound(self, timeout: float | None) -> float | None:
+        at: float | None = getattr(self._deadline, "at", None)
+        if at is None:
+            return timeout
+        left = at - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the request's deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(host, port, self.bound(timeout), local_address, socket_options)
+        return _DeadlineStream(stream, self)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.connect_unix_socket(path, self.bound(timeout), socket_options), self
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream, backend: _DeadlineBackend) -> None:
+        self._inner = inner
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._backend.bound(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._backend.bound(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        tls = self._inner.start_tls(ssl_context, server_hostname, self._backend.bound(timeout))
+        return _DeadlineStream(tls, self._backend)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
 
 
 def _exc_text(exc: BaseException) -> str:

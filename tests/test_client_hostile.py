@@ -298,3 +298,42 @@ def test_a_huge_error_message_is_quoted_short(client: RevoxClient, emulator: Emu
     with pytest.raises(ApiError) as info:
         client.create_assistant(NEW)
     assert str(info.value) == "the API rejected POST /assistants (400): bad \\x1b[2J" + "x" * 292 + "…"
+
+
+def test_a_server_that_drips_its_headers_is_cut_at_the_request_deadline() -> None:
+    """Each byte resets a read timeout; only the deadline of the whole exchange ends this."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + b"X-Slow: " + b"a" * 400
+                try:
+                    for i in range(len(head)):
+                        if stop.is_set():
+                            return
+                        conn.sendall(head[i : i + 1])
+                        time.sleep(0.05)
+                except OSError:
+                    continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api"
+    try:
+        pattern = r"took longer than 0.5s to answer \(the server sends too slowly\)"
+        client = RevoxClient(API_KEY, url, request_deadline=0.5, max_retries=0, timeout=5.0)
+        with client as c, pytest.raises(ApiError, match=pattern):
+            c.list_assistants()
+    finally:
+        stop.set()
+        listener.close()
