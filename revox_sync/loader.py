@@ -21,6 +21,9 @@ Rules applied while walking (CONTRACT §1 Files):
   scalar after substitution (`${SPEED:-1.1}` is a float, an empty result is null); quoted scalars stay
   strings. A value that came from a variable whose name contains KEY, TOKEN, SECRET or PASSWORD has its
   path recorded in `LoadedAssistant.sensitive`.
+- Nothing under the config directory is skipped silently: a folder that cannot be listed, a link that points
+  to nothing or loops, and a link (to a folder or a YAML file) that resolves outside the directory are errors;
+  a link that stays inside is followed, and a file reached twice is loaded once.
 - Hostile input stays bounded: files over 5 MiB, more than 100 000 nodes visited while expanding aliases,
   more than 50 million characters of expanded text, or nesting deeper than 64 levels are errors.
 """
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -54,6 +58,7 @@ __all__ = [
     "collect_paths",
     "display_path",
     "find_assistant_files",
+    "link_error",
     "load_directory",
     "load_paths",
     "read_document",
@@ -190,7 +195,8 @@ def load_directory(
     elif not config_dir.is_dir():
         result.errors.append(_error(display_path(config_dir), "config directory is not a directory"))
     else:
-        _load_into(result, [(f, config_dir) for f in find_assistant_files(config_dir)], variables)
+        files, result.errors = _scan(config_dir, config_dir)
+        _load_into(result, [(f, config_dir) for f in files], variables)
     result.raise_for_errors()
     return result.assistants, sorted(result.warnings)
 
@@ -223,12 +229,18 @@ def collect_paths(
     seen: set[str] = set()
     for raw in paths:
         path = Path(raw)
+        root = config_dir if config_dir is not None and _is_within(path, config_dir) else None
+        problem = link_error(path, root) if root is not None else None
+        if problem is not None:
+            result.errors.append(problem)
+            continue
         if not path.exists():
             result.errors.append(_error(display_path(path), "no such file or directory"))
             continue
-        root = config_dir if config_dir is not None and _is_within(path, config_dir) else None
         if path.is_dir():
-            found = [(f, root or path) for f in find_assistant_files(path, root=root or path)]
+            files, errors = _scan(path, root or path)
+            result.errors.extend(errors)
+            found = [(f, root or path) for f in files]
         elif not path.name.endswith(YAML_SUFFIXES):
             result.errors.append(_error(display_path(path), "not an assistant file (expected .yaml or .yml)"))
             continue
@@ -249,22 +261,106 @@ def collect_paths(
 
 def find_assistant_files(directory: Path, *, root: Path | None = None) -> list[Path]:
     """`*.yaml` / `*.yml` under `directory`, recursively, sorted; hidden files and folders are skipped, and
-    so are the reserved file names at the root (`root` defaults to `directory`)."""
-    directory = Path(directory)
-    root = Path(root) if root is not None else directory
-    found: list[tuple[tuple[str, ...], Path]] = []
-    for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        here = Path(dirpath)
+    so are the reserved file names at the root (`root` defaults to `directory`).
+
+    Raises ConfigErrors when part of the tree cannot be read or a symbolic link leads outside `root`: a caller
+    must never act as if the files there did not exist.
+    """
+    files, errors = _scan(Path(directory), Path(root) if root is not None else Path(directory))
+    if errors:
+        raise ConfigErrors(errors)
+    return files
+
+
+def _scan(directory: Path, root: Path) -> tuple[list[Path], list[LocatedError]]:
+    """The files `find_assistant_files` finds, and an error for each entry it cannot read or must not follow.
+
+    A symbolic link (to a folder, or to a YAML file) is followed when it resolves inside `root`, and is an
+    error when it resolves outside, points to nothing, or loops back to a folder it sits in. A file reached
+    twice (a link to a folder that is walked anyway) is loaded once, preferably under its own path. Other
+    files (prompts) are only read through `!file`, which checks its own links.
+    """
+    root_real = os.path.realpath(root)
+    found: dict[str, tuple[bool, tuple[str, ...], Path]] = {}  # real path -> (via a link, sort key, path)
+    errors: list[LocatedError] = []
+    stack: list[tuple[Path, tuple[str, ...], bool]] = [(directory, (os.path.realpath(directory),), False)]
+    while stack:
+        here, chain, via_link = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            errors.append(_error(display_path(here), f"cannot read: {exc.strerror or exc}"))
+            continue
         at_root = _same_dir(here, root)
-        for name in filenames:
-            if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
+        for entry in entries:
+            name, path = entry.name, here / entry.name
+            is_yaml = name.endswith(YAML_SUFFIXES)
+            if name.startswith(".") or (at_root and name in RESERVED_ROOT_FILES):
                 continue
-            if at_root and name in RESERVED_ROOT_FILES:
+            try:  # the entry's type is usually known from the listing; else it costs an lstat
+                linked, is_dir = entry.is_symlink(), entry.is_dir(follow_symlinks=False)
+            except OSError as exc:  # removed since it was listed
+                errors.append(_error(display_path(path), f"cannot read: {exc.strerror or exc}"))
                 continue
-            file = here / name
-            found.append((file.relative_to(directory).parts, file))
-    return [file for _, file in sorted(found)]
+            real = os.path.join(chain[-1], name)
+            if linked:
+                followed = _follow_link(path, is_yaml, root_real, chain, errors)
+                if followed is None:
+                    continue
+                is_dir, real = followed
+            if is_dir:
+                stack.append((path, (*chain, real), via_link or linked))
+            elif is_yaml:
+                candidate = (via_link or linked, path.relative_to(directory).parts, path)
+                found[real] = min(found.get(real, candidate), candidate)
+    return [path for _, _, path in sorted(found.values(), key=lambda f: f[1])], errors
+
+
+def link_error(path: Path, root: Path) -> LocatedError | None:
+    """The error for `path` when it is a symbolic link that points to nothing or resolves outside `root`."""
+    if not os.path.islink(path):
+        return None
+    errors: list[LocatedError] = []
+    _follow_link(path, True, os.path.realpath(root), (), errors)
+    return errors[0] if errors else None
+
+
+def _follow_link(
+    link: Path, is_yaml: bool, root_real: str, chain: tuple[str, ...], errors: list[LocatedError]
+) -> tuple[bool, str] | None:
+    """(is a folder, real path) of a link worth walking, or None: not an assistant file, or an error."""
+    shown = display_path(link)
+    try:
+        target = os.readlink(link)
+    except OSError as exc:  # replaced or removed since it was listed
+        errors.append(_error(shown, f"cannot read: {exc.strerror or exc}"))
+        return None
+    try:
+        is_dir = stat.S_ISDIR(os.stat(link).st_mode)
+    except FileNotFoundError:
+        errors.append(_error(shown, f"cannot read: symbolic link to {target} points to nothing"))
+        return None
+    except OSError as exc:
+        errors.append(_error(shown, f"cannot read: {exc.strerror or exc} (symbolic link to {target})"))
+        return None
+    if not is_dir and not is_yaml:
+        return None
+    real = os.path.realpath(link)
+    if not _is_within(real, root_real):
+        errors.append(
+            _error(
+                shown,
+                f"symbolic link to {target} leads outside the config directory (to {display_path(real)})",
+            )
+        )
+        return None
+    if is_dir and real in chain:
+        errors.append(
+            _error(shown, f"symbolic link to {target} loops back to {display_path(real)} (a cycle)")
+        )
+        return None
+    return is_dir, real
 
 
 def display_path(path: Path | str) -> str:
@@ -450,13 +546,15 @@ def read_yaml_file(path: Path) -> Any:
     def fail(message: str, line: int = 0, col: int = 0) -> LocatedError:
         return LocatedError(Location(shown, line, col), message)
 
-    if not os.path.isfile(path):  # a FIFO or a device named *.yaml would block or never end
-        raise fail("not a regular file")
     try:
+        if not stat.S_ISREG(
+            os.stat(path).st_mode
+        ):  # a FIFO or a device named *.yaml would block or never end
+            raise fail("not a regular file")
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise fail(f"cannot read file: {exc.strerror or exc}") from None
+        raise fail(f"cannot read: {exc.strerror or exc}") from None
     if len(raw) > MAX_FILE_BYTES:
         raise fail(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     text, bad = _decode(raw)
