@@ -71,9 +71,13 @@ MAX_FILE_BYTES = 5 * 1024 * 1024  # an assistant file or a `!file` include
 MAX_NODES = 100_000  # nodes visited per file, aliases expanded
 MAX_EXPANDED_CHARS = 50_000_000  # characters of string values per file, aliases expanded
 MAX_DEPTH = 64  # nesting of mappings and lists
-# libyaml's composer recurses in C: very deep flow nesting (`[[[[...`) overflows the C stack. Above this
-# many `[`/`{` characters the real nesting depth is measured with the (iterative) event parser first.
-_FLOW_PRECHECK = 1000
+# libyaml's composer recurses in C: a document nested about 26 000 levels deep (`[[[[...`, `- - - ...`, 50 KB)
+# overflows the C stack and kills the process. `_may_nest_deeply` rules that out cheaply for ordinary files;
+# for the others the real depth is measured first, with the (iterative) event parser.
+_FLOW_PRECHECK = 1000  # `[` and `{` characters
+_BLOCK_PRECHECK = 200  # columns of indentation and `-`/`?`/`:` indicators at the start of a line
+_DEEP_LINE = re.compile(rf"\n[ \t?:-]{{{_BLOCK_PRECHECK}}}")
+_OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")  # libyaml's line breaks besides "\n"
 
 YAML_SUFFIXES = (".yaml", ".yml")
 # Reserved for later features when they sit at the root of the config directory; never assistant files.
@@ -564,8 +568,8 @@ def read_yaml_file(path: Path) -> Any:
     from ruamel.yaml.error import YAMLError
 
     try:
-        if text.count("[") + text.count("{") > _FLOW_PRECHECK:
-            too_deep = _flow_too_deep(text)
+        if _may_nest_deeply(text):
+            too_deep = _too_deep(text)
             if too_deep is not None:
                 raise fail(f"nesting deeper than {MAX_DEPTH} levels", *too_deep)
         return _compose(text)
@@ -655,7 +659,24 @@ def _yaml_error(exc: Exception, text: str) -> tuple[str, int, int]:
     return message, mark.line + 1, mark.column + 1
 
 
-def _flow_too_deep(text: str) -> tuple[int, int] | None:
+def _may_nest_deeply(text: str) -> bool:
+    """False when `text` cannot nest more than about 1 200 levels, far below what crashes the composer.
+
+    Flow nesting is bounded by the number of brackets. A block collection starts right of the one it is
+    nested in (one column at least; a list that is a mapping's value may start at its key's column, but its
+    items start two further), and only indentation and the `- `, `? `, `: ` indicators that open a line move
+    that column; so without a line that starts with `_BLOCK_PRECHECK` such characters, block nesting stays
+    below about that many levels. A false alarm (say, a deeply indented block scalar) costs one extra parse.
+    """
+    if text.count("[") + text.count("{") > _FLOW_PRECHECK:
+        return True
+    for other in _OTHER_BREAKS:
+        if other in text:
+            text = text.replace(other, "\n")
+    return _DEEP_LINE.match("\n" + text[:_BLOCK_PRECHECK]) is not None or _DEEP_LINE.search(text) is not None
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
     """Position of the first collection nested deeper than MAX_DEPTH, found without recursion."""
     from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 

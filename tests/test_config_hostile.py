@@ -234,3 +234,56 @@ def test_phone_numbers_link_outside_or_dangling_is_an_error(cli, emulator, workd
     plan = cli("plan")
     assert (plan.code, plan.out, plan.err) == (1, "", expected)
     assert emulator.requests == []
+
+
+# --- point 7: nesting bombs ---------------------------------------------------------------------------------
+# ~200 KB each; today's C parser overflows its stack (SIGSEGV) on them from about 26 000 levels.
+BOMBS = {
+    "block sequences": "- " * 100_000 + "x\n",
+    "block mappings": "? " * 100_000 + "x\n",
+    "block and flow": "- ? " * 30_000 + "[" * 900 + "x" + "]" * 900 + "\n",
+}
+DEEP = "nesting deeper than 64 levels"
+
+
+@pytest.mark.parametrize("bomb", BOMBS)
+@pytest.mark.parametrize("command", [["validate"], ["plan"], ["apply", "--auto-approve"]])
+def test_nesting_bomb_in_an_assistant_file_is_a_located_error(emulator, workdir, bomb, command):
+    assistant_file(workdir / "assistants/a.yaml", "A")
+    write(workdir / "assistants/bomb.yaml", "name: Bomb\nfaq_items:\n  " + BOMBS[bomb])
+    done = revox(*command, cwd=workdir, emulator=emulator)
+    # the 65th collection starts 63 indicators of two characters after the first one, at column 3
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1,
+        "",
+        f"assistants/bomb.yaml:3:129: {DEEP}\n1 error.\n",
+    )
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("file", "args"),
+    [
+        ("revox-sync.yaml", ["validate"]),
+        ("env/staging.yaml", ["--env", "staging", "validate"]),  # a var file the project file lists
+        ("vars.yaml", ["--var-file", "vars.yaml", "plan"]),
+        ("assistants/phone_numbers.yaml", ["validate"]),
+        ("assistants/phone_numbers.yaml", ["plan"]),
+    ],
+)
+def test_nesting_bomb_in_every_other_yaml_file_is_a_located_error(emulator, workdir, file, args):
+    assistant_file(workdir / "assistants/a.yaml", "A")
+    (workdir / ".git").mkdir()
+    if file != "revox-sync.yaml":
+        write(workdir / "revox-sync.yaml", "environments:\n  staging:\n    var_files: [env/staging.yaml]\n")
+    write(workdir / file, BOMBS["block sequences"])
+    done = revox(*args, cwd=workdir, emulator=emulator)
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", f"{file}:1:129: {DEEP}\n1 error.\n")
+    assert emulator.requests == []
+
+
+def test_a_file_include_is_text_so_a_bomb_there_is_just_a_prompt(workdir):
+    write(workdir / "assistants/prompts/bomb.md", BOMBS["block sequences"])
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: !file prompts/bomb.md\n")
+    done = revox("validate", cwd=workdir)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "1 assistant file valid.\n", "")
