@@ -287,3 +287,31 @@ def test_a_file_include_is_text_so_a_bomb_there_is_just_a_prompt(workdir):
     write(workdir / "assistants/a.yaml", "name: A\nprompt: !file prompts/bomb.md\n")
     done = revox("validate", cwd=workdir)
     assert (done.returncode, done.stdout, done.stderr) == (0, "1 assistant file valid.\n", "")
+
+
+# --- binary and non-UTF-8 project, variable and routing files ------------------------------------------------
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"A: caf\xe9\n", "1:7: not valid UTF-8"),  # Latin-1
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "1:1: not valid UTF-8"),
+        (b"A: \x00\x01\n", "1:4: invalid character U+0000 (control characters are not allowed)"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("file", "args"),
+    [
+        ("revox-sync.yaml", ["validate"]),
+        ("env/staging.yaml", ["--env", "staging", "validate"]),
+        ("vars.yaml", ["--var-file", "vars.yaml", "validate"]),
+        ("assistants/phone_numbers.yaml", ["plan"]),
+    ],
+)
+def test_binary_or_non_utf8_yaml_is_a_located_error(cli, emulator, in_tmp, file, args, content, problem):
+    assistant_file(in_tmp / "assistants/a.yaml", "A")
+    if file != "revox-sync.yaml":
+        write(in_tmp / "revox-sync.yaml", "environments:\n  staging:\n    var_files: [env/staging.yaml]\n")
+    write(in_tmp / file, content)
+    result = cli(*args)
+    assert (result.code, result.out, result.err) == (1, "", f"{file}:{problem}\n1 error.\n")
+    assert emulator.requests == []
