@@ -322,12 +322,20 @@ def _scan(directory: Path, root: Path) -> tuple[list[Path], list[LocatedError]]:
 
 
 def link_error(path: Path, root: Path) -> LocatedError | None:
-    """The error for `path` when it is a symbolic link that points to nothing or resolves outside `root`."""
-    if not os.path.islink(path):
-        return None
-    errors: list[LocatedError] = []
-    _follow_link(path, True, os.path.realpath(root), (), errors)
-    return errors[0] if errors else None
+    """The error for `path` (under `root`) when it is a symbolic link that points to nothing, or when it or a
+    folder on its way resolves outside `root`."""
+    root_real = os.path.realpath(root)
+    if os.path.islink(path):
+        errors: list[LocatedError] = []
+        _follow_link(path, True, root_real, (), errors)
+        return errors[0] if errors else None
+    real = os.path.realpath(path)
+    if os.path.exists(real) and not _is_within(real, root_real):
+        return _error(
+            display_path(path),
+            f"resolves through a symbolic link outside the config directory (to {display_path(real)})",
+        )
+    return None
 
 
 def _follow_link(
@@ -551,9 +559,7 @@ def read_yaml_file(path: Path) -> Any:
         return LocatedError(Location(shown, line, col), message)
 
     try:
-        if not stat.S_ISREG(
-            os.stat(path).st_mode
-        ):  # a FIFO or a device named *.yaml would block or never end
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or never end
             raise fail("not a regular file")
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)

@@ -126,6 +126,19 @@ def test_symlink_leading_outside_is_an_error_before_any_request(cli, emulator, w
     assert {a["name"] for a in emulator.state.list_assistants()} == {"A", "B"}
 
 
+def test_a_file_named_through_a_linked_folder_leading_outside_is_an_error(cli, workdir):
+    assistant_file(workdir / "assistants/a.yaml", "A")
+    assistant_file(workdir / "shared/team/b.yaml", "B")
+    os.symlink("../shared/team", workdir / "assistants/team")
+    named = cli("validate", "assistants/a.yaml", "assistants/team/b.yaml")  # as pre-commit passes them
+    assert (named.code, named.out, named.err) == (
+        1,
+        "",
+        "assistants/team/b.yaml: resolves through a symbolic link outside the config directory "
+        "(to shared/team/b.yaml)\n1 error.\n",
+    )
+
+
 def test_dangling_symlink_is_an_error_before_any_request(cli, emulator, workdir):
     assistant_file(workdir / "assistants/a.yaml", "A")
     os.symlink("../gone/team", workdir / "assistants/team")
