@@ -21,6 +21,9 @@ Rules applied while walking (CONTRACT §1 Files):
   scalar after substitution (`${SPEED:-1.1}` is a float, an empty result is null); quoted scalars stay
   strings. A value that came from a variable whose name contains KEY, TOKEN, SECRET or PASSWORD has its
   path recorded in `LoadedAssistant.sensitive`.
+- Nothing under the config directory is skipped silently: a folder that cannot be listed, a link that points
+  to nothing or loops, and a link (to a folder or a YAML file) that resolves outside the directory are errors;
+  a link that stays inside is followed, and a file reached twice is loaded once.
 - Hostile input stays bounded: files over 5 MiB, more than 100 000 nodes visited while expanding aliases,
   more than 50 million characters of expanded text, or nesting deeper than 64 levels are errors.
 """
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -54,6 +58,7 @@ __all__ = [
     "collect_paths",
     "display_path",
     "find_assistant_files",
+    "link_error",
     "load_directory",
     "load_paths",
     "read_document",
@@ -66,9 +71,13 @@ MAX_FILE_BYTES = 5 * 1024 * 1024  # an assistant file or a `!file` include
 MAX_NODES = 100_000  # nodes visited per file, aliases expanded
 MAX_EXPANDED_CHARS = 50_000_000  # characters of string values per file, aliases expanded
 MAX_DEPTH = 64  # nesting of mappings and lists
-# libyaml's composer recurses in C: very deep flow nesting (`[[[[...`) overflows the C stack. Above this
-# many `[`/`{` characters the real nesting depth is measured with the (iterative) event parser first.
-_FLOW_PRECHECK = 1000
+# libyaml's composer recurses in C: a document nested about 26 000 levels deep (`[[[[...`, `- - - ...`, 50 KB)
+# overflows the C stack and kills the process. `_may_nest_deeply` rules that out cheaply for ordinary files;
+# for the others the real depth is measured first, with the (iterative) event parser.
+_FLOW_PRECHECK = 1000  # `[` and `{` characters
+_BLOCK_PRECHECK = 200  # columns of indentation and `-`/`?`/`:` indicators at the start of a line
+_DEEP_LINE = re.compile(rf"\n[ \t?:-]{{{_BLOCK_PRECHECK}}}")
+_OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")  # libyaml's line breaks besides "\n"
 
 YAML_SUFFIXES = (".yaml", ".yml")
 # Reserved for later features when they sit at the root of the config directory; never assistant files.
@@ -190,7 +199,8 @@ def load_directory(
     elif not config_dir.is_dir():
         result.errors.append(_error(display_path(config_dir), "config directory is not a directory"))
     else:
-        _load_into(result, [(f, config_dir) for f in find_assistant_files(config_dir)], variables)
+        files, result.errors = _scan(config_dir, config_dir)
+        _load_into(result, [(f, config_dir) for f in files], variables)
     result.raise_for_errors()
     return result.assistants, sorted(result.warnings)
 
@@ -223,12 +233,18 @@ def collect_paths(
     seen: set[str] = set()
     for raw in paths:
         path = Path(raw)
+        root = config_dir if config_dir is not None and _is_within(path, config_dir) else None
+        problem = link_error(path, root) if root is not None else None
+        if problem is not None:
+            result.errors.append(problem)
+            continue
         if not path.exists():
             result.errors.append(_error(display_path(path), "no such file or directory"))
             continue
-        root = config_dir if config_dir is not None and _is_within(path, config_dir) else None
         if path.is_dir():
-            found = [(f, root or path) for f in find_assistant_files(path, root=root or path)]
+            files, errors = _scan(path, root or path)
+            result.errors.extend(errors)
+            found = [(f, root or path) for f in files]
         elif not path.name.endswith(YAML_SUFFIXES):
             result.errors.append(_error(display_path(path), "not an assistant file (expected .yaml or .yml)"))
             continue
@@ -249,22 +265,114 @@ def collect_paths(
 
 def find_assistant_files(directory: Path, *, root: Path | None = None) -> list[Path]:
     """`*.yaml` / `*.yml` under `directory`, recursively, sorted; hidden files and folders are skipped, and
-    so are the reserved file names at the root (`root` defaults to `directory`)."""
-    directory = Path(directory)
-    root = Path(root) if root is not None else directory
-    found: list[tuple[tuple[str, ...], Path]] = []
-    for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        here = Path(dirpath)
+    so are the reserved file names at the root (`root` defaults to `directory`).
+
+    Raises ConfigErrors when part of the tree cannot be read or a symbolic link leads outside `root`: a caller
+    must never act as if the files there did not exist.
+    """
+    files, errors = _scan(Path(directory), Path(root) if root is not None else Path(directory))
+    if errors:
+        raise ConfigErrors(errors)
+    return files
+
+
+def _scan(directory: Path, root: Path) -> tuple[list[Path], list[LocatedError]]:
+    """The files `find_assistant_files` finds, and an error for each entry it cannot read or must not follow.
+
+    A symbolic link (to a folder, or to a YAML file) is followed when it resolves inside `root`, and is an
+    error when it resolves outside, points to nothing, or loops back to a folder it sits in. A file reached
+    twice (a link to a folder that is walked anyway) is loaded once, preferably under its own path. Other
+    files (prompts) are only read through `!file`, which checks its own links.
+    """
+    root_real = os.path.realpath(root)
+    found: dict[str, tuple[bool, tuple[str, ...], Path]] = {}  # real path -> (via a link, sort key, path)
+    errors: list[LocatedError] = []
+    stack: list[tuple[Path, tuple[str, ...], bool]] = [(directory, (os.path.realpath(directory),), False)]
+    while stack:
+        here, chain, via_link = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            errors.append(_error(display_path(here), f"cannot read: {exc.strerror or exc}"))
+            continue
         at_root = _same_dir(here, root)
-        for name in filenames:
-            if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
+        for entry in entries:
+            name, path = entry.name, here / entry.name
+            is_yaml = name.endswith(YAML_SUFFIXES)
+            if name.startswith(".") or (at_root and name in RESERVED_ROOT_FILES):
                 continue
-            if at_root and name in RESERVED_ROOT_FILES:
+            try:  # the entry's type is usually known from the listing; else it costs an lstat
+                linked, is_dir = entry.is_symlink(), entry.is_dir(follow_symlinks=False)
+            except OSError as exc:  # removed since it was listed
+                errors.append(_error(display_path(path), f"cannot read: {exc.strerror or exc}"))
                 continue
-            file = here / name
-            found.append((file.relative_to(directory).parts, file))
-    return [file for _, file in sorted(found)]
+            real = os.path.join(chain[-1], name)
+            if linked:
+                followed = _follow_link(path, is_yaml, root_real, chain, errors)
+                if followed is None:
+                    continue
+                is_dir, real = followed
+            if is_dir:
+                stack.append((path, (*chain, real), via_link or linked))
+            elif is_yaml:
+                candidate = (via_link or linked, path.relative_to(directory).parts, path)
+                found[real] = min(found.get(real, candidate), candidate)
+    return [path for _, _, path in sorted(found.values(), key=lambda f: f[1])], errors
+
+
+def link_error(path: Path, root: Path) -> LocatedError | None:
+    """The error for `path` (under `root`) when it is a symbolic link that points to nothing, or when it or a
+    folder on its way resolves outside `root`."""
+    root_real = os.path.realpath(root)
+    if os.path.islink(path):
+        errors: list[LocatedError] = []
+        _follow_link(path, True, root_real, (), errors)
+        return errors[0] if errors else None
+    real = os.path.realpath(path)
+    if os.path.exists(real) and not _is_within(real, root_real):
+        return _error(
+            display_path(path),
+            f"resolves through a symbolic link outside the config directory (to {display_path(real)})",
+        )
+    return None
+
+
+def _follow_link(
+    link: Path, is_yaml: bool, root_real: str, chain: tuple[str, ...], errors: list[LocatedError]
+) -> tuple[bool, str] | None:
+    """(is a folder, real path) of a link worth walking, or None: not an assistant file, or an error."""
+    shown = display_path(link)
+    try:
+        target = os.readlink(link)
+    except OSError as exc:  # replaced or removed since it was listed
+        errors.append(_error(shown, f"cannot read: {exc.strerror or exc}"))
+        return None
+    try:
+        is_dir = stat.S_ISDIR(os.stat(link).st_mode)
+    except FileNotFoundError:
+        errors.append(_error(shown, f"cannot read: symbolic link to {target} points to nothing"))
+        return None
+    except OSError as exc:
+        errors.append(_error(shown, f"cannot read: {exc.strerror or exc} (symbolic link to {target})"))
+        return None
+    if not is_dir and not is_yaml:
+        return None
+    real = os.path.realpath(link)
+    if not _is_within(real, root_real):
+        errors.append(
+            _error(
+                shown,
+                f"symbolic link to {target} leads outside the config directory (to {display_path(real)})",
+            )
+        )
+        return None
+    if is_dir and real in chain:
+        errors.append(
+            _error(shown, f"symbolic link to {target} loops back to {display_path(real)} (a cycle)")
+        )
+        return None
+    return is_dir, real
 
 
 def display_path(path: Path | str) -> str:
@@ -437,13 +545,13 @@ def read_yaml_file(path: Path) -> Any:
     def fail(message: str, line: int = 0, col: int = 0) -> LocatedError:
         return LocatedError(Location(shown, line, col), message)
 
-    if not os.path.isfile(path):  # a FIFO or a device named *.yaml would block or never end
-        raise fail("not a regular file")
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or never end
+            raise fail("not a regular file")
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise fail(f"cannot read file: {exc.strerror or exc}") from None
+        raise fail(f"cannot read: {exc.strerror or exc}") from None
     if len(raw) > MAX_FILE_BYTES:
         raise fail(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     text, bad = _decode(raw)
@@ -453,8 +561,8 @@ def read_yaml_file(path: Path) -> Any:
     from ruamel.yaml.error import YAMLError
 
     try:
-        if text.count("[") + text.count("{") > _FLOW_PRECHECK:
-            too_deep = _flow_too_deep(text)
+        if _may_nest_deeply(text):
+            too_deep = _too_deep(text)
             if too_deep is not None:
                 raise fail(f"nesting deeper than {MAX_DEPTH} levels", *too_deep)
         return _compose(text)
@@ -544,7 +652,24 @@ def _yaml_error(exc: Exception, text: str) -> tuple[str, int, int]:
     return message, mark.line + 1, mark.column + 1
 
 
-def _flow_too_deep(text: str) -> tuple[int, int] | None:
+def _may_nest_deeply(text: str) -> bool:
+    """False when `text` cannot nest more than about 1 200 levels, far below what crashes the composer.
+
+    Flow nesting is bounded by the number of brackets. A block collection starts right of the one it is
+    nested in (one column at least; a list that is a mapping's value may start at its key's column, but its
+    items start two further), and only indentation and the `- `, `? `, `: ` indicators that open a line move
+    that column; so without a line that starts with `_BLOCK_PRECHECK` such characters, block nesting stays
+    below about that many levels. A false alarm (say, a deeply indented block scalar) costs one extra parse.
+    """
+    if text.count("[") + text.count("{") > _FLOW_PRECHECK:
+        return True
+    for other in _OTHER_BREAKS:
+        if other in text:
+            text = text.replace(other, "\n")
+    return _DEEP_LINE.match("\n" + text[:_BLOCK_PRECHECK]) is not None or _DEEP_LINE.search(text) is not None
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
     """Position of the first collection nested deeper than MAX_DEPTH, found without recursion."""
     from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 

@@ -160,13 +160,15 @@ def find_project_file(start: Path | None = None) -> Path | None:
     """The nearest `revox-sync.yaml` from `start` (default: the working directory) up to the repository root.
 
     The walk checks `start` and each parent; it stops after the first directory that contains `.git`
-    (file or folder, so worktrees and submodules count), or at the filesystem root.
+    (file or folder, so worktrees and submodules count), or at the filesystem root. A link that points to
+    nothing is returned too: reading it then fails, rather than the run going on without the project's
+    `config_dir` and environments.
     """
     here = Path(os.path.abspath(start if start is not None else Path.cwd()))
     for directory in (here, *here.parents):
         for name in PROJECT_FILE_NAMES:
             candidate = directory / name
-            if candidate.is_file():
+            if candidate.is_file() or candidate.is_symlink():  # a broken link is reported, not skipped
                 return candidate
         if (directory / ".git").exists():
             return None

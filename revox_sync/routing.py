@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -98,21 +99,29 @@ class Routes:
 
 
 def find_routes_file(config_dir: Path) -> Path | None:
+    """The routing file of `config_dir`; a link that points to nothing counts, so that reading it fails loudly."""
     for name in ROUTES_FILE_NAMES:
         candidate = Path(config_dir) / name
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             return candidate
     return None
 
 
 def load_routes(config_dir: Path) -> Routes:
-    """`phone_numbers.yaml` of `config_dir` (empty Routes when absent); errors are `path:line:col`."""
+    """`phone_numbers.yaml` of `config_dir` (empty Routes when absent); errors are `path:line:col`.
+
+    A symbolic link is followed only to a file inside `config_dir`, as in the loader."""
+    from revox_sync.loader import link_error
+
     path = find_routes_file(config_dir)
     if path is None:
         return Routes()
-    others = [n for n in ROUTES_FILE_NAMES if n != path.name and (Path(config_dir) / n).is_file()]
+    others = [n for n in ROUTES_FILE_NAMES if n != path.name and os.path.lexists(Path(config_dir) / n)]
     if others:
         raise FatalError(f"{config_dir}: both {path.name} and {others[0]} exist; keep one")
+    problem = link_error(path, Path(config_dir))
+    if problem is not None:
+        raise ConfigErrors([problem])
     doc = read_yaml(path)
     root = doc.root
     if root is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -182,20 +181,27 @@ def test_alias_bomb_is_bounded() -> None:
     lines = ["name: Bomb", 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
     write(CONFIG / "bomb.yaml", "\n".join(lines) + "\n")
-    started = time.perf_counter()
-    (message,) = errors_of(CONFIG)
-    assert time.perf_counter() - started < 0.5
+    (message,) = errors_of(CONFIG)  # the node budget stops it: bounded work, whatever the machine's speed
     assert message.startswith("assistants/bomb.yaml:")
     assert f"too many nodes (alias expansion?): more than {MAX_NODES}" in message
+
+
+def test_deeply_indented_text_is_not_mistaken_for_nesting() -> None:
+    # a line that opens with 300 columns of spaces and dashes makes the loader measure the real depth first
+    write(CONFIG / "a.yaml", "name: A\nprompt: |\n  Table:\n" + " " * 300 + "- - - x\n")
+    assert load_one(CONFIG).data["prompt"] == "Table:\n" + " " * 298 + "- - - x\n"
+
+
+def test_block_nesting_too_shallow_to_crash_the_parser_is_still_bounded() -> None:
+    write(CONFIG / "a.yaml", "name: A\nx:\n" + "".join(" " * i + "k:\n" for i in range(1, 80)))
+    assert errors_of(CONFIG) == ["assistants/a.yaml:66:65: nesting deeper than 64 levels (recursive alias?)"]
 
 
 def test_deep_and_recursive_nesting_is_bounded() -> None:
     depth = 100_000  # would overflow the C parser's stack if composed
     write(CONFIG / "deep.yaml", "name: Deep\nx: " + "[" * depth + "]" * depth + "\n")
     write(CONFIG / "loop.yaml", "name: Loop\nx: &x [*x]\n")
-    started = time.perf_counter()
     deep, loop = errors_of(CONFIG)
-    assert time.perf_counter() - started < 0.5
     assert deep == "assistants/deep.yaml:2:67: nesting deeper than 64 levels"
     assert loop == "assistants/loop.yaml:2:4: nesting deeper than 64 levels (recursive alias?)"
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import run_cli, write
 
 from revox_sync.apply import apply_plan
 from revox_sync.client import RevoxClient
@@ -61,6 +61,18 @@ def test_find_walks_up_to_the_repository_root(tmp_path: Path) -> None:
     assert find_project_file() == tmp_path / "revox-sync.yaml"  # the working directory by default
     write(tmp_path / "a" / "revox-sync.yml", "")
     assert find_project_file(deep) == tmp_path / "a" / "revox-sync.yml"  # the nearest wins
+
+
+def test_a_project_file_that_is_a_broken_link_is_an_error_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "revox-sync.yaml").symlink_to("gone/revox-sync.yaml")
+    write(tmp_path / "assistants/a.yaml", "name: A\n")
+    assert find_project_file() == tmp_path / "revox-sync.yaml"
+    result = run_cli("validate")
+    assert (result.code, result.out, result.err) == (
+        1,
+        "",
+        "revox-sync.yaml: cannot read: No such file or directory\n1 error.\n",
+    )
 
 
 def test_find_stops_at_the_git_boundary(tmp_path: Path) -> None:
