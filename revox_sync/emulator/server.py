@@ -30,6 +30,7 @@ import http.client
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -134,7 +135,7 @@ class EmulatorServer:
         if self._httpd is not None:
             return self
         handler = _make_handler(self)
-        server_cls = _IPv6Server if ":" in self.host else ThreadingHTTPServer
+        server_cls = _IPv6Server if ":" in self.host else _Server
         httpd = server_cls((self.host, self.port), handler)
         httpd.daemon_threads = True
         self._httpd = httpd
@@ -319,7 +320,14 @@ def _injected(fault: Fault) -> _Answer:
     return answer
 
 
-class _IPv6Server(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (a timeout, an interrupt) is ordinary here: no traceback on stderr."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _IPv6Server(_Server):
     address_family = socket.AF_INET6
 
 
