@@ -24,11 +24,11 @@ from revox_sync.apply import apply_plan
 from revox_sync.cli import main as cli_main
 from revox_sync.client import RevoxClient
 from revox_sync.emulator import EmulatorServer
-from revox_sync.loader import load_directory
-from revox_sync.normalize import canonical_assistant
+from revox_sync.kinds.assistant.load import load_directory
+from revox_sync.kinds.assistant.normalize import canonical_assistant
+from revox_sync.kinds.assistant.spec import SERVER_OWNED_FIELDS
 from revox_sync.output import Environment
 from revox_sync.plan import Desired, build_plan
-from revox_sync.spec import SERVER_OWNED_FIELDS
 
 PROMPT_LINE = "You are a helpful, concise voice agent for Acme. Confirm the caller's details politely.\n"
 

@@ -11,9 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from revox_sync import normalize
-from revox_sync.diff import diff_fields
 from revox_sync.errors import FatalError
+from revox_sync.kinds.assistant import normalize
 from revox_sync.options import DEFAULT_PARALLELISM
 from revox_sync.plan import Action, Plan
 from revox_sync.render import format_value
@@ -205,7 +204,7 @@ def not_stored_as_sent(action: Action, stored: dict[str, Any]) -> list[str]:
     """Fields whose value the API returned differs from what was sent (canonical comparison)."""
     sensitive = action.desired.sensitive if action.desired else frozenset()
     fields = list(action.body)
-    _, changes = diff_fields(
+    _, changes = normalize.diff_assistant(
         normalize.canonical_assistant(action.body, fields),
         normalize.canonical_assistant(stored, fields),
         sensitive,

@@ -18,10 +18,10 @@ from revox_sync.output import Environment, printable
 if TYPE_CHECKING:
     from revox_sync.apply import Result
     from revox_sync.client import RevoxClient
+    from revox_sync.config.project import Project, Settings
     from revox_sync.errors import LocatedError
-    from revox_sync.loader import LoadedAssistant, LoadResult
+    from revox_sync.kinds.assistant.load import LoadedAssistant, LoadResult
     from revox_sync.plan import Desired, Plan
-    from revox_sync.project import Project, Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 NAMES_MAX_AGE = 5.0  # seconds a listing of names may be old when a create looks at it
@@ -65,7 +65,7 @@ class App:
     def project(self) -> Project | None:
         """revox-sync.yaml, found by walking up from the working directory (None when there is none)."""
         if self._project is False:
-            from revox_sync.project import find_project_file, load_project
+            from revox_sync.config.project import find_project_file, load_project
 
             path = find_project_file()
             self._project = load_project(path) if path is not None else None
@@ -73,7 +73,7 @@ class App:
 
     def settings(self, env_name: str | None = None) -> Settings:
         """Variables, config directory and credentials for `env_name` (default: the global --env)."""
-        from revox_sync.project import resolve
+        from revox_sync.config.project import resolve
 
         name = env_name or self.env_name
         if name not in self._settings:
@@ -232,7 +232,7 @@ def cli(
 # --- loading the configuration -----------------------------------------------------------------------------
 def load_config(config_dir: Path | None) -> list[LoadedAssistant]:
     """Every file of the config directory, or stop: a missing, empty or broken directory plans nothing."""
-    from revox_sync.loader import load_directory
+    from revox_sync.kinds.assistant.load import load_directory
     from revox_sync.sensitive import secret_values
 
     directory = _app().config_dir(config_dir)
@@ -249,7 +249,7 @@ def load_config(config_dir: Path | None) -> list[LoadedAssistant]:
 
 
 def to_desired(loaded: LoadedAssistant) -> Desired:
-    from revox_sync.loader import display_path
+    from revox_sync.config.discovery import display_path
     from revox_sync.plan import Desired
 
     data = {k: v for k, v in loaded.data.items() if k != "id"}
@@ -320,8 +320,8 @@ def print_plan(plan: Plan, fmt: str = "text") -> None:
 @click.option("--all-envs", is_flag=True, help="Check the files once per environment of revox-sync.yaml.")
 def validate(paths: tuple[Path, ...], online: bool, env_name: str | None, all_envs: bool) -> int:
     """Check assistant files offline (default: assistants/). Exit 0 valid, 1 invalid."""
+    from revox_sync.config.project import all_environments
     from revox_sync.errors import ConfigErrors, LocatedError
-    from revox_sync.project import all_environments
 
     app = _app()
     if all_envs and (env_name or online):
@@ -363,7 +363,7 @@ def _validate_once(paths: tuple[Path, ...], settings: Settings) -> tuple[LoadRes
     import os
 
     from revox_sync.errors import ConfigErrors, LocatedError, Location
-    from revox_sync.loader import collect_paths
+    from revox_sync.kinds.assistant.load import collect_paths
     from revox_sync.routing import load_routes
 
     config_dir = settings.config_dir or options.DEFAULT_CONFIG_DIR
@@ -414,7 +414,7 @@ def schema() -> int:
     """Print the JSON Schema of an assistant file, for editors."""
     import json
 
-    from revox_sync.spec import json_schema
+    from revox_sync.kinds.assistant.spec import json_schema
 
     _app().env.out(json.dumps(json_schema(), indent=2))
     return EXIT_OK
@@ -720,7 +720,7 @@ def emulator(
 ) -> int:
     """Serve the local Revox API emulator on loopback."""
     from revox_sync.emulator import serve
-    from revox_sync.spec import E164_RE
+    from revox_sync.kinds.assistant.spec import E164_RE
 
     bad = [n for n in phone_numbers if not E164_RE.match(n)]
     if bad:

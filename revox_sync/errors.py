@@ -24,6 +24,15 @@ class Location:
         return f"{self.path}:{self.line}:{self.col}"
 
 
+@dataclass(frozen=True, order=True)
+class LocatedWarning:
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: warning: {self.message}"
+
+
 class LocatedError(FatalError):
     """An error that points into a file: printed as `path:line:col: message`."""
 

@@ -37,10 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from revox_sync import normalize, spec
+from revox_sync.config.discovery import display_path
+from revox_sync.config.yaml import VARIABLE_RE
+from revox_sync.engine.change import dotted
 from revox_sync.errors import FatalError
 from revox_sync.files import write_atomic
-from revox_sync.loader import VARIABLE_RE, display_path, find_assistant_files
+from revox_sync.kinds.assistant import normalize, spec
+from revox_sync.kinds.assistant.load import find_assistant_files
 from revox_sync.sensitive import (
     MIN_SECRET_LENGTH,
     is_sensitive_path,
@@ -247,7 +250,7 @@ class _Secrets:
         self.label = json.dumps(outcome.remote.get("name"), ensure_ascii=False)
 
     def where(self, loc: Loc) -> str:
-        return f"{spec.dotted(loc)} of {self.label}"
+        return f"{dotted(loc)} of {self.label}"
 
     def note(self, variable: str, where: str) -> Secret:
         secret = Secret(variable, where)
@@ -631,7 +634,7 @@ class _Outcome:
 
 def _scan(config_dir: Path, variables: Mapping[str, str]) -> list[_Existing]:
     """The assistant files already there, read as `plan` reads them (so `id: ${SALES_ID}` is matched)."""
-    from revox_sync.loader import read_document
+    from revox_sync.config.yaml import read_document
 
     if not config_dir.is_dir():
         return []
@@ -913,7 +916,7 @@ class _FileUpdate:
         self.text_writes: dict[str, tuple[Path, str]] = {}
 
     def _resolved(self) -> dict[str, Any]:
-        from revox_sync.loader import read_document
+        from revox_sync.config.yaml import read_document
 
         document = read_document(self.path, self.importer.config_dir, self.importer.variables, {})
         errors = [e for e in document.errors if "is not set (and" not in e.message]
@@ -954,7 +957,7 @@ class _FileUpdate:
                     and name not in listed
                 ):
                     listed.add(name)
-                    self.outcome.secrets.append(Secret(name, f"{spec.dotted(loc)} of {label} (not set)"))
+                    self.outcome.secrets.append(Secret(name, f"{dotted(loc)} of {label} (not set)"))
 
     def _assume_unknown_match(self, canon: _Canon) -> None:
         """Values behind unset variables cannot be compared: take them as equal to the remote."""
@@ -1055,7 +1058,7 @@ class _FileUpdate:
         if not target.is_file():
             return
         held = self.importer.known.found(target.read_text(encoding="utf-8"))
-        where = f"the {spec.dotted(loc)} is now inline in {display_path(self.path)}, with placeholders"
+        where = f"the {dotted(loc)} is now inline in {display_path(self.path)}, with placeholders"
         if held:
             self.outcome.notes.append(
                 f"warning: {display_path(target)} holds secrets ({', '.join(held)}) and is no longer read: "
@@ -1103,7 +1106,7 @@ class _FileUpdate:
                 return True
             if self._has_unknown(loc):
                 self.importer.env.warn(
-                    f"{display_path(self.path)}: {spec.dotted(loc)} differs from the remote value but holds "
+                    f"{display_path(self.path)}: {dotted(loc)} differs from the remote value but holds "
                     "an unset variable; left as it is"
                 )
                 return False
@@ -1199,7 +1202,7 @@ class _FileUpdate:
         if is_sensitive_path(loc) and isinstance(node, str) and "${" in node:
             names = [m.group(1) for m in VARIABLE_RE.finditer(node) if m.group(1)]
             self.importer.env.warn(
-                f"{display_path(self.path)}: {spec.dotted(loc)} differs from the remote value; "
+                f"{display_path(self.path)}: {dotted(loc)} differs from the remote value; "
                 f"it comes from {', '.join(names)}: update the variable (the value is not written)"
             )
             return False

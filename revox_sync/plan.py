@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, StrictBool, StrictInt, StrictStr, ValidationError
 
-from revox_sync import normalize, spec
-from revox_sync.diff import ABSENT, FieldChange, diff_fields, redact
+from revox_sync.engine.change import ABSENT, FieldChange, Loc, dotted, redact
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location, StalePlanError
+from revox_sync.kinds.assistant import normalize
 from revox_sync.sensitive import SENSITIVE, scrub
 
 FORMAT_VERSION = 1
@@ -34,7 +34,7 @@ class Desired:
     data: dict[str, Any]
     id: str | None = None
     file: str | None = None
-    sensitive: frozenset[spec.Loc] = frozenset()
+    sensitive: frozenset[Loc] = frozenset()
     name_location: Location | None = None
     id_location: Location | None = None
 
@@ -289,10 +289,10 @@ def _action_for(d: Desired, remote: dict[str, Any] | None) -> Action | None:
     if remote is None:
         body = {f: normalize.complete(f, v) for f, v in d.data.items()}
         want = normalize.canonical_assistant(d.data, d.data)
-        _, changes = diff_fields(want, {}, d.sensitive)
+        _, changes = normalize.diff_assistant(want, {}, d.sensitive)
         return Action("create", d.name, None, d.file, tuple(changes), body, desired=d)
     fields = list(d.data)
-    changed, changes = diff_fields(
+    changed, changes = normalize.diff_assistant(
         normalize.canonical_assistant(d.data, fields),
         normalize.canonical_assistant(remote, fields),
         d.sensitive,
@@ -395,7 +395,7 @@ def read_saved(data: str | bytes, source: str, key: bytes = b"", target: str | N
         _SavedPlan.model_validate(doc)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = spec.dotted(tuple(error["loc"]))
+        where = dotted(tuple(error["loc"]))
         message = error["msg"][:1].lower() + error["msg"][1:]
         raise FatalError(printable(f"{source}: not a saved plan: {where}: {message}")) from None
     again = "Nothing was changed; run `revox-sync plan --out` again."

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from revox_sync.diff import ABSENT, FieldChange
+from revox_sync.engine.change import ABSENT, FieldChange
 from revox_sync.output import printable, printable_lines
 from revox_sync.plan import Action, Plan, public_value
 

@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from revox_sync.config.yaml import YamlDoc, read_yaml, unknown_key_message
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
-from revox_sync.project import YamlDoc, read_yaml, unknown_key_message
-from revox_sync.spec import E164_RE
+from revox_sync.kinds.assistant.spec import E164_RE
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
@@ -111,7 +111,7 @@ def load_routes(config_dir: Path) -> Routes:
     """`phone_numbers.yaml` of `config_dir` (empty Routes when absent); errors are `path:line:col`.
 
     A symbolic link is followed only to a file inside `config_dir`, as in the loader."""
-    from revox_sync.loader import link_error
+    from revox_sync.config.discovery import link_error
 
     path = find_routes_file(config_dir)
     if path is None:

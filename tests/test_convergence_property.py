@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from revox_sync.apply import apply_plan
 from revox_sync.client import RevoxClient
 from revox_sync.emulator import EmulatorServer
-from revox_sync.normalize import canonical_assistant
+from revox_sync.kinds.assistant.normalize import canonical_assistant
+from revox_sync.kinds.assistant.spec import check_assistant
 from revox_sync.plan import Desired, build_plan
-from revox_sync.spec import check_assistant
 
 WORDS = (
     st.text(alphabet=st.sampled_from("abcdefghij klmnoé—ü"), min_size=1, max_size=12)

@@ -12,9 +12,15 @@ from test_convergence_property import OPTIONAL_FIELDS
 
 from revox_sync.apply import apply_plan
 from revox_sync.client import UpdateResult
-from revox_sync.diff import ABSENT, diff_fields
+from revox_sync.engine.change import ABSENT
 from revox_sync.errors import ApiError, ConfigErrors, FatalError, StalePlanError
-from revox_sync.normalize import RULES, canonical, canonical_assistant, complete
+from revox_sync.kinds.assistant.normalize import (
+    RULES,
+    canonical,
+    canonical_assistant,
+    complete,
+    diff_assistant,
+)
 from revox_sync.plan import Desired, build_plan, check_fresh, public_value, read_saved, safety_violation
 from revox_sync.render import JsonRenderer, MarkdownRenderer, TextRenderer
 
@@ -73,7 +79,7 @@ def test_equivalent_forms_compare_equal(field: str, a: Any, b: Any) -> None:
 
 
 def test_rules_table_names_real_fields() -> None:
-    from revox_sync.spec import AssistantSpec
+    from revox_sync.kinds.assistant.spec import AssistantSpec
 
     for path in RULES:
         assert path.split(".")[0].split("[")[0] in AssistantSpec.model_fields, path
@@ -98,7 +104,7 @@ def test_canonical_is_idempotent_and_complete_preserves_meaning(field_value: tup
 def test_keyed_insertion_is_one_added_item() -> None:
     before = {"faq_items": [{"question": f"Q{i}", "answer": "a"} for i in range(3)]}
     after = {"faq_items": [{"question": "NEW", "answer": "n"}, *before["faq_items"]]}
-    fields, changes = diff_fields(
+    fields, changes = diff_assistant(
         canonical_assistant(after, ["faq_items"]), canonical_assistant(before, ["faq_items"])
     )
     assert fields == ["faq_items"]
@@ -110,7 +116,7 @@ def test_order_of_an_ordered_keyed_list_is_a_change() -> None:
         {"label": "Sales", "phone_number": "+14155550001"},
         {"label": "Support", "phone_number": "+14155550002"},
     ]
-    fields, changes = diff_fields({"transfer_destinations": a[::-1]}, {"transfer_destinations": a})
+    fields, changes = diff_assistant({"transfer_destinations": a[::-1]}, {"transfer_destinations": a})
     assert fields == ["transfer_destinations"]
     assert [c.path for c in changes] == ["transfer_destinations (order)"]
 
@@ -118,15 +124,15 @@ def test_order_of_an_ordered_keyed_list_is_a_change() -> None:
 def test_secrets_are_redacted_inside_objects() -> None:
     tool = {"name": "crm", "description": "d", "url": "https://x", "method": "GET"}
     after = {"custom_tools": [tool | {"headers": [{"key": "Authorization", "value": "Bearer s3cret"}]}]}
-    _, changes = diff_fields(canonical_assistant(after, ["custom_tools"]), {})
+    _, changes = diff_assistant(canonical_assistant(after, ["custom_tools"]), {})
     assert "s3cret" not in json.dumps([public_value(c, c.after) for c in changes])
     assert 'custom_tools["crm"].headers["Authorization"].value' in [c.path for c in changes if c.sensitive]
-    _, changes = diff_fields({"webhook_url": "https://h/abc"}, {"webhook_url": None}, [("webhook_url",)])
+    _, changes = diff_assistant({"webhook_url": "https://h/abc"}, {"webhook_url": None}, [("webhook_url",)])
     assert changes[0].sensitive
 
 
 def test_text_changes_are_line_diffs() -> None:
-    _, [change] = diff_fields({"prompt": "a\nb\nc\n"}, {"prompt": "a\nB\nc\n"})
+    _, [change] = diff_assistant({"prompt": "a\nb\nc\n"}, {"prompt": "a\nB\nc\n"})
     assert change.is_text and change.line_counts() == (1, 1)
     assert change.text_diff()[1:] == [" a", "-B", "+b", " c"]
 
@@ -223,7 +229,7 @@ def test_prune_never_destroys_a_sub_assistant() -> None:
 
 
 def test_one_run_reports_every_problem_of_a_file() -> None:
-    from revox_sync.spec import check_assistant
+    from revox_sync.kinds.assistant.spec import check_assistant
 
     data = {
         "name": "x",
@@ -242,7 +248,7 @@ def test_one_run_reports_every_problem_of_a_file() -> None:
 
 def test_a_secret_in_a_sorted_list_hides_the_whole_list() -> None:
     data = {"faq_items": [{"question": "b", "answer": "x"}, {"question": "a", "answer": "s3cr3t-answer"}]}
-    _, changes = diff_fields(
+    _, changes = diff_assistant(
         canonical_assistant(data, ["faq_items"]), {"faq_items": []}, [("faq_items", 1, "answer")]
     )
     assert changes and all(c.sensitive for c in changes)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from helpers import write
 
+from revox_sync.config.yaml import MAX_NODES
 from revox_sync.errors import ConfigErrors
-from revox_sync.loader import (
-    MAX_NODES,
+from revox_sync.kinds.assistant.load import (
     LoadedAssistant,
     collect_paths,
     find_assistant_files,
@@ -479,7 +479,7 @@ def test_merge_key_needs_mappings_and_explicit_tags_are_checked() -> None:
 
 
 def test_without_the_c_extension_the_results_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    import revox_sync.loader as loader
+    import revox_sync.config.yaml as loader
 
     text = (
         "name: A\nvoice:\n  provider: cartesia\n  id: v\n  speed: ${SPEED:-1.1}\n"

@@ -11,11 +11,7 @@ from helpers import run_cli, write
 
 from revox_sync.apply import apply_plan
 from revox_sync.client import RevoxClient
-from revox_sync.emulator import EmulatorServer
-from revox_sync.errors import ConfigErrors, FatalError
-from revox_sync.loader import collect_paths, load_directory
-from revox_sync.plan import build_plan
-from revox_sync.project import (
+from revox_sync.config.project import (
     Project,
     Settings,
     all_environments,
@@ -25,6 +21,10 @@ from revox_sync.project import (
     parse_var,
     resolve,
 )
+from revox_sync.emulator import EmulatorServer
+from revox_sync.errors import ConfigErrors, FatalError
+from revox_sync.kinds.assistant.load import collect_paths, load_directory
+from revox_sync.plan import build_plan
 from revox_sync.render import TextRenderer
 
 pytestmark = pytest.mark.usefixtures("in_tmp")

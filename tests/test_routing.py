@@ -16,7 +16,7 @@ from revox_sync.apply import apply_plan
 from revox_sync.client import RevoxClient
 from revox_sync.emulator import EmulatorServer
 from revox_sync.errors import ConfigErrors, FatalError, Location
-from revox_sync.loader import load_directory
+from revox_sync.kinds.assistant.load import load_directory
 from revox_sync.plan import build_plan
 from revox_sync.routing import (
     AssistantIndex,

@@ -17,22 +17,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from revox_sync import spec
-
-
-@dataclass(frozen=True)
-class Rule:
-    """How one field compares. `key`: the natural key of a list's items (diffs match items by it)."""
-
-    time: bool = False  # '6pm' == '18:00'
-    unordered: bool = False  # a set: order carries no meaning
-    key: str | None = None
-    null_is_empty: bool = False  # null and [] mean the same to the API
-    only: tuple[str, ...] | None = None  # compare only these keys of each item
-    drop_suggestions: bool = False  # server-suggested FAQ items are not desired state
-    order: tuple[str, ...] = ()  # the natural order to show an unordered list in (weekdays)
-    casefold: bool = False  # keys equal but for case are the same key (HTTP header names)
-
+from revox_sync.engine.change import NO_RULE, FieldChange, Loc, Rule, diff_fields
+from revox_sync.kinds.assistant import spec
 
 RULES: dict[str, Rule] = {
     "call_retry_config.calling_windows[].calling_window_start_time": Rule(time=True),
@@ -56,7 +42,6 @@ RULES: dict[str, Rule] = {
     "slack.channels": Rule(key="id"),
     "zoho.field_mapping": Rule(key="source"),
 }
-NO_RULE = Rule()
 
 
 # Defaults that depend on a sibling value: Cartesia voices default to the sonic-3 model.
@@ -65,7 +50,7 @@ CONTEXT_DEFAULTS: dict[str, typing.Callable[[dict[str, Any]], Any]] = {
 }
 
 
-def rule_path(loc: spec.Loc) -> str:
+def rule_path(loc: Loc) -> str:
     """('custom_tools', 3, 'headers') -> 'custom_tools[].headers', the form RULES is keyed by."""
     out = ""
     for part in loc:
@@ -73,17 +58,17 @@ def rule_path(loc: spec.Loc) -> str:
     return out
 
 
-def rule_for(loc: spec.Loc) -> Rule:
+def rule_for(loc: Loc) -> Rule:
     return RULES.get(rule_path(loc), NO_RULE)
 
 
-KeyedList = tuple[spec.Loc, "Rule", list[dict[str, Any]]]
+KeyedList = tuple[Loc, "Rule", list[dict[str, Any]]]
 
 
 def keyed_lists(data: dict[str, Any]) -> typing.Iterator[KeyedList]:
     """(location, rule, items) of every list in `data` that RULES gives a natural key."""
 
-    def walk(value: Any, loc: spec.Loc, path: str) -> typing.Iterator[KeyedList]:
+    def walk(value: Any, loc: Loc, path: str) -> typing.Iterator[KeyedList]:
         if isinstance(value, dict):
             for name, item in value.items():
                 yield from walk(item, (*loc, name), f"{path}.{name}" if path else str(name))
@@ -254,3 +239,10 @@ def _sort_key(rule: Rule) -> Any:
 def canonical_assistant(data: dict[str, Any], fields: typing.Iterable[str]) -> dict[str, Any]:
     """The comparable form of the given top-level fields of an assistant (file data or API object)."""
     return {f: canonical(f, data.get(f)) for f in fields}
+
+
+def diff_assistant(
+    desired: dict[str, Any], remote: dict[str, Any], sensitive_paths: typing.Iterable[Loc] = ()
+) -> tuple[list[str], list[FieldChange]]:
+    """The engine's diff with the assistant's comparison rules (RULES)."""
+    return diff_fields(desired, remote, sensitive_paths, rule_for)

@@ -46,6 +46,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from revox_sync.config.discovery import display_path
+from revox_sync.config.yaml import (
+    YamlDoc,
+    is_mapping,
+    is_null,
+    is_plain_value,
+    read_yaml,
+    unknown_key_message,
+)
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 from revox_sync.sensitive import is_sensitive_variable
 
@@ -183,7 +192,7 @@ def load_project(path: Path) -> Project:
     root = doc.root
     if root is None:
         return Project(path)  # an empty project file: all defaults
-    if not _is_mapping(root):
+    if not is_mapping(root):
         raise ConfigErrors([doc.error(root, "the top level must be a mapping (config_dir, environments)")])
     config_dir: Path | None = None
     environments: dict[str, Environment] = {}
@@ -196,9 +205,9 @@ def load_project(path: Path) -> Project:
                 else:
                     config_dir = Path(os.path.normpath(path.parent / text))
         elif key == "environments":
-            if _is_null(value):
+            if is_null(value):
                 continue
-            if not _is_mapping(value):
+            if not is_mapping(value):
                 errors.append(doc.error(value, "environments must be a mapping of environment names"))
                 continue
             for env_name, env_key, env_node in doc.pairs(value, errors):
@@ -221,9 +230,9 @@ def _environment(
     doc: YamlDoc, name: str, key_node: Any, node: Any, errors: list[LocatedError]
 ) -> Environment | None:
     location = doc.location(key_node)
-    if _is_null(node):
+    if is_null(node):
         return Environment(name, location=location)
-    if not _is_mapping(node):
+    if not is_mapping(node):
         errors.append(
             doc.error(node, f"environment '{name}' must be a mapping ({', '.join(ENVIRONMENT_KEYS)})")
         )
@@ -257,14 +266,6 @@ def _environment(
     if len(errors) > count:
         return None
     return Environment(name, tuple(var_files), api_key_env, base_url, location)
-
-
-def unknown_key_message(key: str, known: Sequence[str], where: str) -> str:
-    message = f"unknown key {key!r} in {where}"
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    if close:
-        return message + f"; did you mean '{close[0]}'?"
-    return message + f" (expected: {', '.join(known)})"
 
 
 def all_environments(project: Project | None) -> list[str]:
@@ -310,7 +311,7 @@ def load_var_file(path: Path, *, shown: str | None = None) -> dict[str, str]:
     root = doc.root
     if root is None:
         return {}
-    if not _is_mapping(root):
+    if not is_mapping(root):
         raise ConfigErrors([doc.error(root, "a variable file must be a mapping of NAME: value")])
     errors: list[LocatedError] = []
     result: dict[str, str] = {}
@@ -318,7 +319,7 @@ def load_var_file(path: Path, *, shown: str | None = None) -> dict[str, str]:
         if not VAR_NAME_RE.fullmatch(name):
             errors.append(doc.error(key_node, f"{name!r} is not a variable name (letters, digits and _)"))
             continue
-        if value.id != "scalar" or value.tag == _NULL:
+        if value.id != "scalar" or is_null(value):
             kind = {"sequence": "a list", "mapping": "a mapping"}.get(value.id, "null")
             hint = " (write '' for an empty string)" if kind == "null" else ""
             where = key_node if kind == "null" else value  # an empty value has no position of its own
@@ -326,7 +327,7 @@ def load_var_file(path: Path, *, shown: str | None = None) -> dict[str, str]:
                 doc.error(where, f"{name}: a variable must be a string, number or boolean, not {kind}{hint}")
             )
             continue
-        if value.tag not in _SCALAR_TAGS:
+        if not is_plain_value(value):
             errors.append(doc.error(value, f"{name}: unsupported tag {value.tag!r} in a variable file"))
             continue
         result[name] = str(value.value)
@@ -365,7 +366,7 @@ def resolve(
     sources: list[str] = []
     if env is not None:
         for file in env.var_files:
-            shown = _display(file)
+            shown = display_path(file)
             if not file.exists():
                 where = f" (listed by environment '{env.name}' at {env.location})" if env.location else ""
                 raise FatalError(f"variable file {shown}: no such file{where}")
@@ -375,8 +376,8 @@ def resolve(
         file = Path(file)
         if not file.exists():
             raise FatalError(f"--var-file {file}: no such file")
-        variables.update(load_var_file(file, shown=_display(file)))
-        sources.append(_display(file))
+        variables.update(load_var_file(file, shown=display_path(file)))
+        sources.append(display_path(file))
     for text in vars:
         name, value = parse_var(text)
         variables[name] = value
@@ -399,89 +400,3 @@ def resolve(
         sources=tuple(sources) if (env is not None or var_files or vars) else (),
         project_file=project.path if project is not None else None,
     )
-
-
-def _display(path: Path) -> str:
-    from revox_sync.loader import display_path
-
-    return display_path(path)
-
-
-# --- a small strict YAML reader with positions --------------------------------------------------------------
-_TAG = "tag:yaml.org,2002:"
-_STR, _MAP, _SEQ, _NULL = _TAG + "str", _TAG + "map", _TAG + "seq", _TAG + "null"
-_SCALAR_TAGS = frozenset({_STR, _TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "timestamp"})
-
-
-def _is_mapping(node: Any) -> bool:
-    return node is not None and node.id == "mapping" and node.tag == _MAP
-
-
-def _is_null(node: Any) -> bool:
-    return node is not None and node.id == "scalar" and node.tag == _NULL
-
-
-class YamlDoc:
-    """One composed YAML file: its node tree and helpers that turn nodes into `path:line:col` errors.
-
-    Used for the project file, variable files and `phone_numbers.yaml`: small, flat files whose values are
-    read straight from the nodes (so a scalar keeps the text it was written with: `+15551234567` stays a
-    string even though YAML would read it as an integer).
-    """
-
-    def __init__(self, path: Path, shown: str, root: Any) -> None:
-        self.path = path
-        self.shown = shown
-        self.root = root
-
-    def location(self, node: Any) -> Location:
-        return Location(self.shown, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def error(self, node: Any, message: str) -> LocatedError:
-        return LocatedError(self.location(node), message)
-
-    def pairs(self, node: Any, errors: list[LocatedError]) -> list[tuple[str, Any, Any]]:
-        """(key text, key node, value node) of a mapping; duplicate, non-scalar and merge keys are errors."""
-        seen: dict[str, Any] = {}
-        out: list[tuple[str, Any, Any]] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
-                errors.append(self.error(key_node, "merge keys ('<<') are not supported in this file"))
-                continue
-            if key_node.id != "scalar" or key_node.tag == _NULL:
-                errors.append(self.error(key_node, "mapping keys must be plain text"))
-                continue
-            key = str(key_node.value)
-            if key in seen:
-                first = seen[key].start_mark.line + 1
-                errors.append(self.error(key_node, f"duplicate key {key!r} (first at line {first})"))
-                continue
-            seen[key] = key_node
-            out.append((key, key_node, value_node))
-        return out
-
-    def string(
-        self, node: Any, errors: list[LocatedError], what: str, *, nullable: bool = False
-    ) -> str | None:
-        """A string value; numbers and booleans are refused (a quoted value is the fix)."""
-        if nullable and _is_null(node):
-            return None
-        if node.id != "scalar" or node.tag != _STR:
-            kind = {"sequence": "a list", "mapping": "a mapping"}.get(node.id) or (
-                "null" if node.tag == _NULL else f"{node.value!r} ({node.tag.rsplit(':', 1)[-1]})"
-            )
-            errors.append(self.error(node, f"{what} must be a string, not {kind}"))
-            return None
-        return str(node.value)
-
-
-def read_yaml(path: Path) -> YamlDoc:
-    """Compose one small YAML file with the loader's guards; unreadable, non-UTF-8 or malformed files raise
-    ConfigErrors."""
-    from revox_sync.loader import display_path, read_yaml_file
-
-    try:
-        root = read_yaml_file(path)
-    except LocatedError as exc:
-        raise ConfigErrors([exc]) from None
-    return YamlDoc(path, display_path(path), root)

@@ -1,15 +1,49 @@
-"""Field-level changes between two canonical assistants: a pure function of two states."""
+"""Field-level changes between two canonical objects of any kind: a pure function of two states.
+
+A kind says how its fields compare through a table of `Rule`s (which lists are sets, which are keyed by a
+natural key): the diff walks both values and asks `rules(loc)` where it matters."""
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from revox_sync import normalize, spec
 from revox_sync.sensitive import SENSITIVE, is_secret
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one field compares. `key`: the natural key of a list's items (diffs match items by it)."""
+
+    time: bool = False  # '6pm' == '18:00'
+    unordered: bool = False  # a set: order carries no meaning
+    key: str | None = None
+    null_is_empty: bool = False  # null and [] mean the same to the API
+    only: tuple[str, ...] | None = None  # compare only these keys of each item
+    drop_suggestions: bool = False  # server-suggested items are not desired state
+    order: tuple[str, ...] = ()  # the natural order to show an unordered list in (weekdays)
+    casefold: bool = False  # keys equal but for case are the same key (HTTP header names)
+
+
+NO_RULE = Rule()
+Rules = Callable[[Loc], Rule]
+
+
+def no_rules(_loc: Loc) -> Rule:
+    return NO_RULE
+
+
+def dotted(loc: Loc) -> str:
+    """('voice', 'speed') -> 'voice.speed'; ('faq_items', 2, 'answer') -> 'faq_items[2].answer'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 class _Absent:
@@ -57,30 +91,31 @@ class FieldChange:
 def diff_fields(
     desired: dict[str, Any],
     remote: dict[str, Any],
-    sensitive_paths: Iterable[spec.Loc] = (),
+    sensitive_paths: Iterable[Loc] = (),
+    rules: Rules = no_rules,
 ) -> tuple[list[str], list[FieldChange]]:
     """The top-level fields that differ, and every leaf change under them.
 
-    Both sides must be canonical (`normalize.canonical_assistant`) over the same managed fields.
+    Both sides must be canonical (the kind's own canonical form) over the same managed fields.
     """
-    secret = frozenset(_positional(p) for p in sensitive_paths)
+    secret = frozenset(_positional(p, rules) for p in sensitive_paths)
     fields = [f for f in desired if f not in remote or desired[f] != remote[f]]
     changes: list[FieldChange] = []
     for field in fields:
-        changes.extend(_walk((field,), remote.get(field, ABSENT), desired[field], secret))
+        changes.extend(_walk((field,), remote.get(field, ABSENT), desired[field], secret, rules))
     return fields, changes
 
 
-def _positional(path: spec.Loc) -> spec.Loc:
+def _positional(path: Loc, rules: Rules) -> Loc:
     """Canonical forms sort unordered lists, so a file's item index means nothing there: a secret in one
     item marks the whole list."""
     for i, part in enumerate(path):
-        if isinstance(part, int) and normalize.rule_for(path[:i]).unordered:
+        if isinstance(part, int) and rules(path[:i]).unordered:
             return path[:i]
     return path
 
 
-def redact(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> Any:
+def redact(loc: Loc, value: Any, secret: frozenset[Loc]) -> Any:
     """`value` with every sensitive leaf under `loc` replaced by SENSITIVE."""
     if is_secret(loc, secret):
         return SENSITIVE if value is not ABSENT and value is not None else value
@@ -91,20 +126,20 @@ def redact(loc: spec.Loc, value: Any, secret: frozenset[spec.Loc]) -> Any:
     return value
 
 
-def _walk(loc: spec.Loc, before: Any, after: Any, secret: frozenset[spec.Loc]) -> Iterator[FieldChange]:
+def _walk(loc: Loc, before: Any, after: Any, secret: frozenset[Loc], rules: Rules) -> Iterator[FieldChange]:
     if before == after or (before is ABSENT and after is None and len(loc) > 1):
         return  # a new object's null sub-fields say nothing, as Terraform leaves them out
     if before is ABSENT and isinstance(after, dict) and after:
         before = {}  # a new object is shown leaf by leaf, as Terraform shows a new resource
     if isinstance(before, dict) and isinstance(after, dict):
         for key in [*after, *(k for k in before if k not in after)]:
-            yield from _walk((*loc, key), before.get(key, ABSENT), after.get(key, ABSENT), secret)
+            yield from _walk((*loc, key), before.get(key, ABSENT), after.get(key, ABSENT), secret, rules)
         return
-    rule = normalize.rule_for(loc)
+    rule = rules(loc)
     if before is ABSENT and isinstance(after, list) and any(isinstance(v, dict) for v in after):
         before = []
     if isinstance(before, list) and isinstance(after, list) and rule.key:
-        yield from _walk_keyed(loc, before, after, rule.key, secret)
+        yield from _walk_keyed(loc, before, after, rule.key, secret, rules)
         return
     if (
         isinstance(before, list)
@@ -114,45 +149,45 @@ def _walk(loc: spec.Loc, before: Any, after: Any, secret: frozenset[spec.Loc]) -
         and any(isinstance(v, (dict, list)) for v in after)
     ):
         for i, a in enumerate(after):
-            yield from _walk((*loc, i), before[i] if before else ABSENT, a, secret)
+            yield from _walk((*loc, i), before[i] if before else ABSENT, a, secret, rules)
         return
     if is_secret(loc, secret):
-        yield FieldChange(spec.dotted(loc), before, after, sensitive=True)
+        yield FieldChange(dotted(loc), before, after, sensitive=True)
     else:
-        yield FieldChange(spec.dotted(loc), redact(loc, before, secret), redact(loc, after, secret))
+        yield FieldChange(dotted(loc), redact(loc, before, secret), redact(loc, after, secret))
 
 
 def _walk_keyed(
-    loc: spec.Loc, before: list[Any], after: list[Any], key: str, secret: frozenset[spec.Loc]
+    loc: Loc, before: list[Any], after: list[Any], key: str, secret: frozenset[Loc], rules: Rules
 ) -> Iterator[FieldChange]:
     """Match items by their natural key, so an insertion is one added item, not a cascade."""
     old = {_key(item, key): (i, item) for i, item in enumerate(before)}
     new = {_key(item, key): (i, item) for i, item in enumerate(after)}
     for name, (i, item) in new.items():
         item_loc = (*loc, i)
-        label = _item_label(loc, name) if name is not None else spec.dotted(item_loc)
+        label = _item_label(loc, name) if name is not None else dotted(item_loc)
         if name not in old and old:
             yield FieldChange(label, ABSENT, redact(item_loc, item, secret))
             continue
         # a new list shows each item leaf by leaf; a kept item shows what changed in it
-        for change in _walk(item_loc, old[name][1] if name in old else ABSENT, item, secret):
+        for change in _walk(item_loc, old[name][1] if name in old else ABSENT, item, secret, rules):
             yield _relabel(change, item_loc, label)
     for name, (i, item) in old.items():
         if name not in new:
             label = _item_label(loc, name)
             yield FieldChange(label, redact((*loc, i), item, secret), ABSENT)
-    if not normalize.rule_for(loc).unordered and [k for k in new if k in old] != [k for k in old if k in new]:
-        yield FieldChange(f"{spec.dotted(loc)} (order)", list(old), list(new))
+    if not rules(loc).unordered and [k for k in new if k in old] != [k for k in old if k in new]:
+        yield FieldChange(f"{dotted(loc)} (order)", list(old), list(new))
 
 
-def _relabel(change: FieldChange, item_loc: spec.Loc, label: str) -> FieldChange:
+def _relabel(change: FieldChange, item_loc: Loc, label: str) -> FieldChange:
     """A change inside a keyed item, with the item's index replaced by its natural key."""
-    path = label + change.path[len(spec.dotted(item_loc)) :]
+    path = label + change.path[len(dotted(item_loc)) :]
     return FieldChange(path, change.before, change.after, change.sensitive)
 
 
-def _item_label(loc: spec.Loc, name: Any) -> str:
-    return f"{spec.dotted(loc)}[{json.dumps(name, ensure_ascii=False)}]"
+def _item_label(loc: Loc, name: Any) -> str:
+    return f"{dotted(loc)}[{json.dumps(name, ensure_ascii=False)}]"
 
 
 def _key(item: Any, key: str) -> Any:

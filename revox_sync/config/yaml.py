@@ -1,8 +1,8 @@
-"""Assistant files to validated specs, with a `path:line:col` for every value.
+"""The one guarded YAML reader: every YAML file revox-sync reads goes through it.
 
-The YAML is parsed by ruamel.yaml's C parser into a node tree; a small walker here turns the nodes into plain
+The YAML is parsed by ruamel.yaml's C parser into a node tree; a small walker turns the nodes into plain
 Python values and, on the way, records where each value (and each mapping key) came from, so that every later
-check, including the pydantic model in `spec.py`, can point into the file.
+check can point into the file (`path:line:col`).
 
 Rules applied while walking (CONTRACT §1 Files):
 
@@ -20,98 +20,78 @@ Rules applied while walking (CONTRACT §1 Files):
   `$${` is a literal `${`. A *plain* (unquoted) scalar that held a reference is re-read as a YAML 1.2 plain
   scalar after substitution (`${SPEED:-1.1}` is a float, an empty result is null); quoted scalars stay
   strings. A value that came from a variable whose name contains KEY, TOKEN, SECRET or PASSWORD has its
-  path recorded in `LoadedAssistant.sensitive`.
-- Nothing under the config directory is skipped silently: a folder that cannot be listed, a link that points
-  to nothing or loops, and a link (to a folder or a YAML file) that resolves outside the directory are errors;
-  a link that stays inside is followed, and a file reached twice is loaded once.
+  path recorded in `Document.sensitive`.
 - Hostile input stays bounded: files over 5 MiB, more than 100 000 nodes visited while expanding aliases,
-  more than 50 million characters of expanded text, or nesting deeper than 64 levels are errors.
+  more than 50 million characters of expanded text, or nesting deeper than 64 levels (flow or block, checked
+  before the C parser sees the text) are errors.
+
+Small flat files (the project file, variable files, `phone_numbers.yaml`, `voices.yaml`) are read straight
+from their nodes through `YamlDoc`.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from revox_sync.config.discovery import display_path, is_within
 from revox_sync.errors import ConfigErrors, LocatedError, Location
-from revox_sync.sensitive import is_sensitive_variable, scrub, secret_values
-from revox_sync.spec import check_assistant
-
-if TYPE_CHECKING:
-    from revox_sync.spec import AssistantSpec
-
-__all__ = [
-    "MAX_DEPTH",
-    "MAX_FILE_BYTES",
-    "MAX_NODES",
-    "RESERVED_ROOT_FILES",
-    "LoadResult",
-    "LoadedAssistant",
-    "LocatedWarning",
-    "PositionMap",
-    "collect_paths",
-    "display_path",
-    "find_assistant_files",
-    "link_error",
-    "load_directory",
-    "load_paths",
-    "read_document",
-    "read_yaml_file",
-]
+from revox_sync.sensitive import is_sensitive_variable
 
 Loc = tuple[str | int, ...]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # an assistant file or a `!file` include
+
 MAX_NODES = 100_000  # nodes visited per file, aliases expanded
+
 MAX_EXPANDED_CHARS = 50_000_000  # characters of string values per file, aliases expanded
+
 MAX_DEPTH = 64  # nesting of mappings and lists
+
 # libyaml's composer recurses in C: a document nested about 26 000 levels deep (`[[[[...`, `- - - ...`, 50 KB)
 # overflows the C stack and kills the process. `_may_nest_deeply` rules that out cheaply for ordinary files;
 # for the others the real depth is measured first, with the (iterative) event parser.
 _FLOW_PRECHECK = 1000  # `[` and `{` characters
+
 _BLOCK_PRECHECK = 200  # columns of indentation and `-`/`?`/`:` indicators at the start of a line
+
 _DEEP_LINE = re.compile(rf"\n[ \t?:-]{{{_BLOCK_PRECHECK}}}")
+
 _OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")  # libyaml's line breaks besides "\n"
 
-YAML_SUFFIXES = (".yaml", ".yml")
-# Reserved for later features when they sit at the root of the config directory; never assistant files.
-RESERVED_ROOT_FILES = frozenset(
-    {"phone_numbers.yaml", "phone_numbers.yml", "revox-sync.yaml", "revox-sync.yml"}
-)
-
 _TAG = "tag:yaml.org,2002:"
+
 _STR, _INT, _FLOAT, _BOOL, _NULL = _TAG + "str", _TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"
+
 _TIMESTAMP, _MAP, _SEQ, _MERGE = _TAG + "timestamp", _TAG + "map", _TAG + "seq", _TAG + "merge"
+
 _FILE_TAG = "!file"
 
 # YAML 1.2 core schema, plain scalars (plus `_` separators in numbers, as ruamel accepts them).
 _NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
+
 _TRUE_WORDS = frozenset({"true", "True", "TRUE"})
+
 _FALSE_WORDS = frozenset({"false", "False", "FALSE"})
+
 _INT_RE = re.compile(r"[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+")
+
 _FLOAT_RE = re.compile(
     r"[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
 )
+
 # `$${` | `${NAME}` | `${NAME:-default}` | any other `${` (malformed)
 VARIABLE_RE = re.compile(r"\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\})?")
+
 # Characters YAML forbids; compiled only when the parser reports one (it costs ~6 ms at import).
 _NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-
-
-# --- public result types -------------------------------------------------------------------------------------
-@dataclass(frozen=True, order=True)
-class LocatedWarning:
-    location: Location
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: warning: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -148,310 +128,8 @@ class PositionMap:
         return self.value(found)
 
 
-@dataclass(frozen=True)
-class LoadedAssistant:
-    path: Path  # the file
-    data: dict[str, Any]  # plain Python after !file and ${}; absent keys are unmanaged
-    spec: AssistantSpec  # the validated model
-    positions: PositionMap
-    sensitive: frozenset[Loc]  # paths whose value came from a sensitive variable
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def id(self) -> str | None:
-        return self.spec.id
-
-
 @dataclass
-class LoadResult:
-    """Everything one load found; `collect_paths` returns it without raising for bad files."""
-
-    assistants: list[LoadedAssistant] = field(default_factory=list)
-    warnings: list[LocatedWarning] = field(default_factory=list)
-    errors: list[LocatedError] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)  # every assistant file found, loaded or not
-
-    def raise_for_errors(self) -> None:
-        if self.errors:
-            raise ConfigErrors(self.errors)
-
-
-# --- public entry points -------------------------------------------------------------------------------------
-def load_directory(
-    config_dir: Path, *, variables: Mapping[str, str] | None = None
-) -> tuple[list[LoadedAssistant], list[LocatedWarning]]:
-    """Load every assistant file under `config_dir`. Raises ConfigErrors with every error of every file.
-
-    A directory without assistant files gives an empty list; the caller decides whether that is an error.
-    """
-    config_dir = Path(config_dir)
-    result = LoadResult()
-    if not config_dir.exists():
-        result.errors.append(
-            _error(
-                display_path(config_dir),
-                f"config directory not found (looked for {os.path.abspath(config_dir)}; pass -d DIR)",
-            )
-        )
-    elif not config_dir.is_dir():
-        result.errors.append(_error(display_path(config_dir), "config directory is not a directory"))
-    else:
-        files, result.errors = _scan(config_dir, config_dir)
-        _load_into(result, [(f, config_dir) for f in files], variables)
-    result.raise_for_errors()
-    return result.assistants, sorted(result.warnings)
-
-
-def load_paths(
-    paths: Sequence[Path],
-    *,
-    config_dir: Path | None = None,
-    variables: Mapping[str, str] | None = None,
-) -> tuple[list[LoadedAssistant], list[LocatedWarning]]:
-    """Load the given files and directories (a directory is walked like a config directory).
-
-    `config_dir`, when given and containing a path, is the root that `!file` includes must stay inside and
-    where reserved files are skipped; otherwise a directory is its own root and a file's root is its folder.
-    """
-    result = collect_paths(paths, config_dir=config_dir, variables=variables)
-    result.raise_for_errors()
-    return result.assistants, result.warnings
-
-
-def collect_paths(
-    paths: Sequence[Path],
-    *,
-    config_dir: Path | None = None,
-    variables: Mapping[str, str] | None = None,
-) -> LoadResult:
-    """Like `load_paths`, but returns errors and warnings together instead of raising."""
-    result = LoadResult()
-    jobs: list[tuple[Path, Path]] = []
-    seen: set[str] = set()
-    for raw in paths:
-        path = Path(raw)
-        root = config_dir if config_dir is not None and _is_within(path, config_dir) else None
-        problem = link_error(path, root) if root is not None else None
-        if problem is not None:
-            result.errors.append(problem)
-            continue
-        if not path.exists():
-            result.errors.append(_error(display_path(path), "no such file or directory"))
-            continue
-        if path.is_dir():
-            files, errors = _scan(path, root or path)
-            result.errors.extend(errors)
-            found = [(f, root or path) for f in files]
-        elif not path.name.endswith(YAML_SUFFIXES):
-            result.errors.append(_error(display_path(path), "not an assistant file (expected .yaml or .yml)"))
-            continue
-        else:
-            file_root = root or path.parent
-            if path.name in RESERVED_ROOT_FILES and _same_dir(path.parent, file_root):
-                continue
-            found = [(path, file_root)]
-        for file, file_root in found:
-            key = os.path.abspath(file)
-            if key not in seen:
-                seen.add(key)
-                jobs.append((file, file_root))
-    _load_into(result, jobs, variables)
-    result.warnings.sort()
-    return result
-
-
-def find_assistant_files(directory: Path, *, root: Path | None = None) -> list[Path]:
-    """`*.yaml` / `*.yml` under `directory`, recursively, sorted; hidden files and folders are skipped, and
-    so are the reserved file names at the root (`root` defaults to `directory`).
-
-    Raises ConfigErrors when part of the tree cannot be read or a symbolic link leads outside `root`: a caller
-    must never act as if the files there did not exist.
-    """
-    files, errors = _scan(Path(directory), Path(root) if root is not None else Path(directory))
-    if errors:
-        raise ConfigErrors(errors)
-    return files
-
-
-def _scan(directory: Path, root: Path) -> tuple[list[Path], list[LocatedError]]:
-    """The files `find_assistant_files` finds, and an error for each entry it cannot read or must not follow.
-
-    A symbolic link (to a folder, or to a YAML file) is followed when it resolves inside `root`, and is an
-    error when it resolves outside, points to nothing, or loops back to a folder it sits in. A file reached
-    twice (a link to a folder that is walked anyway) is loaded once, preferably under its own path. Other
-    files (prompts) are only read through `!file`, which checks its own links.
-    """
-    root_real = os.path.realpath(root)
-    found: dict[str, tuple[bool, tuple[str, ...], Path]] = {}  # real path -> (via a link, sort key, path)
-    errors: list[LocatedError] = []
-    stack: list[tuple[Path, tuple[str, ...], bool]] = [(directory, (os.path.realpath(directory),), False)]
-    while stack:
-        here, chain, via_link = stack.pop()
-        try:
-            with os.scandir(here) as listing:
-                entries = list(listing)
-        except OSError as exc:
-            errors.append(_error(display_path(here), f"cannot read: {exc.strerror or exc}"))
-            continue
-        at_root = _same_dir(here, root)
-        for entry in entries:
-            name, path = entry.name, here / entry.name
-            is_yaml = name.endswith(YAML_SUFFIXES)
-            if name.startswith(".") or (at_root and name in RESERVED_ROOT_FILES):
-                continue
-            try:  # the entry's type is usually known from the listing; else it costs an lstat
-                linked, is_dir = entry.is_symlink(), entry.is_dir(follow_symlinks=False)
-            except OSError as exc:  # removed since it was listed
-                errors.append(_error(display_path(path), f"cannot read: {exc.strerror or exc}"))
-                continue
-            real = os.path.join(chain[-1], name)
-            if linked:
-                followed = _follow_link(path, is_yaml, root_real, chain, errors)
-                if followed is None:
-                    continue
-                is_dir, real = followed
-            if is_dir:
-                stack.append((path, (*chain, real), via_link or linked))
-            elif is_yaml:
-                candidate = (via_link or linked, path.relative_to(directory).parts, path)
-                found[real] = min(found.get(real, candidate), candidate)
-    return [path for _, _, path in sorted(found.values(), key=lambda f: f[1])], errors
-
-
-def link_error(path: Path, root: Path) -> LocatedError | None:
-    """The error for `path` (under `root`) when it is a symbolic link that points to nothing, or when it or a
-    folder on its way resolves outside `root`."""
-    root_real = os.path.realpath(root)
-    if os.path.islink(path):
-        errors: list[LocatedError] = []
-        _follow_link(path, True, root_real, (), errors)
-        return errors[0] if errors else None
-    real = os.path.realpath(path)
-    if os.path.exists(real) and not _is_within(real, root_real):
-        return _error(
-            display_path(path),
-            f"resolves through a symbolic link outside the config directory (to {display_path(real)})",
-        )
-    return None
-
-
-def _follow_link(
-    link: Path, is_yaml: bool, root_real: str, chain: tuple[str, ...], errors: list[LocatedError]
-) -> tuple[bool, str] | None:
-    """(is a folder, real path) of a link worth walking, or None: not an assistant file, or an error."""
-    shown = display_path(link)
-    try:
-        target = os.readlink(link)
-    except OSError as exc:  # replaced or removed since it was listed
-        errors.append(_error(shown, f"cannot read: {exc.strerror or exc}"))
-        return None
-    try:
-        is_dir = stat.S_ISDIR(os.stat(link).st_mode)
-    except FileNotFoundError:
-        errors.append(_error(shown, f"cannot read: symbolic link to {target} points to nothing"))
-        return None
-    except OSError as exc:
-        errors.append(_error(shown, f"cannot read: {exc.strerror or exc} (symbolic link to {target})"))
-        return None
-    if not is_dir and not is_yaml:
-        return None
-    real = os.path.realpath(link)
-    if not _is_within(real, root_real):
-        errors.append(
-            _error(
-                shown,
-                f"symbolic link to {target} leads outside the config directory (to {display_path(real)})",
-            )
-        )
-        return None
-    if is_dir and real in chain:
-        errors.append(
-            _error(shown, f"symbolic link to {target} loops back to {display_path(real)} (a cycle)")
-        )
-        return None
-    return is_dir, real
-
-
-def display_path(path: Path | str) -> str:
-    """`path` relative to the current directory when it is under it, else absolute."""
-    absolute = os.path.abspath(path)
-    try:
-        relative = os.path.relpath(absolute)
-    except ValueError:  # another drive on Windows
-        return absolute
-    if relative == os.curdir:
-        return relative
-    if relative.startswith(os.pardir + os.sep) or relative == os.pardir:
-        return absolute
-    return relative
-
-
-# --- loading ---------------------------------------------------------------------------------------------
-def _load_into(
-    result: LoadResult, jobs: Iterable[tuple[Path, Path]], variables: Mapping[str, str] | None
-) -> None:
-    env: Mapping[str, str] = os.environ if variables is None else variables
-    includes: dict[str, str | tuple[str, int, int]] = {}
-    names: dict[str, Location] = {}
-    ids: dict[str, Location] = {}
-    for file, root in jobs:
-        result.files.append(file)
-        document = read_document(file, root, env, includes)
-        result.errors.extend(document.errors)
-        if document.data is None:
-            continue
-        data, positions = document.data, document.positions
-        _check_unique(result, "name", data, positions, names)
-        _check_unique(result, "id", data, positions, ids)
-        if document.errors:
-            continue  # the data is incomplete: model errors would only add noise
-        spec, issues = check_assistant(data)
-        for issue in issues:
-            location = positions.key(issue.loc) if issue.at_key else positions.value(issue.loc)
-            message = _redact_message(issue.message, issue.loc, data, document.sensitive)
-            if issue.severity == "warning":
-                result.warnings.append(LocatedWarning(location, message))
-            else:
-                result.errors.append(LocatedError(location, message))
-        if spec is not None:
-            result.assistants.append(
-                LoadedAssistant(file, data, spec, positions, frozenset(document.sensitive))
-            )
-
-
-def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Iterable[Loc]) -> str:
-    """Error messages quote the bad value at `loc`; a sensitive one is replaced before it reaches a terminal."""
-    value: Any = data
-    for part in loc:
-        try:
-            value = value[part]
-        except (KeyError, IndexError, TypeError):
-            return message
-    return str(scrub(message, list(secret_values(value, tuple(loc), frozenset(sensitive)))))
-
-
-def _check_unique(
-    result: LoadResult, key: str, data: dict[str, Any], positions: PositionMap, seen: dict[str, Location]
-) -> None:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        return
-    here = positions.value((key,))
-    first = seen.get(value)
-    if first is None:
-        seen[value] = here
-        return
-    what = "name" if key == "name" else "pinned id"
-    result.errors.append(
-        LocatedError(here, f"duplicate {what} {value!r}: {first.path}:{first.line} already declares it")
-    )
-
-
-@dataclass
-class _Document:
+class Document:
     data: dict[str, Any] | None
     positions: PositionMap
     sensitive: set[Loc]
@@ -574,17 +252,17 @@ def read_yaml_file(path: Path) -> Any:
 
 def read_document(
     file: Path, root: Path, env: Mapping[str, str], includes: dict[str, str | tuple[str, int, int]]
-) -> _Document:
+) -> Document:
     shown = display_path(file)
     empty = PositionMap(shown, {}, {})
 
     try:
         root_node = read_yaml_file(file)
     except LocatedError as exc:
-        return _Document(None, empty, set(), [exc])
+        return Document(None, empty, set(), [exc])
 
-    def fail(message: str, line: int = 0, col: int = 0) -> _Document:
-        return _Document(None, empty, set(), [LocatedError(Location(shown, line, col), message)])
+    def fail(message: str, line: int = 0, col: int = 0) -> Document:
+        return Document(None, empty, set(), [LocatedError(Location(shown, line, col), message)])
 
     if root_node is None:
         return fail("file is empty: expected a mapping of assistant fields (at least 'name')", 1, 1)
@@ -599,7 +277,7 @@ def read_document(
     except _Abort as abort:
         walker.report(abort.node, abort.message)
         data = None
-    return _Document(
+    return Document(
         data,
         PositionMap(shown, walker.values, walker.keys),
         walker.sensitive,
@@ -893,11 +571,11 @@ class _Walker:
             return None
         root_abs = os.path.abspath(self.root)
         target = os.path.normpath(os.path.join(os.path.abspath(self.file.parent), relative))
-        if not _is_within(target, root_abs):
+        if not is_within(target, root_abs):
             self.report(node, f"!file {relative}: path escapes the config directory {display_path(root_abs)}")
             return None
         real = os.path.realpath(target)
-        if not _is_within(real, os.path.realpath(root_abs)):
+        if not is_within(real, os.path.realpath(root_abs)):
             self.report(
                 node,
                 f"!file {relative}: resolves through a symlink to {real}, outside the config directory "
@@ -939,7 +617,6 @@ def _read_include(real: str) -> str | tuple[str, int, int]:
         return "not valid UTF-8", line, col
 
 
-# --- scalars ---------------------------------------------------------------------------------------------
 def _to_int(text: str) -> int:
     digits = text.replace("_", "")
     sign = -1 if digits.startswith("-") else 1
@@ -1004,18 +681,90 @@ def _resolve_plain(text: str) -> Any:
     return _to_float(text.strip())
 
 
-# --- paths -----------------------------------------------------------------------------------------------
-def _is_within(path: Path | str, root: Path | str) -> bool:
-    path, root = os.path.abspath(path), os.path.abspath(root)
+# --- small flat files read from their nodes ---------------------------------------------------------------
+_SCALAR_TAGS = frozenset({_STR, _TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "timestamp"})
+
+
+def is_mapping(node: Any) -> bool:
+    return node is not None and node.id == "mapping" and node.tag == _MAP
+
+
+def is_plain_value(node: Any) -> bool:
+    """A string, number, boolean or timestamp scalar: what a variable file may hold."""
+    return node is not None and node.id == "scalar" and node.tag in _SCALAR_TAGS
+
+
+def is_null(node: Any) -> bool:
+    return node is not None and node.id == "scalar" and node.tag == _NULL
+
+
+class YamlDoc:
+    """One composed YAML file: its node tree and helpers that turn nodes into `path:line:col` errors.
+
+    Used for the project file, variable files and `phone_numbers.yaml`: small, flat files whose values are
+    read straight from the nodes (so a scalar keeps the text it was written with: `+15551234567` stays a
+    string even though YAML would read it as an integer).
+    """
+
+    def __init__(self, path: Path, shown: str, root: Any) -> None:
+        self.path = path
+        self.shown = shown
+        self.root = root
+
+    def location(self, node: Any) -> Location:
+        return Location(self.shown, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def error(self, node: Any, message: str) -> LocatedError:
+        return LocatedError(self.location(node), message)
+
+    def pairs(self, node: Any, errors: list[LocatedError]) -> list[tuple[str, Any, Any]]:
+        """(key text, key node, value node) of a mapping; duplicate, non-scalar and merge keys are errors."""
+        seen: dict[str, Any] = {}
+        out: list[tuple[str, Any, Any]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                errors.append(self.error(key_node, "merge keys ('<<') are not supported in this file"))
+                continue
+            if key_node.id != "scalar" or key_node.tag == _NULL:
+                errors.append(self.error(key_node, "mapping keys must be plain text"))
+                continue
+            key = str(key_node.value)
+            if key in seen:
+                first = seen[key].start_mark.line + 1
+                errors.append(self.error(key_node, f"duplicate key {key!r} (first at line {first})"))
+                continue
+            seen[key] = key_node
+            out.append((key, key_node, value_node))
+        return out
+
+    def string(
+        self, node: Any, errors: list[LocatedError], what: str, *, nullable: bool = False
+    ) -> str | None:
+        """A string value; numbers and booleans are refused (a quoted value is the fix)."""
+        if nullable and is_null(node):
+            return None
+        if node.id != "scalar" or node.tag != _STR:
+            kind = {"sequence": "a list", "mapping": "a mapping"}.get(node.id) or (
+                "null" if node.tag == _NULL else f"{node.value!r} ({node.tag.rsplit(':', 1)[-1]})"
+            )
+            errors.append(self.error(node, f"{what} must be a string, not {kind}"))
+            return None
+        return str(node.value)
+
+
+def read_yaml(path: Path) -> YamlDoc:
+    """Compose one small YAML file with the loader's guards; unreadable, non-UTF-8 or malformed files raise
+    ConfigErrors."""
     try:
-        return os.path.commonpath([path, root]) == root
-    except ValueError:
-        return False
+        root = read_yaml_file(path)
+    except LocatedError as exc:
+        raise ConfigErrors([exc]) from None
+    return YamlDoc(path, display_path(path), root)
 
 
-def _same_dir(a: Path | str, b: Path | str) -> bool:
-    return os.path.abspath(a) == os.path.abspath(b)
-
-
-def _error(path: str, message: str) -> LocatedError:
-    return LocatedError(Location(path), message)
+def unknown_key_message(key: str, known: Sequence[str], where: str) -> str:
+    message = f"unknown key {key!r} in {where}"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return message + f"; did you mean '{close[0]}'?"
+    return message + f" (expected: {', '.join(known)})"

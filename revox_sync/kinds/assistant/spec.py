@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-Loc = tuple[str | int, ...]
+from revox_sync.engine.change import Loc, dotted
 
 # --- server-owned fields: set by the API, errors in a file ------------------------------------------------
 SERVER_OWNED_FIELDS = frozenset(
@@ -343,14 +343,6 @@ class Issue:
     at_key: bool = False
 
 
-def dotted(loc: Loc) -> str:
-    """('voice', 'speed') -> 'voice.speed'; ('faq_items', 2, 'answer') -> 'faq_items[2].answer'."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _keys_at(loc: Loc) -> set[str]:
     """The keys a mapping at `loc` may hold (all variants of a union), for did-you-mean."""
     models: list[type[BaseModel]] = [AssistantSpec]
@@ -465,7 +457,7 @@ def _duplicates(values: list[str]) -> Iterator[tuple[int, str, int]]:
 def _duplicate_item_issues(data: dict[str, Any]) -> Iterator[Issue]:
     """Items of a keyed list (normalize.RULES names each list's key) must be unique by that key: the diff
     matches items by it."""
-    from revox_sync.normalize import keyed_lists
+    from revox_sync.kinds.assistant.normalize import keyed_lists
 
     for loc, rule, items in keyed_lists(data):
         key = str(rule.key)

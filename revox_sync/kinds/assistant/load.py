@@ -1,0 +1,220 @@
+"""Assistant files to validated specs, each value with its `path:line:col` (through the config reader)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from revox_sync.config.discovery import YAML_SUFFIXES, display_path, is_within, link_error, same_dir, scan
+from revox_sync.config.yaml import Loc, PositionMap, read_document
+from revox_sync.errors import ConfigErrors, LocatedError, LocatedWarning, Location
+from revox_sync.kinds.assistant.spec import AssistantSpec, check_assistant
+from revox_sync.sensitive import scrub, secret_values
+
+# Files at the root of the config directory that other kinds (and the project) own: never assistant files.
+RESERVED_ROOT_FILES = frozenset(
+    {
+        "phone_numbers.yaml",
+        "phone_numbers.yml",
+        "voices.yaml",
+        "voices.yml",
+        "revox-sync.yaml",
+        "revox-sync.yml",
+    }
+)
+
+
+def _error(path: str, message: str) -> LocatedError:
+    return LocatedError(Location(path), message)
+
+
+@dataclass(frozen=True)
+class LoadedAssistant:
+    path: Path  # the file
+    data: dict[str, Any]  # plain Python after !file and ${}; absent keys are unmanaged
+    spec: AssistantSpec  # the validated model
+    positions: PositionMap
+    sensitive: frozenset[Loc]  # paths whose value came from a sensitive variable
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def id(self) -> str | None:
+        return self.spec.id
+
+
+@dataclass
+class LoadResult:
+    """Everything one load found; `collect_paths` returns it without raising for bad files."""
+
+    assistants: list[LoadedAssistant] = field(default_factory=list)
+    warnings: list[LocatedWarning] = field(default_factory=list)
+    errors: list[LocatedError] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # every assistant file found, loaded or not
+
+    def raise_for_errors(self) -> None:
+        if self.errors:
+            raise ConfigErrors(self.errors)
+
+
+def load_directory(
+    config_dir: Path, *, variables: Mapping[str, str] | None = None
+) -> tuple[list[LoadedAssistant], list[LocatedWarning]]:
+    """Load every assistant file under `config_dir`. Raises ConfigErrors with every error of every file.
+
+    A directory without assistant files gives an empty list; the caller decides whether that is an error.
+    """
+    config_dir = Path(config_dir)
+    result = LoadResult()
+    if not config_dir.exists():
+        result.errors.append(
+            _error(
+                display_path(config_dir),
+                f"config directory not found (looked for {os.path.abspath(config_dir)}; pass -d DIR)",
+            )
+        )
+    elif not config_dir.is_dir():
+        result.errors.append(_error(display_path(config_dir), "config directory is not a directory"))
+    else:
+        files, result.errors = scan(config_dir, config_dir, RESERVED_ROOT_FILES)
+        _load_into(result, [(f, config_dir) for f in files], variables)
+    result.raise_for_errors()
+    return result.assistants, sorted(result.warnings)
+
+
+def load_paths(
+    paths: Sequence[Path],
+    *,
+    config_dir: Path | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> tuple[list[LoadedAssistant], list[LocatedWarning]]:
+    """Load the given files and directories (a directory is walked like a config directory).
+
+    `config_dir`, when given and containing a path, is the root that `!file` includes must stay inside and
+    where reserved files are skipped; otherwise a directory is its own root and a file's root is its folder.
+    """
+    result = collect_paths(paths, config_dir=config_dir, variables=variables)
+    result.raise_for_errors()
+    return result.assistants, result.warnings
+
+
+def collect_paths(
+    paths: Sequence[Path],
+    *,
+    config_dir: Path | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> LoadResult:
+    """Like `load_paths`, but returns errors and warnings together instead of raising."""
+    result = LoadResult()
+    jobs: list[tuple[Path, Path]] = []
+    seen: set[str] = set()
+    for raw in paths:
+        path = Path(raw)
+        root = config_dir if config_dir is not None and is_within(path, config_dir) else None
+        problem = link_error(path, root) if root is not None else None
+        if problem is not None:
+            result.errors.append(problem)
+            continue
+        if not path.exists():
+            result.errors.append(_error(display_path(path), "no such file or directory"))
+            continue
+        if path.is_dir():
+            files, errors = scan(path, root or path, RESERVED_ROOT_FILES)
+            result.errors.extend(errors)
+            found = [(f, root or path) for f in files]
+        elif not path.name.endswith(YAML_SUFFIXES):
+            result.errors.append(_error(display_path(path), "not an assistant file (expected .yaml or .yml)"))
+            continue
+        else:
+            file_root = root or path.parent
+            if path.name in RESERVED_ROOT_FILES and same_dir(path.parent, file_root):
+                continue
+            found = [(path, file_root)]
+        for file, file_root in found:
+            key = os.path.abspath(file)
+            if key not in seen:
+                seen.add(key)
+                jobs.append((file, file_root))
+    _load_into(result, jobs, variables)
+    result.warnings.sort()
+    return result
+
+
+def find_assistant_files(directory: Path, *, root: Path | None = None) -> list[Path]:
+    """`*.yaml` / `*.yml` under `directory`, recursively, sorted; hidden files and folders are skipped, and
+    so are the reserved file names at the root (`root` defaults to `directory`).
+
+    Raises ConfigErrors when part of the tree cannot be read or a symbolic link leads outside `root`: a caller
+    must never act as if the files there did not exist.
+    """
+    files, errors = scan(
+        Path(directory), Path(root) if root is not None else Path(directory), RESERVED_ROOT_FILES
+    )
+    if errors:
+        raise ConfigErrors(errors)
+    return files
+
+
+def _load_into(
+    result: LoadResult, jobs: Iterable[tuple[Path, Path]], variables: Mapping[str, str] | None
+) -> None:
+    env: Mapping[str, str] = os.environ if variables is None else variables
+    includes: dict[str, str | tuple[str, int, int]] = {}
+    names: dict[str, Location] = {}
+    ids: dict[str, Location] = {}
+    for file, root in jobs:
+        result.files.append(file)
+        document = read_document(file, root, env, includes)
+        result.errors.extend(document.errors)
+        if document.data is None:
+            continue
+        data, positions = document.data, document.positions
+        _check_unique(result, "name", data, positions, names)
+        _check_unique(result, "id", data, positions, ids)
+        if document.errors:
+            continue  # the data is incomplete: model errors would only add noise
+        spec, issues = check_assistant(data)
+        for issue in issues:
+            location = positions.key(issue.loc) if issue.at_key else positions.value(issue.loc)
+            message = _redact_message(issue.message, issue.loc, data, document.sensitive)
+            if issue.severity == "warning":
+                result.warnings.append(LocatedWarning(location, message))
+            else:
+                result.errors.append(LocatedError(location, message))
+        if spec is not None:
+            result.assistants.append(
+                LoadedAssistant(file, data, spec, positions, frozenset(document.sensitive))
+            )
+
+
+def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Iterable[Loc]) -> str:
+    """Error messages quote the bad value at `loc`; a sensitive one is replaced before it reaches a terminal."""
+    value: Any = data
+    for part in loc:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return message
+    return str(scrub(message, list(secret_values(value, tuple(loc), frozenset(sensitive)))))
+
+
+def _check_unique(
+    result: LoadResult, key: str, data: dict[str, Any], positions: PositionMap, seen: dict[str, Location]
+) -> None:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        return
+    here = positions.value((key,))
+    first = seen.get(value)
+    if first is None:
+        seen[value] = here
+        return
+    what = "name" if key == "name" else "pinned id"
+    result.errors.append(
+        LocatedError(here, f"duplicate {what} {value!r}: {first.path}:{first.line} already declares it")
+    )
