@@ -205,8 +205,12 @@ SPEED_RANGES = {"cartesia": (0.6, 1.5), "elevenlabs": (0.7, 1.2), "gradium": (0.
 
 
 class Voice(_Strict):
-    provider: Literal["cartesia", "elevenlabs", "gradium"]
-    id: NonEmpty
+    """`provider` and `id` name a voice of the account; `clone` names a cloned voice of `voices.yaml`
+    instead (provider cartesia implied), which each account knows by its own id."""
+
+    provider: Literal["cartesia", "elevenlabs", "gradium"] | None = None
+    id: NonEmpty | None = None
+    clone: NonEmpty | None = None
     model: Literal["sonic-3", "sonic-3.5"] | None = None
     speed: Annotated[float, Field(ge=0.6, le=1.5)] = 1.0
     volume: Annotated[float, Field(ge=0.5, le=2.0)] = 1.0
@@ -488,17 +492,30 @@ def _url_issue(value: str | None, loc: Loc) -> Iterator[Issue]:
         yield Issue(loc, f"{dotted(loc)}: '{value}' is not an http(s) URL")
 
 
+def _voice_issues(voice: Voice) -> Iterator[Issue]:
+    if voice.clone is not None and voice.id is not None:
+        yield Issue(("voice", "clone"), "voice: give clone (a voice of voices.yaml) or id, not both")
+    elif voice.clone is None and voice.id is None:
+        yield Issue(("voice",), "missing required key 'id' in voice (or clone: a voice of voices.yaml)")
+    if voice.clone is not None and voice.provider not in (None, "cartesia"):
+        yield Issue(("voice", "provider"), "voice.provider: a cloned voice is a cartesia voice")
+    if voice.id is not None and voice.provider is None:
+        yield Issue(("voice",), "missing required key 'provider' in voice")
+    provider = voice.provider or "cartesia"
+    low, high = SPEED_RANGES[provider]
+    if not low <= voice.speed <= high:
+        yield Issue(
+            ("voice", "speed"),
+            f"voice.speed: must be between {low} and {high} for {provider} (got {voice.speed})",
+        )
+    if voice.model is not None and provider != "cartesia":
+        yield Issue(("voice", "model"), "voice.model: only used with cartesia", severity="warning")
+
+
 def _semantic_issues(spec: AssistantSpec) -> Iterator[Issue]:
     """Rules the API documents that span fields or items."""
     if spec.voice is not None:
-        low, high = SPEED_RANGES[spec.voice.provider]
-        if not low <= spec.voice.speed <= high:
-            yield Issue(
-                ("voice", "speed"),
-                f"voice.speed: must be between {low} and {high} for {spec.voice.provider} (got {spec.voice.speed})",
-            )
-        if spec.voice.model is not None and spec.voice.provider != "cartesia":
-            yield Issue(("voice", "model"), "voice.model: only used with cartesia", severity="warning")
+        yield from _voice_issues(spec.voice)
     if not spec.name.strip():
         yield Issue(("name",), "name: must not be blank")
     if spec.type == "sub-assistant":
@@ -587,7 +604,10 @@ FIELD_DOCS: dict[str, str] = {
     "name": "The assistant's name, unique across the config directory.",
     "prompt": "The prompt given to the LLM. Use `!file prompts/x.md` for long prompts.",
     "type": "standalone (default), multi-step (orchestrates sub-assistants) or sub-assistant.",
-    "voice": "The voice: provider, id (GET /voices), speed (Cartesia 0.6-1.5, ElevenLabs 0.7-1.2), volume.",
+    "voice": (
+        "The voice: provider and id (GET /voices), or clone (a cloned voice of voices.yaml, by name); "
+        "speed (Cartesia 0.6-1.5, ElevenLabs 0.7-1.2), volume."
+    ),
     "llm_model": "The LLM: dedicated-instance, openrouter, custom (OpenAI-compatible, with api_key) or realtime.",
     "first_sentence": "The first sentence of the call (an instruction when first_sentence_mode is generated).",
     "first_sentence_mode": "generated: the LLM writes it; static: spoken as written; none: wait for the caller.",
