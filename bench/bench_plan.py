@@ -20,15 +20,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from revox_sync.apply import apply_plan
 from revox_sync.cli import main as cli_main
 from revox_sync.client import RevoxClient
 from revox_sync.emulator import EmulatorServer
+from revox_sync.engine.apply import apply_plan
+from revox_sync.engine.change import Desired
+from revox_sync.engine.kind import Loaded
+from revox_sync.engine.plan import build_plan
+from revox_sync.kinds import KINDS
 from revox_sync.kinds.assistant.load import load_directory
 from revox_sync.kinds.assistant.normalize import canonical_assistant
 from revox_sync.kinds.assistant.spec import SERVER_OWNED_FIELDS
 from revox_sync.output import Environment
-from revox_sync.plan import Desired, build_plan
 
 PROMPT_LINE = "You are a helpful, concise voice agent for Acme. Confirm the caller's details politely.\n"
 
@@ -117,18 +120,20 @@ def main() -> None:
         # (b) and (c): change `changed` assistants' voice speed and apply with latency
         desired = [
             Desired(
-                name=d["name"], data=d | ({"voice": d["voice"] | {"speed": 1.2}} if i < args.changed else {})
+                "assistant",
+                d["name"],
+                d | ({"voice": d["voice"] | {"speed": 1.2}} if i < args.changed else {}),
             )
             for i, d in enumerate(files)
         ]
         with RevoxClient(None, server.url) as client:
             remote = client.list_assistants()
-            plan = build_plan(desired, remote, targets=())
+            plan = build_plan(KINDS, {"assistant": Loaded(desired)}, {"assistant": remote})
             assert plan.count("update") == args.changed
             server.latency = args.latency
             server.clear_requests()
             started = time.perf_counter()
-            results = apply_plan(plan, client, parallelism=args.parallelism)
+            results = apply_plan(plan, {k.name: k for k in KINDS}, client, parallelism=args.parallelism)
             applied = time.perf_counter() - started
         assert all(r.ok for r in results)
         bound = math.ceil(args.changed / args.parallelism) * args.latency

@@ -1,5 +1,5 @@
-"""The command line: a thin shell that wires loader, client, plan, render and apply, and maps outcomes
-to exit codes. `main(argv) -> int` is the one error boundary."""
+"""The command line: click declarations that hand each command to its plain function in `commands/`,
+and `main(argv) -> int`, the one error boundary that maps outcomes to exit codes."""
 
 from __future__ import annotations
 
@@ -7,143 +7,25 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import NoReturn
 
 import click
 
 from revox_sync import __version__, options
+from revox_sync.commands import EXIT_ERROR, EXIT_OK
+from revox_sync.commands.session import Session
 from revox_sync.errors import FatalError
-from revox_sync.output import Environment, printable
+from revox_sync.output import Environment
 
-if TYPE_CHECKING:
-    from revox_sync.apply import Result
-    from revox_sync.client import RevoxClient
-    from revox_sync.config.project import Project, Settings
-    from revox_sync.errors import LocatedError
-    from revox_sync.kinds.assistant.load import LoadedAssistant, LoadResult
-    from revox_sync.plan import Desired, Plan
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-NAMES_MAX_AGE = 5.0  # seconds a listing of names may be old when a create looks at it
 GLOBAL_OPTIONS = frozenset(
     {"--api-key", "--base-url", "--local", "--env", "--var", "--var-file", "--timeout", "--no-color", "-v"}
 )
 
 
-class App:
-    """Per-run state handed to every command: the environment and a lazily built API client."""
-
-    def __init__(
-        self,
-        env: Environment,
-        *,
-        api_key: str | None,
-        base_url: str | None,
-        local: bool,
-        env_name: str | None = None,
-        var_files: Sequence[Path] = (),
-        vars: Sequence[str] = (),
-        explicit: frozenset[str] = frozenset(),
-        run_timeout: float | None = None,
-    ) -> None:
-        self.env = env
-        self.run_timeout = run_timeout  # --timeout: the bound of the run's time on the API
-        self.api_key = api_key
-        self.base_url = base_url
-        self.local = local
-        self.env_name = env_name
-        self.var_files = tuple(var_files)
-        self.vars = tuple(vars)
-        self.explicit = explicit  # global options given on the command line (they beat the project file)
-        self._project: Any = False  # not looked up yet
-        self._settings: dict[str | None, Settings] = {}
-        self._client: RevoxClient | None = None
-        self.server: Any = None  # the embedded emulator, with --local
-        self.target: str | None = None  # the account plans are made against, set with the client
-        self.key = b""  # the API key in use, which keys the fingerprints of secret-bearing values
-
-    def project(self) -> Project | None:
-        """revox-sync.yaml, found by walking up from the working directory (None when there is none)."""
-        if self._project is False:
-            from revox_sync.config.project import find_project_file, load_project
-
-            path = find_project_file()
-            self._project = load_project(path) if path is not None else None
-        return self._project  # type: ignore[no-any-return]
-
-    def settings(self, env_name: str | None = None) -> Settings:
-        """Variables, config directory and credentials for `env_name` (default: the global --env)."""
-        from revox_sync.config.project import resolve
-
-        name = env_name or self.env_name
-        if name not in self._settings:
-            settings = resolve(self.project(), name, self.var_files, self.vars, self.env.environ)
-            self.env.add_secrets(
-                settings.variables[n] for n in settings.sensitive_names if n in settings.variables
-            )
-            self._settings[name] = settings
-        return self._settings[name]
-
-    def config_dir(self, given: Path | None) -> Path:
-        return given or self.settings().config_dir or options.DEFAULT_CONFIG_DIR
-
-    def client(self) -> RevoxClient:
-        if self._client is None:
-            from revox_sync.client import DEFAULT_BASE_URL, RevoxClient
-
-            settings = self.settings()
-            api_key = self.api_key
-            if "api_key" not in self.explicit and settings.api_key_env and not self.local:
-                api_key = settings.require_api_key()  # the environment's own key, never REVOX_API_KEY
-            base_url = self.base_url if "base_url" in self.explicit else settings.base_url or self.base_url
-            base_url = base_url or DEFAULT_BASE_URL
-            self.target = base_url.rstrip("/")
-            if self.local:
-                from revox_sync.local import start_local
-
-                try:
-                    self.server = start_local()
-                except (ValueError, OSError) as exc:
-                    raise FatalError(f"cannot start the local emulator: {exc}") from None
-                api_key, base_url, self.target = None, self.server.url, "local (.revox-local/)"
-                self.env.info(f"Using the local emulator ({self.server.url}, state in .revox-local/).")
-            elif not api_key:
-                raise FatalError(
-                    "no API key: set REVOX_API_KEY or pass --api-key (or try everything locally with --local)"
-                )
-            self.key = (api_key or "").encode()
-            if api_key:  # the account, not only the URL: a plan made with one key must not apply with another
-                from revox_sync.plan import fingerprint
-
-                self.target += f" (key {fingerprint('account', self.key)[:8]})"
-            self._client = RevoxClient(
-                api_key,
-                base_url,
-                run_timeout=self.run_timeout,
-                on_retry=self.env.info,
-                verbose_log=self.env.debug,
-            )
-        return self._client
-
-    def global_args(self) -> list[str]:
-        """The global options that chose this run's account and variables, to repeat in a hint."""
-        args = ["--local"] if self.local else []
-        args += ["--env", self.env_name] if self.env_name else []
-        args += ["--base-url", self.base_url] if self.base_url and "base_url" in self.explicit else []
-        args += [a for f in self.var_files for a in ("--var-file", str(f))]
-        return args + (["--var ..."] if self.vars else [])
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self.server is not None:
-            self.server.stop()
-
-
-def _app() -> App:
-    app = click.get_current_context().find_object(App)
-    assert app is not None
-    return app
+def _session() -> Session:
+    session = click.get_current_context().find_object(Session)
+    assert session is not None
+    return session
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -213,8 +95,7 @@ def cli(
     explicit = frozenset(
         p for p in ("api_key", "base_url") if ctx.get_parameter_source(p) == ParameterSource.COMMANDLINE
     )
-    env.add_secrets([api_key or ""])  # sensitive variables are added as settings() resolves them
-    app = App(
+    session = Session(
         env,
         api_key=api_key or None,
         base_url=base_url or None,
@@ -225,91 +106,8 @@ def cli(
         explicit=explicit,
         run_timeout=run_timeout,
     )
-    ctx.call_on_close(app.close)
-    ctx.obj = app
-
-
-# --- loading the configuration -----------------------------------------------------------------------------
-def load_config(config_dir: Path | None) -> list[LoadedAssistant]:
-    """Every file of the config directory, or stop: a missing, empty or broken directory plans nothing."""
-    from revox_sync.kinds.assistant.load import load_directory
-    from revox_sync.sensitive import secret_values
-
-    directory = _app().config_dir(config_dir)
-    settings = _app().settings()
-    with settings.explaining():
-        loaded, warnings = load_directory(directory, variables=settings.variables)
-    for warning in warnings:
-        _app().env.warn(str(warning))
-    for assistant in loaded:  # a secret written literally must not leak when an API error quotes it
-        _app().env.add_secrets(secret_values(assistant.data, (), assistant.sensitive))
-    if not loaded:
-        raise FatalError(f"no assistant files (*.yaml, *.yml) in {directory}/: nothing to plan")
-    return loaded
-
-
-def to_desired(loaded: LoadedAssistant) -> Desired:
-    from revox_sync.config.discovery import display_path
-    from revox_sync.plan import Desired
-
-    data = {k: v for k, v in loaded.data.items() if k != "id"}
-    return Desired(
-        name=loaded.name,
-        data=data,
-        id=loaded.id,
-        file=display_path(loaded.path),
-        sensitive=loaded.sensitive,
-        name_location=loaded.positions.value(("name",)),
-        id_location=loaded.positions.value(("id",)) if loaded.id else None,
-    )
-
-
-def compute_plan(
-    config_dir: Path | None, *, prune: bool, targets: Sequence[str]
-) -> tuple[Plan, list[dict[str, Any]]]:
-    """The assistant plan plus, when the config directory has phone_numbers.yaml, its routing changes."""
-    import dataclasses
-
-    from revox_sync import routing
-    from revox_sync.plan import build_plan
-
-    desired = [to_desired(a) for a in load_config(config_dir)]
-    routes = routing.load_routes(_app().config_dir(config_dir))  # a broken file stops before any request
-    client = _app().client()
-    remote = client.list_assistants()
-    plan = build_plan(desired, remote, prune=prune, targets=targets, key=_app().key)
-    plan = dataclasses.replace(plan.redacted(_app().env.secrets), target=_app().target)
-    if routes.path is not None and targets:
-        _app().env.info(
-            "Note: phone_numbers.yaml is not planned with --target (only the targeted assistants are)."
-        )
-    elif routes.path is not None:
-        numbers = _local_numbers(routes, client.list_phone_numbers())
-        changes = routing.plan_routes(routes, numbers, routing.assistant_index(plan, desired, remote))
-        plan = dataclasses.replace(
-            plan, routes=tuple(changes), routes_fingerprint=routing.routes_fingerprint(routes, numbers)
-        )
-    return plan, remote
-
-
-def _local_numbers(routes: Any, numbers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """--local: the sandbox account owns every number phone_numbers.yaml lists (added on first use)."""
-    app = _app()
-    if not app.local or app.server is None:
-        return numbers
-    owned = {n.get("phone_number") for n in numbers}
-    for route in routes.routes:
-        if route.number not in owned:
-            numbers.append(app.server.state.add_phone_number(route.number))
-            app.env.info(f"Local emulator: added {route.number} to the local account.")
-    return numbers
-
-
-def print_plan(plan: Plan, fmt: str = "text") -> None:
-    from revox_sync.render import RENDERERS
-
-    env = _app().env
-    env.out(RENDERERS[fmt](env.style).render(plan))
+    ctx.call_on_close(session.close)
+    ctx.obj = session
 
 
 # --- commands ------------------------------------------------------------------------------------------------
@@ -320,104 +118,19 @@ def print_plan(plan: Plan, fmt: str = "text") -> None:
 @click.option("--all-envs", is_flag=True, help="Check the files once per environment of revox-sync.yaml.")
 def validate(paths: tuple[Path, ...], online: bool, env_name: str | None, all_envs: bool) -> int:
     """Check assistant files offline (default: assistants/). Exit 0 valid, 1 invalid."""
-    from revox_sync.config.project import all_environments
-    from revox_sync.errors import ConfigErrors, LocatedError
+    from revox_sync.commands.validate import run_validate
 
-    app = _app()
     if all_envs and (env_name or online):
         raise click.UsageError("--all-envs checks offline every environment: no --env or --online with it")
-    if env_name:
-        app.env_name = env_name  # --online then checks against that environment's account
-    names: list[str | None] = list(all_environments(app.project())) if all_envs else [env_name]
-    errors: list[LocatedError] = []
-    shown: set[str] = set()
-    for name in names:
-        settings = app.settings(name)
-        result, found = _validate_once(paths, settings)
-        for warning in result.warnings:
-            if str(warning) not in shown:
-                shown.add(str(warning))
-                app.env.warn(str(warning))
-        if all_envs:
-            found = [LocatedError(e.location, f"[{name}] {e.message}") for e in found]
-        errors += found
-        if found:
-            continue
-        if not result.files:
-            where = (
-                ", ".join(str(p) for p in paths) or f"{settings.config_dir or options.DEFAULT_CONFIG_DIR}/"
-            )
-            raise FatalError(f"no assistant files (*.yaml, *.yml) found in {where}")
-        if online:
-            _check_online(result.assistants)
-        count = len(result.assistants)
-        prefix = f"{name}: " if all_envs else ""
-        app.env.out(f"{prefix}{count} assistant file{'s' if count != 1 else ''} valid.")
-    if errors:
-        raise ConfigErrors(errors)
-    return EXIT_OK
-
-
-def _validate_once(paths: tuple[Path, ...], settings: Settings) -> tuple[LoadResult, list[LocatedError]]:
-    """collect_paths with this environment's variables, plus the routing file of the config directory."""
-    import os
-
-    from revox_sync.errors import ConfigErrors, LocatedError, Location
-    from revox_sync.kinds.assistant.load import collect_paths
-    from revox_sync.routing import load_routes
-
-    config_dir = settings.config_dir or options.DEFAULT_CONFIG_DIR
-    targets = list(paths) or [config_dir]
-    result = collect_paths(targets, config_dir=config_dir, variables=settings.variables)
-    errors: list[LocatedError] = settings.explain(result.errors)
-    for path in targets:
-        if path.is_dir() and os.path.abspath(path) == os.path.abspath(config_dir):
-            try:
-                load_routes(path)
-            except ConfigErrors as exc:
-                errors += exc.errors
-            except FatalError as exc:
-                errors.append(LocatedError(Location(str(path)), str(exc)))
-    return result, errors
-
-
-def _check_online(assistants: list[LoadedAssistant]) -> None:
-    from revox_sync.errors import ConfigErrors, LocatedError
-
-    client = _app().client()
-    voices = {(v.get("provider"), v.get("id")) for v in client.list_voices()}
-    owned = {n.get("phone_number") for n in client.list_phone_numbers()}
-    errors: list[LocatedError] = []
-    for a in assistants:
-        voice = a.spec.voice
-        if voice is not None and (voice.provider, voice.id) not in voices:
-            errors.append(
-                LocatedError(
-                    a.positions.value(("voice", "id")),
-                    f"voice.id: no {voice.provider} voice '{voice.id}' in this account (see GET /voices)",
-                )
-            )
-        number = a.spec.from_phone_number
-        if number is not None and number not in owned:
-            errors.append(
-                LocatedError(
-                    a.positions.value(("from_phone_number",)),
-                    f"from_phone_number: {number} is not a number this account owns",
-                )
-            )
-    if errors:
-        raise ConfigErrors(errors)
+    return run_validate(_session(), paths, online=online, env_name=env_name, all_envs=all_envs)
 
 
 @cli.command()
 def schema() -> int:
     """Print the JSON Schema of an assistant file, for editors."""
-    import json
+    from revox_sync.commands.emulator import run_schema
 
-    from revox_sync.kinds.assistant.spec import json_schema
-
-    _app().env.out(json.dumps(json_schema(), indent=2))
-    return EXIT_OK
+    return run_schema(_session())
 
 
 @cli.command()
@@ -445,42 +158,17 @@ def plan(
     fmt: str,
 ) -> int:
     """Fetch live state and print what apply would do; changes nothing."""
-    import dataclasses
+    from revox_sync.commands.plan import run_plan
 
-    from revox_sync.plan import safety_violation
-
-    current, remote = compute_plan(config_dir, prune=prune, targets=targets)
-    current = dataclasses.replace(current, key=_plan_key())
-    print_plan(current, fmt)
-    env = _app().env
-    limit = safety_violation(current, len(remote))
-    if limit:
-        env.warn(f"warning: apply will refuse this plan without --force ({limit})")
-    if out_file is not None:
-        import shlex
-
-        from revox_sync.files import write_atomic
-        from revox_sync.render import json_document
-
-        doc = current.to_dict()
-        write_atomic(out_file, json_document(doc) + "\n")
-        directory = ["-d", str(config_dir)] if config_dir is not None else []
-        words = ["revox-sync", *_app().global_args(), "apply", *directory, str(out_file)]
-        # global_args() stands "--var ..." for the --var options, whose values it does not repeat
-        command = " ".join(w if w == "--var ..." else shlex.quote(w) for w in words)
-        env.info(f"Saved the plan to {out_file} ({doc['checksum']}). Apply it with: {command}")
-    return EXIT_CHANGES if detailed_exitcode and current.has_changes else EXIT_OK
-
-
-def _plan_key() -> bytes:
-    """What keys a saved plan's checksum: the account's API key, or with --local a secret of the local state."""
-    app = _app()
-    app.client()  # sets the key and the target
-    if app.local:
-        from revox_sync.local import plan_key
-
-        return plan_key()
-    return app.key
+    return run_plan(
+        _session(),
+        config_dir,
+        out_file=out_file,
+        detailed_exitcode=detailed_exitcode,
+        targets=targets,
+        prune=prune,
+        fmt=fmt,
+    )
 
 
 @cli.command(short_help="Make the account match the files (or a saved plan).")
@@ -507,167 +195,18 @@ def apply(
     force: bool,
 ) -> int:
     """Make the account match the files, or a saved PLAN_FILE (refused if stale)."""
-    from revox_sync import plan as planning
-    from revox_sync.apply import RemoteNames, apply_plan, catching_interrupts, find_duplicates
+    from revox_sync.commands.apply import run_apply
 
-    env = _app().env
-    saved = None
-    if plan_file is not None:
-        if targets or prune:
-            raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
-        saved = planning.load_saved(plan_file, _plan_key(), _app().target)
-        prune, targets = saved["options"]["prune"], tuple(saved["options"]["targets"])
-    current, remote = compute_plan(config_dir, prune=prune, targets=targets)
-    if saved is not None:
-        planning.check_fresh(saved, current, str(plan_file))
-    print_plan(current)
-    if not current.has_changes:
-        return EXIT_OK
-    limit = planning.safety_violation(current, len(remote))
-    if limit and not force:
-        raise FatalError(limit)
-    client = _app().client()
-    names = RemoteNames(client, remote, max_age=NAMES_MAX_AGE)
-    if not auto_approve:
-        with client.paused():  # the run's time limit does not count a person's reading time
-            _confirm(env)
-        names.expire()  # a person may have taken minutes to answer
-    from revox_sync.routing import apply_routes
-
-    total = len(current.actions) + len(current.routes)
-    env.out(
-        f"\nApplying {total} action{'s' if total != 1 else ''} (parallelism {min(parallelism, total)})..."
+    return run_apply(
+        _session(),
+        config_dir,
+        plan_file=plan_file,
+        auto_approve=auto_approve,
+        targets=targets,
+        prune=prune,
+        parallelism=parallelism,
+        force=force,
     )
-    progress = iter(range(1, total + 1))
-    with catching_interrupts() as interrupts:
-        results = apply_plan(
-            current,
-            client,
-            parallelism=parallelism,
-            on_result=lambda r: _report(env, r, f"[{next(progress)}/{total}]"),
-            interrupts=interrupts,
-            on_interrupt=lambda count, in_flight: _announce_interrupt(env, count, in_flight),
-            names=names,
-        )
-        # phone numbers last: a route may point at an assistant this apply just created
-        created = {r.action.name: r.id for r in results if r.ok and r.action.kind == "create" and r.id}
-        routed = apply_routes(
-            current.routes,
-            client,
-            created,
-            on_result=lambda r: _report_route(env, r, f"[{next(progress)}/{total}]"),
-            stopping=lambda: interrupts.stopping,
-        )
-    duplicates = [] if interrupts.abandoning or not created else find_duplicates(client, created)
-    return _finish(
-        env, results, routed, current.routes, interrupted=interrupts.stopping
-    ) | _report_duplicates(env, duplicates, current)
-
-
-def _announce_interrupt(env: Environment, count: int, in_flight: int) -> None:
-    if count == 1:
-        env.err(
-            f"\nInterrupt received: no new writes start; waiting for the {in_flight} in flight to finish "
-            "(interrupt again to abandon them)."
-        )
-    else:
-        env.err(
-            f"\nSecond interrupt: abandoning the {in_flight} writes in flight; their outcome is unknown "
-            "until the next plan."
-        )
-
-
-def _finish(
-    env: Environment,
-    results: Sequence[Result],
-    routed: Sequence[Any],
-    routes: Sequence[Any],
-    *,
-    interrupted: bool,
-) -> int:
-    """The closing lines of an apply: what succeeded, failed, was abandoned in flight or never started."""
-    done = [r for r in results if r.ok]
-    s = {k: sum(1 for r in done if r.action.kind == k) for k in ("create", "update", "delete")}
-    counts = f"{s['create']} added, {s['update']} changed, {s['delete']} destroyed"
-    if routes:
-        counts += f"; phone numbers: {sum(1 for r in routed if r.ok)} changed"
-    outcomes = [(f'{r.action.kind} "{r.action.name}"', _outcome(r), r.error) for r in results]
-    outcomes += [(f'update phone_number "{r.change.number}"', _outcome(r), r.error) for r in routed]
-    outcomes += [(f'update phone_number "{c.number}"', "not started", None) for c in routes[len(routed) :]]
-    succeeded = [label for label, outcome, _ in outcomes if outcome == "succeeded"]
-    if len(succeeded) == len(outcomes):
-        env.out("")
-        env.out(env.style(f"Apply complete! Assistants: {counts}.", "green", "bold"))
-        return EXIT_OK
-    verb = "interrupted" if interrupted else "incomplete"
-    env.error(f"apply {verb}: {len(succeeded)} of {len(outcomes)} actions succeeded ({counts}).")
-    for shown in ("succeeded", "failed", "abandoned", "not started"):
-        for label, outcome, error in outcomes:
-            if outcome == shown:
-                detail = {"failed": f": {error}", "abandoned": " (in flight when abandoned: outcome unknown)"}
-                env.err(f"  {outcome + ':':<10} {label}{detail.get(outcome, '')}")
-    failed = any(outcome == "failed" for _, outcome, _ in outcomes)
-    env.err(f"{'Fix the cause and run' if failed else 'Run'} apply again: it will do only what is left.")
-    return EXIT_ERROR
-
-
-def _outcome(result: Any) -> str:
-    if result.ok:
-        return "succeeded"
-    if result.error is not None:
-        return "failed"
-    return "abandoned" if getattr(result, "started", True) else "not started"
-
-
-def _report_duplicates(
-    env: Environment, duplicates: Sequence[tuple[str, list[dict[str, Any]]]], plan: Plan
-) -> int:
-    """Name what a concurrent apply duplicated, and how to remove it (this run cannot know which to keep)."""
-    files = {a.name: a.file for a in plan.actions}
-    for name, same in duplicates:
-        kept, *extra = sorted(same, key=lambda r: (str(r.get("created_at")), str(r.get("id"))))
-        ids = ", ".join(str(r["id"]) for r in (kept, *extra))
-        env.error(
-            f'{len(same)} remote assistants are now named "{name}" ({ids}): another apply ran at the same '
-            "time. Keep the oldest and remove the others:"
-        )
-        env.err(f"  add `id: {kept['id']}` to {files.get(name) or 'its file'}, then run")
-        for r in extra:
-            command = ["revox-sync", *_app().global_args(), "apply", "--prune", "--target", str(r["id"])]
-            env.err(f"  {' '.join(command)}")
-    return EXIT_ERROR if duplicates else EXIT_OK
-
-
-def _report_route(env: Environment, result: Any, counter: str) -> None:
-    env.out(env.style(printable(f"  {counter}{result.line()}"), "green" if result.ok else "red"))
-    for field in result.not_stored:
-        env.warn(f'    warning: phone_number "{result.change.number}": the server did not store {field}')
-
-
-def _confirm(env: Environment) -> None:
-    if not env.interactive:
-        raise FatalError("refusing to apply without confirmation: no terminal; pass --auto-approve")
-    env.stdout.write(
-        "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: "
-    )
-    env.stdout.flush()
-    answer = env.stdin.readline().strip()
-    if answer != "yes":
-        raise FatalError("apply cancelled (the answer was not 'yes'); nothing was changed")
-
-
-def _report(env: Environment, result: Any, counter: str) -> None:
-    r: Result = result
-    ident = f" ({r.id})" if r.id else ""
-    if r.ok:
-        line, color = f'  {counter} ✓ {r.verb} "{r.action.name}"{ident} in {r.seconds:.1f}s', "green"
-    else:
-        line, color = f'  {counter} ✗ {r.action.kind} "{r.action.name}"{ident} failed: {r.error}', "red"
-    env.out(env.style(printable(line), color))
-    for field in r.not_stored:
-        env.warn(f'    warning: "{r.action.name}": the server did not store {field}')
-    if r.notice:
-        env.warn(f'    note: "{r.action.name}": {r.notice}')
 
 
 @cli.command("import")
@@ -680,23 +219,11 @@ def import_(
     config_dir: Path | None, names: tuple[str, ...], import_all: bool, overwrite: bool, with_defaults: bool
 ) -> int:
     """Write YAML files from live assistants (prompts to prompts/*.md)."""
-    from revox_sync.importer import run_import
+    from revox_sync.commands.import_ import run_import
 
     if import_all == bool(names):
         raise click.UsageError("name the assistants to import, or pass --all (not both)")
-    client = _app().client()  # sets the key in use: its value is a secret import must not write
-    return int(
-        run_import(
-            client,
-            _app().env,
-            _app().config_dir(config_dir),
-            names=list(names),
-            overwrite=overwrite,
-            with_defaults=with_defaults,
-            variables=_app().settings().variables,
-            api_key=_app().key.decode() or None,
-        )
-    )
+    return run_import(_session(), config_dir, names, overwrite=overwrite, with_defaults=with_defaults)
 
 
 @cli.command()
@@ -719,17 +246,13 @@ def emulator(
     host: str, port: int, state_file: Path | None, emulator_key: str | None, phone_numbers: tuple[str, ...]
 ) -> int:
     """Serve the local Revox API emulator on loopback."""
-    from revox_sync.emulator import serve
+    from revox_sync.commands.emulator import run_emulator
     from revox_sync.kinds.assistant.spec import E164_RE
 
     bad = [n for n in phone_numbers if not E164_RE.match(n)]
     if bad:
         raise click.BadParameter(f"{bad[0]!r} is not an E.164 number", param_hint="--phone-number")
-    try:
-        serve(host=host, port=port, state_file=state_file, api_key=emulator_key, phone_numbers=phone_numbers)
-    except (ValueError, OSError) as exc:
-        raise FatalError(f"cannot serve the emulator on {host}:{port}: {exc}") from None
-    return EXIT_OK
+    return run_emulator(host, port, state_file, emulator_key, phone_numbers)
 
 
 # --- the error boundary --------------------------------------------------------------------------------------

@@ -361,7 +361,10 @@ class RevoxClient:
     def create_assistant(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body.get("name")
         result = self._call(
-            "POST", "/assistants", json=body, recover=lambda reason: self._find_created(name, reason)
+            "POST",
+            "/assistants",
+            json=body,
+            recover=lambda reason: {"assistant": self._find_created("assistant", name, reason)},
         )
         return self._member(result, "assistant", "POST /assistants")
 
@@ -377,6 +380,23 @@ class RevoxClient:
 
     def list_voices(self) -> list[dict[str, Any]]:
         return self._listing("GET", "/voices", "voices", need_id=False)
+
+    def clone_voice(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /voices/clone; the API answers the new voice itself (no envelope). Never sent twice: an
+        unknown outcome looks for a clone of that name, as a create of an assistant does."""
+        result = self._call(
+            "POST",
+            "/voices/clone",
+            json=body,
+            recover=lambda reason: {"voice": self._find_created("voice", body.get("name"), reason)},
+        )
+        return self._member({"voice": result.get("voice", result)}, "voice", "POST /voices/clone")
+
+    def delete_voice(self, id: str) -> None:
+        """DELETE /voices/{id}; a 409 (the voice is in use) is final, never retried."""
+        self._call(
+            "DELETE", f"/voices/{id}", not_found=f"voice {id}", gone_on_retry_ok=True, conflict_is_final=True
+        )
 
     def list_phone_numbers(self) -> list[dict[str, Any]]:
         return self._listing("GET", "/phone-numbers", "phone_numbers")
@@ -433,8 +453,9 @@ class RevoxClient:
 
     # -- creates whose outcome is unknown --------------------------------------------------------------
 
-    def _find_created(self, name: Any, reason: str) -> dict[str, Any]:
+    def _find_created(self, kind: str, name: Any, reason: str) -> dict[str, Any]:
         """After a create of unknown outcome: look for it a few times, spaced out; never send it again."""
+        listing = self.list_assistants if kind == "assistant" else self._cloned_voices
         shown = json.dumps(name, ensure_ascii=False) if isinstance(name, str) else "it"
         interval = self.recheck_interval
         message = f"{reason}; the outcome is unknown: looking for {shown} in {interval:.1f}s"
@@ -444,16 +465,16 @@ class RevoxClient:
             time.sleep(interval)
             looks += 1
             try:
-                matches = [a for a in self.list_assistants() if a.get("name") == name]
+                matches = [a for a in listing() if a.get("name") == name]
             except ApiError as exc:  # a failed look is one more look that did not see it
                 self._log(f"looking for {shown}: {exc}")
                 matches = []
             if len(matches) == 1:
                 self._log(f"create of {shown} had an unknown outcome; found it created ({matches[0]['id']})")
-                return {"assistant": matches[0]}
+                return matches[0]
             if len(matches) > 1:
                 raise self._error(
-                    f"create of assistant {shown} had an unknown outcome and {len(matches)} assistants "
+                    f"create of {kind} {shown} had an unknown outcome and {len(matches)} {kind}s "
                     "now have that name; pin an `id` in the file and remove the duplicate",
                     None,
                 )
@@ -468,6 +489,9 @@ class RevoxClient:
             "again: the next plan will find it if it did",
             None,
         )
+
+    def _cloned_voices(self) -> list[dict[str, Any]]:
+        return [v for v in self.list_voices() if v.get("isCloned")]
 
     # -- machinery -------------------------------------------------------------------------------------
 
@@ -534,7 +558,7 @@ class RevoxClient:
             f"the API answered {where} with more than {size}: refusing to read it {SERVER_AT_FAULT}", None
         )
 
-    def _attempt(self, method: str, path: str, json: Any) -> Reply:
+    def _attempt(self, method: str, path: str, json: Any, *, conflict_is_final: bool = False) -> Reply:
         """One request; raises _Retry for a retryable failure (or a final cut), ApiError for a final one."""
         where = f"{method} {path}"
         started, left = time.monotonic(), self._time_left()
@@ -567,7 +591,7 @@ class RevoxClient:
             reason = f"connection dropped during {where} ({_exc_text(exc)})"
             raise _Retry(reason, unknown=True) from None
         status = reply.status
-        if status == 409 and method == "POST":
+        if status == 409 and (method == "POST" or conflict_is_final):
             return reply  # a conflicting create is reported, never retried: the name may exist already
         if status in RETRYABLE_STATUS or status >= 500:
             message, _ = describe_error_body(reply)
@@ -589,6 +613,7 @@ class RevoxClient:
         not_found: str | None = None,
         recover: Callable[[str], Any] | None = None,
         gone_on_retry_ok: bool = False,
+        conflict_is_final: bool = False,
     ) -> Any:
         """Send with retries; returns the decoded JSON body of a 2xx answer (or _NotJson).
 
@@ -600,7 +625,7 @@ class RevoxClient:
         while True:
             attempts += 1
             try:
-                reply = self._attempt(method, path, json)
+                reply = self._attempt(method, path, json, conflict_is_final=conflict_is_final)
             except _Retry as failure:
                 if recover is not None and failure.unknown_outcome:
                     return recover(failure.reason)

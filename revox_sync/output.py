@@ -19,6 +19,14 @@ _UNPRINTABLE = re.compile(
 )
 
 
+MAX_VALUE_CHARS = 2_000  # of one value or diff line as printed; the JSON plan keeps every value whole
+
+
+def clip(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """At most `limit` characters of `text`, and how many more there were."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
 def printable(text: str) -> str:
     """`text` safe to print as one terminal line: control characters (ESC, CR, backspace, newline, C1) and
     bidirectional overrides become visible `\\uXXXX` escapes, so a name set in the dashboard cannot rewrite,

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from revox_sync.cli import main
+from revox_sync.client import RevoxClient
+from revox_sync.engine.apply import Result, apply_plan
+from revox_sync.engine.change import Desired
+from revox_sync.engine.plan import Plan, build_plan
+from revox_sync.kinds import KINDS
 from revox_sync.output import Environment
 
 
@@ -47,3 +52,20 @@ def write(path: Path | str, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+def assistant(name: str, **data: object) -> Desired:
+    """An assistant as a file would declare it (name, plus `data`)."""
+    return Desired("assistant", name, {"name": name, **data})
+
+
+def plan_assistants(desired: list[Desired], remote: list[dict[str, object]], **options: object) -> Plan:
+    """The engine's plan of assistants alone: the kinds of the registry, one of them configured."""
+    from revox_sync.engine.kind import Loaded
+
+    return build_plan(KINDS, {"assistant": Loaded(list(desired))}, {"assistant": list(remote)}, **options)  # type: ignore[arg-type]
+
+
+def apply_all(plan: Plan, client: RevoxClient, parallelism: int = 4) -> list[Result]:
+    """The engine's apply of `plan` with every kind of the registry."""
+    return apply_plan(plan, {k.name: k for k in KINDS}, client, parallelism=parallelism)

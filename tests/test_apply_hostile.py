@@ -97,7 +97,7 @@ def test_first_interrupt_stops_new_writes_finishes_those_in_flight_and_reports(e
     emulator.latency = 0.0
     rerun = cli("apply", "--auto-approve")
     assert rerun.code == 0, rerun.all
-    assert f"Apply complete! Assistants: {FILES - sent} added, 0 changed, 0 destroyed." in rerun.out
+    assert f"Apply complete! Resources: {FILES - sent} added, 0 changed, 0 destroyed." in rerun.out
     assert sorted(a["name"] for a in emulator.state.list_assistants()) == names  # none twice
 
 
@@ -265,6 +265,6 @@ def test_a_name_that_appeared_since_the_plan_is_not_created_again(cli, emulator,
     assert posts(emulator) == 0
     [existing] = emulator.state.list_assistants()
     assert (
-        f'create "{name}": an assistant of that name appeared in the account after the plan '
+        f'create assistant "{name}" failed: one of that name appeared in the account after the plan '
         f"({existing['id']}); nothing was created: run plan again" in run.all
     )

@@ -116,10 +116,10 @@ def test_apply_of_a_create_committed_after_every_look_exits_1_and_the_next_plan_
     assert result.code == 1
     assert result.err.splitlines()[-3:] == [
         "error: apply incomplete: 0 of 1 actions succeeded (0 added, 0 changed, 0 destroyed).",
-        f'  failed:    create "Sales qualifier": {unknown}',
+        f'  failed:    create assistant "Sales qualifier": {unknown}',
         "Fix the cause and run apply again: it will do only what is left.",
     ]
-    assert f'  [1/1] ✗ create "Sales qualifier" failed: {unknown}' in result.out.splitlines()
+    assert f'  [1/1] ✗ create assistant "Sales qualifier" failed: {unknown}' in result.out.splitlines()
 
     release.set()  # the server commits, after the run gave up on it
     wait_for(lambda: emulator.state.list_assistants())

@@ -8,15 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from deepdiff import DeepDiff
+from helpers import apply_all, plan_assistants
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from revox_sync.apply import apply_plan
 from revox_sync.client import RevoxClient
 from revox_sync.emulator import EmulatorServer
+from revox_sync.engine.change import Desired
+from revox_sync.kinds.assistant.checks import check_assistant
 from revox_sync.kinds.assistant.normalize import canonical_assistant
-from revox_sync.kinds.assistant.spec import check_assistant
-from revox_sync.plan import Desired, build_plan
 
 WORDS = (
     st.text(alphabet=st.sampled_from("abcdefghij klmnoé—ü"), min_size=1, max_size=12)
@@ -140,8 +140,8 @@ def assistants(draw: st.DrawFn) -> dict[str, Any]:
 def _plan(client: RevoxClient, data: dict[str, Any]):
     spec, issues = check_assistant(data)
     assert spec is not None, issues
-    desired = Desired(name=data["name"], data=data)
-    return build_plan([desired], client.list_assistants())
+    desired = Desired("assistant", data["name"], data)
+    return plan_assistants([desired], client.list_assistants())
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -150,7 +150,7 @@ def test_applied_assistant_converges_and_one_edit_is_one_patch(
     data: dict[str, Any], edit: st.DataObject
 ) -> None:
     with EmulatorServer() as emulator, RevoxClient(None, emulator.url) as client:
-        results = apply_plan(_plan(client, data), client)
+        results = apply_all(_plan(client, data), client)
         assert all(r.ok and not r.not_stored for r in results), results
         assert not _plan(client, data).has_changes
 
@@ -168,8 +168,8 @@ def test_applied_assistant_converges_and_one_edit_is_one_patch(
             assert not plan.has_changes
             return
         [action] = plan.actions
-        assert action.kind == "update" and list(action.body) == [field]
-        apply_plan(plan, client)
+        assert action.op == "update" and list(action.body) == [field]
+        apply_all(plan, client)
         writes = [r for r in emulator.requests if r.method != "GET"]
         assert [(r.method, list(r.body)) for r in writes] == [("PATCH", [field])]
         assert not _plan(client, edited).has_changes

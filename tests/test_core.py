@@ -6,13 +6,15 @@ import json
 from typing import Any
 
 import pytest
+from helpers import apply_all, plan_assistants
 from hypothesis import given
 from hypothesis import strategies as st
 from test_convergence_property import OPTIONAL_FIELDS
 
-from revox_sync.apply import apply_plan
 from revox_sync.client import UpdateResult
-from revox_sync.engine.change import ABSENT
+from revox_sync.engine.change import ABSENT, Desired
+from revox_sync.engine.plan import check_fresh, public_value, read_saved, safety_violation
+from revox_sync.engine.render import JsonRenderer, MarkdownRenderer, TextRenderer
 from revox_sync.errors import ApiError, ConfigErrors, FatalError, StalePlanError
 from revox_sync.kinds.assistant.normalize import (
     RULES,
@@ -21,8 +23,6 @@ from revox_sync.kinds.assistant.normalize import (
     complete,
     diff_assistant,
 )
-from revox_sync.plan import Desired, build_plan, check_fresh, public_value, read_saved, safety_violation
-from revox_sync.render import JsonRenderer, MarkdownRenderer, TextRenderer
 
 
 def remote(name: str, ident: str, **fields: Any) -> dict[str, Any]:
@@ -139,33 +139,33 @@ def test_text_changes_are_line_diffs() -> None:
 
 # --- plan -------------------------------------------------------------------------------------------------
 def test_safety_limit_thresholds() -> None:
-    updates = [Desired(name=f"B{i}", data={"name": f"B{i}", "prompt": "new"}) for i in range(4)]
+    updates = [Desired("assistant", f"B{i}", {"name": f"B{i}", "prompt": "new"}) for i in range(4)]
     for existing, touched, refused in [(9, 4, False), (10, 3, False), (10, 4, True)]:
-        plan = build_plan(updates[:touched], [remote(f"B{i}", f"a{i}") for i in range(existing)])
-        assert (safety_violation(plan, existing) is not None) is refused
+        plan = plan_assistants(updates[:touched], [remote(f"B{i}", f"a{i}") for i in range(existing)])
+        assert (safety_violation(plan) is not None) is refused
 
 
 def test_prune_counts_toward_the_safety_limit() -> None:
-    keep = [Desired(name=f"B{i}", data={"name": f"B{i}", "prompt": "p"}) for i in range(6)]
-    plan = build_plan(keep, [remote(f"B{i}", f"a{i}") for i in range(10)], prune=True)
+    keep = [Desired("assistant", f"B{i}", {"name": f"B{i}", "prompt": "p"}) for i in range(6)]
+    plan = plan_assistants(keep, [remote(f"B{i}", f"a{i}") for i in range(10)], prune=True)
     assert plan.summary == {"add": 0, "change": 0, "destroy": 4}
-    assert safety_violation(plan, 10)
+    assert safety_violation(plan)
 
 
 def test_create_needs_a_prompt() -> None:
     with pytest.raises(ConfigErrors, match="'prompt' is required to create"):
-        build_plan([Desired(name="New", data={"name": "New"})], [])
+        plan_assistants([Desired("assistant", "New", {"name": "New"})], [])
 
 
 def test_saved_plan_checksum_and_staleness() -> None:
-    desired = [Desired(name="A", data={"name": "A", "prompt": "new"})]
-    plan = build_plan(desired, [remote("A", "a1")])
+    desired = [Desired("assistant", "A", {"name": "A", "prompt": "new"})]
+    plan = plan_assistants(desired, [remote("A", "a1")])
     doc = read_saved(json.dumps(plan.to_dict()), "plan.json")
-    check_fresh(doc, build_plan(desired, [remote("A", "a1")]))
+    check_fresh(doc, plan_assistants(desired, [remote("A", "a1")]))
     with pytest.raises(StalePlanError, match="remote assistant\\(s\\) changed: a1"):
-        check_fresh(doc, build_plan(desired, [remote("A", "a1", first_sentence="x")]))
+        check_fresh(doc, plan_assistants(desired, [remote("A", "a1", first_sentence="x")]))
     with pytest.raises(StalePlanError, match="added: a2"):
-        check_fresh(doc, build_plan(desired, [remote("A", "a1"), remote("B", "a2")]))
+        check_fresh(doc, plan_assistants(desired, [remote("A", "a1"), remote("B", "a2")]))
     doc["summary"]["change"] = 0
     with pytest.raises(FatalError, match="checksum mismatch"):
         read_saved(json.dumps(doc), "plan.json")
@@ -175,17 +175,17 @@ def test_saved_plan_checksum_and_staleness() -> None:
 def test_renderers_read_the_same_plan() -> None:
     desired = [
         Desired(
-            name="A|B", data={"name": "A|B", "prompt": "p", "voice": {"provider": "cartesia", "id": "v"}}
+            "assistant", "A|B", {"name": "A|B", "prompt": "p", "voice": {"provider": "cartesia", "id": "v"}}
         ),
-        Desired(name="New", data={"name": "New", "prompt": "line 1\nline 2\n"}),
+        Desired("assistant", "New", {"name": "New", "prompt": "line 1\nline 2\n"}),
     ]
-    plan = build_plan(desired, [remote("A|B", "a1"), remote("Gone", "a9")], prune=True)
+    plan = plan_assistants(desired, [remote("A|B", "a1"), remote("Gone", "a9")], prune=True)
     text = TextRenderer().render(plan)
     assert '  ~ assistant "A|B" (a1) will be updated in-place' in text
     assert "      ~ voice: null -> " in text and '  - assistant "Gone" (a9) will be destroyed' in text
     assert "      + prompt: text (2 lines)" in text
     assert text.endswith("Plan: 1 to add, 1 to change, 1 to destroy.")
-    assert "| ~ | A\\|B | a1 | update | `voice` |" in MarkdownRenderer().render(plan)
+    assert "| ~ | assistant | A\\|B | a1 | update | `voice` |" in MarkdownRenderer().render(plan)
     doc = json.loads(JsonRenderer().render(plan))
     assert [a["action"] for a in doc["actions"]] == ["create", "update", "delete"]
 
@@ -208,11 +208,11 @@ class FakeClient:
 
 def test_apply_reports_fields_not_stored_as_sent_and_keeps_going() -> None:
     desired = [
-        Desired(name=n, data={"name": n, "prompt": "new", "max_call_duration_secs": 300}) for n in "ABC"
+        Desired("assistant", n, {"name": n, "prompt": "new", "max_call_duration_secs": 300}) for n in "ABC"
     ]
     remotes = [remote("A", "a"), remote("B", "bad"), remote("C", "boom")]
     client = FakeClient(alter={"max_call_duration_secs": 600.0}, fail={"bad"})
-    results = apply_plan(build_plan(desired, remotes), client, parallelism=2)  # type: ignore[arg-type]
+    results = apply_all(plan_assistants(desired, remotes), client, 2)  # type: ignore[arg-type]
     by_name = {r.action.name: r for r in results}
     assert by_name["A"].ok
     assert by_name["A"].not_stored == ["max_call_duration_secs (sent 300, stored 600)"]
@@ -222,14 +222,14 @@ def test_apply_reports_fields_not_stored_as_sent_and_keeps_going() -> None:
 
 
 def test_prune_never_destroys_a_sub_assistant() -> None:
-    keep = [Desired(name="Flow", data={"name": "Flow", "prompt": "p"})]
+    keep = [Desired("assistant", "Flow", {"name": "Flow", "prompt": "p"})]
     remotes = [remote("Flow", "a1"), remote("Step 1", "a2", type="sub-assistant"), remote("Stray", "a3")]
-    plan = build_plan(keep, remotes, prune=True)
-    assert [(a.kind, a.id) for a in plan.actions] == [("delete", "a3")]
+    plan = plan_assistants(keep, remotes, prune=True)
+    assert [(a.op, a.id) for a in plan.actions] == [("delete", "a3")]
 
 
 def test_one_run_reports_every_problem_of_a_file() -> None:
-    from revox_sync.kinds.assistant.spec import check_assistant
+    from revox_sync.kinds.assistant.checks import check_assistant
 
     data = {
         "name": "x",

@@ -58,7 +58,7 @@ def test_plan_create_then_apply_converges(cli, emulator, sales):
 
     result = cli("apply", "--auto-approve")
     assert result.code == 0, result.all
-    assert "Apply complete! Assistants: 1 added, 0 changed, 0 destroyed." in result.out
+    assert "Apply complete! Resources: 1 added, 0 changed, 0 destroyed." in result.out
     (method, path, body), *_ = writes(emulator)
     assert (method, path) == ("POST", "/assistants")
     assert body["prompt"] == PROMPT and body["voice"]["speed"] == 1.1
@@ -220,7 +220,7 @@ def test_saved_plan_applies_and_holds_no_secret(cli, emulator, sales, workdir, m
     assert plan.code == 0, plan.all
     saved = (workdir / "plan.json").read_text()
     doc = json.loads(saved)
-    assert doc["format_version"] == 1 and doc["checksum"].startswith("hmac-sha256:")  # keyed
+    assert doc["format_version"] == 2 and doc["checksum"].startswith("hmac-sha256:")  # keyed
     assert doc["checksum"] in plan.err
     assert "sk-live-very-secret" not in saved + plan.all
     assert "t0ken" not in saved + plan.all  # came from a *TOKEN variable: sensitive
@@ -327,8 +327,8 @@ def test_partial_failure_then_rerun_finishes(cli, emulator, workdir):
     result = cli("apply", "--auto-approve")
     assert result.code == 1
     assert "apply incomplete: 2 of 3 actions succeeded" in result.err
-    assert 'succeeded: update "Bot 0"' in result.err
-    assert 'failed:    update "Bot 1"' in result.err
+    assert 'succeeded: update assistant "Bot 0"' in result.err
+    assert 'failed:    update assistant "Bot 1"' in result.err
     emulator.clear_faults()
     emulator.clear_requests()
     rerun = cli("apply", "--auto-approve")
@@ -355,7 +355,7 @@ def test_target_limits_the_plan(cli, emulator, workdir):
     assert cli("apply", "--auto-approve", "--target", "B").code == 0
     assert [a["name"] for a in emulator.state.list_assistants()] == ["B"]
     unknown = cli("plan", "--target", "b ")
-    assert unknown.code == 1 and "--target 'b ': no assistant of that name or id" in unknown.err
+    assert unknown.code == 1 and "--target 'b ': nothing of that name or id" in unknown.err
     [b] = emulator.state.list_assistants()
     write(workdir / "assistants/b.yaml", "name: B\nprompt: b2\n")
     by_id = cli("plan", "--target", b["id"])
@@ -368,7 +368,9 @@ def test_undeclared_remote_assistants_are_named_but_left_alone(cli, emulator, sa
     assert 'Note: 1 remote assistant is not declared in any file ("Stray bot") and left alone' in plan.out
     assert "Plan: 1 to add, 0 to change, 0 to destroy." in plan.out
     assert "Stray bot" in cli("plan", "--format", "markdown").out
-    assert json.loads(cli("plan", "--format", "json").out)["undeclared"] == ["Stray bot"]
+    assert json.loads(cli("plan", "--format", "json").out)["undeclared"] == [
+        {"kind": "assistant", "name": "Stray bot"}
+    ]
 
 
 def test_global_option_after_the_command_gets_a_hint(cli, sales):
@@ -387,7 +389,9 @@ def test_json_and_markdown_formats(cli, emulator, sales):
     assert action["file"] == "assistants/sales.yaml" and action["id"].startswith("asst_")
     assert action["changes"] == [{"path": "voice.speed", "before": 1.1, "after": 1.2}]
     md = cli("plan", "--format", "markdown").out
-    assert "| ~ | Sales qualifier |" in md and "`voice`" in md and "~ voice.speed: 1.1 -> 1.2" in md
+    assert (
+        "| ~ | assistant | Sales qualifier |" in md and "`voice`" in md and "~ voice.speed: 1.1 -> 1.2" in md
+    )
 
 
 def test_unpatched_calls_notice_is_surfaced(cli, emulator, sales, workdir):

@@ -56,7 +56,7 @@ def test_control_characters_from_the_dashboard_are_escaped_in_text(cli, emulator
 def test_control_characters_are_escaped_in_markdown_and_json(cli, emulator, workdir):
     _, evil = seed_hostile(emulator, workdir)
     md = cli("plan", "--prune", "--format", "markdown").out
-    assert f"| - | {SHOWN_NAME} | {evil} | delete |  |" in md.splitlines()
+    assert f"| - | assistant | {SHOWN_NAME} | {evil} | delete |  |" in md.splitlines()
     assert "    -\\u001b[2Kfake \\u009bline\\u2066" in md.splitlines()
     assert '~ first_sentence: "Hi\\u009b31m" -> "Hi"' in md.splitlines()
     raw = cli("plan", "--prune", "--format", "json").out
@@ -119,4 +119,4 @@ def test_apply_progress_and_errors_escape_control_characters(cli, emulator, work
     result = cli("apply", "--auto-approve", "--prune")
     assert result.code == 1
     assert "\x1b" not in result.all and "\r" not in result.all and "\u202e" not in result.all
-    assert '✓ destroyed "Evil\\u001b[2K\\u000dbot\\u202e"' in result.out
+    assert '✓ destroyed assistant "Evil\\u001b[2K\\u000dbot\\u202e"' in result.out

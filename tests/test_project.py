@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import run_cli, write
+from helpers import apply_all, plan_assistants, run_cli, write
 
-from revox_sync.apply import apply_plan
 from revox_sync.client import RevoxClient
 from revox_sync.config.project import (
     Project,
@@ -22,10 +21,9 @@ from revox_sync.config.project import (
     resolve,
 )
 from revox_sync.emulator import EmulatorServer
+from revox_sync.engine.render import TextRenderer
 from revox_sync.errors import ConfigErrors, FatalError
 from revox_sync.kinds.assistant.load import collect_paths, load_directory
-from revox_sync.plan import build_plan
-from revox_sync.render import TextRenderer
 
 pytestmark = pytest.mark.usefixtures("in_tmp")
 
@@ -336,14 +334,14 @@ def test_sensitive_variable_from_a_var_file_is_redacted_in_the_plan(tmp_path: Pa
     )
     s = resolve(project, "staging", [], [], {})
     loaded, _ = load_directory(tmp_path / "config", variables=s.variables)
-    plan = build_plan([desired_of(a) for a in loaded], [])
+    plan = plan_assistants([desired_of(a) for a in loaded], [])
     text = TextRenderer().render(plan) + json.dumps(plan.to_dict())
     assert "tok-staging-123" not in text
     assert "(sensitive)" in text
 
 
 def desired_of(loaded):  # type: ignore[no-untyped-def]
-    from revox_sync.cli import to_desired
+    from revox_sync.kinds.assistant.kind import to_desired
 
     return to_desired(loaded)
 
@@ -388,7 +386,7 @@ def plan_for(settings: Settings):  # type: ignore[no-untyped-def]
     with settings.explaining():
         loaded, _ = load_directory(settings.config_dir, variables=settings.variables)
     client = RevoxClient(settings.require_api_key(), settings.base_url, timeout=5.0)
-    return build_plan([desired_of(a) for a in loaded], client.list_assistants()), client
+    return plan_assistants([desired_of(a) for a in loaded], client.list_assistants()), client
 
 
 def test_one_config_two_accounts_each_gets_its_own_values(tmp_path: Path) -> None:
@@ -402,13 +400,13 @@ def test_one_config_two_accounts_each_gets_its_own_values(tmp_path: Path) -> Non
             settings = resolve(project, env_name, [], [], environ)
             plan, client = plan_for(settings)
             with client:
-                assert [a.kind for a in plan.actions] == ["create"]
+                assert [a.op for a in plan.actions] == ["create"]
                 body = plan.actions[0].body
                 assert body["prompt"].endswith(f", this is {company} support.")
                 assert body["voice"]["speed"] == speed
                 shown = TextRenderer().render(plan) + json.dumps(plan.to_dict())
                 assert "stg-secret" not in shown and "prd-secret" not in shown
-                results = apply_plan(plan, client)
+                results = apply_all(plan, client)
                 assert all(r.ok for r in results), results
         # each account received only its own requests, with its own key and values
         (a_stg,) = stg.state.list_assistants()

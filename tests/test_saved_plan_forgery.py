@@ -18,7 +18,7 @@ from helpers import run_cli, write
 from test_plan_apply import sales, writes  # noqa: F401  (fixture)
 
 from revox_sync.emulator import EmulatorServer
-from revox_sync.plan import checksum, fingerprint
+from revox_sync.engine.plan import checksum, fingerprint
 
 Sign = Callable[[dict[str, Any]], str]
 
@@ -50,7 +50,15 @@ def destroy_old_bot(old_id: str) -> Callable[[dict[str, Any]], None]:
     def edit(doc: dict[str, Any]) -> None:
         doc["options"]["prune"] = True
         doc["actions"].append(
-            {"action": "delete", "name": "Old bot", "id": old_id, "file": None, "changes": [], "notes": []}
+            {
+                "kind": "assistant",
+                "action": "delete",
+                "name": "Old bot",
+                "id": old_id,
+                "file": None,
+                "changes": [],
+                "notes": [],
+            }
         )
         doc["summary"]["destroy"] = 1
         doc["undeclared"] = []
@@ -131,17 +139,17 @@ def test_a_plan_signed_with_the_right_key_still_applies_only_what_it_shows(cli, 
     cases = [
         (
             add_delete,
-            f'delete "Old bot" ({old_bot["id"]}) is in the saved plan but not in this run; summary differs '
-            f'(saved {summary % 1}, now {summary % 0}); undeclared differs (saved [], now ["Old bot"])',
+            f'delete assistant "Old bot" ({old_bot["id"]}) is in the saved plan but not in this run; summary differs '
+            f'(saved {summary % 1}, now {summary % 0}); undeclared differs (saved [], now [{{"kind": "assistant", "name": "Old bot"}}])',
         ),
         (
             set_prune,
-            f'delete "Old bot" ({old_bot["id"]}) is in this run but not in the saved plan; summary differs '
-            f'(saved {summary % 0}, now {summary % 1}); undeclared differs (saved ["Old bot"], now [])',
+            f'delete assistant "Old bot" ({old_bot["id"]}) is in this run but not in the saved plan; summary differs '
+            f'(saved {summary % 0}, now {summary % 1}); undeclared differs (saved [{{"kind": "assistant", "name": "Old bot"}}], now [])',
         ),
         (
             change_speed,
-            'create "Sales qualifier": voice.speed differs (saved null -> 9, now null -> 1.1)',
+            'create assistant "Sales qualifier": voice.speed differs (saved null -> 9, now null -> 1.1)',
         ),
     ]
     for edit, message in cases:
@@ -236,11 +244,11 @@ BAD_FILES: list[tuple[str, bytes | Callable[[dict[str, Any]], bytes], str]] = [
     (
         "other format",
         b'{"format_version": 7}',
-        "plan.json: saved by another version of revox-sync (format_version 7; this one reads 1)",
+        "plan.json: saved by another version of revox-sync (format_version 7; this one reads 2). Nothing was changed; run `revox-sync plan --out` again.",
     ),
     (
         "missing keys",
-        b'{"format_version": 1, "actions": []}',
+        b'{"format_version": 2, "actions": []}',
         "plan.json: not a saved plan: summary: field required",
     ),
     (

@@ -762,6 +762,32 @@ def read_yaml(path: Path) -> YamlDoc:
     return YamlDoc(path, display_path(path), root)
 
 
+def read_table(
+    path: Path, key: str, entries: str
+) -> tuple[YamlDoc, list[tuple[str, Any, Any]], list[LocatedError]]:
+    """A kind's own file (`voices.yaml`, `phone_numbers.yaml`): a mapping whose one key `key` holds a mapping
+    of entries (`entries` says what they are, for the error). Returns the entries and the errors so far."""
+    doc = read_yaml(path)
+    errors: list[LocatedError] = []
+    root = doc.root
+    if root is None:
+        return doc, [], errors
+    if root.id != "mapping":
+        raise ConfigErrors([doc.error(root, f"the top level must be a mapping with the key '{key}'")])
+    table = None
+    for name, key_node, value in doc.pairs(root, errors):
+        if name == key:
+            table = value
+        else:
+            errors.append(doc.error(key_node, unknown_key_message(name, (key,), path.name)))
+    if table is None or is_null(table):
+        return doc, [], errors
+    if table.id != "mapping":
+        errors.append(doc.error(table, f"{key} must be a mapping of {entries}"))
+        return doc, [], errors
+    return doc, doc.pairs(table, errors), errors
+
+
 def unknown_key_message(key: str, known: Sequence[str], where: str) -> str:
     message = f"unknown key {key!r} in {where}"
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from revox_sync.errors import Location
 from revox_sync.sensitive import SENSITIVE, is_secret
 
 Loc = tuple[str | int, ...]
@@ -30,6 +31,7 @@ class Rule:
     casefold: bool = False  # keys equal but for case are the same key (HTTP header names)
 
 
+KNOWN_AFTER_APPLY = "(known after apply)"
 NO_RULE = Rule()
 Rules = Callable[[Loc], Rule]
 
@@ -64,6 +66,7 @@ class FieldChange:
     before: Any
     after: Any
     sensitive: bool = False
+    note: str = ""  # said after the value (a route to an assistant this plan creates)
 
     @property
     def is_text(self) -> bool:
@@ -101,8 +104,8 @@ def diff_fields(
     secret = frozenset(_positional(p, rules) for p in sensitive_paths)
     fields = [f for f in desired if f not in remote or desired[f] != remote[f]]
     changes: list[FieldChange] = []
-    for field in fields:
-        changes.extend(_walk((field,), remote.get(field, ABSENT), desired[field], secret, rules))
+    for name in fields:
+        changes.extend(_walk((name,), remote.get(name, ABSENT), desired[name], secret, rules))
     return fields, changes
 
 
@@ -192,3 +195,76 @@ def _item_label(loc: Loc, name: Any) -> str:
 
 def _key(item: Any, key: str) -> Any:
     return item.get(key) if isinstance(item, dict) else item
+
+
+Op = Literal["create", "update", "delete"]
+OPS: tuple[Op, ...] = ("create", "update", "delete")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One write: `op` on an object of `kind`. `body` is what is sent; a Pending in it is the id of an object
+    this plan creates, filled in by apply."""
+
+    kind: str
+    op: Op
+    name: str
+    id: str | None
+    file: str | None = None
+    changes: tuple[FieldChange, ...] = ()
+    body: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    desired: Desired | None = None
+    compact: bool = False  # shown one line per change (a kind of few, short fields)
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.body)
+
+    @property
+    def label(self) -> str:
+        ident = f" ({self.id})" if self.id else ""
+        return f'{self.kind} "{self.name}"{ident}'
+
+
+# --- what a plan is made of ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Desired:
+    """One object as the configuration declares it; `data` holds only the fields it manages."""
+
+    kind: str
+    name: str
+    data: dict[str, Any]
+    id: str | None = None
+    file: str | None = None
+    sensitive: frozenset[Loc] = frozenset()
+    name_location: Location | None = None
+    id_location: Location | None = None
+    source: Any = None  # what the kind keeps of the file besides `data` (positions, a sample's path)
+
+    @property
+    def location(self) -> Location:
+        return self.name_location or Location(self.file or "<config>")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The id of an object this plan creates: known only once apply has created it."""
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return KNOWN_AFTER_APPLY
+
+
+def pending_in(value: Any) -> Iterator[Pending]:
+    """Every Pending id inside a request body."""
+    if isinstance(value, Pending):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from pending_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from pending_in(item)

@@ -11,7 +11,8 @@ from typing import Any
 from revox_sync.config.discovery import YAML_SUFFIXES, display_path, is_within, link_error, same_dir, scan
 from revox_sync.config.yaml import Loc, PositionMap, read_document
 from revox_sync.errors import ConfigErrors, LocatedError, LocatedWarning, Location
-from revox_sync.kinds.assistant.spec import AssistantSpec, check_assistant
+from revox_sync.kinds.assistant.checks import check_assistant
+from revox_sync.kinds.assistant.spec import AssistantSpec
 from revox_sync.sensitive import scrub, secret_values
 
 # Files at the root of the config directory that other kinds (and the project) own: never assistant files.

@@ -1,4 +1,5 @@
-"""The plan is data: which assistants to create, update or destroy, and how; built from two states."""
+"""The plan is data: which objects of which kinds to create, update or destroy, and how; built from two
+states by the kinds themselves, in dependency order, with one Action model for all of them."""
 
 from __future__ import annotations
 
@@ -7,83 +8,62 @@ import hashlib
 import hmac
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, StrictBool, StrictInt, StrictStr, ValidationError
 
-from revox_sync.engine.change import ABSENT, FieldChange, Loc, dotted, redact
+from revox_sync.engine.change import (
+    ABSENT,
+    KNOWN_AFTER_APPLY,
+    OPS,
+    Action,
+    Desired,
+    FieldChange,
+    Op,
+    Pending,
+    dotted,
+    pending_in,
+    redact,
+)
+from revox_sync.engine.kind import Refs
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location, StalePlanError
-from revox_sync.kinds.assistant import normalize
+from revox_sync.output import clip, printable
 from revox_sync.sensitive import SENSITIVE, scrub
 
-FORMAT_VERSION = 1
+if TYPE_CHECKING:
+    from revox_sync.engine.kind import Loaded, ResourceKind
+
+FORMAT_VERSION = 2
 SAFETY_MIN_EXISTING = 10
 SAFETY_MAX_FRACTION = 0.30
-
-Kind = Literal["create", "update", "delete"]
-
-
-@dataclass(frozen=True)
-class Desired:
-    """One assistant as the configuration declares it; `data` holds only the managed fields."""
-
-    name: str
-    data: dict[str, Any]
-    id: str | None = None
-    file: str | None = None
-    sensitive: frozenset[Loc] = frozenset()
-    name_location: Location | None = None
-    id_location: Location | None = None
-
-    @property
-    def location(self) -> Location:
-        return self.name_location or Location(self.file or "<config>")
-
-
-@dataclass(frozen=True)
-class Action:
-    kind: Kind
-    name: str
-    id: str | None
-    file: str | None = None
-    changes: tuple[FieldChange, ...] = ()
-    body: dict[str, Any] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-    desired: Desired | None = None
-
-    @property
-    def fields(self) -> list[str]:
-        return list(self.body)
 
 
 @dataclass(frozen=True)
 class Plan:
     actions: tuple[Action, ...]
-    remote_fingerprints: dict[str, str]
+    fingerprints: Mapping[str, Mapping[str, str]]  # kind -> remote id -> keyed fingerprint
     config_fingerprint: str
     secrets_fingerprint: str = ""  # keyed: changes when a sensitive value changes
     prune: bool = False
     targets: tuple[str, ...] = ()
-    routes: tuple[Any, ...] = ()  # routing.RouteChange: phone numbers to PATCH after the actions
-    routes_fingerprint: str | None = None  # None: no phone_numbers.yaml (the saved form stays as it was)
     target: str | None = None  # which account the plan was made against (base URL, or "local")
-    undeclared: tuple[str, ...] = ()  # remote assistants no file declares, left alone without --prune
+    undeclared: tuple[tuple[str, str], ...] = ()  # (kind, name) no file declares, left alone without --prune
+    existing: Mapping[str, int] = field(default_factory=dict)  # kind -> remote objects it could touch
     key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
-    def count(self, kind: Kind) -> int:
-        return sum(1 for a in self.actions if a.kind == kind)
+    def count(self, op: Op) -> int:
+        return sum(1 for a in self.actions if a.op == op)
 
     @property
     def summary(self) -> dict[str, int]:
-        change = self.count("update") + len(self.routes)
-        return {"add": self.count("create"), "change": change, "destroy": self.count("delete")}
+        return {"add": self.count("create"), "change": self.count("update"), "destroy": self.count("delete")}
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.actions or self.routes)
+        return bool(self.actions)
 
     def redacted(self, secrets: Collection[str]) -> Plan:
         """This plan with every occurrence of a secret value in its shown values replaced (a secret that
@@ -111,21 +91,19 @@ class Plan:
             "target": self.target,
             "actions": [_action_dict(a) for a in self.actions],
             "options": {"prune": self.prune, "targets": list(self.targets)},
-            "undeclared": list(self.undeclared),
+            "undeclared": [{"kind": k, "name": n} for k, n in self.undeclared],
             "config_fingerprint": self.config_fingerprint,
             "secrets_fingerprint": self.secrets_fingerprint,
-            "remote_fingerprints": dict(sorted(self.remote_fingerprints.items())),
+            "remote_fingerprints": {k: dict(sorted(v.items())) for k, v in sorted(self.fingerprints.items())},
         }
-        if self.routes_fingerprint is not None:
-            doc["phone_numbers"] = [r.to_dict() for r in self.routes]
-            doc["routes_fingerprint"] = self.routes_fingerprint
         doc["checksum"] = checksum(doc, self.key)
         return doc
 
 
 def _action_dict(action: Action) -> dict[str, Any]:
     return {
-        "action": action.kind,
+        "kind": action.kind,
+        "action": action.op,
         "name": action.name,
         "id": action.id,
         "file": action.file,
@@ -138,9 +116,12 @@ def _action_dict(action: Action) -> dict[str, Any]:
 
 
 def public_value(change: FieldChange, value: Any) -> Any:
-    """A change's value as it may be shown or saved: sensitive ones never leave the process."""
+    """A change's value as it may be shown or saved: sensitive ones never leave the process, and an id
+    this plan creates is not known yet."""
     if value is ABSENT:
         return None
+    if isinstance(value, Pending):
+        return KNOWN_AFTER_APPLY
     return SENSITIVE if change.sensitive else value
 
 
@@ -170,75 +151,124 @@ def fingerprint(value: Any, key: bytes = b"") -> str:
 
 # --- building a plan ---------------------------------------------------------------------------------------
 def build_plan(
-    desired: Sequence[Desired],
-    remote: Sequence[dict[str, Any]],
+    kinds: Sequence[ResourceKind],
+    loaded: Mapping[str, Loaded | None],
+    remote: Mapping[str, Sequence[dict[str, Any]]],
     *,
     prune: bool = False,
     targets: Iterable[str] = (),
     key: bytes = b"",
 ) -> Plan:
-    """Match files to remote assistants, diff each pair, and list what apply would do.
+    """Each kind plans its objects in dependency order (`kinds` is that order), seeing the names of the kinds
+    before it through `Refs`; then `--target` keeps the actions it names, and every action must find the
+    objects it refers to either in the account or among the creates it keeps.
 
     `key` keys the fingerprints of values that may hold secrets (the API key, in practice)."""
     targets = tuple(targets)
-    matches = match(desired, remote)
-    wanted = set(targets)
-    if targets:
-        names = {d.name for d in desired} | {str(r.get("name")) for r in remote}
-        known = names | {d.id for d in desired if d.id} | {str(r["id"]) for r in remote}
-        missing = [t for t in targets if t not in known]
-        if missing:
-            close = difflib.get_close_matches(missing[0], sorted(names), n=1) or [
-                n for n in sorted(names) if missing[0].casefold() in n.casefold()
-            ]
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise FatalError(f"--target {missing[0]!r}: no assistant of that name or id{hint}")
+    refs = Refs()
     actions: list[Action] = []
-    for d, r in matches:
-        if wanted and not wanted & {d.name, d.id, r["id"] if r else None}:
-            continue
-        action = _action_for(d, r)
-        if action is not None:
-            actions.append(action)
-    claimed = {r["id"] for _, r in matches if r is not None}
-    strays = [r for r in remote if r["id"] not in claimed and r.get("type") != "sub-assistant"]
-    if prune:
-        for r in remote:
-            if r.get("type") == "sub-assistant":
-                continue  # a step of a multi-step flow: it belongs to its flow, never pruned on its own
-            if r["id"] not in claimed and (not wanted or wanted & {r.get("name"), r["id"]}):
-                actions.append(Action("delete", str(r.get("name")), r["id"]))
-    order = {"create": 0, "update": 1, "delete": 2}
-    actions.sort(key=lambda a: (order[a.kind], a.name, a.id or ""))
+    fingerprints: dict[str, dict[str, str]] = {}
+    undeclared: list[tuple[str, str]] = []
+    managed = [k for k in kinds if loaded.get(k.name) is not None]
+    for kind in managed:
+        config = loaded[kind.name]
+        assert config is not None
+        part = kind.plan(config, remote.get(kind.name, ()), refs, prune=prune, key=key)
+        actions += part.actions
+        fingerprints[kind.name] = part.fingerprints
+        undeclared += [(kind.name, name) for name in part.undeclared]
+    errors = [e for kind in managed for e in kind.check_plan(actions, refs)]
+    if errors:
+        raise ConfigErrors(errors)
+    if targets:
+        actions = _targeted(actions, targets, loaded, remote)
+    rank = {k.name: i for i, k in enumerate(kinds)}
+    actions.sort(key=lambda a: (OPS.index(a.op), rank[a.kind], a.name, a.id or ""))
+    desired = [d for k in managed for d in (loaded[k.name] or _NONE).desired]
     return Plan(
         actions=tuple(actions),
-        remote_fingerprints={r["id"]: fingerprint(r, key) for r in remote},
+        fingerprints=fingerprints,
         config_fingerprint=config_fingerprint(desired),
-        secrets_fingerprint=fingerprint(sorted((d.name, d.data) for d in desired), key or b"revox-sync"),
+        secrets_fingerprint=fingerprint(
+            sorted(((d.kind, d.name, d.data) for d in desired), key=canonical_json), key or b"revox-sync"
+        ),
         prune=prune,
         targets=targets,
-        undeclared=() if prune or wanted else tuple(sorted(str(r.get("name")) for r in strays)),
+        undeclared=() if prune or targets else tuple(sorted(undeclared)),
+        existing={k.name: len(remote.get(k.name, ())) for k in managed},
     )
+
+
+class _NoConfig:
+    desired: tuple[Desired, ...] = ()
+
+
+_NONE = _NoConfig()
+
+
+def _targeted(
+    actions: list[Action],
+    targets: tuple[str, ...],
+    loaded: Mapping[str, Loaded | None],
+    remote: Mapping[str, Sequence[dict[str, Any]]],
+) -> list[Action]:
+    """The actions `--target` names (by name or id, of any kind); an unknown target, or a kept action
+    that needs an object whose create is left out, is an error."""
+    names = {d.name for config in loaded.values() if config is not None for d in config.desired}
+    names |= {str(r.get("name")) for objects in remote.values() for r in objects}
+    known = names | {d.id for c in loaded.values() if c is not None for d in c.desired if d.id}
+    known |= {str(r.get("id")) for objects in remote.values() for r in objects}
+    missing = [t for t in targets if t not in known]
+    if missing:
+        close = difflib.get_close_matches(missing[0], sorted(names), n=1) or [
+            n for n in sorted(names) if missing[0].casefold() in n.casefold()
+        ]
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise FatalError(f"--target {missing[0]!r}: nothing of that name or id{hint}")
+    wanted = set(targets)
+    kept = [a for a in actions if wanted & {a.name, a.id, a.desired.id if a.desired else None}]
+    creates = {(a.kind, a.name) for a in kept if a.op == "create"}
+    errors = [
+        LocatedError(
+            a.desired.location if a.desired else _nowhere(a),
+            f'{a.kind} "{a.name}" needs {p.kind} "{p.name}", which does not exist yet and this plan does not '
+            "create it (add it to --target, or plan without --target)",
+        )
+        for a in kept
+        for p in pending_in(a.body)
+        if (p.kind, p.name) not in creates
+    ]
+    if errors:
+        raise ConfigErrors(errors)
+    return kept
+
+
+def _nowhere(action: Action) -> Location:
+    return Location(action.file or "<config>")
 
 
 def config_fingerprint(desired: Sequence[Desired]) -> str:
     """The configuration with its sensitive values blanked: safe to store in a plan file."""
-    shown = ([d.name, d.id, redact((), d.data, frozenset(d.sensitive))] for d in desired)
+    shown = ([d.kind, d.name, d.id, redact((), d.data, frozenset(d.sensitive))] for d in desired)
     return fingerprint(sorted(shown, key=canonical_json))
 
 
-def match(
-    desired: Sequence[Desired], remote: Sequence[dict[str, Any]]
+def match_by_name(
+    kind: str,
+    desired: Sequence[Desired],
+    remote: Sequence[dict[str, Any]],
+    errors: list[LocatedError],
+    creatable: Callable[[Desired], str | None] = lambda _d: None,
 ) -> list[tuple[Desired, dict[str, Any] | None]]:
-    """Pair each file with its remote assistant: pinned id first, else exact name. Errors name the file."""
+    """Pair each declared object with its remote one: pinned id first, else exact name; `creatable` says
+    why a new one cannot be created. Errors name the file and are appended to `errors`."""
     by_id = {r["id"]: r for r in remote}
     by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in remote:
         by_name[str(r.get("name"))].append(r)
-    errors: list[LocatedError] = []
     claimed: dict[str, Desired] = {}
     pairs: list[tuple[Desired, dict[str, Any] | None]] = []
-    # Pinned files first: an id pins, so a file matching by the old name is the one in conflict.
+    # Pinned ones first: an id pins, so one matching by the old name is the one in conflict.
     for d in sorted(desired, key=lambda d: d.id is None):
         found: dict[str, Any] | None = None
         if d.id is not None:
@@ -247,7 +277,7 @@ def match(
                 errors.append(
                     LocatedError(
                         d.id_location or d.location,
-                        f"pinned id '{d.id}' does not exist in this account (was the assistant deleted?)",
+                        f"pinned id '{d.id}' does not exist in this account (was the {kind} deleted?)",
                     )
                 )
                 continue
@@ -258,7 +288,7 @@ def match(
                 errors.append(
                     LocatedError(
                         d.location,
-                        f"{len(same)} remote assistants are named '{d.name}' ({ids}): pin one with `id:`",
+                        f"{len(same)} remote {kind}s are named '{d.name}' ({ids}): pin one with `id:`",
                     )
                 )
                 continue
@@ -269,61 +299,61 @@ def match(
                 errors.append(
                     LocatedError(
                         d.location,
-                        f"remote assistant {found['id']} is already claimed by {other.file or other.name}",
+                        f"remote {kind} {found['id']} is already claimed by {other.file or other.name}",
                     )
                 )
                 continue
             claimed[found["id"]] = d
-        elif "prompt" not in d.data:
-            errors.append(
-                LocatedError(d.location, f"'prompt' is required to create assistant '{d.name}' (it is new)")
-            )
-            continue
+        else:
+            reason = creatable(d)
+            if reason is not None:
+                errors.append(LocatedError(d.location, reason))
+                continue
         pairs.append((d, found))
-    if errors:
-        raise ConfigErrors(errors)
     return pairs
 
 
-def _action_for(d: Desired, remote: dict[str, Any] | None) -> Action | None:
-    if remote is None:
-        body = {f: normalize.complete(f, v) for f, v in d.data.items()}
-        want = normalize.canonical_assistant(d.data, d.data)
-        _, changes = normalize.diff_assistant(want, {}, d.sensitive)
-        return Action("create", d.name, None, d.file, tuple(changes), body, desired=d)
-    fields = list(d.data)
-    changed, changes = normalize.diff_assistant(
-        normalize.canonical_assistant(d.data, fields),
-        normalize.canonical_assistant(remote, fields),
-        d.sensitive,
-    )
-    if not changed:
-        return None
-    body = {f: normalize.complete(f, d.data[f]) for f in changed}
-    return Action("update", d.name, remote["id"], d.file, tuple(changes), body, _notes(remote, changed), d)
+def record_names(
+    kind: str,
+    pairs: Sequence[tuple[Desired, dict[str, Any] | None]],
+    remote: Sequence[dict[str, Any]],
+    refs: Refs,
+) -> list[dict[str, Any]]:
+    """Tell `refs` what this kind's names mean after the plan (declared ones first, then names of the
+    account that no file declares, when unique), and return the remote objects no file declares."""
+    claimed = set()
+    for d, found in pairs:
+        refs.declared.add((kind, d.name))
+        if found is None:
+            refs.created.add((kind, d.name))
+        else:
+            claimed.add(found["id"])
+            refs.ids[(kind, d.name)] = str(found["id"])
+            refs.names[(kind, str(found["id"]))] = d.name
+    strays = [r for r in remote if r["id"] not in claimed]
+    same: dict[str, list[str]] = defaultdict(list)
+    for r in strays:
+        refs.names[(kind, str(r["id"]))] = str(r.get("name"))
+        same[str(r.get("name"))].append(str(r["id"]))
+    for name, ids in same.items():
+        if (kind, name) in refs.declared:
+            continue
+        if len(ids) == 1:
+            refs.ids[(kind, name)] = ids[0]
+        else:
+            refs.ambiguous[(kind, name)] = tuple(ids)
+    return strays
 
 
-def _notes(remote: dict[str, Any], changed: list[str]) -> tuple[str, ...]:
-    if "faq_items" not in changed:
-        return ()
-    pending = [str(i.get("question")) for i in remote.get("faq_items") or [] if normalize.is_suggestion(i)]
-    if not pending:
-        return ()
-    names = ", ".join(json.dumps(q, ensure_ascii=False) for q in pending)
-    return (
-        f"faq_items is replaced whole: {len(pending)} server-suggested item(s) awaiting an answer "
-        f"will be discarded: {names}",
-    )
-
-
-def safety_violation(plan: Plan, existing: int) -> str | None:
-    """Refuse mass changes the way octoDNS does: >30% of at least 10 existing assistants."""
-    touched = plan.count("update") + plan.count("delete")
-    if existing >= SAFETY_MIN_EXISTING and touched > SAFETY_MAX_FRACTION * existing:
-        return (
-            f"safety limit: this would change or destroy {touched} of {existing} existing assistants "
-            f"(more than {SAFETY_MAX_FRACTION:.0%}); re-run with --force if that is intended"
-        )
+def safety_violation(plan: Plan) -> str | None:
+    """Refuse mass changes the way octoDNS does: >30% of at least 10 existing objects of one kind."""
+    for kind, existing in sorted(plan.existing.items()):
+        touched = sum(1 for a in plan.actions if a.kind == kind and a.op != "create")
+        if existing >= SAFETY_MIN_EXISTING and touched > SAFETY_MAX_FRACTION * existing:
+            return (
+                f"safety limit: this would change or destroy {touched} of {existing} existing {kind}s "
+                f"(more than {SAFETY_MAX_FRACTION:.0%}); re-run with --force if that is intended"
+            )
     return None
 
 
@@ -335,6 +365,7 @@ class _SavedChange(BaseModel):
 
 
 class _SavedAction(BaseModel):
+    kind: StrictStr
     action: Literal["create", "update", "delete"]
     name: StrictStr
     id: StrictStr | None
@@ -356,12 +387,10 @@ class _SavedPlan(BaseModel):
     target: StrictStr | None
     actions: list[_SavedAction]
     options: _SavedOptions
-    undeclared: list[StrictStr]
+    undeclared: list[dict[StrictStr, StrictStr]]
     config_fingerprint: StrictStr
     secrets_fingerprint: StrictStr
-    remote_fingerprints: dict[StrictStr, StrictStr]
-    phone_numbers: list[dict[StrictStr, Any]] | None = None
-    routes_fingerprint: StrictStr | None = None
+    remote_fingerprints: dict[StrictStr, dict[StrictStr, StrictStr]]
     checksum: StrictStr
 
 
@@ -377,8 +406,6 @@ def load_saved(path: Path, key: bytes, target: str | None) -> dict[str, Any]:
 def read_saved(data: str | bytes, source: str, key: bytes = b"", target: str | None = None) -> dict[str, Any]:
     """Parse and check a saved plan; every failure is one line naming `source` and what is wrong (what
     the file says is escaped: it may hold anything)."""
-    from revox_sync.output import printable
-    from revox_sync.render import clip
 
     doc = _parse(data, source)
     if not isinstance(doc, dict):
@@ -388,7 +415,8 @@ def read_saved(data: str | bytes, source: str, key: bytes = b"", target: str | N
         raise FatalError(
             printable(
                 f"{source}: saved by another version of revox-sync "
-                f"(format_version {_brief(version)}; this one reads {FORMAT_VERSION})"
+                f"(format_version {_brief(version)}; this one reads {FORMAT_VERSION}). Nothing was changed; "
+                "run `revox-sync plan --out` again."
             )
         )
     try:
@@ -449,7 +477,6 @@ def _json_type(value: Any) -> str:
 def check_fresh(saved: dict[str, Any], current: Plan, source: str = "the saved plan") -> None:
     """Refuse a saved plan when the remote or the configuration moved since it was made, or when what
     it shows is not exactly what this run would do."""
-    from revox_sync.output import printable
 
     reasons: list[str] = []
     if saved.get("target") != current.target:
@@ -458,16 +485,16 @@ def check_fresh(saved: dict[str, Any], current: Plan, source: str = "the saved p
         reasons.append("the configuration files changed")
     elif saved.get("secrets_fingerprint") != current.secrets_fingerprint:
         reasons.append("the value of a sensitive variable changed (or the API key did)")
-    old, new = saved["remote_fingerprints"], current.remote_fingerprints
-    moved = sorted(i for i in old.keys() & new.keys() if old[i] != new[i])
-    if moved:
-        reasons.append(f"remote assistant(s) changed: {', '.join(moved)}")
-    if old.keys() - new.keys():
-        reasons.append(f"remote assistant(s) gone: {', '.join(sorted(old.keys() - new.keys()))}")
-    if new.keys() - old.keys():
-        reasons.append(f"remote assistant(s) added: {', '.join(sorted(new.keys() - old.keys()))}")
-    if saved.get("routes_fingerprint") != current.routes_fingerprint:
-        reasons.append("phone-number routing changed (phone_numbers.yaml or the account's numbers)")
+    now = current.to_dict()["remote_fingerprints"]
+    for kind in sorted(saved["remote_fingerprints"].keys() | now.keys()):
+        old, new = saved["remote_fingerprints"].get(kind, {}), now.get(kind, {})
+        moved = sorted(i for i in old.keys() & new.keys() if old[i] != new[i])
+        if moved:
+            reasons.append(f"remote {kind}(s) changed: {', '.join(moved)}")
+        if old.keys() - new.keys():
+            reasons.append(f"remote {kind}(s) gone: {', '.join(sorted(old.keys() - new.keys()))}")
+        if new.keys() - old.keys():
+            reasons.append(f"remote {kind}(s) added: {', '.join(sorted(new.keys() - old.keys()))}")
     if reasons:
         raise StalePlanError(
             printable("plan is stale: " + "; ".join(reasons))
@@ -493,7 +520,7 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
         out += _action_differences(label, old[label], new[label])
     if not out and saved["actions"] != now["actions"]:
         out.append("the order or number of actions differs")
-    for key in ("options", "summary", "undeclared", "phone_numbers"):
+    for key in ("options", "summary", "undeclared"):
         if saved.get(key) != now.get(key):
             out.append(f"{key} differs (saved {_brief(saved.get(key))}, now {_brief(now.get(key))})")
     return out
@@ -501,7 +528,7 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
 
 def _action_label(action: dict[str, Any]) -> str:
     ident = f" ({action['id']})" if action["id"] else ""
-    return f'{action["action"]} "{action["name"]}"{ident}'
+    return f'{action["action"]} {action["kind"]} "{action["name"]}"{ident}'
 
 
 def _action_differences(label: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -526,6 +553,4 @@ def _action_differences(label: str, old: dict[str, Any], new: dict[str, Any]) ->
 
 
 def _brief(value: Any) -> str:
-    from revox_sync.render import clip
-
     return clip(json.dumps(value, ensure_ascii=False, default=str), 80)

@@ -1,4 +1,4 @@
-"""Plans as text, JSON and Markdown: each renderer only reads a Plan."""
+"""Plans as text, JSON and Markdown, over actions of any kind: each renderer only reads a Plan."""
 
 from __future__ import annotations
 
@@ -6,23 +6,17 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from revox_sync.engine.change import ABSENT, FieldChange
-from revox_sync.output import printable, printable_lines
-from revox_sync.plan import Action, Plan, public_value
+from revox_sync.engine.change import ABSENT, Action, FieldChange
+from revox_sync.engine.plan import Plan, public_value
+from revox_sync.output import clip, printable, printable_lines
 
-NO_CHANGES = "No changes. Remote assistants match the configuration."
+NO_CHANGES = "No changes. Remote assistants match the configuration."  # CONTRACT §3, word for word
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 COLORS = {"create": "green", "update": "yellow", "delete": "red"}
 HEADLINES = {"create": "will be created", "update": "will be updated in-place", "delete": "will be destroyed"}
 
-MAX_VALUE_CHARS = 2_000  # of one value or diff line as printed; the JSON plan keeps every value whole
 MAX_DIFF_LINES = 500  # of one field's line diff
 Style = Callable[..., str]
-
-
-def clip(text: str, limit: int = MAX_VALUE_CHARS) -> str:
-    """At most `limit` characters of `text`, and how many more there were."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
 def json_document(doc: Any) -> str:
@@ -56,17 +50,21 @@ def bounded(lines: list[str]) -> list[str]:
 
 
 def undeclared_note(plan: Plan) -> str | None:
-    """Remote assistants no file declares: left alone, but a reviewer should know (a rename leaves one)."""
+    """Remote objects no file declares: left alone, but a reviewer should know (a rename leaves one)."""
     if not plan.undeclared:
         return None
-    count = len(plan.undeclared)
-    names = ", ".join(clip(json.dumps(n, ensure_ascii=False)) for n in plan.undeclared[:10])
-    more = f" and {count - 10} more" if count > 10 else ""
-    what = "assistant is" if count == 1 else "assistants are"
-    return (
-        f"Note: {count} remote {what} not declared in any file ({names}{more}) and left alone; "
-        "pin its `id:` in a file to manage it, or plan with --prune to destroy it."
-    )
+    notes = []
+    for kind in sorted({k for k, _ in plan.undeclared}):
+        names = [n for k, n in plan.undeclared if k == kind]
+        count = len(names)
+        shown = ", ".join(clip(json.dumps(n, ensure_ascii=False)) for n in names[:10])
+        more = f" and {count - 10} more" if count > 10 else ""
+        what = f"{kind} is" if count == 1 else f"{kind}s are"
+        notes.append(
+            f"Note: {count} remote {what} not declared in any file ({shown}{more}) and left alone; "
+            "pin its `id:` in a file to manage it, or plan with --prune to destroy it."
+        )
+    return "\n".join(notes)
 
 
 def summary_line(plan: Plan) -> str:
@@ -76,7 +74,7 @@ def summary_line(plan: Plan) -> str:
 
 def action_title(action: Action) -> str:
     ident = f" ({action.id})" if action.id else ""
-    return f'assistant "{clip(action.name)}"{ident} {HEADLINES[action.kind]}'
+    return f'{action.kind} "{clip(action.name)}"{ident} {HEADLINES[action.op]}'
 
 
 def change_lines(change: FieldChange) -> tuple[str, str, list[str]]:
@@ -90,11 +88,16 @@ def change_lines(change: FieldChange) -> tuple[str, str, list[str]]:
         count = f"{len(lines)} line{'s' if len(lines) != 1 else ''}"
         return symbol, f"{path}: text ({count})", bounded([f"+{line}" for line in lines])
     if change.before is ABSENT:
-        return "+", f"{path}: {format_value(change, change.after)}", []
+        return "+", f"{path}: {format_value(change, change.after)}{_note(change)}", []
     if change.is_text and not change.sensitive:
         added, removed = change.line_counts()
         return "~", f"{path}: text changed (+{added} -{removed} lines)", bounded(change.text_diff())
-    return "~", f"{path}: {format_value(change, change.before)} -> {format_value(change, change.after)}", []
+    shown = f"{format_value(change, change.before)} -> {format_value(change, change.after)}{_note(change)}"
+    return "~", f"{path}: {shown}", []
+
+
+def _note(change: FieldChange) -> str:
+    return f" ({change.note})" if change.note else ""
 
 
 class TextRenderer:
@@ -109,21 +112,26 @@ class TextRenderer:
 
     def render(self, plan: Plan) -> str:
         note = undeclared_note(plan)
-        tail = ["", self.line(note, "yellow")] if note else []
+        tail = ["", *(self.line(n, "yellow") for n in note.split("\n"))] if note else []
         if not plan.has_changes:
             return "\n".join([NO_CHANGES, *tail])
-        from revox_sync.routing import text_lines
-
         lines: list[str] = []
         for action in plan.actions:
-            lines.extend(self._action(action))
-        lines += [self.line(line, "yellow", "bold") for line in text_lines(plan.routes)]
+            lines.extend(self._compact(action) if action.compact else self._action(action))
         lines += ["", self.line(summary_line(plan), "bold"), *tail]
         return "\n".join(lines)
 
+    def _compact(self, action: Action) -> list[str]:
+        """`  ~ phone_number "+15551234567": inbound_assistant "Old" -> "Support"`, one line per field."""
+        title = f"{action.kind} {json.dumps(action.name, ensure_ascii=False)}"
+        return [
+            self.line(f"  {SYMBOLS[action.op]} {title}: {headline.replace(': ', ' ', 1)}", "yellow", "bold")
+            for _, headline, _ in map(change_lines, action.changes)
+        ]
+
     def _action(self, action: Action) -> list[str]:
-        color = COLORS[action.kind]
-        lines = [self.line(f"  {SYMBOLS[action.kind]} {action_title(action)}", color, "bold")]
+        color = COLORS[action.op]
+        lines = [self.line(f"  {SYMBOLS[action.op]} {action_title(action)}", color, "bold")]
         for change in action.changes:
             symbol, headline, detail = change_lines(change)
             lines.append(
@@ -138,7 +146,7 @@ class TextRenderer:
 
 
 class MarkdownRenderer:
-    """For a pull-request comment: a summary table, then one collapsible section per assistant."""
+    """For a pull-request comment: a summary table, then one collapsible section per object."""
 
     def render(self, plan: Plan) -> str:
         note = undeclared_note(plan)
@@ -149,23 +157,19 @@ class MarkdownRenderer:
             "",
             f"**{summary_line(plan)}**",
             "",
-            "| | assistant | id | action | fields |",
-            "|---|---|---|---|---|",
+            "| | kind | name | id | action | fields |",
+            "|---|---|---|---|---|---|",
         ]
         for a in plan.actions:
-            fields = ", ".join(f"`{f}`" for f in a.fields) if a.kind == "update" else ""
-            out.append(
-                f"| {SYMBOLS[a.kind]} | {markdown_escape(a.name)} | {a.id or ''} | {a.kind} | {fields} |"
-            )
-        from revox_sync.routing import markdown_lines
-
-        out += markdown_lines(plan.routes)
+            fields = ", ".join(f"`{f}`" for f in a.fields) if a.op == "update" else ""
+            name = markdown_escape(a.name)
+            out.append(f"| {SYMBOLS[a.op]} | {a.kind} | {name} | {a.id or ''} | {a.op} | {fields} |")
         for a in plan.actions:
             if not a.changes and not a.notes:
                 continue
             out += [
                 "",
-                f"<details><summary>{SYMBOLS[a.kind]} {markdown_escape(action_title(a))}</summary>",
+                f"<details><summary>{SYMBOLS[a.op]} {markdown_escape(action_title(a))}</summary>",
                 "",
                 "```diff",
             ]

@@ -1,0 +1,198 @@
+"""`apply`: the plan (or a saved one, refused if it moved), confirmed, executed, and reported."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from revox_sync.commands import EXIT_ERROR, EXIT_OK
+from revox_sync.commands.plan import compute_plan, print_plan
+from revox_sync.errors import FatalError
+from revox_sync.output import printable
+
+if TYPE_CHECKING:
+    from revox_sync.commands.session import Session
+    from revox_sync.engine.apply import Result
+    from revox_sync.engine.plan import Plan
+    from revox_sync.output import Environment
+
+NAMES_MAX_AGE = 5.0  # seconds a listing of names may be old when a create looks at it
+OUTCOMES = ("succeeded", "failed", "skipped", "abandoned", "not started")
+
+
+def run_apply(
+    session: Session,
+    config_dir: Path | None,
+    *,
+    plan_file: Path | None = None,
+    auto_approve: bool = False,
+    targets: Sequence[str] = (),
+    prune: bool = False,
+    parallelism: int,
+    force: bool = False,
+) -> int:
+    """Make the account match the files, or a saved plan file (refused if stale or edited)."""
+    from revox_sync.engine import plan as planning
+    from revox_sync.engine.apply import RemoteNames, apply_plan, catching_interrupts, find_duplicates
+    from revox_sync.kinds import KINDS
+
+    env = session.env
+    saved = None
+    if plan_file is not None:
+        if targets or prune:
+            raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
+        session.client()  # the key and the account the plan must be signed for
+        saved = planning.load_saved(plan_file, session.key, session.target)
+        prune, targets = saved["options"]["prune"], tuple(saved["options"]["targets"])
+    computed = compute_plan(session, config_dir, prune=prune, targets=targets)
+    current = computed.plan
+    if saved is not None:
+        planning.check_fresh(saved, current, str(plan_file))
+    print_plan(session, current)
+    if not current.has_changes:
+        return EXIT_OK
+    limit = planning.safety_violation(current)
+    if limit and not force:
+        raise FatalError(limit)
+    client = session.client()
+    kinds = {k.name: k for k in KINDS if k.name in computed.remote}
+    names = {
+        name: RemoteNames(partial(kind.fetch, client), computed.remote[name], max_age=NAMES_MAX_AGE)
+        for name, kind in kinds.items()
+    }
+    if not auto_approve:
+        with client.paused():  # the run's time limit does not count a person's reading time
+            _confirm(env)
+        for listing in names.values():
+            listing.expire()  # a person may have taken minutes to answer
+    total = len(current.actions)
+    env.out(
+        f"\nApplying {total} action{'s' if total != 1 else ''} (parallelism {min(parallelism, total)})..."
+    )
+    progress = iter(range(1, total + 1))
+    with catching_interrupts() as interrupts:
+        results = apply_plan(
+            current,
+            kinds,
+            client,
+            parallelism=parallelism,
+            on_result=lambda r: _report(env, r, f"[{next(progress)}/{total}]"),
+            interrupts=interrupts,
+            on_interrupt=lambda count, in_flight: _announce_interrupt(env, count, in_flight),
+            names=names,
+        )
+    code = _finish(env, results, interrupted=interrupts.stopping)
+    if not interrupts.abandoning:
+        for name, kind in kinds.items():
+            created = [
+                r.action.name for r in results if r.ok and r.action.op == "create" and r.action.kind == name
+            ]
+            if created:
+                duplicates = find_duplicates(partial(kind.fetch, client), created)
+                code |= _report_duplicates(session, name, duplicates, current, config_dir)
+    return code
+
+
+def _confirm(env: Environment) -> None:
+    if not env.interactive:
+        raise FatalError("refusing to apply without confirmation: no terminal; pass --auto-approve")
+    env.stdout.write(
+        "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: "
+    )
+    env.stdout.flush()
+    answer = env.stdin.readline().strip()
+    if answer != "yes":
+        raise FatalError("apply cancelled (the answer was not 'yes'); nothing was changed")
+
+
+def _announce_interrupt(env: Environment, count: int, in_flight: int) -> None:
+    if count == 1:
+        env.err(
+            f"\nInterrupt received: no new writes start; waiting for the {in_flight} in flight to finish "
+            "(interrupt again to abandon them)."
+        )
+    else:
+        env.err(
+            f"\nSecond interrupt: abandoning the {in_flight} writes in flight; their outcome is unknown "
+            "until the next plan."
+        )
+
+
+def _report(env: Environment, result: Result, counter: str) -> None:
+    action = result.action
+    ident = f" ({result.id})" if result.id else ""
+    if result.ok:
+        line = f'  {counter} ✓ {result.verb} {action.kind} "{action.name}"{ident} in {result.seconds:.1f}s'
+        color = "green"
+    elif result.skipped:
+        line, color = (
+            f'  {counter} - {action.op} {action.kind} "{action.name}" skipped: {result.error}',
+            "yellow",
+        )
+    else:
+        line, color = (
+            f'  {counter} ✗ {action.op} {action.kind} "{action.name}"{ident} failed: {result.error}',
+            "red",
+        )
+    env.out(env.style(printable(line), color))
+    for field in result.not_stored:
+        env.warn(f'    warning: {action.kind} "{action.name}": the server did not store {field}')
+    if result.notice:
+        env.warn(f'    note: {action.kind} "{action.name}": {result.notice}')
+
+
+def _finish(env: Environment, results: Sequence[Result], *, interrupted: bool) -> int:
+    """The closing lines of an apply: what succeeded, failed, was skipped, abandoned or never started."""
+    done = [r for r in results if r.ok]
+    counts = ", ".join(
+        f"{sum(1 for r in done if r.action.op == op)} {word}"
+        for op, word in (("create", "added"), ("update", "changed"), ("delete", "destroyed"))
+    )
+    if len(done) == len(results):
+        env.out("")
+        env.out(env.style(f"Apply complete! Resources: {counts}.", "green", "bold"))
+        return EXIT_OK
+    verb = "interrupted" if interrupted else "incomplete"
+    env.error(f"apply {verb}: {len(done)} of {len(results)} actions succeeded ({counts}).")
+    details = {
+        "failed": ": {}",
+        "skipped": ": {}",
+        "abandoned": " (in flight when abandoned: outcome unknown)",
+    }
+    for shown in OUTCOMES:
+        for r in results:
+            if r.outcome == shown:
+                label = f'{r.action.op} {r.action.kind} "{r.action.name}"'
+                env.err(f"  {shown + ':':<10} {label}{details.get(shown, '').format(r.error)}")
+    failed = any(r.outcome == "failed" for r in results)
+    env.err(f"{'Fix the cause and run' if failed else 'Run'} apply again: it will do only what is left.")
+    return EXIT_ERROR
+
+
+def _report_duplicates(
+    session: Session,
+    kind: str,
+    duplicates: Sequence[tuple[str, list[dict[str, Any]]]],
+    plan: Plan,
+    config_dir: Path | None,
+) -> int:
+    """Name what a concurrent apply duplicated, and how to remove it (this run cannot know which to keep)."""
+    env = session.env
+    files = {a.name: a.file for a in plan.actions if a.kind == kind}
+    for name, same in duplicates:
+        kept, *extra = sorted(
+            same, key=lambda r: (str(r.get("created_at") or r.get("createdAt")), str(r.get("id")))
+        )
+        ids = ", ".join(str(r["id"]) for r in (kept, *extra))
+        env.error(
+            f'{len(same)} remote {kind}s are now named "{name}" ({ids}): another apply ran at the same '
+            "time. Keep the oldest and remove the others:"
+        )
+        env.err(f"  add `id: {kept['id']}` to {files.get(name) or 'its file'}, then run")
+        for r in extra:
+            env.err(
+                f"  {session.command('apply', '--prune', '--target', str(r['id']), config_dir=config_dir)}"
+            )
+    return EXIT_ERROR if duplicates else EXIT_OK

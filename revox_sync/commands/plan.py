@@ -1,0 +1,115 @@
+"""`plan`: every kind's files and remote objects to one Plan; printed, and saved with `--out`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from revox_sync.commands import EXIT_CHANGES, EXIT_OK
+from revox_sync.errors import ConfigErrors, LocatedError
+
+if TYPE_CHECKING:
+    from revox_sync.commands.session import Session
+    from revox_sync.engine.kind import Loaded
+    from revox_sync.engine.plan import Plan
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A plan and what it was computed from."""
+
+    plan: Plan
+    loaded: dict[str, Loaded | None]
+    remote: dict[str, list[dict[str, Any]]]
+
+
+def load_config(session: Session, config_dir: Path | None) -> dict[str, Loaded | None]:
+    """Every kind's files, checked alone and across kinds; every error of every kind before any request."""
+    from revox_sync.engine.kind import LoadContext
+    from revox_sync.kinds import KINDS
+    from revox_sync.sensitive import secret_values
+
+    settings = session.settings()
+    context = LoadContext(session.config_dir(config_dir), settings.variables)
+    loaded: dict[str, Loaded | None] = {}
+    errors: list[LocatedError] = []
+    with settings.explaining():
+        for kind in KINDS:
+            try:
+                loaded[kind.name] = kind.load(context)
+            except ConfigErrors as exc:
+                errors += exc.errors
+                loaded[kind.name] = None
+    for kind in KINDS:
+        config = loaded[kind.name]
+        if config is not None and not errors:
+            errors += kind.check(config, loaded)
+    if errors:
+        raise ConfigErrors(errors)
+    for config in loaded.values():
+        for warning in config.warnings if config is not None else ():
+            session.env.warn(str(warning))
+        for d in config.desired if config is not None else ():  # a secret written literally must not leak
+            session.env.add_secrets(secret_values(d.data, (), d.sensitive))
+    return loaded
+
+
+def compute_plan(
+    session: Session, config_dir: Path | None, *, prune: bool, targets: Sequence[str]
+) -> Computed:
+    """Load, fetch one listing per managed kind, and plan. A broken file stops before any request."""
+    from revox_sync.engine.plan import build_plan
+    from revox_sync.kinds import KINDS
+
+    loaded = load_config(session, config_dir)
+    client = session.client()
+    managed = [k for k in KINDS if loaded[k.name] is not None]
+    if session.server is not None:
+        for kind in managed:
+            config = loaded[kind.name]
+            assert config is not None
+            for note in kind.sandbox(session.server.state, config):
+                session.env.info(note)
+    remote = {k.name: k.fetch(client) for k in managed}
+    plan = build_plan(KINDS, loaded, remote, prune=prune, targets=targets, key=session.key)
+    plan = dataclasses.replace(plan.redacted(session.env.secrets), target=session.target, key=session.key)
+    return Computed(plan, loaded, remote)
+
+
+def print_plan(session: Session, plan: Plan, fmt: str = "text") -> None:
+    from revox_sync.engine.render import RENDERERS
+
+    session.env.out(RENDERERS[fmt](session.env.style).render(plan))
+
+
+def run_plan(
+    session: Session,
+    config_dir: Path | None,
+    *,
+    out_file: Path | None = None,
+    detailed_exitcode: bool = False,
+    targets: Sequence[str] = (),
+    prune: bool = False,
+    fmt: str = "text",
+) -> int:
+    """Fetch live state and print what apply would do; changes nothing (but `--out`'s file)."""
+    from revox_sync.engine.plan import safety_violation
+
+    current = compute_plan(session, config_dir, prune=prune, targets=targets).plan
+    print_plan(session, current, fmt)
+    env = session.env
+    limit = safety_violation(current)
+    if limit:
+        env.warn(f"warning: apply will refuse this plan without --force ({limit})")
+    if out_file is not None:
+        from revox_sync.engine.render import json_document
+        from revox_sync.files import write_atomic
+
+        doc = current.to_dict()
+        write_atomic(out_file, json_document(doc) + "\n")
+        command = session.command("apply", str(out_file), config_dir=config_dir)
+        env.info(f"Saved the plan to {out_file} ({doc['checksum']}). Apply it with: {command}")
+    return EXIT_CHANGES if detailed_exitcode and current.has_changes else EXIT_OK

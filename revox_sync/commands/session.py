@@ -1,0 +1,136 @@
+"""What every command needs, resolved once and returned: settings, the account's key, the client, and
+`--local`'s embedded emulator. Nothing happens on construction; each part is made when first asked for."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from revox_sync import options
+from revox_sync.errors import FatalError
+from revox_sync.output import Environment
+
+if TYPE_CHECKING:
+    from revox_sync.client import RevoxClient
+    from revox_sync.config.project import Project, Settings
+
+
+class Session:
+    """One run: the environment (streams, secrets), the global options, and what they resolve to."""
+
+    def __init__(
+        self,
+        env: Environment,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        local: bool = False,
+        env_name: str | None = None,
+        var_files: Sequence[Path] = (),
+        vars: Sequence[str] = (),
+        explicit: frozenset[str] = frozenset(),
+        run_timeout: float | None = None,
+    ) -> None:
+        self.env = env
+        self.api_key = api_key
+        self.base_url = base_url
+        self.local = local
+        self.env_name = env_name
+        self.var_files = tuple(var_files)
+        self.vars = tuple(vars)
+        self.explicit = explicit  # global options given on the command line (they beat the project file)
+        self.run_timeout = run_timeout  # --timeout: the bound of the run's time on the API
+        self._project: Any = False  # not looked up yet
+        self._settings: dict[str | None, Settings] = {}
+        self._client: RevoxClient | None = None
+        self.server: Any = None  # the embedded emulator, with --local
+        self.target: str | None = None  # the account plans are made against, set with the client
+        self.key = b""  # keys fingerprints and saved plans: the API key, or with --local the local plan key
+        self.api_key_used: str | None = None  # the key requests carry (a secret import must never write)
+        env.add_secrets([api_key or ""])  # sensitive variables are added as settings() resolves them
+
+    def project(self) -> Project | None:
+        """revox-sync.yaml, found by walking up from the working directory (None when there is none)."""
+        if self._project is False:
+            from revox_sync.config.project import find_project_file, load_project
+
+            path = find_project_file()
+            self._project = load_project(path) if path is not None else None
+        return self._project  # type: ignore[no-any-return]
+
+    def settings(self, env_name: str | None = None) -> Settings:
+        """Variables, config directory and credentials for `env_name` (default: the global --env)."""
+        from revox_sync.config.project import resolve
+
+        name = env_name or self.env_name
+        if name not in self._settings:
+            settings = resolve(self.project(), name, self.var_files, self.vars, self.env.environ)
+            self.env.add_secrets(
+                settings.variables[n] for n in settings.sensitive_names if n in settings.variables
+            )
+            self._settings[name] = settings
+        return self._settings[name]
+
+    def config_dir(self, given: Path | None) -> Path:
+        return given or self.settings().config_dir or options.DEFAULT_CONFIG_DIR
+
+    def client(self) -> RevoxClient:
+        """The API client (with --local, the embedded emulator's); sets `key`, `target` and `api_key_used`."""
+        if self._client is None:
+            from revox_sync.client import DEFAULT_BASE_URL, RevoxClient
+            from revox_sync.engine.plan import fingerprint
+
+            settings = self.settings()
+            api_key = self.api_key
+            if "api_key" not in self.explicit and settings.api_key_env and not self.local:
+                api_key = settings.require_api_key()  # the environment's own key, never REVOX_API_KEY
+            base_url = self.base_url if "base_url" in self.explicit else settings.base_url or self.base_url
+            base_url = base_url or DEFAULT_BASE_URL
+            target = base_url.rstrip("/")
+            if self.local:
+                from revox_sync.local import plan_key, start_local
+
+                try:
+                    self.server = start_local()
+                except (ValueError, OSError) as exc:
+                    raise FatalError(f"cannot start the local emulator: {exc}") from None
+                api_key, base_url, target = None, self.server.url, "local (.revox-local/)"
+                self.key = plan_key()
+                self.env.info(f"Using the local emulator ({self.server.url}, state in .revox-local/).")
+            elif not api_key:
+                raise FatalError(
+                    "no API key: set REVOX_API_KEY or pass --api-key (or try everything locally with --local)"
+                )
+            else:  # the account, not only the URL: a plan made with one key must not apply with another
+                self.key = api_key.encode()
+                target += f" (key {fingerprint('account', self.key)[:8]})"
+            self.target, self.api_key_used = target, api_key
+            self._client = RevoxClient(
+                api_key,
+                base_url,
+                run_timeout=self.run_timeout,
+                on_retry=self.env.info,
+                verbose_log=self.env.debug,
+            )
+        return self._client
+
+    def command(self, *words: str, config_dir: Path | None = None) -> str:
+        """A revox-sync command line to print as advice: the global options that chose this run's account
+        and variables, then the command `words[0]`, `-d DIR` when one was given, and the rest of `words`;
+        every argument quoted for a shell.
+        `--var` values are not repeated (they may be secrets): the line says `--var ...` instead."""
+        args = ["--local"] if self.local else []
+        args += ["--env", self.env_name] if self.env_name else []
+        args += ["--base-url", self.base_url] if self.base_url and "base_url" in self.explicit else []
+        args += [a for f in self.var_files for a in ("--var-file", str(f))]
+        quoted = [shlex.quote(w) for w in ("revox-sync", *args)] + (["--var ..."] if self.vars else [])
+        tail = [words[0], *(["-d", str(config_dir)] if config_dir is not None else []), *words[1:]]
+        return " ".join(quoted + [shlex.quote(w) for w in tail])
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self.server is not None:
+            self.server.stop()

@@ -1,0 +1,127 @@
+"""`validate`: the files offline (every kind's, and across kinds), per environment; `--online` also
+checks them against the account."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from revox_sync import options
+from revox_sync.commands import EXIT_OK
+from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
+
+if TYPE_CHECKING:
+    from revox_sync.commands.session import Session
+    from revox_sync.config.project import Settings
+    from revox_sync.engine.kind import Loaded
+    from revox_sync.kinds.assistant.load import LoadResult
+
+
+def run_validate(
+    session: Session,
+    paths: Sequence[Path] = (),
+    *,
+    online: bool = False,
+    env_name: str | None = None,
+    all_envs: bool = False,
+) -> int:
+    """Check the files offline (default: the config directory). Exit 0 valid, 1 invalid."""
+    from revox_sync.config.project import all_environments
+
+    if all_envs and (env_name or online):
+        raise FatalError("--all-envs checks offline every environment: no --env or --online with it")
+    if env_name:
+        session.env_name = env_name  # --online then checks against that environment's account
+    names: list[str | None] = list(all_environments(session.project())) if all_envs else [env_name]
+    errors: list[LocatedError] = []
+    shown: set[str] = set()
+    for name in names:
+        settings = session.settings(name)
+        result, others, found = _validate_once(paths, settings)
+        for warning in result.warnings:
+            if str(warning) not in shown:
+                shown.add(str(warning))
+                session.env.warn(str(warning))
+        if all_envs:
+            found = [LocatedError(e.location, f"[{name}] {e.message}") for e in found]
+        errors += found
+        if found:
+            continue
+        if not result.files:
+            where = ", ".join(str(p) for p in paths) or f"{_config_dir(settings)}/"
+            raise FatalError(f"no assistant files (*.yaml, *.yml) found in {where}")
+        if online:
+            _check_online(session, result, others)
+        count = len(result.assistants)
+        prefix = f"{name}: " if all_envs else ""
+        session.env.out(f"{prefix}{count} assistant file{'s' if count != 1 else ''} valid.")
+    if errors:
+        raise ConfigErrors(errors)
+    return EXIT_OK
+
+
+def _config_dir(settings: Settings) -> Path:
+    return settings.config_dir or options.DEFAULT_CONFIG_DIR
+
+
+def _validate_once(
+    paths: Sequence[Path], settings: Settings
+) -> tuple[LoadResult, dict[str, Loaded | None], list[LocatedError]]:
+    """The assistant files given (or the config directory's), every other kind's file of the config
+    directory, and the checks across kinds, with this environment's variables."""
+    from revox_sync.engine.kind import LoadContext
+    from revox_sync.kinds import KINDS
+    from revox_sync.kinds.assistant.kind import KIND as ASSISTANT
+    from revox_sync.kinds.assistant.kind import to_desired
+    from revox_sync.kinds.assistant.load import collect_paths
+
+    config_dir = _config_dir(settings)
+    targets = list(paths) or [config_dir]
+    result = collect_paths(targets, config_dir=config_dir, variables=settings.variables)
+    errors: list[LocatedError] = settings.explain(result.errors)
+    whole = any(p.is_dir() and os.path.abspath(p) == os.path.abspath(config_dir) for p in targets)
+    others: dict[str, Loaded | None] = {}
+    if config_dir.is_dir():
+        context = LoadContext(config_dir, settings.variables)
+        for kind in KINDS:
+            if kind is ASSISTANT:
+                continue
+            try:
+                others[kind.name] = kind.load(context)
+            except ConfigErrors as exc:
+                others[kind.name] = None
+                errors += exc.errors if whole else []
+            except FatalError as exc:
+                others[kind.name] = None
+                errors += [LocatedError(Location(str(config_dir)), str(exc))] if whole else []
+    if not errors:
+        from revox_sync.engine.kind import Loaded
+
+        assistants = Loaded([to_desired(a) for a in result.assistants])
+        errors += ASSISTANT.check(assistants, others)
+        for kind in KINDS:
+            config = others.get(kind.name)
+            if config is not None and whole:
+                errors += kind.check(config, {**others, ASSISTANT.name: assistants})
+    return result, others, errors
+
+
+def _check_online(session: Session, result: LoadResult, others: dict[str, Loaded | None]) -> None:
+    """What only the account can tell: that voices and numbers exist there, and clones match."""
+    from revox_sync.engine.kind import Loaded
+    from revox_sync.kinds import KINDS
+    from revox_sync.kinds.assistant.kind import KIND as ASSISTANT
+    from revox_sync.kinds.assistant.kind import to_desired
+
+    client = session.client()
+    configs = {**others, ASSISTANT.name: Loaded([to_desired(a) for a in result.assistants])}
+    errors = [
+        e
+        for kind in KINDS
+        if (config := configs.get(kind.name)) is not None
+        for e in kind.check_online(config, client)
+    ]
+    if errors:
+        raise ConfigErrors(errors)

@@ -1,0 +1,143 @@
+"""What the engine knows of a resource kind: one Protocol, so that a new kind is one module and one line
+in the registry (`revox_sync.kinds`), and the engine itself names none.
+
+A kind turns its files into `Desired` objects, fetches its remote objects, plans the actions that make the
+account match, and performs one action. Kinds see each other only through `Refs`: the names that resolve
+to ids, filled in dependency order while a plan is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from revox_sync.engine.change import Action, Desired, Pending
+from revox_sync.errors import LocatedError, LocatedWarning
+
+if TYPE_CHECKING:
+    from revox_sync.client import RevoxClient
+
+
+@dataclass
+class Refs:
+    """What each kind's names mean for one plan, filled by each kind as it is planned, in dependency
+    order, so that a later kind can refer to an earlier one by name."""
+
+    ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> existing id
+    names: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> name after this plan
+    created: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) this plan creates
+    destroyed: set[tuple[str, str]] = field(default_factory=set)  # (kind, id) this plan destroys
+    ambiguous: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (kind, name) -> ids
+    declared: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) some file declares
+    users: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (kind, id) -> who uses it after
+
+    def resolve(self, kind: str, name: str) -> str | Pending | None:
+        """The id `name` means (a Pending when this plan creates it), or None when it means nothing."""
+        if (kind, name) in self.created:
+            return Pending(kind, name)
+        return self.ids.get((kind, name))
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """What reading a kind's files needs: where they are and what `${VAR}` means."""
+
+    config_dir: Path
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Loaded:
+    """A kind's configuration: None from `load` means this configuration does not manage the kind."""
+
+    desired: list[Desired] = field(default_factory=list)
+    warnings: list[LocatedWarning] = field(default_factory=list)
+    path: Path | None = None  # the kind's own file, for kinds declared in one file
+
+
+@dataclass
+class KindPlan:
+    """One kind's share of a plan."""
+
+    actions: list[Action] = field(default_factory=list)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # remote id -> keyed fingerprint
+    undeclared: list[str] = field(default_factory=list)  # remote names no file declares, left alone
+
+
+@dataclass
+class Written:
+    """What one write did: the object's id, fields the server did not store as sent, a server note."""
+
+    id: str | None = None
+    not_stored: list[str] = field(default_factory=list)
+    notice: str | None = None
+
+
+class ResourceKind(Protocol):
+    """One kind of remote object revox-sync manages."""
+
+    name: str  # the `kind` of its actions, in plans and saved plans: "assistant"
+    plural: str  # how people and revox-sync.yaml say many of them: "assistants"
+    depends_on: tuple[str, ...]  # kinds whose ids its objects refer to
+    compact: bool  # one line per changed field in text plans (few fields, one value each)
+
+    def load(self, context: LoadContext) -> Loaded | None:
+        """Its files as desired objects (raise ConfigErrors for bad files); None when it has none."""
+        ...
+
+    def check(self, loaded: Loaded, others: Mapping[str, Loaded | None]) -> list[LocatedError]:
+        """Offline checks across kinds (a name that refers to an object no file declares)."""
+        ...
+
+    def check_online(self, loaded: Loaded, client: RevoxClient) -> list[LocatedError]:
+        """What `validate --online` can tell only from the account (a voice id that does not exist)."""
+        ...
+
+    def fetch(self, client: RevoxClient) -> list[dict[str, Any]]:
+        """Its remote objects that a configuration may manage, with as few requests as the API allows."""
+        ...
+
+    def plan(
+        self, loaded: Loaded, remote: Sequence[dict[str, Any]], refs: Refs, *, prune: bool, key: bytes
+    ) -> KindPlan:
+        """The actions that make the remote objects match `loaded`; records its names in `refs`."""
+        ...
+
+    def check_plan(self, actions: Sequence[Action], refs: Refs) -> list[LocatedError]:
+        """Checks of the whole plan once every kind is planned (a voice destroyed while still in use)."""
+        ...
+
+    def sandbox(self, state: Any, loaded: Loaded) -> list[str]:
+        """With --local: what the embedded emulator's account must hold for this configuration (numbers
+        the account owns), added to `state`; returns notes to print."""
+        ...
+
+    def write(self, client: RevoxClient, action: Action, body: dict[str, Any]) -> Written:
+        """Perform one action; `body` is the action's body with every Pending id filled in."""
+        ...
+
+
+def in_dependency_order(kinds: Sequence[ResourceKind]) -> tuple[ResourceKind, ...]:
+    """Kinds so that each comes after the kinds it depends on (creates run in this order, deletes in the
+    reverse); a dependency on a kind not given is ignored, a cycle is a bug in the registry."""
+    by_name = {k.name: k for k in kinds}
+    done: list[ResourceKind] = []
+    visiting: set[str] = set()
+
+    def visit(kind: ResourceKind) -> None:
+        if kind in done:
+            return
+        if kind.name in visiting:
+            raise ValueError(f"resource kinds depend on each other in a cycle through {kind.name!r}")
+        visiting.add(kind.name)
+        for name in kind.depends_on:
+            if name in by_name:
+                visit(by_name[name])
+        visiting.discard(kind.name)
+        done.append(kind)
+
+    for kind in kinds:
+        visit(kind)
+    return tuple(done)

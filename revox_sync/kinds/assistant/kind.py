@@ -1,0 +1,247 @@
+"""Assistants as a resource kind: one YAML file each under the config directory."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from revox_sync.config.discovery import display_path
+from revox_sync.engine.change import Action, Desired
+from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Written
+from revox_sync.engine.plan import fingerprint, match_by_name, record_names
+from revox_sync.engine.render import format_value
+from revox_sync.errors import ConfigErrors, FatalError, LocatedError
+from revox_sync.kinds.assistant import normalize
+from revox_sync.kinds.assistant.load import LoadedAssistant, load_directory
+
+if TYPE_CHECKING:
+    from revox_sync.client import RevoxClient
+
+VOICE = "voice"  # the kind a `voice: {clone: NAME}` refers to
+
+
+def to_desired(loaded: LoadedAssistant) -> Desired:
+    return Desired(
+        kind="assistant",
+        name=loaded.name,
+        data={k: v for k, v in loaded.data.items() if k != "id"},
+        id=loaded.id,
+        file=display_path(loaded.path),
+        sensitive=loaded.sensitive,
+        name_location=loaded.positions.value(("name",)),
+        id_location=loaded.positions.value(("id",)) if loaded.id else None,
+        source=loaded,
+    )
+
+
+class AssistantKind:
+    name = "assistant"
+    plural = "assistants"
+    depends_on: tuple[str, ...] = (VOICE,)
+    compact = False
+
+    def load(self, context: LoadContext) -> Loaded:
+        """Every file of the config directory; a missing, empty or broken directory plans nothing."""
+        loaded, warnings = load_directory(context.config_dir, variables=context.variables)
+        if not loaded:
+            raise FatalError(
+                f"no assistant files (*.yaml, *.yml) in {display_path(context.config_dir)}/: nothing to plan"
+            )
+        return Loaded([to_desired(a) for a in loaded], list(warnings))
+
+    def check(self, loaded: Loaded, others: Mapping[str, Loaded | None]) -> list[LocatedError]:
+        """A `voice: {clone: NAME}` must name a voice `voices.yaml` declares."""
+        voices = others.get(VOICE)
+        declared = {d.name for d in voices.desired} if voices is not None else set()
+        errors = []
+        for d in loaded.desired:
+            name = _clone_of(d)
+            if name is not None and name not in declared:
+                where = "voices.yaml" if voices is not None else "voices.yaml (there is none)"
+                errors.append(
+                    LocatedError(
+                        d.source.positions.value(("voice", "clone")),
+                        f"voice.clone: no voice named {name!r} in {where}",
+                    )
+                )
+        return errors
+
+    def check_online(self, loaded: Loaded, client: RevoxClient) -> list[LocatedError]:
+        """Voice ids exist in the account (a clone is checked by the voice kind) and `from_phone_number` is
+        a number it owns."""
+        voices = {(v.get("provider"), v.get("id")) for v in client.list_voices()}
+        owned = {n.get("phone_number") for n in client.list_phone_numbers()}
+        errors: list[LocatedError] = []
+        for d in loaded.desired:
+            a: LoadedAssistant = d.source
+            voice = a.spec.voice
+            if voice is not None and voice.id is not None and (voice.provider, voice.id) not in voices:
+                errors.append(
+                    LocatedError(
+                        a.positions.value(("voice", "id")),
+                        f"voice.id: no {voice.provider} voice '{voice.id}' in this account (see GET /voices)",
+                    )
+                )
+            number = a.spec.from_phone_number
+            if number is not None and number not in owned:
+                errors.append(
+                    LocatedError(
+                        a.positions.value(("from_phone_number",)),
+                        f"from_phone_number: {number} is not a number this account owns",
+                    )
+                )
+        return errors
+
+    def fetch(self, client: RevoxClient) -> list[dict[str, Any]]:
+        return client.list_assistants()
+
+    def plan(
+        self, loaded: Loaded, remote: Sequence[dict[str, Any]], refs: Refs, *, prune: bool, key: bytes
+    ) -> KindPlan:
+        errors: list[LocatedError] = []
+        desired = [_with_voice_id(d, refs) for d in loaded.desired]
+        pairs = match_by_name(self.name, desired, remote, errors, _creatable)
+        if errors:
+            raise ConfigErrors(errors)
+        strays = record_names(self.name, pairs, remote, refs)
+        out = KindPlan(fingerprints={str(r["id"]): fingerprint(r, key) for r in remote})
+        for d, found in pairs:
+            action = _action_for(d, found)
+            if action is not None:
+                out.actions.append(action)
+        for r in strays:
+            if r.get("type") == "sub-assistant":
+                continue  # a step of a multi-step flow: it belongs to its flow, never pruned on its own
+            if prune:
+                refs.destroyed.add((self.name, str(r["id"])))
+                out.actions.append(Action(self.name, "delete", str(r.get("name")), str(r["id"])))
+            else:
+                out.undeclared.append(str(r.get("name")))
+        _record_voice_users(pairs, remote, refs)
+        return out
+
+    def check_plan(self, actions: Sequence[Action], refs: Refs) -> list[LocatedError]:
+        return []
+
+    def sandbox(self, state: Any, loaded: Loaded) -> list[str]:
+        return []
+
+    def write(self, client: RevoxClient, action: Action, body: dict[str, Any]) -> Written:
+        if action.op == "create":
+            stored = client.create_assistant(body)
+            return Written(str(stored.get("id")), not_stored_as_sent(action, body, stored))
+        assert action.id is not None
+        if action.op == "update":
+            update = client.update_assistant(action.id, body)
+            return Written(
+                action.id,
+                not_stored_as_sent(action, body, update.assistant),
+                _notice_text(update.unpatched_calls_notice),
+            )
+        client.delete_assistant(action.id)
+        return Written(action.id)
+
+
+def _clone_of(d: Desired) -> str | None:
+    voice = d.data.get("voice")
+    return str(voice["clone"]) if isinstance(voice, dict) and voice.get("clone") is not None else None
+
+
+def _with_voice_id(d: Desired, refs: Refs) -> Desired:
+    """`voice: {clone: NAME}` as the API knows it: provider cartesia and this account's id of the clone
+    (a Pending when this plan creates it)."""
+    name = _clone_of(d)
+    if name is None:
+        return d
+    voice_id = refs.resolve(VOICE, name)
+    if voice_id is None:  # `check` has reported it; planning never gets here with an unknown clone
+        raise ConfigErrors(
+            [
+                LocatedError(
+                    d.source.positions.value(("voice", "clone")), f"voice.clone: no voice named {name!r}"
+                )
+            ]
+        )
+    voice = {k: v for k, v in d.data["voice"].items() if k not in ("clone", "provider", "id")}
+    return dataclasses.replace(d, data={**d.data, "voice": {"provider": "cartesia", "id": voice_id, **voice}})
+
+
+def _creatable(d: Desired) -> str | None:
+    if "prompt" not in d.data:
+        return f"'prompt' is required to create assistant '{d.name}' (it is new)"
+    return None
+
+
+def _action_for(d: Desired, remote: dict[str, Any] | None) -> Action | None:
+    if remote is None:
+        body = {f: normalize.complete(f, v) for f, v in d.data.items()}
+        want = normalize.canonical_assistant(d.data, d.data)
+        _, changes = normalize.diff_assistant(want, {}, d.sensitive)
+        return Action("assistant", "create", d.name, None, d.file, tuple(changes), body, desired=d)
+    fields = list(d.data)
+    changed, changes = normalize.diff_assistant(
+        normalize.canonical_assistant(d.data, fields),
+        normalize.canonical_assistant(remote, fields),
+        d.sensitive,
+    )
+    if not changed:
+        return None
+    body = {f: normalize.complete(f, d.data[f]) for f in changed}
+    notes = _notes(remote, changed)
+    return Action("assistant", "update", d.name, remote["id"], d.file, tuple(changes), body, notes, d)
+
+
+def _notes(remote: dict[str, Any], changed: list[str]) -> tuple[str, ...]:
+    if "faq_items" not in changed:
+        return ()
+    pending = [str(i.get("question")) for i in remote.get("faq_items") or [] if normalize.is_suggestion(i)]
+    if not pending:
+        return ()
+    names = ", ".join(json.dumps(q, ensure_ascii=False) for q in pending)
+    return (
+        f"faq_items is replaced whole: {len(pending)} server-suggested item(s) awaiting an answer "
+        f"will be discarded: {names}",
+    )
+
+
+def _record_voice_users(
+    pairs: Sequence[tuple[Desired, dict[str, Any] | None]], remote: Sequence[dict[str, Any]], refs: Refs
+) -> None:
+    """Which voice each remote assistant uses once this plan is applied, so that no voice still in use
+    is destroyed."""
+    wants = {str(found["id"]): d for d, found in pairs if found is not None}
+    for r in remote:
+        if ("assistant", str(r["id"])) in refs.destroyed:
+            continue
+        d = wants.get(str(r["id"]))
+        voice = d.data.get("voice") if d is not None and "voice" in d.data else r.get("voice")
+        voice_id = voice.get("id") if isinstance(voice, dict) else None
+        if isinstance(voice_id, str):
+            name = d.name if d is not None else str(r.get("name"))
+            refs.users.setdefault((VOICE, voice_id), set()).add(name)
+
+
+def not_stored_as_sent(action: Action, body: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    """Fields whose value the API returned differs from what was sent (canonical comparison)."""
+    sensitive = action.desired.sensitive if action.desired else frozenset()
+    fields = list(body)
+    _, changes = normalize.diff_assistant(
+        normalize.canonical_assistant(body, fields), normalize.canonical_assistant(stored, fields), sensitive
+    )
+    return [
+        f"{c.path} (sent {format_value(c, c.after)}, stored {format_value(c, c.before)})" for c in changes
+    ]
+
+
+def _notice_text(notice: dict[str, Any] | None) -> str | None:
+    if not notice:
+        return None
+    count = notice.get("count", 0)
+    variables = ", ".join(str(v) for v in notice.get("variables") or [])
+    text = f"{int(count)} scheduled call(s) keep the previous prompt"
+    return text + (f" (they lack variables: {variables})" if variables else "")
+
+
+KIND = AssistantKind()

@@ -1,0 +1,265 @@
+"""Cloned voices as code: `voices.yaml` at the root of the config directory.
+
+```yaml
+voices:
+  Brand voice:
+    language: en                 # one of the API's languages
+    sample: samples/brand.wav    # audio inside the config directory; content type from the extension
+```
+
+A voice is matched to the account's cloned voice of the same name (`id:` pins one). The API cannot change
+a clone and stores no digest of its sample: a changed sample is invisible remotely, and a new language is
+refused. To clone again, give the voice a new name (and point the assistants at it): the plan creates the
+new clone, moves the assistants, and `--prune` destroys the old one. Without `voices.yaml`, cloned voices
+are unmanaged. Catalogue voices are never touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from revox_sync.config.discovery import display_path, find_one, is_within
+from revox_sync.config.yaml import read_table, unknown_key_message
+from revox_sync.engine.change import ABSENT, Action, Desired, FieldChange
+from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Written
+from revox_sync.engine.plan import fingerprint, match_by_name, record_names
+from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
+
+if TYPE_CHECKING:
+    from revox_sync.client import RevoxClient
+
+FILE_NAMES = ("voices.yaml", "voices.yml")
+LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "ru", "zh")
+CONTENT_TYPES = {
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".webm": "audio/webm",
+    ".m4a": "audio/mp4",
+    ".mp4": "audio/mp4",
+}
+MAX_SAMPLE_BYTES = int(7.5 * 1024 * 1024)  # the API's limit on the decoded audio
+VOICE_KEYS = ("language", "sample", "id")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A voice's audio file: where it is, how it is sent, and its digest (so that a saved plan whose sample
+    changed since is stale: the API itself keeps no digest to compare)."""
+
+    path: Path
+    shown: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def encoded(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+
+class VoiceKind:
+    name = "voice"
+    plural = "voices"
+    depends_on: tuple[str, ...] = ()
+    compact = False
+
+    # --- files ---------------------------------------------------------------------------------------
+    def load(self, context: LoadContext) -> Loaded | None:
+        path = find_one(context.config_dir, FILE_NAMES)
+        if path is None:
+            return None
+        doc, entries, errors = read_table(path, "voices", "names, e.g. 'Brand voice:'")
+        desired = [
+            voice
+            for name, key_node, node in entries
+            if (voice := self._voice(doc, context.config_dir, name, key_node, node, errors)) is not None
+        ]
+        if errors:
+            raise ConfigErrors(errors)
+        return Loaded(desired, path=path)
+
+    def _voice(
+        self, doc: Any, config_dir: Path, name: str, key_node: Any, node: Any, errors: list[LocatedError]
+    ) -> Desired | None:
+        count = len(errors)
+        if not name.strip():
+            errors.append(doc.error(key_node, "a voice name must not be blank"))
+        if node.id != "mapping":
+            errors.append(doc.error(node, f"voice {name!r}: give its language and sample"))
+            return None
+        fields: dict[str, str] = {}
+        nodes: dict[str, Any] = {}
+        for key, k_node, value in doc.pairs(node, errors):
+            if key not in VOICE_KEYS:
+                errors.append(doc.error(k_node, unknown_key_message(key, VOICE_KEYS, f"voice {name!r}")))
+                continue
+            text = doc.string(value, errors, f"voice {name!r}: {key}")
+            if text is not None:
+                fields[key], nodes[key] = text, value
+        for key in ("language", "sample"):
+            if key not in fields and len(errors) == count:
+                errors.append(doc.error(key_node, f"voice {name!r}: {key} is required"))
+        language = fields.get("language")
+        if language is not None and language not in LANGUAGES:
+            close = difflib.get_close_matches(language, LANGUAGES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            errors.append(
+                doc.error(
+                    nodes["language"], f"voice {name!r}: language must be one of {', '.join(LANGUAGES)}{hint}"
+                )
+            )
+        sample = None
+        if "sample" in fields:
+            sample = _sample(doc, config_dir, name, fields["sample"], nodes["sample"], errors)
+        if len(errors) > count or sample is None or language is None:
+            return None
+        return Desired(
+            kind=self.name,
+            name=name,
+            data={"language": language, "sample": sample.shown, "sample_sha256": sample.digest},
+            id=fields.get("id"),
+            file=doc.shown,
+            name_location=doc.location(key_node),
+            id_location=doc.location(nodes["id"]) if "id" in nodes else None,
+            source=sample,
+        )
+
+    def check(self, loaded: Loaded, others: Mapping[str, Loaded | None]) -> list[LocatedError]:
+        return []
+
+    def sandbox(self, state: Any, loaded: Loaded) -> list[str]:
+        return []
+
+    # --- the account ---------------------------------------------------------------------------------
+    def check_online(self, loaded: Loaded, client: RevoxClient) -> list[LocatedError]:
+        """A declared voice the account already has must match it (a clone cannot change)."""
+        try:
+            self.plan(loaded, self.fetch(client), Refs(), prune=False, key=b"")
+        except ConfigErrors as exc:
+            return exc.errors
+        return []
+
+    def fetch(self, client: RevoxClient) -> list[dict[str, Any]]:
+        """The account's cloned voices: the catalogue's are not this configuration's to manage."""
+        return [v for v in client.list_voices() if v.get("isCloned")]
+
+    def plan(
+        self, loaded: Loaded, remote: Sequence[dict[str, Any]], refs: Refs, *, prune: bool, key: bytes
+    ) -> KindPlan:
+        errors: list[LocatedError] = []
+        pairs = match_by_name(self.name, loaded.desired, remote, errors)
+        for d, found in pairs:
+            if found is not None and found.get("language") != d.data["language"]:
+                errors.append(
+                    LocatedError(
+                        d.location,
+                        f"voice {d.name!r}: the account's clone ({found['id']}) speaks "
+                        f"{found.get('language')!r}; a clone cannot change: give the voice a new name to "
+                        "clone it again",
+                    )
+                )
+        if errors:
+            raise ConfigErrors(errors)
+        strays = record_names(self.name, pairs, remote, refs)
+        out = KindPlan(fingerprints={str(v["id"]): fingerprint(v, key) for v in remote})
+        out.actions += [self._create(d) for d, found in pairs if found is None]
+        for v in strays:
+            if prune:
+                refs.destroyed.add((self.name, str(v["id"])))
+                shown = display_path(loaded.path) if loaded.path else None
+                out.actions.append(Action(self.name, "delete", str(v.get("name")), str(v["id"]), shown))
+            else:
+                out.undeclared.append(str(v.get("name")))
+        return out
+
+    def _create(self, d: Desired) -> Action:
+        sample: Sample = d.source
+        changes = (
+            FieldChange("language", ABSENT, d.data["language"]),
+            FieldChange("sample", ABSENT, f"{sample.shown} ({sample.content_type}, {sample.size:,} bytes)"),
+        )
+        body = {
+            "name": d.name,
+            "language": d.data["language"],
+            "contentType": sample.content_type,
+            "audio": sample.encoded(),
+        }
+        return Action(self.name, "create", d.name, None, d.file, changes, body, desired=d)
+
+    def check_plan(self, actions: Sequence[Action], refs: Refs) -> list[LocatedError]:
+        """A clone still used by an assistant after this plan is never destroyed (the API answers 409)."""
+        errors = []
+        for action in actions:
+            if action.kind == self.name and action.op == "delete":
+                users = sorted(refs.users.get((self.name, str(action.id)), ()))
+                if users:
+                    names = ", ".join(f'"{u}"' for u in users)
+                    errors.append(
+                        LocatedError(
+                            Location(action.file or "voices.yaml"),
+                            f'cannot destroy cloned voice "{action.name}" ({action.id}): assistants still use '
+                            f"it: {names}; point them at another voice first",
+                        )
+                    )
+        return errors
+
+    def write(self, client: RevoxClient, action: Action, body: dict[str, Any]) -> Written:
+        if action.op == "create":
+            stored = client.clone_voice(body)
+            return Written(id=str(stored.get("id")))
+        if action.op == "delete":
+            assert action.id is not None
+            client.delete_voice(action.id)
+            return Written(id=action.id)
+        raise FatalError(f"voice {action.name!r}: a cloned voice cannot be updated")
+
+
+def _sample(
+    doc: Any, config_dir: Path, name: str, text: str, node: Any, errors: list[LocatedError]
+) -> Sample | None:
+    """The sample file: inside the config directory (symbolic links resolved), a known audio type, and
+    no larger than the API takes."""
+    where = f"voice {name!r}: sample {text!r}"
+    path = (doc.path.parent / text) if not os.path.isabs(text) else Path(text)
+    if not is_within(os.path.realpath(path), os.path.realpath(config_dir)):
+        errors.append(doc.error(node, f"{where} is outside the config directory {display_path(config_dir)}/"))
+        return None
+    content_type = CONTENT_TYPES.get(path.suffix.lower())
+    if content_type is None:
+        known = ", ".join(sorted(CONTENT_TYPES))
+        errors.append(doc.error(node, f"{where}: unknown audio type (use one of {known})"))
+        return None
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise IsADirectoryError(21, "not a file")
+        data = path.read_bytes() if size <= MAX_SAMPLE_BYTES else b""
+    except OSError as exc:
+        errors.append(doc.error(node, f"{where}: cannot read: {exc.strerror or exc}"))
+        return None
+    if size > MAX_SAMPLE_BYTES:
+        errors.append(
+            doc.error(node, f"{where} is {size:,} bytes; the API takes at most {MAX_SAMPLE_BYTES:,}")
+        )
+        return None
+    if size == 0:
+        errors.append(doc.error(node, f"{where} is empty"))
+        return None
+    return Sample(path, display_path(path), content_type, data)
+
+
+KIND = VoiceKind()
