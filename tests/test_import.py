@@ -13,7 +13,9 @@ from emulator_fixtures import API_KEY, emulator  # noqa: F401
 
 from revox_sync.cli import main
 from revox_sync.emulator import EmulatorServer
-from revox_sync.importer import guess_indent, slugify, with_suggestions
+from revox_sync.importer.comments import with_suggestions
+from revox_sync.importer.layout import slugify
+from revox_sync.importer.style import guess_indent
 from revox_sync.kinds.assistant.load import load_directory
 from revox_sync.output import Environment
 
