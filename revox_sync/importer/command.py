@@ -13,9 +13,10 @@ from revox_sync.errors import FatalError
 from revox_sync.files import write_atomic
 from revox_sync.importer.create import Importer
 from revox_sync.importer.layout import existing_files, inside, pair_files
-from revox_sync.importer.outcome import Outcome
+from revox_sync.importer.outcome import Outcome, Write
 from revox_sync.importer.placeholders import Known
 from revox_sync.importer.reimport import FileUpdate
+from revox_sync.importer.voices import Clones, declare
 from revox_sync.kinds.assistant import spec
 from revox_sync.sensitive import MIN_SECRET_LENGTH
 
@@ -44,7 +45,8 @@ def run_import(
         raise FatalError(f"{config_dir} is not a directory")
     remote = client.list_assistants()
     chosen = _select(remote, names)
-    if not chosen:
+    clones = Clones(client.list_voices())
+    if not chosen and not clones.declarable:
         env.info("no assistants in this account: nothing to import")
         return 0
     importer = Importer(
@@ -54,6 +56,7 @@ def run_import(
         with_defaults=with_defaults,
         variables=variables,
         api_key=api_key,
+        clones=clones,
     )
     _warn_short_secrets(env, importer, chosen)
     existing = existing_files(config_dir, importer.variables)
@@ -69,14 +72,21 @@ def run_import(
             "warning: fields this version does not know were not imported: "
             + ", ".join(sorted(importer.unknown_keys))
         )
-    _check_writes(outcomes, config_dir, overwrite, importer.known)
+    for warning in clones.warnings(every=not names):
+        env.warn(warning)
+    voices, samples = declare(config_dir, clones, every=not names)
+    extra = [] if voices is None else [voices]
+    _check_writes([*(w for o in outcomes for w in o.writes), *extra], config_dir, overwrite, importer.known)
     for outcome in outcomes:
         for write in outcome.writes:
             if write.changed:
-                write_atomic(write.path, write.text)
-                env.out(f"{'updated' if write.existed else 'created'} {display_path(write.path)}")
+                _write(env, write)
             elif write.path == outcome.yaml_path:
                 env.out(f"unchanged {display_path(write.path)}")
+    for write in extra:
+        _write(env, write)
+    for sample in samples:
+        env.info(sample)
     _report(env, outcomes)
     return 0
 
@@ -107,35 +117,39 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
-def _check_writes(outcomes: list[Outcome], config_dir: Path, overwrite: bool, known: Known) -> None:
+def _write(env: Environment, write: Write) -> None:
+    write_atomic(write.path, write.text)
+    env.out(f"{'updated' if write.existed else 'created'} {display_path(write.path)}")
+
+
+def _check_writes(writes: list[Write], config_dir: Path, overwrite: bool, known: Known) -> None:
     """Everything that would be written stays inside the config directory, holds no known secret (one left
-    in a comment or a variable's default, say), and nothing existing changes without --overwrite; checked
-    for all files before the first write."""
+    in a comment or a variable's default, say), and nothing existing is overwritten without --overwrite;
+    checked for all files before the first write."""
     root = Path(os.path.abspath(config_dir))
     seen: dict[str, str] = {}
     blocked: list[str] = []
-    for outcome in outcomes:
-        for write in outcome.writes:
-            target = Path(os.path.abspath(write.path))
-            if not inside(target, root):
-                raise FatalError(f"refusing to write {write.path}: outside the config directory {config_dir}")
-            key = str(target)
-            if key in seen and seen[key] != write.text:
-                raise FatalError(
-                    f"{display_path(write.path)} is shared by assistants whose remote texts differ; "
-                    "give each its own file"
-                )
-            seen[key] = write.text
-            # the path inside the config directory only: a secret may well be part of the directory's own path
-            leaked = known.found(f"{os.path.relpath(target, root)}\n{write.text}") if write.changed else []
-            if leaked:
-                raise FatalError(
-                    f"refusing to write {display_path(write.path)}: it would hold the value of "
-                    f"{', '.join(leaked)} in plain text (in a comment, or a variable's default?); write "
-                    f"${{{leaked[0]}}} there instead, then import again (nothing was written)"
-                )
-            if write.existed and write.changed:
-                blocked.append(display_path(write.path))
+    for write in writes:
+        target = Path(os.path.abspath(write.path))
+        if not inside(target, root):
+            raise FatalError(f"refusing to write {write.path}: outside the config directory {config_dir}")
+        key = str(target)
+        if key in seen and seen[key] != write.text:
+            raise FatalError(
+                f"{display_path(write.path)} is shared by assistants whose remote texts differ; "
+                "give each its own file"
+            )
+        seen[key] = write.text
+        # the path inside the config directory only: a secret may well be part of the directory's own path
+        leaked = known.found(f"{os.path.relpath(target, root)}\n{write.text}") if write.changed else []
+        if leaked:
+            raise FatalError(
+                f"refusing to write {display_path(write.path)}: it would hold the value of "
+                f"{', '.join(leaked)} in plain text (in a comment, or a variable's default?); write "
+                f"${{{leaked[0]}}} there instead, then import again (nothing was written)"
+            )
+        if write.existed and write.changed and not write.adds_only:
+            blocked.append(display_path(write.path))
     if blocked and not overwrite:
         raise FatalError(
             "these files differ from the remote assistants (or hold a secret in plain text) and would be "

@@ -15,6 +15,7 @@ from revox_sync.importer.outcome import Outcome, Write
 from revox_sync.importer.placeholders import Known, Placeholders, escape_vars, secrets_and_escapes
 from revox_sync.importer.protect import protect
 from revox_sync.importer.style import blank_lines_between_groups, dump, tagged, to_yaml, yaml_writer
+from revox_sync.importer.voices import Clones
 
 if TYPE_CHECKING:
     from revox_sync.output import Environment
@@ -23,8 +24,8 @@ HEADER = "# Imported from Revox by `revox-sync import`. Edit here, then run `rev
 
 
 class Importer:
-    """One run of import: its options, the secrets it knows, the file names it claimed, and the remote
-    fields it could not import (new files are made here; re-imports use it too)."""
+    """One run of import: its options, the secrets it knows, the account's cloned voices, the file names it
+    claimed, and the remote fields it could not import (new files are made here; re-imports use it too)."""
 
     def __init__(
         self,
@@ -35,6 +36,7 @@ class Importer:
         with_defaults: bool,
         variables: Mapping[str, str] | None = None,
         api_key: str | None = None,
+        clones: Clones | None = None,
     ) -> None:
         self.env = env
         self.variables: Mapping[str, str] = env.environ if variables is None else variables
@@ -44,6 +46,7 @@ class Importer:
         self.with_defaults = with_defaults
         self.paths = Paths(self.config_dir)
         self.unknown_keys: set[str] = set()
+        self.clones = Clones([]) if clones is None else clones
 
     def wanted(self, remote: dict[str, Any]) -> dict[str, Any]:
         """The top-level fields a file of `remote` manages, in file form."""
@@ -72,6 +75,7 @@ class Importer:
         """The files of an assistant that no file holds yet."""
         from ruamel.yaml.comments import CommentedMap
 
+        remote = self.clones.by_name(remote)
         yaml_path = self.paths.new_yaml_path(self.known.masked(str(remote.get("name") or "")))
         outcome = Outcome(remote, yaml_path)
         make = Placeholders(outcome, yaml_path.stem, self.known)

@@ -30,13 +30,13 @@ PROMPTS_DIR = "prompts"
 MAX_SLUG = 60
 
 
-def slugify(name: str) -> str:
-    """'Réception — Zoë!' -> 'reception-zoe'; nothing left -> 'assistant'."""
+def slugify(name: str, fallback: str = "assistant") -> str:
+    """'Réception — Zoë!' -> 'reception-zoe'; nothing left -> `fallback`."""
     ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if len(slug) > MAX_SLUG:
         slug = slug[:MAX_SLUG].rsplit("-", 1)[0] if "-" in slug[:MAX_SLUG] else slug[:MAX_SLUG]
-    return slug or "assistant"
+    return slug or fallback
 
 
 def inside(path: Path | str, root: Path | str) -> bool:

@@ -11,12 +11,14 @@ from revox_sync.importer.placeholders import Secret
 
 @dataclass
 class Write:
-    """One file to write: `existed` and `changed` decide whether it needs --overwrite or is skipped."""
+    """One file to write: `existed` and `changed` decide whether it needs --overwrite or is skipped;
+    `adds_only` when it only gains entries, so that nothing in it is overwritten."""
 
     path: Path
     text: str
     existed: bool
     changed: bool
+    adds_only: bool = False
 
 
 @dataclass

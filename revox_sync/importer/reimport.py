@@ -31,6 +31,7 @@ from revox_sync.importer.outcome import Outcome, Write
 from revox_sync.importer.placeholders import Placeholders, Secret, secrets_and_escapes
 from revox_sync.importer.protect import protect
 from revox_sync.importer.style import dump, file_tag_path, guess_indent, to_yaml, yaml_writer
+from revox_sync.importer.voices import switches_voice
 from revox_sync.kinds.assistant import normalize
 from revox_sync.sensitive import is_sensitive_path
 
@@ -50,6 +51,7 @@ class FileUpdate:
         self.yaml = yaml_writer(indent, offset, explicit_start=self.original.lstrip().startswith("---"))
         self.doc = self.yaml.load(self.original)
         self.data = self._resolved()
+        self.remote = importer.clones.by_name(remote, like=self.data.get("voice"))
         self.unknown = set(self._unset_references(self.doc, ()))
         self.text_writes: dict[str, tuple[Path, str]] = {}
 
@@ -235,7 +237,12 @@ class FileUpdate:
         if not path and self._equivalent_top(loc[0], canon.top):
             return False
         node = parent[key]
-        if isinstance(current, dict) and isinstance(remote, dict) and isinstance(node, Mapping):
+        if (
+            isinstance(current, dict)
+            and isinstance(remote, dict)
+            and isinstance(node, Mapping)
+            and not switches_voice(loc, current, remote)
+        ):
             return self._patch_map(canon, node, loc, current, remote)
         if isinstance(current, list) and isinstance(remote, list) and isinstance(node, list):
             if self._patch_list(canon, node, loc, current, remote):
