@@ -100,7 +100,7 @@ def test_import_by_name_declares_only_the_clones_its_assistants_use(
 def test_existing_voices_file_keeps_its_entries_comments_and_order_and_gains_the_missing_ones(
     cli, brand: dict[str, str], in_tmp: Path
 ) -> None:
-    existing = (
+    entries = (
         "# our voices\n"
         "voices:\n"
         "  Old voice:  # retired soon\n"
@@ -110,33 +110,24 @@ def test_existing_voices_file_keeps_its_entries_comments_and_order_and_gains_the
         "  Brand voice:\n"
         "    language: en\n"
         "    sample: audio/brand-final.wav  # the studio take\n"
-        "# end\n"
     )
-    voices = write(in_tmp / "assistants" / "voices.yaml", existing)
+    voices = write(in_tmp / "assistants" / "voices.yaml", entries + "# end\n")
     write(in_tmp / "assistants" / "samples" / "spare-voice.wav", b"someone else's audio")
     run = cli("import", "-d", "assistants", "--all")  # adding entries overwrites nothing: no --overwrite
     assert run.code == 0, run.all
     assert voices.read_text(encoding="utf-8") == (
-        "# our voices\n"
-        "voices:\n"
-        "  Old voice:  # retired soon\n"
-        "    language: de\n"
-        "    sample: audio/old.mp3\n"
-        "\n"
-        "  Brand voice:\n"
-        "    language: en\n"
-        "    sample: audio/brand-final.wav  # the studio take\n"
-        "  Spare voice:\n"
-        "    language: fr\n"
-        "    sample: samples/spare-voice-2.wav\n"
-        "# end\n"
+        entries + "  Spare voice:\n    language: fr\n    sample: samples/spare-voice-2.wav\n# end\n"
     )
-    assert "updated assistants/voices.yaml" in run.out.splitlines()
+    assert run.out == (
+        "created assistants/brand-desk.yaml\ncreated assistants/prompts/brand-desk.md\n"
+        "created assistants/front-desk.yaml\ncreated assistants/prompts/front-desk.md\n"
+        "updated assistants/voices.yaml\n"
+    )
     assert run.err == note("Spare voice", "assistants/samples/spare-voice-2.wav")
     # a second import has nothing to add
     again = cli("import", "-d", "assistants", "--all")
     assert again.code == 0, again.all
-    assert [ln for ln in again.out.splitlines() if "voices.yaml" in ln] == []
+    assert again.out == "unchanged assistants/brand-desk.yaml\nunchanged assistants/front-desk.yaml\n"
     assert again.err == ""
 
 
