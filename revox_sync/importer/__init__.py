@@ -25,7 +25,8 @@ known secrets that an existing file holds in plaintext into placeholders.
 The modules, one concern each: `clean` (server-owned fields and defaults out), `placeholders` (the secrets),
 `style` (YAML as a person writes it), `comments` (suggested FAQ items, comments that stay put), `layout`
 (which file holds which assistant), `protect` (no secret left in a document), `create` (a new file),
-`reimport` (an edit of an existing file) and `command` (the run, checked before the first write).
+`reimport` (an edit of an existing file), `voices` (clone references and voices.yaml) and `command` (the
+run, checked before the first write).
 """
 
 from revox_sync.importer.command import run_import
