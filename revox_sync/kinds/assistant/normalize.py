@@ -44,9 +44,11 @@ RULES: dict[str, Rule] = {
 }
 
 
-# Defaults that depend on a sibling value: Cartesia voices default to the sonic-3 model.
+# Defaults that depend on a sibling value: Cartesia voices (a clone is one) default to the sonic-3 model.
 CONTEXT_DEFAULTS: dict[str, typing.Callable[[dict[str, Any]], Any]] = {
-    "voice.model": lambda voice: "sonic-3" if voice.get("provider") == "cartesia" else None,
+    "voice.model": lambda voice: (
+        "sonic-3" if voice.get("provider") == "cartesia" or voice.get("clone") is not None else None
+    ),
 }
 
 

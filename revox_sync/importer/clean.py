@@ -1,0 +1,152 @@
+"""What a file holds of a remote assistant: no server-owned or unknown keys, and only the values (top level
+and nested) that differ from the API's defaults, because an omitted field or sub-field means the default."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from revox_sync.kinds.assistant import normalize, spec
+
+Loc = tuple[str | int, ...]
+
+# --- the API's top-level defaults: the one place they are written down ---------------------------------------
+# A field whose remote value equals its default here (compared in canonical form) is left out of the file.
+# Every field not listed defaults to null (which compares equal to [] for list fields).
+API_DEFAULTS: dict[str, Any] = {
+    "first_sentence_delay_ms": 400,
+    "first_sentence_mode": "generated",
+    "ivr_navigation_enabled": False,
+    "llm_model": {"type": "dedicated-instance", "name": "gpt-4.1"},
+    "max_call_duration_secs": 600,
+    "sms_enabled": False,
+    "stt_model": "stt-rt-v5",
+    "background_sound": None,
+    "background_sound_volume": 0.5,
+    "thinking_sound": None,
+    "thinking_sound_probability": 0.5,
+    "thinking_sound_volume": 0.5,
+    "type": "standalone",
+    "call_retry_config": {},  # every nested default
+}
+
+# Key order of a new file: identity, what the assistant says, then the spec's own order.
+LEADING_FIELDS = (
+    "name",
+    "id",
+    "prompt",
+    "voice",
+    "first_sentence",
+    "first_sentence_mode",
+    "first_sentence_delay_ms",
+)
+FIELD_ORDER: tuple[str, ...] = LEADING_FIELDS + tuple(
+    f for f in spec.ASSISTANT_FIELDS if f not in LEADING_FIELDS
+)
+ALWAYS_WRITTEN = frozenset({"name", "prompt"})
+
+
+def is_default(field_name: str, value: Any) -> bool:
+    default = API_DEFAULTS.get(field_name)
+    return bool(normalize.canonical(field_name, value) == normalize.canonical(field_name, default))
+
+
+def get_at(value: Any, path: Sequence[str | int]) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+def set_at(top: Any, path: Sequence[str | int], value: Any) -> Any:
+    """`top` with the value at `path` replaced (in place below the top; the new top is returned)."""
+    if not path:
+        return value
+    get_at(top, path[:-1])[path[-1]] = value
+    return top
+
+
+class _Probe:
+    """A value no model field accepts: setting a key to it shows whether the canonical form knows the key."""
+
+
+# --- turning a remote value into the form a file holds -------------------------------------------------------
+class Canon:
+    """Canonical comparisons of one top-level field while its value is edited in place."""
+
+    def __init__(self, field_name: str, top: Any) -> None:
+        self.field = field_name
+        self.top = top
+
+    def form(self) -> Any:
+        return normalize.canonical(self.field, self.top)
+
+    def same_with(self, path: Loc, value: Any) -> bool:
+        """Whether the canonical form stays the same with the value at `path` replaced by `value`."""
+        before = self.form()
+        parent = get_at(self.top, path[:-1])
+        key = path[-1]
+        old = parent[key]
+        parent[key] = value
+        try:
+            return bool(self.form() == before)
+        finally:
+            parent[key] = old
+
+    def same_without(self, path: Loc) -> bool:
+        before = self.form()
+        parent = get_at(self.top, path[:-1])
+        key = path[-1]
+        position = list(parent).index(key)
+        old = parent.pop(key)
+        try:
+            return bool(self.form() == before)
+        finally:
+            items = list(parent.items())
+            items.insert(position, (key, old))
+            parent.clear()
+            parent.update(items)
+
+    def prune(self, path: Loc, *, defaults: bool) -> None:
+        """Drop, under `path`, keys the model does not know and (with `defaults`) keys equal to the default."""
+        node = get_at(self.top, path) if path else self.top
+        if isinstance(node, dict):
+            for key in list(node):
+                sub = (*path, key)
+                if self.same_without(sub) and (defaults or self.same_with(sub, _Probe())):
+                    del node[key]
+                else:
+                    self.prune(sub, defaults=defaults)
+        elif isinstance(node, list):
+            for index in range(len(node)):
+                self.prune((*path, index), defaults=defaults)
+
+
+def clean_value(field_name: str, value: Any, *, with_defaults: bool) -> Any:
+    """A remote top-level value as a file holds it: no server-owned or unknown keys, no default sub-fields."""
+    value = copy.deepcopy(value)
+    if field_name == "faq_items" and isinstance(value, list):
+        value = [i for i in value if not normalize.is_suggestion(i)]
+    canon = Canon(field_name, value)
+    if isinstance(value, (dict, list)):
+        canon.prune((), defaults=not with_defaults)
+    return canon.top
+
+
+def wanted_fields(remote: dict[str, Any], *, with_defaults: bool, unknown: set[str]) -> dict[str, Any]:
+    """Every top-level field the file should manage, in file form (before secrets and escapes); the remote
+    keys this version does not know are added to `unknown`."""
+    for key in remote:
+        if key not in spec.ASSISTANT_FIELDS and key not in spec.SERVER_OWNED_FIELDS:
+            unknown.add(key)
+    out: dict[str, Any] = {}
+    for name in FIELD_ORDER:
+        if name == "id" or name not in remote:
+            continue
+        value = remote[name]
+        if value is None and name in spec.NOT_NULLABLE:
+            continue
+        if name not in ALWAYS_WRITTEN and not with_defaults and is_default(name, value):
+            continue
+        out[name] = clean_value(name, value, with_defaults=with_defaults)
+    return out
