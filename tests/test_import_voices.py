@@ -225,10 +225,6 @@ def test_a_file_that_pins_the_clone_by_id_keeps_its_id(
     assert not (in_tmp / "assistants" / "voices.yaml").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="for the lead: plan resolves `clone: NAME` to the account's id once the voice kind lands",
-)
 def test_import_then_plan_with_the_samples_in_place_shows_no_changes(
     cli, brand: dict[str, str], in_tmp: Path
 ) -> None:

@@ -214,8 +214,8 @@ def _complete_object(
     out: dict[str, Any] = {}
     for name, sub in model.model_fields.items():
         sub_path = f"{path}.{name}"
-        if sub_path in spec.CONFIG_ONLY:
-            continue
+        if sub_path in spec.CONFIG_ONLY and name not in value:
+            continue  # never filled with a default: the API has no such field
         if not canonical and name not in value and sub_path not in spec.FILLED_WHEN_OMITTED:
             continue  # sent as written: the API applies its own default to an omitted optional sub-field
         raw = value.get(name)
