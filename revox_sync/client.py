@@ -38,7 +38,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
@@ -194,11 +194,11 @@ def _find_message(body: Any) -> tuple[str | None, str | None]:
     return None, field
 
 
-def describe_error_body(reply: Reply) -> tuple[str | None, str | None]:
+def describe_error_body(reply: Reply, scrub: Callable[[str], str] = str) -> tuple[str | None, str | None]:
     """(message, field) of an error answer, the message clipped and printable."""
-    body = _decode(reply)
+    body = _decode(reply, scrub)
     message, field = _find_message(body.text if isinstance(body, _NotJson) else body)
-    return (None if message is None else clip(message)), field
+    return (None if message is None else clip(scrub(message))), field  # blanked first: a cut secret stays
 
 
 def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
@@ -208,12 +208,12 @@ def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
     return shown + ("…" if len(text) > limit else "")
 
 
-def _decode(reply: Reply) -> Any:
+def _decode(reply: Reply, scrub: Callable[[str], str] = str) -> Any:
     """The JSON of a body, or _NotJson (an empty body is not JSON either)."""
     try:
         return json.loads(reply.content.decode("utf-8"))
     except ValueError:  # UnicodeDecodeError is one too
-        return _NotJson(reply.text)
+        return _NotJson(scrub(reply.text))
 
 
 def _kind(value: Any) -> str:
@@ -267,9 +267,11 @@ class RevoxClient:
         backoff_base: float = 0.5,
         on_retry: Callable[[str], None] | None = None,
         verbose_log: Callable[[str], None] | None = None,
+        secrets: Collection[str] = (),
     ) -> None:
         self.base_url = check_base_url(base_url)
         self._api_key = api_key or None
+        self._secrets = secrets  # what else messages must never quote (a set the caller keeps growing)
         given = {
             "timeout": timeout,
             "request_deadline": request_deadline,
@@ -496,7 +498,8 @@ class RevoxClient:
     # -- machinery -------------------------------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        return str(scrub(text, [self._api_key] if self._api_key else []))
+        """`text` without the API key or any secret the caller knows (`secrets`)."""
+        return str(scrub(text, [*self._secrets, *([self._api_key] if self._api_key else [])]))
 
     def _log(self, message: str) -> None:
         if self.verbose_log is not None:
@@ -594,7 +597,7 @@ class RevoxClient:
         if status == 409 and (method == "POST" or conflict_is_final):
             return reply  # a conflicting create is reported, never retried: the name may exist already
         if status in RETRYABLE_STATUS or status >= 500:
-            message, _ = describe_error_body(reply)
+            message, _ = describe_error_body(reply, self._scrub)
             reason = f"{status} from {where}" + (f" ({message})" if message else "")
             raise _Retry(
                 reason,
@@ -661,7 +664,7 @@ class RevoxClient:
                 raise self._final_error(method, path, reply, not_found)
             if status == 204:
                 return {}
-            return _decode(reply)
+            return _decode(reply, self._scrub)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -678,7 +681,7 @@ class RevoxClient:
                 "wrong (revox-sync does not follow redirects, so the API key is never sent to another address)",
                 status,
             )
-        message, field = describe_error_body(reply)
+        message, field = describe_error_body(reply, self._scrub)
         if status in (401, 403):
             return self._error(
                 f"the API key was rejected ({status}): check REVOX_API_KEY or --api-key",

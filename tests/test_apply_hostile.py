@@ -268,3 +268,36 @@ def test_a_name_that_appeared_since_the_plan_is_not_created_again(cli, emulator,
         f'create assistant "{name}" failed: one of that name appeared in the account after the plan '
         f"({existing['id']}); nothing was created: run plan again" in run.all
     )
+
+
+class EchoPrettyHandler(EchoHandler):
+    """Quotes the request body as Python's json.dumps does by default (spaces after ':' and ','), so a
+    300-character cut of the message falls in the middle of the secret."""
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        self._answer(400, {"message": "Invalid body: " + json.dumps(body)})
+
+
+def test_a_secret_cut_by_the_quoting_limit_is_blanked_before_it_is_cut(workdir):
+    from helpers import run_cli
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoPrettyHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        secret = "sk-literal-SECRET1234"
+        # the prompt's length puts the secret across the 300th character of the quoted message
+        for pad in range(125, 150):
+            write(
+                workdir / "assistants/a.yaml",
+                f"name: A\nprompt: {'p' * pad}\nllm_model: {{type: custom, api_url: 'https://l.example.com', "
+                f"model_name: m, api_key: {secret}}}\n",
+            )
+            url = f"http://127.0.0.1:{server.server_address[1]}/api"
+            result = run_cli("--base-url", url, "--api-key", API_KEY, "-v", "apply", "--auto-approve")
+            assert result.code == 1
+            for n in range(6, len(secret) + 1):
+                assert secret[:n] not in result.all, (pad, secret[:n])
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -279,3 +279,50 @@ def test_reimport_refuses_to_rewrite_a_file_whose_comment_holds_a_secret(
     )
     assert path.read_text(encoding="utf-8") == text
     assert written(in_tmp) == {"assistants/vault-desk.yaml": text.encode()}
+
+
+def test_a_remote_secret_at_a_sensitive_field_is_a_placeholder_wherever_else_it_occurs(
+    cli, emulator: EmulatorServer, in_tmp: Path
+) -> None:
+    """No variable holds these values: the run knows them only because the API returned them at a
+    sensitive field. Everywhere else they occur (a prompt, a URL, a first sentence) they are secret too."""
+    llm, header = "sk-old-remote-999888", "hv-remote-secret-4242"
+    emulator.state.seed_assistant(
+        {
+            "name": "Rot",
+            "prompt": f"Old key: {llm} (do not share)\n",
+            "first_sentence": f"Hi Bearer {header}",
+            "llm_model": {
+                "type": "custom",
+                "api_url": "https://llm.example.com/v1",
+                "model_name": "m",
+                "api_key": llm,
+            },
+            "custom_tools": [
+                {
+                    "name": "t",
+                    "description": "d",
+                    "url": f"https://x.example.com/hook?h={header}",
+                    "method": "GET",
+                    "headers": [{"key": "Authorization", "value": header}],
+                }
+            ],
+        }
+    )
+    imported = cli("import", "--all", environ={})
+    assert imported.code == 0, imported.all
+    files = written(in_tmp / "assistants")
+    for name, content in files.items():
+        assert llm.encode() not in content and header.encode() not in content, name
+    assert llm not in imported.all and header not in imported.all
+    data = raw(in_tmp / "assistants" / "rot.yaml")
+    assert data["llm_model"]["api_key"] == "${REVOX_ROT_LLM_API_KEY}"
+    assert data["first_sentence"] == "Hi Bearer ${REVOX_ROT_T_AUTHORIZATION}"
+    assert data["custom_tools"][0]["url"] == "https://x.example.com/hook?h=${REVOX_ROT_T_AUTHORIZATION}"
+    assert data["prompt"] == "Old key: ${REVOX_ROT_LLM_API_KEY} (do not share)\n"
+    plan = cli(
+        "plan",
+        "--detailed-exitcode",
+        environ={"REVOX_ROT_LLM_API_KEY": llm, "REVOX_ROT_T_AUTHORIZATION": header},
+    )
+    assert_in_sync(plan)

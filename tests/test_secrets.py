@@ -105,3 +105,48 @@ def test_scrub_replaces_the_longest_secret_first_whatever_the_order_given() -> N
     assert scrub({"t": ["a summer-promo-2024-gold about summer-promo-2024"]}, secrets) == {
         "t": ["a (sensitive) about (sensitive)"]
     }
+
+
+def test_a_remote_secret_at_a_sensitive_field_never_prints_where_else_it_occurs(
+    workdir: Path, monkeypatch, emulator
+) -> None:
+    """Key rotation: the account still holds the old key, also pasted into a prompt and a URL; the plan of
+    the new one shows neither, in any format nor in the saved plan."""
+    old_key, old_header = "sk-old-remote-999888", "hv-remote-secret-4242"
+    emulator.state.seed_assistant(
+        {
+            "name": "A",
+            "prompt": f"Old key: {old_key} (do not share)\n",
+            "llm_model": {
+                "type": "custom",
+                "api_url": "https://l.example.com",
+                "model_name": "m",
+                "api_key": old_key,
+            },
+            "custom_tools": [
+                {
+                    "name": "t",
+                    "description": "d",
+                    "url": f"https://x.example.com/hook?h={old_header}",
+                    "method": "GET",
+                    "headers": [{"key": "Authorization", "value": old_header}],
+                }
+            ],
+        }
+    )
+    monkeypatch.setenv("NEW_LLM_KEY", "sk-new-rotated-111222")
+    write(
+        workdir / "assistants/a.yaml",
+        "name: A\nprompt: New prompt.\n"
+        "llm_model: {type: custom, api_url: 'https://l.example.com', model_name: m, api_key: '${NEW_LLM_KEY}'}\n"
+        "custom_tools:\n  - name: t\n    description: d\n    url: https://x.example.com/hook\n"
+        "    method: GET\n    headers: [{key: Authorization, value: hv-new-literal-5555}]\n",
+    )
+    base = ("--base-url", emulator.url, "--api-key", "test-key-123")
+    runs = [run_cli(*base, "plan", *extra) for extra in ((), ("--format", "json"), ("--format", "markdown"))]
+    runs.append(run_cli(*base, "plan", "--out", "plan.json"))
+    assert [r.code for r in runs] == [0, 0, 0, 0]
+    assert "-Old key: (sensitive) (do not share)" in runs[0].out
+    shown = "".join(r.all for r in runs) + (workdir / "plan.json").read_text()
+    for secret in (old_key, old_header, "sk-new-rotated-111222", "hv-new-literal-5555"):
+        assert secret not in shown, secret

@@ -63,6 +63,7 @@ def compute_plan(
     """Load, fetch one listing per managed kind, and plan. A broken file stops before any request."""
     from revox_sync.engine.plan import build_plan
     from revox_sync.kinds import KINDS
+    from revox_sync.sensitive import secret_values
 
     loaded = load_config(session, config_dir)
     client = session.client()
@@ -74,6 +75,9 @@ def compute_plan(
             for note in kind.sandbox(session.server.state, config):
                 session.env.info(note)
     remote = {k.name: k.fetch(client) for k in managed}
+    for objects in remote.values():  # an old key the account holds may sit in a text it also holds
+        for r in objects:
+            session.env.add_secrets(secret_values(r))
     plan = build_plan(KINDS, loaded, remote, prune=prune, targets=targets, key=session.key)
     plan = dataclasses.replace(plan.redacted(session.env.secrets), target=session.target, key=session.key)
     return Computed(plan, loaded, remote)

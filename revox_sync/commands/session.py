@@ -113,6 +113,7 @@ class Session:
                 run_timeout=self.run_timeout,
                 on_retry=self.env.info,
                 verbose_log=self.env.debug,
+                secrets=self.env.secrets,
             )
         return self._client
 

@@ -58,6 +58,7 @@ def run_import(
         api_key=api_key,
         clones=clones,
     )
+    importer.known.adopt(chosen)
     _warn_short_secrets(env, importer, chosen)
     existing = existing_files(config_dir, importer.variables)
     for e in existing:

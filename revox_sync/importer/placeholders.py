@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,19 @@ class Known:
         self.short = {
             n: v for v, n in sorted(self.names.items(), key=lambda i: i[1]) if len(v) < MIN_SECRET_LENGTH
         }
+        self.pattern = secret_pattern(self.names)
+
+    def adopt(self, remote: list[dict[str, Any]]) -> None:
+        """Values at sensitive fields of the remote assistants are secrets too, wherever else they occur
+        (an old key pasted into a prompt): each is known by the variable its field's placeholder names."""
+        from revox_sync.importer.layout import slugify
+
+        for r in remote:
+            for loc, value in _sensitive_strings(r, ()):
+                if value not in self.names:
+                    self.names[value] = env_name(
+                        "REVOX", slugify(str(r.get("name"))), *variable_parts(loc, r)
+                    )
         self.pattern = secret_pattern(self.names)
 
     def found(self, text: str) -> list[str]:
@@ -132,22 +145,36 @@ class Placeholders:
         known = self.known.names.get(value)
         if known is not None:
             return self.note(known, self.where(loc))
-        tools = self.outcome.remote.get("custom_tools") or []
-        if loc[:2] == ("llm_model", "api_key"):
-            parts = ["LLM_API_KEY"]
-        elif loc[0] == "custom_tools" and len(loc) > 4 and loc[2] == "headers":
-            tool = tools[loc[1]] if isinstance(loc[1], int) and loc[1] < len(tools) else {}
-            headers = tool.get("headers") or [] if isinstance(tool, dict) else []
-            header = headers[loc[3]] if isinstance(loc[3], int) and loc[3] < len(headers) else {}
-            parts = [str(tool.get("name", "tool")), str(header.get("key", "header"))]
-        else:
-            parts = [p for p in loc if isinstance(p, str)]
-        base = env_name("REVOX", self.slug, *parts)
+        base = env_name("REVOX", self.slug, *variable_parts(loc, self.outcome.remote))
         variable, n = base, 2
         while variable in self.used:
             variable, n = f"{base}_{n}", n + 1
         self.used.add(variable)
         return self.note(variable, self.where(loc) + (" (set it to the whole text)" if whole else ""))
+
+
+def variable_parts(loc: Loc, remote: dict[str, Any]) -> list[str]:
+    """What names the variable of the sensitive field at `loc`: LLM_API_KEY, or the tool and the header."""
+    tools = remote.get("custom_tools") or []
+    if loc[:2] == ("llm_model", "api_key"):
+        return ["LLM_API_KEY"]
+    if loc[0] == "custom_tools" and len(loc) > 4 and loc[2] == "headers":
+        tool = tools[loc[1]] if isinstance(loc[1], int) and loc[1] < len(tools) else {}
+        headers = tool.get("headers") or [] if isinstance(tool, dict) else []
+        header = headers[loc[3]] if isinstance(loc[3], int) and loc[3] < len(headers) else {}
+        return [str(tool.get("name", "tool")), str(header.get("key", "header"))]
+    return [p for p in loc if isinstance(p, str)]
+
+
+def _sensitive_strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _sensitive_strings(v, (*loc, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _sensitive_strings(v, (*loc, i))
+    elif isinstance(value, str) and value and is_sensitive_path(loc):
+        yield loc, value
 
 
 def secrets_and_escapes(value: Any, loc: Loc, make_secret: Placeholders) -> Any:
