@@ -210,13 +210,14 @@ def test_duplicates_made_by_a_concurrent_apply_are_reported_with_the_command_tha
     assert len(ids) == 2
     assert result.code == 1
     kept, extra = sorted(emulator.state.list_assistants(), key=lambda a: (a["created_at"], a["id"]))
-    assert (
-        f'error: 2 remote assistants are now named "{name}" ({kept["id"]}, {extra["id"]}): '
-        "another apply ran at the same time" in result.err
-    )
-    assert f"add `id: {kept['id']}` to assistants/bot-00.yaml" in result.err
-    command = f"revox-sync --base-url {emulator.url} apply --prune --target {extra['id']}"
-    assert command in result.err
+    assert result.err.splitlines()[-3:] == [
+        f'error: 2 remote assistants are now named "{name}" ({kept["id"]}, {extra["id"]}): another apply ran '
+        f"at the same time. Keep the oldest: add `id: {kept['id']}` to assistants/bot-00.yaml",
+        f"Then remove the others: revox-sync --base-url {emulator.url} apply --prune --target {extra['id']}",
+        "error: apply done (1 added, 0 changed, 0 destroyed), but 1 name(s) it created now exist twice (see above).",
+    ]
+    assert "Apply complete!" not in result.out
+    command = result.err.splitlines()[-2].split(": ", 1)[1]
 
     # the advice works: pin the kept one, run the command, and only the extra one goes
     with (workdir / "assistants/bot-00.yaml").open("a") as file:
@@ -301,3 +302,24 @@ def test_a_secret_cut_by_the_quoting_limit_is_blanked_before_it_is_cut(workdir):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_failed_look_for_duplicates_never_hides_what_apply_did(cli, emulator, workdir):
+    names = fleet(workdir, 2)
+    emulator.inject("POST", "^/assistants$", delay=0.3, times=2)  # time to break the listing after them
+
+    def break_the_next_listing() -> None:
+        wait_for(lambda: posts(emulator) == 2)
+        emulator.inject("GET", "^/assistants$", status=401)
+
+    breaker = threading.Thread(target=break_the_next_listing)
+    breaker.start()
+    result = cli("apply", "--auto-approve")
+    breaker.join()
+    assert result.code == 0, result.all
+    assert (
+        "warning: could not look for duplicates of what this run created: the API key was rejected (401): "
+        "check REVOX_API_KEY or --api-key" in result.err
+    )
+    assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." in result.out
+    assert sorted(a["name"] for a in emulator.state.list_assistants()) == names

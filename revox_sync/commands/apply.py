@@ -15,6 +15,7 @@ from revox_sync.output import printable
 if TYPE_CHECKING:
     from revox_sync.commands.session import Session
     from revox_sync.engine.apply import Result
+    from revox_sync.engine.kind import ResourceKind
     from revox_sync.engine.plan import Plan
     from revox_sync.output import Environment
 
@@ -35,7 +36,7 @@ def run_apply(
 ) -> int:
     """Make the account match the files, or a saved plan file (refused if stale or edited)."""
     from revox_sync.engine import plan as planning
-    from revox_sync.engine.apply import RemoteNames, apply_plan, catching_interrupts, find_duplicates
+    from revox_sync.engine.apply import RemoteNames, apply_plan, catching_interrupts
     from revox_sync.kinds import KINDS
 
     env = session.env
@@ -83,16 +84,38 @@ def run_apply(
             on_interrupt=lambda count, in_flight: _announce_interrupt(env, count, in_flight),
             names=names,
         )
-    code = _finish(env, results, interrupted=interrupts.stopping)
-    if not interrupts.abandoning:
-        for name, kind in kinds.items():
-            created = [
-                r.action.name for r in results if r.ok and r.action.op == "create" and r.action.kind == name
-            ]
-            if created:
-                duplicates = find_duplicates(partial(kind.fetch, client), created)
-                code |= _report_duplicates(session, name, duplicates, current, config_dir)
-    return code
+        duplicated = 0
+        if not interrupts.abandoning:
+            duplicated = _check_duplicates(session, kinds, results, current, config_dir)
+    return _finish(env, results, interrupted=interrupts.stopping, duplicated=duplicated)
+
+
+def _check_duplicates(
+    session: Session,
+    kinds: dict[str, ResourceKind],
+    results: Sequence[Result],
+    plan: Plan,
+    config_dir: Path | None,
+) -> int:
+    """After the creates, the names this run created that now exist twice (a concurrent apply), reported
+    with how to remove them; how many. A failure to look is said, and never hides what was done."""
+    from revox_sync.engine.apply import find_duplicates
+
+    found = 0
+    for name, kind in kinds.items():
+        created = [
+            r.action.name for r in results if r.ok and r.action.op == "create" and r.action.kind == name
+        ]
+        if not created:
+            continue
+        try:
+            duplicates = find_duplicates(partial(kind.fetch, session.client()), created)
+        except FatalError as exc:
+            session.env.warn(f"warning: could not look for duplicates of what this run created: {exc}")
+            continue
+        _report_duplicates(session, name, duplicates, plan, config_dir)
+        found += len(duplicates)
+    return found
 
 
 def _confirm(env: Environment) -> None:
@@ -143,13 +166,16 @@ def _report(env: Environment, result: Result, counter: str) -> None:
         env.warn(f'    note: {action.kind} "{action.name}": {result.notice}')
 
 
-def _finish(env: Environment, results: Sequence[Result], *, interrupted: bool) -> int:
+def _finish(env: Environment, results: Sequence[Result], *, interrupted: bool, duplicated: int = 0) -> int:
     """The closing lines of an apply: what succeeded, failed, was skipped, abandoned or never started."""
     done = [r for r in results if r.ok]
     counts = ", ".join(
         f"{sum(1 for r in done if r.action.op == op)} {word}"
         for op, word in (("create", "added"), ("update", "changed"), ("delete", "destroyed"))
     )
+    if duplicated and len(done) == len(results):
+        env.error(f"apply done ({counts}), but {duplicated} name(s) it created now exist twice (see above).")
+        return EXIT_ERROR
     if len(done) == len(results):
         env.out("")
         env.out(env.style(f"Apply complete! Resources: {counts}.", "green", "bold"))
@@ -177,22 +203,26 @@ def _report_duplicates(
     duplicates: Sequence[tuple[str, list[dict[str, Any]]]],
     plan: Plan,
     config_dir: Path | None,
-) -> int:
-    """Name what a concurrent apply duplicated, and how to remove it (this run cannot know which to keep)."""
+) -> None:
+    """Name what a concurrent apply duplicated, and how to remove it (this run cannot know which to keep):
+    pin the oldest of each name, then one command removes the others."""
+    if not duplicates:
+        return
     env = session.env
     files = {a.name: a.file for a in plan.actions if a.kind == kind}
+    extra_ids: list[str] = []
     for name, same in duplicates:
         kept, *extra = sorted(
-            same, key=lambda r: (str(r.get("created_at") or r.get("createdAt")), str(r.get("id")))
+            same, key=lambda r: (str(r.get("created_at") or r.get("createdAt")), str(r["id"]))
         )
+        extra_ids += [str(r["id"]) for r in extra]
         ids = ", ".join(str(r["id"]) for r in (kept, *extra))
         env.error(
             f'{len(same)} remote {kind}s are now named "{name}" ({ids}): another apply ran at the same '
-            "time. Keep the oldest and remove the others:"
+            f"time. Keep the oldest: add `id: {kept['id']}` to {files.get(name) or 'its file'}"
         )
-        env.err(f"  add `id: {kept['id']}` to {files.get(name) or 'its file'}, then run")
-        for r in extra:
-            env.err(
-                f"  {session.command('apply', '--prune', '--target', str(r['id']), config_dir=config_dir)}"
-            )
-    return EXIT_ERROR if duplicates else EXIT_OK
+    targets = [w for i in extra_ids for w in ("--target", i)]
+    force = ["--force"] if len(extra_ids) > 1 else []  # many at once trip the safety limit
+    env.err(
+        f"Then remove the others: {session.command('apply', '--prune', *force, *targets, config_dir=config_dir)}"
+    )
