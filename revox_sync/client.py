@@ -99,6 +99,7 @@ class _Retry(Exception):
         retry_after: float | None = None,
         unknown: bool,
         final: bool = False,
+        slow: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -107,6 +108,7 @@ class _Retry(Exception):
         # True when the request may have reached the server and been applied.
         self.unknown_outcome = unknown
         self.final = final
+        self.slow = slow  # cut at the request's deadline: the server answers, but too slowly
 
 
 class _Cut(Exception):
@@ -131,6 +133,11 @@ def check_base_url(base_url: str) -> str:
         parsed = httpx.URL(url)
     except Exception as exc:
         raise FatalError(f"invalid base URL {base_url!r}: {exc}") from None
+    if parsed.userinfo:  # it would be printed in hints and saved in plans: the key goes in --api-key
+        raise FatalError(
+            "refusing a base URL with credentials in it (user:password@): pass the key with --api-key "
+            "or REVOX_API_KEY"
+        )
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise FatalError(f"invalid base URL {base_url!r}: expected https://host/path")
     if parsed.scheme == "http" and not is_loopback(parsed.host):
@@ -212,8 +219,10 @@ def _decode(reply: Reply, scrub: Callable[[str], str] = str) -> Any:
     """The JSON of a body, or _NotJson (an empty body is not JSON either)."""
     try:
         return json.loads(reply.content.decode("utf-8"))
-    except ValueError:  # UnicodeDecodeError is one too
+    except ValueError:  # UnicodeDecodeError is one too, and an integer too long to read
         return _NotJson(scrub(reply.text))
+    except RecursionError:
+        return _NotJson("(JSON nested too deeply to read)")
 
 
 def _kind(value: Any) -> str:
@@ -580,7 +589,7 @@ class RevoxClient:
                     )
                     raise _Retry(reason, unknown=not nothing_sent, final=True) from None
                 reason = f"{where} took longer than {self.request_deadline:g}s to answer (the server sends too slowly)"
-                raise _Retry(reason, unknown=not nothing_sent) from None
+                raise _Retry(reason, unknown=not nothing_sent, slow=True) from None
             if isinstance(exc, httpx.ConnectTimeout):
                 raise _Retry(f"cannot reach {self.base_url}: {_exc_text(exc)}", unknown=False) from None
             if isinstance(exc, httpx.PoolTimeout):
@@ -625,6 +634,7 @@ class RevoxClient:
         attempts = 0
         waited = 0.0
         maybe_applied = False
+        slow = False
         while True:
             attempts += 1
             try:
@@ -632,8 +642,11 @@ class RevoxClient:
             except _Retry as failure:
                 if recover is not None and failure.unknown_outcome:
                     return recover(failure.reason)
-                if failure.final:
+                if failure.final or (
+                    failure.slow and slow
+                ):  # a second slow answer: the server is the problem
                     raise self._error(failure.reason, failure.status) from None
+                slow = slow or failure.slow
                 maybe_applied = maybe_applied or failure.unknown_outcome
                 if attempts > self.max_retries:
                     raise self._error(

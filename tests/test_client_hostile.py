@@ -337,3 +337,34 @@ def test_a_server_that_drips_its_headers_is_cut_at_the_request_deadline() -> Non
     finally:
         stop.set()
         listener.close()
+
+
+def test_a_base_url_with_credentials_is_refused_before_anything_prints_it(workdir: Path) -> None:
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: p\n")
+    result = run_cli("--base-url", "http://user:pw-s3cret-9999@127.0.0.1:9/api", "--api-key", API_KEY, "plan")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "error: refusing a base URL with credentials in it (user:password@): pass the key with --api-key "
+        "or REVOX_API_KEY\n"
+    )
+
+
+def test_an_answer_nested_too_deeply_is_the_server_s_fault_not_a_bug(
+    emulator: EmulatorServer, workdir: Path
+) -> None:
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: p\n")
+    emulator.inject("GET", "^/assistants$", status=200, body=b"[" * 200_000 + b"]" * 200_000)
+    result = run_cli("--base-url", emulator.url, "--api-key", API_KEY, "plan")
+    assert (result.code, result.out) == (1, "")
+    assert "please report it" not in result.err
+    assert result.err.startswith("error: the API answered GET /assistants with a body that is not JSON")
+
+
+def test_a_server_too_slow_twice_is_given_up_on_after_one_retry(emulator: EmulatorServer) -> None:
+    """A dripping server would otherwise hold every request for max_retries x the deadline."""
+    emulator.inject("GET", "^/assistants$", status=200, body=DRIP_BODY, drip=0.05, times=5)
+    client = RevoxClient(API_KEY, emulator.url, request_deadline=0.3, backoff_base=0)
+    with client as c, pytest.raises(ApiError) as info:
+        c.list_assistants()
+    assert str(info.value) == "GET /assistants took longer than 0.3s to answer (the server sends too slowly)"
+    assert calls(emulator) == [("GET", "/assistants")] * 2

@@ -157,6 +157,8 @@ class Store:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise self._error(self.path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        except (RecursionError, ValueError) as exc:  # nested too deeply, an integer too long
+            raise self._error(self.path, f"not an emulator state: {_unreadable(exc)}") from None
         try:
             if not isinstance(data, dict):
                 raise ValueError(f"expected an object, got {_type_name(data)}")
@@ -187,6 +189,10 @@ class Store:
             raise self._error(self.journal, "not UTF-8 text", number, 1) from None
         except json.JSONDecodeError as exc:
             raise self._error(self.journal, f"not valid JSON: {exc.msg}", number, exc.colno) from None
+        except (RecursionError, ValueError) as exc:
+            raise self._error(
+                self.journal, f"not an emulator journal entry: {_unreadable(exc)}", number, 1
+            ) from None
         if not isinstance(entry, dict) or not all(
             isinstance(changed, dict) and all(r is None or isinstance(r, dict) for r in changed.values())
             for changed in (entry.get(table, {}) for table in ("assistants", "phone_numbers", "voices"))
@@ -223,3 +229,7 @@ class Store:
     @property
     def has_journal(self) -> bool:
         return self._seen is not None and self._seen[1] is not None
+
+
+def _unreadable(exc: Exception) -> str:
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
