@@ -150,3 +150,23 @@ def test_a_remote_secret_at_a_sensitive_field_never_prints_where_else_it_occurs(
     shown = "".join(r.all for r in runs) + (workdir / "plan.json").read_text()
     for secret in (old_key, old_header, "sk-new-rotated-111222", "hv-new-literal-5555"):
         assert secret not in shown, secret
+
+
+def test_a_local_saved_plan_holds_no_digest_anyone_can_recompute(workdir: Path, monkeypatch) -> None:
+    """With --local there is no API key: the fingerprints are keyed with the local plan key instead of
+    a constant, so a short secret cannot be found by hashing guesses."""
+    import json
+
+    from revox_sync.engine.plan import canonical_json, fingerprint
+
+    monkeypatch.setenv("PIN_SECRET", "739201")
+    write(workdir / "assistants/a.yaml", 'name: Pin bot\nprompt: "Your PIN is ${PIN_SECRET}."\n')
+    assert run_cli("--local", "plan", "--out", "p.json").code == 0
+    doc = json.loads((workdir / "p.json").read_text())
+    data = {"name": "Pin bot", "prompt": "Your PIN is 739201."}
+    guessable = [
+        fingerprint(sorted([("assistant", "Pin bot", data)], key=canonical_json), key)
+        for key in (b"revox-sync", b"")
+    ]
+    assert doc["secrets_fingerprint"] not in guessable
+    assert "739201" not in (workdir / "p.json").read_text()
