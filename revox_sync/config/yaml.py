@@ -531,12 +531,9 @@ class _Walker:
         parts: list[str] = []
         sensitive = False
         replaced = False
-        position = 0
-        for match in VARIABLE_RE.finditer(text):
-            parts.append(text[position : match.start()])
-            position = match.end()
-            if match.group(0) == "$${":
-                parts.append("${")
+        for match in references(text):
+            if isinstance(match, str):
+                parts.append(match)
                 continue
             name = match.group(1)
             if name is None:
@@ -559,7 +556,6 @@ class _Walker:
                     )
                     value = ""
             parts.append(value)
-        parts.append(text[position:])
         result = "".join(parts)
         if replaced and not node.style:  # plain: None (pure parser) or "" (C parser)
             return _resolve_plain(result), sensitive
@@ -592,6 +588,17 @@ class _Walker:
         where = f" (line {line}, column {col})" if line else ""
         self.report(node, f"!file {relative}: {problem}{where}")
         return None
+
+
+def references(text: str) -> Iterator[str | re.Match[str]]:
+    """`text` as the pieces `${...}` splits it into: literal text (with `$${` read as `${`) and each
+    reference (a match whose group 1 is the name, None when malformed, and group 2 the default)."""
+    position = 0
+    for match in VARIABLE_RE.finditer(text):
+        yield text[position : match.start()]
+        position = match.end()
+        yield "${" if match.group(0) == "$${" else match
+    yield text[position:]
 
 
 def _read_include(real: str) -> str | tuple[str, int, int]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from revox_sync.config.yaml import VARIABLE_RE
+from revox_sync.config.yaml import references
 from revox_sync.engine.change import dotted
 from revox_sync.importer.clean import Loc
 from revox_sync.sensitive import MIN_SECRET_LENGTH, is_sensitive_path, is_sensitive_variable, secret_pattern
@@ -104,17 +104,13 @@ class Known:
             out.append(escape_vars(text[position:]))
             return True
 
-        position = 0
-        for m in VARIABLE_RE.finditer(raw):
-            literal.append(raw[position : m.start()])
-            position = m.end()
-            if m.group(0) == "$${":
-                literal.append("${")
+        for piece in references(raw):
+            if isinstance(piece, str):
+                literal.append(piece)
             elif flush():
-                out.append(m.group(0))  # a reference stays as written
+                out.append(piece.group(0))  # a reference stays as written
             else:
                 return None
-        literal.append(raw[position:])
         return ("".join(out), used) if flush() else None
 
 
