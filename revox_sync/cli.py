@@ -117,7 +117,7 @@ def cli(
 @click.option("--env", "env_name", metavar="NAME", help="Check the files as this environment resolves them.")
 @click.option("--all-envs", is_flag=True, help="Check the files once per environment of revox-sync.yaml.")
 def validate(paths: tuple[Path, ...], online: bool, env_name: str | None, all_envs: bool) -> int:
-    """Check assistant files offline (default: assistants/). Exit 0 valid, 1 invalid."""
+    """Check the config files offline (default: assistants/). Exit 0 valid, 1 invalid."""
     from revox_sync.commands.validate import run_validate
 
     if all_envs and (env_name or online):
@@ -184,7 +184,7 @@ def plan(
     show_default=True,
     help="Actions at once.",
 )
-@click.option("--force", is_flag=True, help="Go past the safety limit (30% of 10 or more assistants).")
+@click.option("--force", is_flag=True, help="Go past the safety limit (30% of 10 or more objects of a kind).")
 def apply(
     config_dir: Path | None,
     plan_file: Path | None,

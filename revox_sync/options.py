@@ -26,6 +26,8 @@ target = click.option(
     "targets",
     multiple=True,
     metavar="NAME",
-    help="Only this assistant, by name or id (repeatable).",
+    help="Only this object (an assistant, a phone number, a voice), by name or id (repeatable).",
 )
-prune = click.option("--prune", is_flag=True, help="Also destroy remote assistants that no file declares.")
+prune = click.option(
+    "--prune", is_flag=True, help="Also destroy remote assistants and cloned voices that no file declares."
+)
