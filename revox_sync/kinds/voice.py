@@ -115,7 +115,7 @@ class VoiceKind:
                 errors.append(doc.error(key_node, f"voice {name!r}: {key} is required"))
         language = fields.get("language")
         if language is not None and language not in LANGUAGES:
-            close = difflib.get_close_matches(language, LANGUAGES, n=1)
+            close = difflib.get_close_matches(language.strip().casefold(), LANGUAGES, n=1)  # 'EN' too
             hint = f"; did you mean {close[0]!r}?" if close else ""
             errors.append(
                 doc.error(
