@@ -49,7 +49,7 @@ def test_control_characters_from_the_dashboard_are_escaped_in_text(cli, emulator
     note = cli("plan").out.splitlines()[-1]  # names quoted as JSON strings: their own escapes, as safe
     assert note == (
         'Note: 1 remote assistant is not declared in any file ("Evil\\u001b[2K\\rName\\u202e\\b") and left alone; '
-        "pin its `id:` in a file to manage it, or plan with --prune to destroy it."
+        "declare it (pin its `id:`) to manage it, or plan with --prune to destroy it."
     )
 
 

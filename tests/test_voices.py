@@ -199,9 +199,9 @@ def test_prune_destroys_undeclared_clones_last_and_never_a_catalogue_voice(cli, 
     assert plan.out.endswith(
         "\nPlan: 2 to add, 0 to change, 0 to destroy.\n\n"
         """Note: 1 remote assistant is not declared in any file ("Old bot") and left alone; """
-        "pin its `id:` in a file to manage it, or plan with --prune to destroy it.\n"
+        "declare it (pin its `id:`) to manage it, or plan with --prune to destroy it.\n"
         """Note: 2 remote voices are not declared in any file ("Bot voice", "Old voice") and left """
-        "alone; pin its `id:` in a file to manage it, or plan with --prune to destroy it.\n"
+        "alone; declare them (pin their `id:`) to manage them, or plan with --prune to destroy them.\n"
     )
 
     emulator.clear_requests()

@@ -88,14 +88,16 @@ def _validate_once(
         for kind in KINDS:
             if kind is ASSISTANT:
                 continue
+            # a kind the assistants refer to is checked with any of their files; the others with the directory
+            wanted = whole or kind.name in ASSISTANT.depends_on
             try:
                 others[kind.name] = kind.load(context)
             except ConfigErrors as exc:
                 others[kind.name] = None
-                errors += exc.errors if whole else []
+                errors += exc.errors if wanted else []
             except FatalError as exc:
                 others[kind.name] = None
-                errors += [LocatedError(Location(str(config_dir)), str(exc))] if whole else []
+                errors += [LocatedError(Location(str(config_dir)), str(exc))] if wanted else []
     if not errors:
         from revox_sync.engine.kind import Loaded
 

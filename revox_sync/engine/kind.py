@@ -31,13 +31,40 @@ class Refs:
     destroyed: set[tuple[str, str]] = field(default_factory=set)  # (kind, id) this plan destroys
     ambiguous: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (kind, name) -> ids
     declared: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) some file declares
-    users: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (kind, id) -> who uses it after
+    uses: list[Use] = field(default_factory=list)  # which remote objects refer to which, now and after
+
+    def users_of(self, target: tuple[str, str], actions: Sequence[Action]) -> list[str]:
+        """The names of the remote objects that still refer to `target` once `actions` (the plan as kept,
+        `--target` applied) are done: one destroyed no longer does; one whose update of the referring
+        field is kept refers to what it will refer to after."""
+        deleted = {(a.kind, a.id) for a in actions if a.op == "delete"}
+        updated = {(a.kind, a.id, f) for a in actions if a.op == "update" for f in a.body}
+        names = []
+        for use in self.uses:
+            if use.user in deleted:
+                continue
+            refers = use.after if (*use.user, use.field) in updated else use.now
+            if refers == target:
+                names.append(use.name)
+        return sorted(names)
 
     def resolve(self, kind: str, name: str) -> str | Pending | None:
         """The id `name` means (a Pending when this plan creates it), or None when it means nothing."""
         if (kind, name) in self.created:
             return Pending(kind, name)
         return self.ids.get((kind, name))
+
+
+@dataclass(frozen=True)
+class Use:
+    """A remote object (`user`: kind and id) that refers, through its top-level `field`, to another object:
+    `now` in the account, `after` once the plan's update of that field is applied."""
+
+    user: tuple[str, str]
+    name: str
+    field: str
+    now: tuple[str, str] | None
+    after: tuple[str, str] | None
 
 
 @dataclass(frozen=True)

@@ -177,11 +177,11 @@ def build_plan(
         actions += part.actions
         fingerprints[kind.name] = part.fingerprints
         undeclared += [(kind.name, name) for name in part.undeclared]
+    if targets:
+        actions = _targeted(actions, targets, loaded, remote)
     errors = [e for kind in managed for e in kind.check_plan(actions, refs)]
     if errors:
         raise ConfigErrors(errors)
-    if targets:
-        actions = _targeted(actions, targets, loaded, remote)
     rank = {k.name: i for i, k in enumerate(kinds)}
     actions.sort(key=lambda a: (OPS.index(a.op), rank[a.kind], a.name, a.id or ""))
     desired = [d for k in managed for d in (loaded[k.name] or _NONE).desired]

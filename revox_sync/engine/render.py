@@ -59,10 +59,10 @@ def undeclared_note(plan: Plan) -> str | None:
         count = len(names)
         shown = ", ".join(clip(json.dumps(n, ensure_ascii=False)) for n in names[:10])
         more = f" and {count - 10} more" if count > 10 else ""
-        what = f"{kind} is" if count == 1 else f"{kind}s are"
+        what, it, its = (f"{kind} is", "it", "its") if count == 1 else (f"{kind}s are", "them", "their")
         notes.append(
             f"Note: {count} remote {what} not declared in any file ({shown}{more}) and left alone; "
-            "pin its `id:` in a file to manage it, or plan with --prune to destroy it."
+            f"declare {it} (pin {its} `id:`) to manage {it}, or plan with --prune to destroy {it}."
         )
     return "\n".join(notes)
 

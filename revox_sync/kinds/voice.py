@@ -205,7 +205,7 @@ class VoiceKind:
         errors = []
         for action in actions:
             if action.kind == self.name and action.op == "delete":
-                users = sorted(refs.users.get((self.name, str(action.id)), ()))
+                users = refs.users_of((self.name, str(action.id)), actions)
                 if users:
                     names = ", ".join(f'"{u}"' for u in users)
                     errors.append(

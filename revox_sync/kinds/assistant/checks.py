@@ -191,7 +191,7 @@ def _voice_issues(voice: Voice) -> Iterator[Issue]:
         yield Issue(("voice",), "missing required key 'id' in voice (or clone: a voice of voices.yaml)")
     if voice.clone is not None and voice.provider not in (None, "cartesia"):
         yield Issue(("voice", "provider"), "voice.provider: a cloned voice is a cartesia voice")
-    if voice.id is not None and voice.provider is None:
+    if voice.id is not None and voice.clone is None and voice.provider is None:
         yield Issue(("voice",), "missing required key 'provider' in voice")
     provider = voice.provider or "cartesia"
     low, high = SPEED_RANGES[provider]

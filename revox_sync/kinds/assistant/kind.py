@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from revox_sync.config.discovery import display_path
 from revox_sync.engine.change import Action, Desired
-from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Written
+from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Use, Written
 from revox_sync.engine.plan import fingerprint, match_by_name, record_names
 from revox_sync.engine.render import format_value
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError
@@ -209,18 +209,20 @@ def _notes(remote: dict[str, Any], changed: list[str]) -> tuple[str, ...]:
 def _record_voice_users(
     pairs: Sequence[tuple[Desired, dict[str, Any] | None]], remote: Sequence[dict[str, Any]], refs: Refs
 ) -> None:
-    """Which voice each remote assistant uses once this plan is applied, so that no voice still in use
-    is destroyed."""
+    """Which voice each remote assistant uses now and after this plan, so that no voice still in use is
+    destroyed."""
     wants = {str(found["id"]): d for d, found in pairs if found is not None}
     for r in remote:
-        if ("assistant", str(r["id"])) in refs.destroyed:
-            continue
         d = wants.get(str(r["id"]))
-        voice = d.data.get("voice") if d is not None and "voice" in d.data else r.get("voice")
-        voice_id = voice.get("id") if isinstance(voice, dict) else None
-        if isinstance(voice_id, str):
-            name = d.name if d is not None else str(r.get("name"))
-            refs.users.setdefault((VOICE, voice_id), set()).add(name)
+        now = _voice_ref(r.get("voice"))
+        after = _voice_ref(d.data.get("voice")) if d is not None and "voice" in d.data else now
+        name = d.name if d is not None else str(r.get("name"))
+        refs.uses.append(Use(("assistant", str(r["id"])), name, "voice", now, after))
+
+
+def _voice_ref(voice: Any) -> tuple[str, str] | None:
+    voice_id = voice.get("id") if isinstance(voice, dict) else None
+    return (VOICE, voice_id) if isinstance(voice_id, str) else None
 
 
 def not_stored_as_sent(action: Action, body: dict[str, Any], stored: dict[str, Any]) -> list[str]:
