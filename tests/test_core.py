@@ -13,8 +13,9 @@ from test_convergence_property import OPTIONAL_FIELDS
 
 from revox_sync.client import UpdateResult
 from revox_sync.engine.change import ABSENT, Desired
-from revox_sync.engine.plan import check_fresh, public_value, read_saved, safety_violation
+from revox_sync.engine.plan import public_value, safety_violation
 from revox_sync.engine.render import JsonRenderer, MarkdownRenderer, TextRenderer
+from revox_sync.engine.saved import check_fresh, read_saved
 from revox_sync.errors import ApiError, ConfigErrors, FatalError, StalePlanError
 from revox_sync.kinds.assistant.normalize import (
     RULES,

@@ -36,6 +36,7 @@ def run_apply(
 ) -> int:
     """Make the account match the files, or a saved plan file (refused if stale or edited)."""
     from revox_sync.engine import plan as planning
+    from revox_sync.engine import saved as saved_plans
     from revox_sync.engine.apply import RemoteNames, apply_plan, catching_interrupts
     from revox_sync.kinds import KINDS
 
@@ -45,12 +46,12 @@ def run_apply(
         if targets or prune:
             raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
         session.client()  # the key and the account the plan must be signed for
-        saved = planning.load_saved(plan_file, session.key, session.target)
+        saved = saved_plans.load_saved(plan_file, session.key, session.target)
         prune, targets = saved["options"]["prune"], tuple(saved["options"]["targets"])
     computed = compute_plan(session, config_dir, prune=prune, targets=targets)
     current = computed.plan
     if saved is not None:
-        planning.check_fresh(saved, current, str(plan_file))
+        saved_plans.check_fresh(saved, current, str(plan_file))
     print_plan(session, current)
     if not current.has_changes:
         return EXIT_OK

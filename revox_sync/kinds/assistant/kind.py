@@ -11,7 +11,6 @@ from revox_sync.config.discovery import display_path
 from revox_sync.engine.change import Action, Desired
 from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Use, Written
 from revox_sync.engine.plan import fingerprint, match_by_name, record_names
-from revox_sync.engine.render import format_value
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError
 from revox_sync.kinds.assistant import normalize
 from revox_sync.kinds.assistant.load import LoadedAssistant, load_directory
@@ -227,6 +226,8 @@ def _voice_ref(voice: Any) -> tuple[str, str] | None:
 
 def not_stored_as_sent(action: Action, body: dict[str, Any], stored: dict[str, Any]) -> list[str]:
     """Fields whose value the API returned differs from what was sent (canonical comparison)."""
+    from revox_sync.engine.render import format_value
+
     sensitive = action.desired.sensitive if action.desired else frozenset()
     fields = list(body)
     _, changes = normalize.diff_assistant(
