@@ -33,7 +33,6 @@ exception or a repr (anything that might echo it is scrubbed).
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import json
 import random
 import threading
@@ -49,6 +48,7 @@ import httpx
 
 from revox_sync import __version__
 from revox_sync.errors import ApiError, FatalError
+from revox_sync.hosts import is_loopback
 from revox_sync.sensitive import scrub
 
 DEFAULT_BASE_URL = "https://www.getrevox.com/api"
@@ -113,17 +113,6 @@ class _Retry(Exception):
 
 class _Cut(Exception):
     """Internal: the deadline passed while an answer was still arriving."""
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1, localhost and *.localhost: the only hosts plain http:// may reach."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_base_url(base_url: str) -> str:

@@ -42,6 +42,7 @@ from revox_sync import __version__
 from revox_sync.emulator.state import EmulatorState
 from revox_sync.emulator.store import StateError
 from revox_sync.emulator.wire import ApiError
+from revox_sync.hosts import is_loopback
 
 API_PREFIX = "/api"
 _ASSISTANT = re.compile(r"^/assistants/([^/]+)$")
@@ -85,12 +86,6 @@ class _Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def is_loopback_host(host: str) -> bool:
-    from revox_sync.client import is_loopback
-
-    return is_loopback(host)
-
-
 def _error(status: int, message: str, field_name: str | None = None) -> _Answer:
     body: dict[str, Any] = {"error": http.client.responses.get(status, "Error"), "message": message}
     if field_name:
@@ -110,7 +105,7 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        if not is_loopback_host(host):
+        if not is_loopback(host):
             raise ValueError(
                 f"the emulator only binds loopback hosts (127.0.0.1, ::1, localhost), not {host!r}"
             )

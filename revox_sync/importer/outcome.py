@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from revox_sync.importer.placeholders import Secret
+
+@dataclass(frozen=True)
+class Secret:
+    """A sensitive value written as a `${VAR}` placeholder."""
+
+    variable: str
+    where: str  # 'llm_model.api_key of "Sales qualifier"'
 
 
 @dataclass

@@ -7,16 +7,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from revox_sync.config.yaml import references
 from revox_sync.engine.change import dotted
 from revox_sync.importer.clean import Loc
+from revox_sync.importer.outcome import Outcome, Secret
 from revox_sync.sensitive import MIN_SECRET_LENGTH, is_sensitive_path, is_sensitive_variable, secret_pattern
-
-if TYPE_CHECKING:
-    from revox_sync.importer.outcome import Outcome
 
 API_KEY_VARIABLE = "REVOX_API_KEY"  # the placeholder of the run's own key, when no variable holds it
 
@@ -30,14 +27,6 @@ def env_name(*parts: str) -> str:
 def escape_vars(text: str) -> str:
     """A string as it must be written in a YAML scalar so the loader reads `text` back: `${` -> `$${`."""
     return text.replace("${", "$${")
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A sensitive value written as a `${VAR}` placeholder."""
-
-    variable: str
-    where: str  # 'llm_model.api_key of "Sales qualifier"'
 
 
 class Known:

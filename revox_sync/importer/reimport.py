@@ -27,8 +27,8 @@ from revox_sync.importer.comments import (
 )
 from revox_sync.importer.create import Importer
 from revox_sync.importer.layout import LONG_TEXT, TEXT_FILE_SUFFIX, Existing, inside
-from revox_sync.importer.outcome import Outcome, Write
-from revox_sync.importer.placeholders import Placeholders, Secret, secrets_and_escapes
+from revox_sync.importer.outcome import Outcome, Secret, Write
+from revox_sync.importer.placeholders import Placeholders, secrets_and_escapes
 from revox_sync.importer.protect import protect
 from revox_sync.importer.style import dump, file_tag_path, guess_indent, to_yaml, yaml_writer
 from revox_sync.importer.voices import switches_voice

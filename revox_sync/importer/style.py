@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from revox_sync.importer.placeholders import Secret
+from revox_sync.importer.outcome import Secret
 
 FILE_TAG = "!file"
 

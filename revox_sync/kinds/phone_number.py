@@ -34,13 +34,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from revox_sync.config.discovery import find_one
-from revox_sync.config.yaml import YamlDoc, read_table, unknown_key_message
+from revox_sync.config.yaml import YamlDoc, unknown_key_message
 from revox_sync.engine.change import Action, Desired, FieldChange, Pending
 from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Written
 from revox_sync.engine.plan import fingerprint
 from revox_sync.errors import ConfigErrors, LocatedError, Location
 from revox_sync.kinds.assistant.spec import E164_RE
+from revox_sync.kinds.table import load_table
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
@@ -133,27 +133,19 @@ class PhoneNumberKind:
 
     def load(self, context: LoadContext) -> Loaded | None:
         """`phone_numbers.yaml` of the config directory; None when there is none (numbers unmanaged)."""
-        path = find_one(context.config_dir, ROUTES_FILE_NAMES)
-        if path is None:
+        return load_table(
+            context, ROUTES_FILE_NAMES, "phone_numbers", 'numbers, e.g. "+15551234567":', self._entry
+        )
+
+    def _entry(
+        self, doc: YamlDoc, number: str, key_node: Any, node: Any, errors: list[LocatedError]
+    ) -> Desired | None:
+        route = _route(doc, number, key_node, node, errors)
+        if route is None:
             return None
-        doc, entries, errors = read_table(path, "phone_numbers", 'numbers, e.g. "+15551234567":')
-        desired = []
-        for number, key_node, value in entries:
-            route = _route(doc, number, key_node, value, errors)
-            if route is not None:
-                desired.append(
-                    Desired(
-                        self.name,
-                        number,
-                        route.to_dict(),
-                        file=doc.shown,
-                        name_location=route.location,
-                        source=route,
-                    )
-                )
-        if errors:
-            raise ConfigErrors(errors)
-        return Loaded(desired, path=path)
+        return Desired(
+            self.name, number, route.to_dict(), file=doc.shown, name_location=route.location, source=route
+        )
 
     def check(self, loaded: Loaded, others: Mapping[str, Loaded | None]) -> list[LocatedError]:
         return []

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from revox_sync.config.discovery import display_path, find_one, is_within
-from revox_sync.config.yaml import read_table, unknown_key_message
+from revox_sync.config.discovery import display_path, is_within
+from revox_sync.config.yaml import unknown_key_message
 from revox_sync.engine.change import ABSENT, Action, Desired, FieldChange
 from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Written
 from revox_sync.engine.plan import fingerprint, match_by_name, record_names
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
+from revox_sync.kinds.table import load_table
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
@@ -79,18 +80,15 @@ class VoiceKind:
 
     # --- files ---------------------------------------------------------------------------------------
     def load(self, context: LoadContext) -> Loaded | None:
-        path = find_one(context.config_dir, FILE_NAMES)
-        if path is None:
-            return None
-        doc, entries, errors = read_table(path, "voices", "names, e.g. 'Brand voice:'")
-        desired = [
-            voice
-            for name, key_node, node in entries
-            if (voice := self._voice(doc, context.config_dir, name, key_node, node, errors)) is not None
-        ]
-        if errors:
-            raise ConfigErrors(errors)
-        return Loaded(desired, path=path)
+        return load_table(
+            context,
+            FILE_NAMES,
+            "voices",
+            "names, e.g. 'Brand voice:'",
+            lambda doc, name, key_node, node, errors: self._voice(
+                doc, context.config_dir, name, key_node, node, errors
+            ),
+        )
 
     def _voice(
         self, doc: Any, config_dir: Path, name: str, key_node: Any, node: Any, errors: list[LocatedError]
