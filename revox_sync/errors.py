@@ -21,6 +21,8 @@ class Location:
     def __str__(self) -> str:
         if self.line <= 0:
             return self.path
+        if self.col <= 0:  # a line of a file that has no columns to speak of (a CSV row)
+            return f"{self.path}:{self.line}"
         return f"{self.path}:{self.line}:{self.col}"
 
 

@@ -54,9 +54,12 @@ def run_validate(
             raise FatalError(f"no assistant files (*.yaml, *.yml) found in {where}")
         if online:
             _check_online(session, result, others)
-        count = len(result.assistants)
+        count, files = len(result.assistants), len(result.files)
         prefix = f"{name}: " if all_envs else ""
-        session.env.out(f"{prefix}{count} assistant file{'s' if count != 1 else ''} valid.")
+        if count == files:
+            session.env.out(f"{prefix}{count} assistant file{'s' if count != 1 else ''} valid.")
+        else:  # a for_each file makes several
+            session.env.out(f"{prefix}{count} assistants ({files} file{'s' if files != 1 else ''}) valid.")
     if errors:
         raise ConfigErrors(errors)
     return EXIT_OK

@@ -36,7 +36,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,10 @@ _FLOAT_RE = re.compile(
 )
 
 # `$${` | `${NAME}` | `${NAME:-default}` | any other `${` (malformed)
-VARIABLE_RE = re.compile(r"\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\})?")
+VARIABLE_RE = re.compile(
+    r"\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)(?::-([^}]*))?\})?"
+)
+EACH = "each."  # `${each.KEY}`: a column of the row a `for_each` file is expanded with, filled later
 
 # Characters YAML forbids; compiled only when the parser reports one (it costs ~6 ms at import).
 _NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
@@ -106,6 +109,7 @@ class PositionMap:
     path: str
     values: Mapping[Loc, tuple[int, int]]
     keys: Mapping[Loc, tuple[int, int]]
+    files: Mapping[Loc, str] = field(default_factory=dict)  # values from another file (a template): its path
 
     def _resolve(self, loc: Sequence[str | int]) -> Loc:
         current: Loc = ()
@@ -116,15 +120,16 @@ class PositionMap:
         return current
 
     def value(self, loc: Sequence[str | int]) -> Location:
-        line, col = self.values.get(self._resolve(loc), (1, 1))
-        return Location(self.path, line, col)
+        found = self._resolve(loc)
+        line, col = self.values.get(found, (1, 1))
+        return Location(self.files.get(found, self.path), line, col)
 
     def key(self, loc: Sequence[str | int]) -> Location:
         """The mapping key of `loc` (for unknown or read-only keys); the value when there is no key."""
         found = self._resolve(loc)
         if found and loc and found[-1] == loc[-1] and found in self.keys:
             line, col = self.keys[found]
-            return Location(self.path, line, col)
+            return Location(self.files.get(found, self.path), line, col)
         return self.value(found)
 
 
@@ -134,6 +139,10 @@ class Document:
     positions: PositionMap
     sensitive: set[Loc]
     errors: list[LocatedError]
+    included: dict[Loc, str] = field(default_factory=dict)  # values read with `!file`: the file, as shown
+    each: set[Loc] = field(
+        default_factory=set
+    )  # plain scalars holding `${each.KEY}`: typed once it is filled
 
 
 @lru_cache(maxsize=1)
@@ -282,6 +291,8 @@ def read_document(
         PositionMap(shown, walker.values, walker.keys),
         walker.sensitive,
         walker.errors,
+        walker.included,
+        walker.each,
     )
 
 
@@ -390,8 +401,12 @@ class _Walker:
         self.values: dict[Loc, tuple[int, int]] = {}
         self.keys: dict[Loc, tuple[int, int]] = {}
         self.sensitive: set[Loc] = set()
+        self.included: dict[Loc, str] = {}
+        self.each: set[Loc] = set()
         self.errors: list[LocatedError] = []
         self._reported: set[tuple[int, int, str]] = set()
+        self._included: dict[int, str] = {}  # id(node) of a `!file` -> the file, as shown
+        self._each_plain: set[int] = set()  # id(node) of plain scalars holding `${each.KEY}`
         self._scalars: dict[int, tuple[Any, bool]] = {}  # id(node) -> (value, sensitive); aliases share nodes
         self._nodes = 0
         self._chars = 0
@@ -494,6 +509,10 @@ class _Walker:
         value, sensitive = cached
         if sensitive:
             self.sensitive.add(path)
+        if id(node) in self._included:
+            self.included[path] = self._included[id(node)]
+        if id(node) in self._each_plain:
+            self.each.add(path)
         if isinstance(value, str):
             self._chars += len(value)
             if self._chars > MAX_EXPANDED_CHARS:
@@ -543,6 +562,18 @@ class _Walker:
                 )
                 parts.append(match.group(0))
                 continue
+            if name.startswith(EACH) and match.group(2) is None:
+                parts.append(match.group(0))  # the row's value comes later (config/templates.py)
+                if not node.style:
+                    self._each_plain.add(id(node))
+                continue
+            if "." in name:
+                self.report(
+                    node,
+                    f"unknown reference ${{{name}}}: write ${{NAME}}, or ${{each.KEY}} in a for_each file",
+                )
+                parts.append(match.group(0))
+                continue
             replaced = True
             sensitive = sensitive or is_sensitive_variable(name)
             value = self.env.get(name)
@@ -558,7 +589,7 @@ class _Walker:
             parts.append(value)
         result = "".join(parts)
         if replaced and not node.style:  # plain: None (pure parser) or "" (C parser)
-            return _resolve_plain(result), sensitive
+            return resolve_plain(result), sensitive
         return result, sensitive
 
     def _include(self, node: Any, relative: str) -> str | None:
@@ -583,6 +614,7 @@ class _Walker:
             cached = _read_include(real)
             self.includes[real] = cached
         if isinstance(cached, str):
+            self._included[id(node)] = display_path(target)
             return cached
         problem, line, col = cached
         where = f" (line {line}, column {col})" if line else ""
@@ -674,7 +706,7 @@ def _plain_tag(text: str) -> str:
     return _STR
 
 
-def _resolve_plain(text: str) -> Any:
+def resolve_plain(text: str) -> Any:
     """A plain scalar's value under the YAML 1.2 core schema (after `${}` substitution)."""
     tag = _plain_tag(text.strip())
     if tag in (_STR, _MERGE):

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from revox_sync.config.discovery import YAML_SUFFIXES, display_path, is_within, link_error, same_dir, scan
-from revox_sync.config.yaml import Loc, PositionMap, read_document
+from revox_sync.config.templates import TEMPLATES_DIR, Row, Templates, expand
+from revox_sync.config.yaml import Document, Loc, PositionMap, read_document
 from revox_sync.errors import ConfigErrors, LocatedError, LocatedWarning, Location
 from revox_sync.kinds.assistant.checks import check_assistant
 from revox_sync.kinds.assistant.spec import AssistantSpec
@@ -24,6 +25,7 @@ RESERVED_ROOT_FILES = frozenset(
         "voices.yml",
         "revox-sync.yaml",
         "revox-sync.yml",
+        TEMPLATES_DIR,  # templates are never assistants on their own
     }
 )
 
@@ -39,6 +41,7 @@ class LoadedAssistant:
     spec: AssistantSpec  # the validated model
     positions: PositionMap
     sensitive: frozenset[Loc]  # paths whose value came from a sensitive variable
+    row: Row | None = None  # the for_each row this assistant was made from
 
     @property
     def name(self) -> str:
@@ -166,31 +169,51 @@ def _load_into(
 ) -> None:
     env: Mapping[str, str] = os.environ if variables is None else variables
     includes: dict[str, str | tuple[str, int, int]] = {}
+    templates: dict[str, Templates] = {}
     names: dict[str, Location] = {}
     ids: dict[str, Location] = {}
     for file, root in jobs:
         result.files.append(file)
-        document = read_document(file, root, env, includes)
-        result.errors.extend(document.errors)
-        if document.data is None:
-            continue
-        data, positions = document.data, document.positions
-        _check_unique(result, "name", data, positions, names)
-        _check_unique(result, "id", data, positions, ids)
-        if document.errors:
-            continue  # the data is incomplete: model errors would only add noise
-        spec, issues = check_assistant(data)
-        for issue in issues:
-            location = positions.key(issue.loc) if issue.at_key else positions.value(issue.loc)
-            message = _redact_message(issue.message, issue.loc, data, document.sensitive)
-            if issue.severity == "warning":
-                result.warnings.append(LocatedWarning(location, message))
-            else:
-                result.errors.append(LocatedError(location, message))
-        if spec is not None:
-            result.assistants.append(
-                LoadedAssistant(file, data, spec, positions, frozenset(document.sensitive))
-            )
+        resolver = templates.setdefault(os.path.abspath(root), Templates(root, env, includes))
+        resolved = resolver.resolve(read_document(file, root, env, includes), file)
+        for document, row in expand(resolved):
+            _check_one(result, file, document, row, names, ids)
+
+
+def _check_one(
+    result: LoadResult,
+    file: Path,
+    document: Document,
+    row: Row | None,
+    names: dict[str, Location],
+    ids: dict[str, Location],
+) -> None:
+    """One assistant of a file (one of its rows, for a `for_each` file): every error names the row too."""
+    at = f" (row {row.location})" if row is not None else ""
+    result.errors.extend(_in_row(e, at) for e in document.errors)
+    if document.data is None:
+        return
+    data, positions = document.data, document.positions
+    _check_unique(result, "name", data, positions, names, at)
+    _check_unique(result, "id", data, positions, ids, at)
+    if document.errors:
+        return  # the data is incomplete: model errors would only add noise
+    spec, issues = check_assistant(data)
+    for issue in issues:
+        location = positions.key(issue.loc) if issue.at_key else positions.value(issue.loc)
+        message = _redact_message(issue.message, issue.loc, data, document.sensitive) + at
+        if issue.severity == "warning":
+            result.warnings.append(LocatedWarning(location, message))
+        else:
+            result.errors.append(LocatedError(location, message))
+    if spec is not None:
+        result.assistants.append(
+            LoadedAssistant(file, data, spec, positions, frozenset(document.sensitive), row)
+        )
+
+
+def _in_row(error: LocatedError, at: str) -> LocatedError:
+    return LocatedError(error.location, error.message + at) if at and at not in error.message else error
 
 
 def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Iterable[Loc]) -> str:
@@ -205,7 +228,12 @@ def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Ite
 
 
 def _check_unique(
-    result: LoadResult, key: str, data: dict[str, Any], positions: PositionMap, seen: dict[str, Location]
+    result: LoadResult,
+    key: str,
+    data: dict[str, Any],
+    positions: PositionMap,
+    seen: dict[str, Location],
+    at: str = "",
 ) -> None:
     value = data.get(key)
     if not isinstance(value, str) or not value:
@@ -213,9 +241,9 @@ def _check_unique(
     here = positions.value((key,))
     first = seen.get(value)
     if first is None:
-        seen[value] = here
+        seen[value] = Location(f"{here.path}:{here.line}{at}")
         return
     what = "name" if key == "name" else "pinned id"
     result.errors.append(
-        LocatedError(here, f"duplicate {what} {value!r}: {first.path}:{first.line} already declares it")
+        LocatedError(here, f"duplicate {what} {value!r}{at}: {first.path} already declares it")
     )

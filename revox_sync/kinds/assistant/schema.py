@@ -63,8 +63,26 @@ FIELD_DOCS: dict[str, str] = {
 # A string that `${VAR}` interpolation turns into the value (so `speed: ${SPEED:-1.1}` is valid).
 INTERPOLATION_SCHEMA = {
     "type": "string",
-    "pattern": r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$",
-    "description": "A ${VAR} or ${VAR:-default} reference, resolved when the file is loaded.",
+    "pattern": r"^\$\{([A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?|each\.[A-Za-z_][A-Za-z0-9_]*)\}$",
+    "description": "A ${VAR} or ${VAR:-default} reference, resolved when the file is loaded (or ${each.KEY}).",
+}
+# Keys of the configuration layer (config/templates.py), gone before a file becomes an assistant.
+FLEET_PROPERTIES = {
+    "extends": {
+        "type": "string",
+        "description": (
+            "A template (path relative to the config directory, e.g. templates/receptionist.yaml) this file "
+            "is merged onto: mappings merge key by key, recursively; a scalar or a list here replaces the "
+            "template's; null here sets null. Templates may extend templates."
+        ),
+    },
+    "for_each": {
+        "description": (
+            "One assistant per row: `!file rows.csv` (with a header row) or a list of mappings; "
+            "${each.KEY} in any string stands for the row's KEY."
+        ),
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}],
+    },
 }
 
 
@@ -86,6 +104,7 @@ def json_schema() -> dict[str, Any]:
     for name, text in FIELD_DOCS.items():
         schema["properties"][name]["description"] = text
     schema = _allow_interpolation(schema)
+    schema["properties"].update(FLEET_PROPERTIES)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Revox assistant (revox-sync)"
     schema["description"] = (
