@@ -209,6 +209,24 @@ def apply(
     )
 
 
+@cli.command()
+@options.config_dir
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="yaml (files revox-sync loads back) or json.",
+)
+def render(config_dir: Path | None, names: tuple[str, ...], fmt: str) -> int:
+    """Print the assistants as plan compares them: templates, rows and variables applied."""
+    from revox_sync.commands.render import run_render
+
+    return run_render(_session(), config_dir, names, fmt=fmt)
+
+
 @cli.command("import")
 @options.config_dir
 @click.argument("names", nargs=-1, metavar="[NAME_OR_ID]...")
