@@ -491,3 +491,37 @@ def test_local_mode_supports_phone_numbers(emulator: EmulatorServer) -> None:
     assert "Local emulator: added +15551234567" in r.err
     r = run_cli("--local", "plan", "--detailed-exitcode", environ={})
     assert r.code == 0, r.all
+
+
+def test_a_failed_reroute_keeps_the_assistant_it_would_leave(emulator: EmulatorServer) -> None:
+    """The old assistant goes only once its number points elsewhere: a live line never routes to nothing."""
+    old = emulator.state.seed_assistant({"name": "Old bot", "prompt": "p"})
+    number = emulator.state.add_phone_number("+15550000001", inbound_assistant_id=old["id"])
+    write("assistants/new.yaml", "name: New bot\nprompt: p\n")
+    write("assistants/phone_numbers.yaml", "phone_numbers:\n  '+15550000001': {assistant: New bot}\n")
+    emulator.inject("PATCH", "^/phone-numbers/", status=400)
+    r = run_cli_or_skip("apply", "--auto-approve", "--prune", emulator=emulator)
+    assert r.code == 1
+    assert (
+        f'  skipped:   delete assistant "Old bot": phone_number "+15550000001" ({number["id"]}) still refers to '
+        "it (its update did not succeed)"
+    ) in r.err.splitlines()
+    assert [a["name"] for a in emulator.state.list_assistants()] == ["Old bot", "New bot"]
+    assert not any(w.method == "DELETE" for w in emulator.requests)
+    r = run_cli_or_skip("apply", "--auto-approve", "--prune", emulator=emulator)  # the rerun finishes
+    assert r.code == 0, r.all
+    assert [a["name"] for a in emulator.state.list_assistants()] == ["New bot"]
+
+
+def test_prune_never_destroys_an_assistant_a_number_still_routes_to(emulator: EmulatorServer) -> None:
+    old = emulator.state.seed_assistant({"name": "Old bot", "prompt": "p"})
+    emulator.state.add_phone_number("+15550000009", inbound_assistant_id=old["id"])  # not in the file
+    emulator.state.add_phone_number("+15550000001")
+    write("assistants/a.yaml", "name: A\nprompt: p\n")
+    write("assistants/phone_numbers.yaml", "phone_numbers:\n  '+15550000001': {assistant: A}\n")
+    r = run_cli_or_skip("plan", "--prune", emulator=emulator)
+    assert (r.code, r.out) == (1, "")
+    assert r.err == (
+        f'phone_numbers.yaml: cannot destroy assistant "Old bot" ({old["id"]}): phone numbers still route to '
+        "it: +15550000009; route them elsewhere in phone_numbers.yaml first\n1 error.\n"
+    )

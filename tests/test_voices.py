@@ -366,6 +366,28 @@ def test_move_to_a_new_clone_and_prune_the_old_one_in_one_apply(cli, emulator, p
     assert (clean.code, clean.out) == (0, NO_CHANGES)
 
 
+def test_a_failed_move_keeps_the_clone_the_assistant_still_uses(cli, emulator, project):
+    """The old clone goes only once its assistant moved off it; a rerun finishes."""
+    old = emulator.state.seed_voice("Brand voice 2024")
+    desk = emulator.state.seed_assistant(
+        {
+            "name": "Brand desk",
+            "prompt": "You speak for the brand.",
+            "voice": {"provider": "cartesia", "id": old["id"]},
+        }
+    )
+    emulator.inject("PATCH", "^/assistants/", status=400)
+    result = cli("apply", "--auto-approve", "--prune")
+    assert result.code == 1
+    assert (
+        f'  skipped:   delete voice "Brand voice 2024": assistant "Brand desk" ({desk["id"]}) still refers to '
+        "it (its update did not succeed)"
+    ) in result.err.splitlines()
+    assert not any(method == "DELETE" for method, _, _ in writes(emulator))
+    assert cli("apply", "--auto-approve", "--prune").code == 0
+    assert list(clones(emulator)) == ["Brand voice"]
+
+
 # --- 5. validate, offline --------------------------------------------------------------------------------
 
 

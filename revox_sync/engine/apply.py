@@ -166,6 +166,7 @@ def apply_plan(
     a rerun only has the rest to do. Every action gets a Result, in plan order."""
     progress = _Progress(interrupts or Interrupts(), on_result, on_interrupt)
     results = {id(a): Result(a, id=a.id) for a in plan.actions}
+    by_key = {(a.kind, a.id): a for a in plan.actions if a.op == "update"}
     created: dict[tuple[str, str], str] = {}
     for level in levels(plan.actions, list(kinds)):
         if progress.interrupts.stopping:
@@ -174,9 +175,14 @@ def apply_plan(
         for action in level:
             result = results[id(action)]
             missing = [p for p in pending_in(action.body) if (p.kind, p.name) not in created]
+            stuck = [results[id(by_key[k])] for k in action.waits_for if not results[id(by_key[k])].ok]
             if missing:
                 result.skipped = True
                 result.error = f'{missing[0].kind} "{missing[0].name}" was not created'
+                progress.on_result(result)
+            elif stuck:
+                result.skipped = True
+                result.error = f"{stuck[0].action.label} still refers to it (its update did not succeed)"
                 progress.on_result(result)
             else:
                 runnable.append((result, fill(action.body, created)))

@@ -216,6 +216,7 @@ class Action:
     notes: tuple[str, ...] = ()
     desired: Desired | None = None
     compact: bool = False  # shown one line per change (a kind of few, short fields)
+    waits_for: tuple[tuple[str, str | None], ...] = ()  # (kind, id) of updates that must succeed first
 
     @property
     def fields(self) -> list[str]:

@@ -33,6 +33,19 @@ class Refs:
     declared: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) some file declares
     uses: list[Use] = field(default_factory=list)  # which remote objects refer to which, now and after
 
+    def movers(
+        self, target: tuple[str, str], actions: Sequence[Action]
+    ) -> tuple[tuple[str, str | None], ...]:
+        """The kept updates that move a remote object's reference off `target`: a delete of `target` runs
+        only once they succeeded (a number is rerouted before its old assistant goes)."""
+        updates = {(a.kind, a.id): a for a in actions if a.op == "update"}
+        found = []
+        for use in self.uses:
+            update = updates.get(use.user)
+            if use.now == target and use.after != target and update is not None and use.field in update.body:
+                found.append(use.user)
+        return tuple(found)
+
     def users_of(self, target: tuple[str, str], actions: Sequence[Action]) -> list[str]:
         """The names of the remote objects that still refer to `target` once `actions` (the plan as kept,
         `--target` applied) are done: one destroyed no longer does; one whose update of the referring

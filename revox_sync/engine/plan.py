@@ -177,6 +177,10 @@ def build_plan(
     errors = [e for kind in managed for e in kind.check_plan(actions, refs)]
     if errors:
         raise ConfigErrors(errors)
+    actions = [
+        replace(a, waits_for=refs.movers((a.kind, a.id), actions)) if a.op == "delete" and a.id else a
+        for a in actions
+    ]
     rank = {k.name: i for i, k in enumerate(kinds)}
     actions.sort(key=lambda a: (OPS.index(a.op), rank[a.kind], a.name, a.id or ""))
     desired = [d for k in managed for d in (loaded[k.name] or _NONE).desired]

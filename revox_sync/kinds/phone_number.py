@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from revox_sync.config.yaml import YamlDoc, unknown_key_message
 from revox_sync.engine.change import Action, Desired, FieldChange, Pending
-from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Written
+from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Use, Written
 from revox_sync.engine.plan import fingerprint
 from revox_sync.errors import ConfigErrors, LocatedError, Location
 from revox_sync.kinds.assistant.spec import E164_RE
@@ -174,6 +174,19 @@ class PhoneNumberKind:
         owned = {_digits(str(n.get("phone_number"))): n for n in remote}
         errors: list[LocatedError] = []
         out = KindPlan()
+        listed = {_digits(d.name) for d in loaded.desired}
+        for n in remote:  # unlisted numbers still route calls: an assistant they reach must not just vanish
+            if _digits(str(n.get("phone_number"))) not in listed:
+                now = _assistant_ref(_remote_assistant_id(n))
+                refs.uses.append(
+                    Use(
+                        (self.name, str(n["id"])),
+                        str(n.get("phone_number")),
+                        "inbound_assistant_id",
+                        now,
+                        now,
+                    )
+                )
         for d in loaded.desired:
             route: Route = d.source
             number = owned.get(_digits(route.number))
@@ -190,6 +203,15 @@ class PhoneNumberKind:
             action = _action_for(self.name, d, route, number, refs, errors)
             if action is not None:
                 out.actions.append(action)
+            now = _assistant_ref(_remote_assistant_id(number))
+            after = (
+                _assistant_ref(action.body.get("inbound_assistant_id"))
+                if action is not None and "inbound_assistant_id" in action.body
+                else now
+            )
+            refs.uses.append(
+                Use((self.name, str(number["id"])), route.number, "inbound_assistant_id", now, after)
+            )
         if errors:
             raise ConfigErrors(errors)
         return out
@@ -201,6 +223,10 @@ class PhoneNumberKind:
         assert action.id is not None
         stored = client.update_phone_number(action.id, body)
         return Written(action.id, _not_stored(body, stored))
+
+
+def _assistant_ref(assistant_id: Any) -> tuple[str, str] | None:
+    return (ASSISTANT, assistant_id) if isinstance(assistant_id, str) else None
 
 
 def _routing(number: Mapping[str, Any]) -> list[Any]:

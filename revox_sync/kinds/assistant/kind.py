@@ -11,7 +11,7 @@ from revox_sync.config.discovery import display_path
 from revox_sync.engine.change import Action, Desired
 from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Use, Written
 from revox_sync.engine.plan import fingerprint, match_by_name, record_names
-from revox_sync.errors import ConfigErrors, FatalError, LocatedError
+from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 from revox_sync.kinds.assistant import normalize
 from revox_sync.kinds.assistant.load import LoadedAssistant, load_directory
 
@@ -122,7 +122,21 @@ class AssistantKind:
         return out
 
     def check_plan(self, actions: Sequence[Action], refs: Refs) -> list[LocatedError]:
-        return []
+        """An assistant a phone number still routes to after this plan is not destroyed: calls to that
+        number would reach no one."""
+        errors = []
+        for a in actions:
+            if a.kind == self.name and a.op == "delete":
+                numbers = refs.users_of((self.name, str(a.id)), actions)
+                if numbers:
+                    errors.append(
+                        LocatedError(
+                            Location(a.file or "phone_numbers.yaml"),
+                            f'cannot destroy assistant "{a.name}" ({a.id}): phone numbers still route to it: '
+                            f"{', '.join(numbers)}; route them elsewhere in phone_numbers.yaml first",
+                        )
+                    )
+        return errors
 
     def sandbox(self, state: Any, loaded: Loaded) -> list[str]:
         return []
