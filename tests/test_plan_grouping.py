@@ -10,6 +10,9 @@ from pathlib import Path
 from helpers import write
 
 from revox_sync.emulator import EmulatorServer
+from revox_sync.engine.change import Action, FieldChange
+from revox_sync.engine.plan import Plan
+from revox_sync.engine.render import TextRenderer
 
 CITIES = ["Austin", "Boston", "Chicago", "Denver", "Erie", "Fresno"]
 GITHUB_COMMENT_LIMIT = 65_536
@@ -266,3 +269,68 @@ def test_a_capped_table_still_names_every_destroyed_object(cli, emulator, workdi
         "<details><summary>~ 280 assistants will be updated in-place: "
         f'"City 000{long} receptionist", "City 001{long} receptionist", ... (+278)</summary>'
     ) in lines
+
+
+def test_one_change_too_large_for_a_comment_shows_its_first_lines_in_a_closed_fence(cli, emulator, workdir):
+    """A rewritten long prompt: 100 lines out, 100 lines in, each 400 characters; the diff alone is 80 KB."""
+    old = "".join(f"Old rule {i}: {'o' * 390}\n" for i in range(100))
+    new = "".join(f"  New rule {i}: {'n' * 390}\n" for i in range(100))
+    remote = emulator.state.seed_assistant({"name": "Desk", "prompt": old})
+    write(workdir / "assistants/desk.yaml", f"name: Desk\nprompt: |\n{new}")
+    md = cli("plan", "--format", "markdown")
+    assert md.code == 0, md.all
+    assert len(md.out) < GITHUB_COMMENT_LIMIT
+    assert_whole_blocks(md.out)
+    lines = md.out.splitlines()
+    body = lines[lines.index("```diff") + 1 : lines.index("```")]
+    assert body[:3] == [
+        "~ prompt: text changed (+100 -100 lines)",
+        "    @@ -1,100 +1,100 @@",
+        f"    -{old.splitlines()[0]}",
+    ]
+    cut = 202 - (len(body) - 1)  # the headline, the hunk header, 100 lines out and 100 in
+    assert 0 < cut < 202
+    assert body[-1] == f"... ({cut} more lines cut to fit a pull-request comment)"
+    assert lines[:7] == [
+        "### revox-sync plan",
+        "",
+        "**Plan: 0 to add, 1 to change, 0 to destroy.**",
+        "",
+        "| | kind | name | id | action | fields |",
+        "|---|---|---|---|---|---|",
+        f"| ~ | assistant | Desk | {remote['id']} | update | `prompt` |",
+    ]
+    assert lines[-4:] == [
+        "</details>",
+        "",
+        f"**Cut to fit a pull-request comment:** {cut} lines of one change section are not shown. {FULL_PLAN}",
+        "",
+    ]
+
+
+def test_grouping_is_kind_generic_and_a_lone_compact_action_keeps_its_one_line():
+    """Two numbers routed from the same assistant to the same new one are one change; a third is its own."""
+    change = FieldChange("inbound_assistant", "Old", "Support")
+    actions = [
+        Action("phone_number", "update", number, f"pn_{i}", changes=(change,), compact=True)
+        for i, number in enumerate(["+15551230001", "+15551230002"])
+    ]
+    actions.append(
+        Action(
+            "phone_number",
+            "update",
+            "+15551230003",
+            "pn_3",
+            changes=(FieldChange("label", "a", "b"),),
+            compact=True,
+        )
+    )
+    assert TextRenderer().render(Plan(tuple(actions), {}, "")).splitlines() == [
+        '  ~ 2 phone_numbers will be updated in-place: "+15551230001", "+15551230002"',
+        '      ~ inbound_assistant: "Old" -> "Support"',
+        '  ~ phone_number "+15551230003": label "a" -> "b"',
+        "",
+        "Plan: 0 to add, 3 to change, 0 to destroy.",
+        "",
+        GROUP_NOTE,
+    ]

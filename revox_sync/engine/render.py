@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from revox_sync.engine.change import ABSENT, Action, FieldChange
 from revox_sync.engine.plan import Plan, canonical_json, public_value
@@ -236,24 +236,17 @@ class MarkdownRenderer:
         rows = [_row(a) for a in plan.actions]
         groups = [g for g in grouped(plan.actions) if g[0].changes or g[0].notes]
         sections = [_section(g) for g in groups]
-        whole = _lines([*head, *rows, *(line for section in sections for line in section), *tail])
+        whole = _lines([*head, *rows, *(line for section in sections for line in section.lines), *tail])
         if len(whole) <= self.budget:
             return whole
         # Reserve the longest cut note there can be, then give the table what the sections leave, or half.
-        fixed = _size(head) + _size(tail) + _size(["", _cut_note(len(rows), len(rows), groups, 0)])
+        longest = max((len(section.body) for section in sections), default=0)
+        fixed = _size(head) + _size(tail) + _size(["", _cut_note(len(rows), len(rows), groups, 0, longest)])
         available = self.budget - fixed
-        wanted = sum(map(_size, sections))
+        wanted = sum(_size(section.lines) for section in sections)
         table, rows_cut = _fit_rows(plan.actions, rows, max(available // 2, available - wanted))
-        left = available - _size(table)
-        shown: list[str] = []
-        kept = 0
-        for section in sections:
-            left -= _size(section)
-            if left < 0:
-                break
-            shown += section
-            kept += 1
-        cut = ["", _cut_note(rows_cut, len(rows), groups, kept)]
+        shown, kept, lines_cut = _fit_sections(sections, available - _size(table))
+        cut = ["", _cut_note(rows_cut, len(rows), groups, kept, lines_cut)]
         return _lines([*head, *table, *shown, *cut, *tail])
 
 
@@ -263,21 +256,62 @@ def _row(action: Action) -> str:
     return f"| {SYMBOLS[action.op]} | {action.kind} | {name} | {action.id or ''} | {action.op} | {fields} |"
 
 
-def _section(group: Group) -> list[str]:
-    """One collapsible block: what a group (or one action) changes, once, in a closed diff fence."""
+class Section(NamedTuple):
+    """One collapsible block of a Markdown plan: what a group (or one action) changes, once, in a diff fence
+    that `closing` closes."""
+
+    opening: list[str]
+    body: list[str]
+    closing: list[str]
+
+    @property
+    def lines(self) -> list[str]:
+        return [*self.opening, *self.body, *self.closing]
+
+
+def _section(group: Group) -> Section:
     first = group[0]
-    out = [
-        "",
-        f"<details><summary>{SYMBOLS[first.op]} {markdown_escape(title(group))}</summary>",
-        "",
-        "```diff",
-    ]
+    summary = f"<details><summary>{SYMBOLS[first.op]} {markdown_escape(title(group))}</summary>"
+    body = []
     for change in first.changes:
         symbol, headline, detail = change_lines(change)
-        out.append(f"{symbol} {headline}")
-        out.extend(f"    {line}" for line in detail)
-    out += [f"! {clip(line)}" for line in first.notes]
-    return [*out, "```", "", "</details>"]
+        body.append(f"{symbol} {headline}")
+        body.extend(f"    {line}" for line in detail)
+    body += [f"! {clip(line)}" for line in first.notes]
+    return Section(["", summary, "", "```diff"], body, ["```", "", "</details>"])
+
+
+def _fit_sections(sections: list[Section], budget: int) -> tuple[list[str], int, int]:
+    """The whole sections that fit `budget`, in order, cut between two sections. When not even the first one
+    fits (one rewritten long prompt), its first lines, its fence and block closed: a comment with no diff at
+    all would help no one. Returns the lines, how many sections were shown (whole or in part) and how many
+    lines of the one shown in part were cut."""
+    shown: list[str] = []
+    for kept, section in enumerate(sections):
+        size = _size(section.lines)
+        if size <= budget:
+            shown += section.lines
+            budget -= size
+            continue
+        if kept:
+            return shown, kept, 0
+        body = section.body
+        budget -= _size([*section.opening, _cut_lines(len(body)), *section.closing])
+        fit = 0
+        for line in body:
+            budget -= _size([line])
+            if budget < 0:
+                break
+            fit += 1
+        if not fit:
+            return [], 0, 0
+        cut = len(body) - fit
+        return [*section.opening, *body[:fit], _cut_lines(cut), *section.closing], 1, cut
+    return shown, len(sections), 0
+
+
+def _cut_lines(count: int) -> str:
+    return f"... ({count} more lines cut to fit a pull-request comment)"
 
 
 def _gap(count: int) -> str:
@@ -310,8 +344,11 @@ def _fit_rows(actions: Sequence[Action], rows: list[str], budget: int) -> tuple[
     return table, len(rows) - len(kept)
 
 
-def _cut_note(rows_cut: int, rows: int, groups: Sequence[Group], kept: int) -> str:
+def _cut_note(rows_cut: int, rows: int, groups: Sequence[Group], kept: int, lines_cut: int) -> str:
+    """What a cut Markdown plan left out, and where to see it all."""
     parts = [f"{rows_cut} of {rows} table rows"] if rows_cut else []
+    if lines_cut:
+        parts.append(f"{lines_cut} lines of one change section")
     if kept < len(groups):
         actions = sum(map(len, groups[kept:]))
         parts.append(
