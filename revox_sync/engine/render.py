@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
 
 from revox_sync.engine.change import ABSENT, Action, FieldChange
-from revox_sync.engine.plan import Plan, public_value
+from revox_sync.engine.plan import Plan, canonical_json, public_value
 from revox_sync.output import clip, printable, printable_lines
 
 NO_CHANGES = "No changes. Remote assistants match the configuration."  # CONTRACT §3, word for word
@@ -16,6 +16,16 @@ COLORS = {"create": "green", "update": "yellow", "delete": "red"}
 HEADLINES = {"create": "will be created", "update": "will be updated in-place", "delete": "will be destroyed"}
 
 MAX_DIFF_LINES = 500  # of one field's line diff
+GROUP_NAMES = 2  # names a group header shows; the JSON plan lists every one, with its id
+MARKDOWN_BUDGET = 60_000  # characters of a Markdown plan: GitHub refuses a comment over 65,536
+GROUP_NOTE = (
+    f"Note: grouped updates show no ids and at most {GROUP_NAMES} names each; "
+    "`revox-sync plan --format json` lists every object with its id."
+)
+FULL_PLAN = (
+    "The full plan: `revox-sync plan --out FILE` saves it (JSON, every action with its id), "
+    "`revox-sync plan --format json` prints it."
+)
 Style = Callable[..., str]
 
 
@@ -67,6 +77,55 @@ def undeclared_note(plan: Plan) -> str | None:
     return "\n".join(notes)
 
 
+Group = tuple[Action, ...]
+
+
+def grouped(actions: Sequence[Action]) -> list[Group]:
+    """The actions in plan order, each update that makes the same changes as an earlier one joined to it
+    (200 assistants from one template read as one change, not 200). Creates differ by name and destroys
+    must each stay visible, so only updates group."""
+    groups: dict[tuple[Any, ...], list[Action]] = {}
+    ordered: list[list[Action]] = []
+    for action in actions:
+        key = _change_set(action)
+        if key is not None and key in groups:
+            groups[key].append(action)
+            continue
+        ordered.append([action])
+        if key is not None:
+            groups[key] = ordered[-1]
+    return [tuple(group) for group in ordered]
+
+
+def _change_set(action: Action) -> tuple[Any, ...] | None:
+    """What an update shows, as a key: two updates with equal keys print the same lines. Values compare
+    as the plan may show them, so a secret's value never decides (nor reveals) whether two updates group."""
+    if action.op != "update" or not action.changes:
+        return None
+    changes = tuple(
+        (
+            c.path,
+            c.sensitive,
+            c.note,
+            *(v is ABSENT for v in (c.before, c.after)),
+            *(canonical_json(public_value(c, v)) for v in (c.before, c.after)),
+        )
+        for c in action.changes
+    )
+    return action.kind, changes, action.notes
+
+
+def title(group: Group) -> str:
+    """One action's title, or a group's: `198 assistants will be updated in-place: "Austin receptionist",
+    "Boston receptionist", ... (+196)` (names quoted as JSON strings, so a quote in one cannot fake a list)."""
+    first = group[0]
+    if len(group) == 1:
+        return action_title(first)
+    names = ", ".join(clip(json.dumps(a.name, ensure_ascii=False)) for a in group[:GROUP_NAMES])
+    more = f", ... (+{len(group) - GROUP_NAMES})" if len(group) > GROUP_NAMES else ""
+    return f"{len(group)} {first.kind}s {HEADLINES[first.op]}: {names}{more}"
+
+
 def summary_line(plan: Plan) -> str:
     s = plan.summary
     return f"Plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy."
@@ -116,8 +175,16 @@ class TextRenderer:
         if not plan.has_changes:
             return "\n".join([NO_CHANGES, *tail])
         lines: list[str] = []
-        for action in plan.actions:
-            lines.extend(self._compact(action) if action.compact else self._action(action))
+        groups = grouped(plan.actions)
+        for group in groups:
+            first = group[0]
+            if first.compact and len(group) == 1:
+                lines.extend(self._compact(first))
+                continue
+            lines.append(self.line(f"  {SYMBOLS[first.op]} {title(group)}", COLORS[first.op], "bold"))
+            lines.extend(self._changes(first))
+        if any(len(group) > 1 for group in groups):
+            tail = ["", self.line(GROUP_NOTE), *tail]
         lines += ["", self.line(summary_line(plan), "bold"), *tail]
         return "\n".join(lines)
 
@@ -129,9 +196,9 @@ class TextRenderer:
             for _, headline, _ in map(change_lines, action.changes)
         ]
 
-    def _action(self, action: Action) -> list[str]:
-        color = COLORS[action.op]
-        lines = [self.line(f"  {SYMBOLS[action.op]} {action_title(action)}", color, "bold")]
+    def _changes(self, action: Action) -> list[str]:
+        """The lines under an action's (or a group's) title: each change, its diff, the notes."""
+        lines = []
         for change in action.changes:
             symbol, headline, detail = change_lines(change)
             lines.append(
@@ -146,13 +213,19 @@ class TextRenderer:
 
 
 class MarkdownRenderer:
-    """For a pull-request comment: a summary table, then one collapsible section per object."""
+    """For a pull-request comment: a summary table (one row per object), then one collapsible section per
+    object or group of updates. A comment has a size limit, so the whole plan is cut to `budget` characters
+    at whole rows and sections, saying what it cut and where the full plan is."""
+
+    def __init__(self, budget: int = MARKDOWN_BUDGET) -> None:
+        self.budget = budget
 
     def render(self, plan: Plan) -> str:
         note = undeclared_note(plan)
+        tail = ["", note] if note else []
         if not plan.has_changes:
-            return _lines(["### revox-sync plan", "", NO_CHANGES, *(["", note] if note else [])])
-        out = [
+            return _lines(["### revox-sync plan", "", NO_CHANGES, *tail])
+        head = [
             "### revox-sync plan",
             "",
             f"**{summary_line(plan)}**",
@@ -160,28 +233,133 @@ class MarkdownRenderer:
             "| | kind | name | id | action | fields |",
             "|---|---|---|---|---|---|",
         ]
-        for a in plan.actions:
-            fields = ", ".join(f"`{f}`" for f in a.fields) if a.op == "update" else ""
-            name = markdown_escape(a.name)
-            out.append(f"| {SYMBOLS[a.op]} | {a.kind} | {name} | {a.id or ''} | {a.op} | {fields} |")
-        for a in plan.actions:
-            if not a.changes and not a.notes:
-                continue
-            out += [
-                "",
-                f"<details><summary>{SYMBOLS[a.op]} {markdown_escape(action_title(a))}</summary>",
-                "",
-                "```diff",
-            ]
-            for change in a.changes:
-                symbol, headline, detail = change_lines(change)
-                out.append(f"{symbol} {headline}")
-                out.extend(f"    {line}" for line in detail)
-            out += [f"! {clip(line)}" for line in a.notes]
-            out += ["```", "", "</details>"]
-        if note:
-            out += ["", note]
-        return _lines(out)
+        rows = [_row(a) for a in plan.actions]
+        groups = [g for g in grouped(plan.actions) if g[0].changes or g[0].notes]
+        sections = [_section(g) for g in groups]
+        whole = _lines([*head, *rows, *(line for section in sections for line in section.lines), *tail])
+        if len(whole) <= self.budget:
+            return whole
+        # Reserve the longest cut note there can be, then give the table what the sections leave, or half.
+        longest = max((len(section.body) for section in sections), default=0)
+        fixed = _size(head) + _size(tail) + _size(["", _cut_note(len(rows), len(rows), groups, 0, longest)])
+        available = self.budget - fixed
+        wanted = sum(_size(section.lines) for section in sections)
+        table, rows_cut = _fit_rows(plan.actions, rows, max(available // 2, available - wanted))
+        shown, kept, lines_cut = _fit_sections(sections, available - _size(table))
+        cut = ["", _cut_note(rows_cut, len(rows), groups, kept, lines_cut)]
+        return _lines([*head, *table, *shown, *cut, *tail])
+
+
+def _row(action: Action) -> str:
+    fields = ", ".join(f"`{f}`" for f in action.fields) if action.op == "update" else ""
+    name = markdown_escape(clip(action.name))
+    return f"| {SYMBOLS[action.op]} | {action.kind} | {name} | {action.id or ''} | {action.op} | {fields} |"
+
+
+class Section(NamedTuple):
+    """One collapsible block of a Markdown plan: what a group (or one action) changes, once, in a diff fence
+    that `closing` closes."""
+
+    opening: list[str]
+    body: list[str]
+    closing: list[str]
+
+    @property
+    def lines(self) -> list[str]:
+        return [*self.opening, *self.body, *self.closing]
+
+
+def _section(group: Group) -> Section:
+    first = group[0]
+    summary = f"<details><summary>{SYMBOLS[first.op]} {markdown_escape(title(group))}</summary>"
+    body = []
+    for change in first.changes:
+        symbol, headline, detail = change_lines(change)
+        body.append(f"{symbol} {headline}")
+        body.extend(f"    {line}" for line in detail)
+    body += [f"! {clip(line)}" for line in first.notes]
+    return Section(["", summary, "", "```diff"], body, ["```", "", "</details>"])
+
+
+def _fit_sections(sections: list[Section], budget: int) -> tuple[list[str], int, int]:
+    """The whole sections that fit `budget`, in order, cut between two sections. When not even the first one
+    fits (one rewritten long prompt), its first lines, its fence and block closed: a comment with no diff at
+    all would help no one. Returns the lines, how many sections were shown (whole or in part) and how many
+    lines of the one shown in part were cut."""
+    shown: list[str] = []
+    for kept, section in enumerate(sections):
+        size = _size(section.lines)
+        if size <= budget:
+            shown += section.lines
+            budget -= size
+            continue
+        if kept:
+            return shown, kept, 0
+        body = section.body
+        budget -= _size([*section.opening, _cut_lines(len(body)), *section.closing])
+        fit = 0
+        for line in body:
+            budget -= _size([line])
+            if budget < 0:
+                break
+            fit += 1
+        if not fit:
+            return [], 0, 0
+        cut = len(body) - fit
+        return [*section.opening, *body[:fit], _cut_lines(cut), *section.closing], 1, cut
+    return shown, len(sections), 0
+
+
+def _cut_lines(count: int) -> str:
+    return f"... ({count} more lines cut to fit a pull-request comment)"
+
+
+def _gap(count: int) -> str:
+    return f"| | | ... (+{count} more) | | | |"
+
+
+def _fit_rows(actions: Sequence[Action], rows: list[str], budget: int) -> tuple[list[str], int]:
+    """The table rows that fit `budget`, destroys first (every one a reviewer must see), then the rest in
+    plan order; shown in plan order, each run of left-out rows as one `(+N more)` row. Taking a prefix of
+    each part leaves at most two runs out."""
+    budget -= 2 * _size([_gap(len(rows))])
+    kept: set[int] = set()
+    for i in sorted(range(len(rows)), key=lambda i: actions[i].op != "delete"):
+        budget -= _size([rows[i]])
+        if budget < 0:
+            break
+        kept.add(i)
+    table: list[str] = []
+    hidden = 0
+    for i, row in enumerate(rows):
+        if i not in kept:
+            hidden += 1
+            continue
+        if hidden:
+            table.append(_gap(hidden))
+        table.append(row)
+        hidden = 0
+    if hidden:
+        table.append(_gap(hidden))
+    return table, len(rows) - len(kept)
+
+
+def _cut_note(rows_cut: int, rows: int, groups: Sequence[Group], kept: int, lines_cut: int) -> str:
+    """What a cut Markdown plan left out, and where to see it all."""
+    parts = [f"{rows_cut} of {rows} table rows"] if rows_cut else []
+    if lines_cut:
+        parts.append(f"{lines_cut} lines of one change section")
+    if kept < len(groups):
+        actions = sum(map(len, groups[kept:]))
+        parts.append(
+            f"{len(groups) - kept} of {len(groups)} change sections ({actions} action{'s' * (actions != 1)})"
+        )
+    return f"**Cut to fit a pull-request comment:** {' and '.join(parts)} are not shown. {FULL_PLAN}"
+
+
+def _size(lines: Iterable[str]) -> int:
+    """How many characters `lines` take in the comment, escaped as they will print."""
+    return len(_lines(lines))
 
 
 def _lines(lines: Iterable[str]) -> str:
