@@ -57,6 +57,7 @@ RETRYABLE_STATUS = frozenset({408, 409, 429})
 POOL_SIZE = 32
 MIB = 1024 * 1024
 QUOTE_LIMIT = 300  # characters of a server's text quoted in a message
+ECHO_LIMIT = 200  # a request's string this long is never quoted back from an error that echoes it
 SERVER_AT_FAULT = "(this is the server's answer, not a problem in your files)"
 
 
@@ -495,6 +496,18 @@ class RevoxClient:
 
     # -- machinery -------------------------------------------------------------------------------------
 
+    def _quoting(self, sent: Any) -> Callable[[str], str]:
+        """How a server's message is quoted back: no secret, and none of the long values of the request it
+        answers (an echoed body would print a whole voice sample, say)."""
+        long = [v for v in _strings(sent) if len(v) >= ECHO_LIMIT]
+
+        def quote(text: str) -> str:
+            for value in sorted(long, key=len, reverse=True):
+                text = text.replace(value, "(sent data)")
+            return self._scrub(text)
+
+        return quote
+
     def _scrub(self, text: str) -> str:
         """`text` without the API key or any secret the caller knows (`secrets`)."""
         return str(scrub(text, [*self._secrets, *([self._api_key] if self._api_key else [])]))
@@ -595,7 +608,7 @@ class RevoxClient:
         if status == 409 and (method == "POST" or conflict_is_final):
             return reply  # a conflicting create is reported, never retried: the name may exist already
         if status in RETRYABLE_STATUS or status >= 500:
-            message, _ = describe_error_body(reply, self._scrub)
+            message, _ = describe_error_body(reply, self._quoting(json))
             reason = f"{status} from {where}" + (f" ({message})" if message else "")
             raise _Retry(
                 reason,
@@ -663,7 +676,7 @@ class RevoxClient:
                 self._log(f"{method} {path}: 404 on a retry, an earlier attempt already did it")
                 return {"success": True}
             if status >= 300:
-                raise self._final_error(method, path, reply, not_found)
+                raise self._final_error(method, path, reply, not_found, json)
             if status == 204:
                 return {}
             return _decode(reply, self._scrub)
@@ -673,7 +686,9 @@ class RevoxClient:
             return retry_after
         return random.uniform(0, self.backoff_base * (2 ** (attempt - 1)))
 
-    def _final_error(self, method: str, path: str, reply: Reply, not_found: str | None) -> ApiError:
+    def _final_error(
+        self, method: str, path: str, reply: Reply, not_found: str | None, sent: Any = None
+    ) -> ApiError:
         status = reply.status
         if status < 400:
             location = reply.headers.get("Location")
@@ -683,7 +698,7 @@ class RevoxClient:
                 "wrong (revox-sync does not follow redirects, so the API key is never sent to another address)",
                 status,
             )
-        message, field = describe_error_body(reply, self._scrub)
+        message, field = describe_error_body(reply, self._quoting(sent))
         if status in (401, 403):
             return self._error(
                 f"the API key was rejected ({status}): check REVOX_API_KEY or --api-key",
@@ -777,3 +792,13 @@ __all__ = [
     "clip",
     "parse_retry_after",
 ]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []

@@ -20,6 +20,7 @@ _UNPRINTABLE = re.compile(
 
 
 MAX_VALUE_CHARS = 2_000  # of one value or diff line as printed; the JSON plan keeps every value whole
+MAX_MESSAGE_CHARS = 4_000  # of one line of an error, warning or note
 
 
 def clip(text: str, limit: int = MAX_VALUE_CHARS) -> str:
@@ -77,6 +78,9 @@ class Environment:
             if len(value) >= MIN_SECRET_LENGTH:
                 self.secrets.add(value)
                 self.secrets.add(json.dumps(value, ensure_ascii=False)[1:-1])  # as it reads inside JSON
+                self.secrets.add(
+                    json.dumps(value)[1:-1]
+                )  # and inside JSON that escapes every non-ASCII letter
 
     def scrub(self, text: str) -> str:
         return str(scrub(text, self.secrets))
@@ -104,8 +108,9 @@ class Environment:
             self._emit(self._err_style(f"debug: {self._safe(text)}", "dim"))
 
     def _safe(self, text: str) -> str:
-        """Messages quote what servers and files said: no secret, no control character gets through."""
-        return printable_lines(self.scrub(text))
+        """Messages quote what servers and files said: no secret, no control character, no line longer than
+        MAX_MESSAGE_CHARS gets through."""
+        return "\n".join(clip(printable(line), MAX_MESSAGE_CHARS) for line in self.scrub(text).split("\n"))
 
     def _emit(self, text: str) -> None:
         self.stderr.write(text + "\n")

@@ -323,3 +323,33 @@ def test_a_failed_look_for_duplicates_never_hides_what_apply_did(cli, emulator, 
     )
     assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." in result.out
     assert sorted(a["name"] for a in emulator.state.list_assistants()) == names
+
+
+class EchoVoicesHandler(EchoPrettyHandler):
+    def do_GET(self) -> None:
+        self._answer(200, {"voices": []} if self.path.endswith("/voices") else {"assistants": []})
+
+
+def test_an_api_error_that_echoes_a_clone_request_never_prints_the_audio(workdir):
+    import base64
+
+    from helpers import run_cli
+
+    sample = bytes(range(256)) * 64
+    write(workdir / "assistants/samples/brand.wav", sample)
+    write(
+        workdir / "assistants/voices.yaml",
+        "voices:\n  Brand voice: {language: en, sample: samples/brand.wav}\n",
+    )
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: Hi.\nvoice: {clone: Brand voice}\n")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoVoicesHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/api"
+        result = run_cli("--base-url", url, "--api-key", API_KEY, "-v", "apply", "--auto-approve")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.code == 1
+    assert '"audio": "(sent data)"' in result.all
+    assert base64.b64encode(sample).decode()[:40] not in result.all

@@ -94,7 +94,9 @@ def _validate_once(
             # a kind the assistants refer to is checked with any of their files; the others with the directory
             wanted = whole or kind.name in ASSISTANT.depends_on
             try:
-                others[kind.name] = kind.load(context)
+                others[kind.name] = loaded = kind.load(context)
+                if loaded is not None and wanted:
+                    errors += loaded.deferred  # offline, nothing tells whether the object must be created
             except ConfigErrors as exc:
                 others[kind.name] = None
                 errors += exc.errors if wanted else []

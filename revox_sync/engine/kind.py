@@ -95,6 +95,7 @@ class Loaded:
     desired: list[Desired] = field(default_factory=list)
     warnings: list[LocatedWarning] = field(default_factory=list)
     path: Path | None = None  # the kind's own file, for kinds declared in one file
+    deferred: list[LocatedError] = field(default_factory=list)  # errors only if an object must be created
 
 
 @dataclass

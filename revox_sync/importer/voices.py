@@ -76,11 +76,20 @@ class Clones:
         """A warning per clone name that several clones share and that this run met (`every`: all)."""
         shared = [str(n) for n, c in self.names.items() if c > 1 and (every or n in self.ambiguous_used)]
         return [
-            f'warning: {self.names[n]} cloned voices of the account are named "{n}": assistants keep their '
+            f"warning: {self.names[n]} cloned voices of the account are named {_quoted(n)}: assistants keep their "
             "voice by provider and id, and voices.yaml does not declare it; rename one in the account to "
             "refer to it by name"
             for n in shared
         ]
+
+
+def _quoted(name: Any) -> str:
+    """A name set in the dashboard, as a message quotes it: one line, escaped like JSON, cut if huge."""
+    import json
+
+    from revox_sync.output import clip
+
+    return clip(json.dumps(str(name), ensure_ascii=False), 200)
 
 
 def switches_voice(loc: Loc, current: dict[str, Any], remote: dict[str, Any]) -> bool:
@@ -132,7 +141,7 @@ def declare(config_dir: Path, clones: Clones, *, every: bool) -> tuple[Write | N
         table.insert(len(table), voice["name"], entry)
         push_trailing(table, voice["name"], trailing)
         notes.append(
-            f'{display_path(path)}: voice "{voice["name"]}": the API cannot return the sample of a cloned '
+            f"{display_path(path)}: voice {_quoted(voice['name'])}: the API cannot return the sample of a cloned "
             f"voice; put its audio at {display_path(config_dir / sample)} (`revox-sync validate` fails until "
             "it is there)"
         )

@@ -59,14 +59,15 @@ class Sample:
     shown: str
     content_type: str
     data: bytes = field(repr=False)
+    missing: LocatedError | None = None  # the file is not there: only a clone (a create) needs it
 
     @property
     def size(self) -> int:
         return len(self.data)
 
     @property
-    def digest(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def digest(self) -> str | None:
+        return None if self.missing else hashlib.sha256(self.data).hexdigest()
 
     def encoded(self) -> str:
         return base64.b64encode(self.data).decode("ascii")
@@ -80,7 +81,9 @@ class VoiceKind:
 
     # --- files ---------------------------------------------------------------------------------------
     def load(self, context: LoadContext) -> Loaded | None:
-        return load_table(
+        """`voices.yaml`; a sample that is not there is deferred: only cloning (a create) needs it, and an
+        imported voice has none to give (`validate` still reports it)."""
+        loaded = load_table(
             context,
             FILE_NAMES,
             "voices",
@@ -89,6 +92,9 @@ class VoiceKind:
                 doc, context.config_dir, name, key_node, node, errors
             ),
         )
+        if loaded is not None:
+            loaded.deferred = [d.source.missing for d in loaded.desired if d.source.missing is not None]
+        return loaded
 
     def _voice(
         self, doc: Any, config_dir: Path, name: str, key_node: Any, node: Any, errors: list[LocatedError]
@@ -186,6 +192,8 @@ class VoiceKind:
 
     def _create(self, d: Desired) -> Action:
         sample: Sample = d.source
+        if sample.missing is not None:
+            raise ConfigErrors([sample.missing])
         changes = (
             FieldChange("language", ABSENT, d.data["language"]),
             FieldChange("sample", ABSENT, f"{sample.shown} ({sample.content_type}, {sample.size:,} bytes)"),
@@ -246,6 +254,9 @@ def _sample(
         if not path.is_file():
             raise IsADirectoryError(21, "not a file")
         data = path.read_bytes() if size <= MAX_SAMPLE_BYTES else b""
+    except FileNotFoundError as exc:  # an imported voice: the API cannot give its audio back
+        missing = doc.error(node, f"{where}: cannot read: {exc.strerror or exc}")
+        return Sample(path, display_path(path), content_type, b"", missing)
     except OSError as exc:
         errors.append(doc.error(node, f"{where}: cannot read: {exc.strerror or exc}"))
         return None
