@@ -211,9 +211,9 @@ def test_prune_destroys_undeclared_clones_last_and_never_a_catalogue_voice(cli, 
     assert result.out.startswith(
         CREATE_VOICE
         + CREATE_DESK
+        + f'  - assistant "Old bot" ({bot["id"]}) will be destroyed\n'
         + f'  - voice "Bot voice" ({used["id"]}) will be destroyed\n'
         + f'  - voice "Old voice" ({old["id"]}) will be destroyed\n'
-        + f'  - assistant "Old bot" ({bot["id"]}) will be destroyed\n'
         + "\nPlan: 2 to add, 0 to change, 3 to destroy.\n"
     )
     # creates top-down, then deletes bottom-up: the assistant before the voices (those two in parallel)

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
+from revox_sync.errors import ConfigErrors, LocatedError, Location
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -155,9 +155,8 @@ def find_one(config_dir: Path, names: Sequence[str]) -> Path | None:
     Two spellings at once, a dangling link, or a link that leads outside the directory are errors."""
     found = [Path(config_dir) / n for n in names if os.path.lexists(Path(config_dir) / n)]
     if len(found) > 1:
-        raise FatalError(
-            f"{display_path(config_dir)}: both {found[0].name} and {found[1].name} exist; keep one"
-        )
+        where = Location(display_path(found[1]))
+        raise ConfigErrors([LocatedError(where, f"both {found[0].name} and {found[1].name} exist; keep one")])
     if not found:
         return None
     problem = link_error(found[0], Path(config_dir))

@@ -182,7 +182,15 @@ def build_plan(
         for a in actions
     ]
     rank = {k.name: i for i, k in enumerate(kinds)}
-    actions.sort(key=lambda a: (OPS.index(a.op), rank[a.kind], a.name, a.id or ""))
+    # as apply runs them: creates and updates in dependency order, deletes in the reverse
+    actions.sort(
+        key=lambda a: (
+            OPS.index(a.op),
+            -rank[a.kind] if a.op == "delete" else rank[a.kind],
+            a.name,
+            a.id or "",
+        )
+    )
     desired = [d for k in managed for d in (loaded[k.name] or _NONE).desired]
     return Plan(
         actions=tuple(actions),
@@ -350,7 +358,7 @@ def safety_violation(plan: Plan) -> str | None:
         touched = sum(1 for a in plan.actions if a.kind == kind and a.op != "create")
         if existing >= SAFETY_MIN_EXISTING and touched > SAFETY_MAX_FRACTION * existing:
             return (
-                f"safety limit: this would change or destroy {touched} of {existing} existing {kind}s "
+                f"safety limit: this would change or destroy {touched} of {existing} existing {kind.replace('_', ' ')}s "
                 f"(more than {SAFETY_MAX_FRACTION:.0%}); re-run with --force if that is intended"
             )
     return None
