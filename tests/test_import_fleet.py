@@ -174,20 +174,16 @@ def test_a_fleet_file_that_does_not_load_stops_the_import(cli, emulator, applied
 
 def test_a_drifted_secret_is_named_never_shown(cli, emulator, workdir, monkeypatch):
     monkeypatch.setenv("CRM_TOKEN", "crm-token-0123456789")
-    write(
-        workdir / "assistants/templates/base.yaml",
-        "prompt: p\nwebhook_url: https://h.example.com/${CRM_TOKEN}\n",
-    )
-    write(
-        workdir / "assistants/fleet.yaml",
-        "extends: templates/base.yaml\nfor_each: [{n: A}]\nname: ${each.n}\n",
-    )
+    webhook = "webhook_url: https://h.example.com/${CRM_TOKEN}\n"
+    write(workdir / "assistants/templates/receptionist.yaml", TEMPLATE + webhook)
+    write(workdir / "assistants/clinics.csv", csv(CITIES))
+    write(workdir / "assistants/fleet.yaml", FLEET)
     assert cli("apply", "--auto-approve").code == 0
-    emulator.state.update_assistant(
-        remote_id(emulator, "A"), {"webhook_url": "https://h.example.com/other-9876543210"}
-    )
-    lines = report_only(cli, workdir / "assistants", "--all")
-    assert lines == [
-        'not imported "A": assistants/fleet.yaml generates it (row assistants/fleet.yaml:2:12), drifted: webhook_url',
+    other = {"webhook_url": "https://h.example.com/other-9876543210"}
+    emulator.state.update_assistant(remote_id(emulator, "Boston receptionist"), other)
+    assert report_only(cli, workdir / "assistants", "--all") == [
+        f"not imported {AUSTIN}, in sync",
+        f"not imported {BOSTON}, drifted: webhook_url",
+        f"not imported {CHICAGO}, in sync",
         HINT,
     ]
