@@ -22,11 +22,20 @@ that would change are only written with `--overwrite`; every change is computed 
 write, every write is atomic, and nothing is written outside the config directory. A re-import also turns
 known secrets that an existing file holds in plaintext into placeholders.
 
+An assistant that a file generates (a `for_each` file, or one that `extends` a template, with or without
+for_each), matched as `plan` matches (pinned id, else exact name), is never written, even with --overwrite,
+and never gets a file of its own: import prints which file and row (or template) generates it and the
+top-level fields in which the remote drifted from it (compared as `plan` compares), and exits 0. Writing
+into such a file would put values into what many assistants share (or, for a file that only extends, fields
+its template provides into the file that overrides them); a file of its own would declare it twice. A file
+that generates assistants but does not load stops the import before anything is written: its assistants
+could not be told from the others.
+
 The modules, one concern each: `clean` (server-owned fields and defaults out), `placeholders` (the secrets),
 `style` (YAML as a person writes it), `comments` (suggested FAQ items, comments that stay put), `layout`
-(which file holds which assistant), `protect` (no secret left in a document), `create` (a new file),
-`reimport` (an edit of an existing file), `voices` (clone references and voices.yaml) and `command` (the
-run, checked before the first write).
+(which file holds which assistant), `fleet` (the assistants a file generates, reported), `protect` (no secret
+left in a document), `create` (a new file), `reimport` (an edit of an existing file), `voices` (clone
+references and voices.yaml) and `command` (the run, checked before the first write).
 """
 
 from revox_sync.importer.command import run_import

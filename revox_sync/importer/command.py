@@ -12,6 +12,7 @@ from revox_sync.config.discovery import display_path
 from revox_sync.errors import FatalError
 from revox_sync.files import write_atomic
 from revox_sync.importer.create import Importer
+from revox_sync.importer.fleet import HINT, Report, generated, report
 from revox_sync.importer.layout import existing_files, inside, pair_files
 from revox_sync.importer.outcome import Outcome, Write
 from revox_sync.importer.placeholders import Known
@@ -64,9 +65,14 @@ def run_import(
     for e in existing:
         if not e.readable:
             env.warn(f"warning: {display_path(e.path)} is not readable YAML: skipped (and left untouched)")
+    existing = generated(existing, config_dir, importer.variables)
     outcomes: list[Outcome] = []
+    reports: list[Report] = []
     for r, match in pair_files(chosen, remote, existing, importer.paths):
-        outcomes.append(FileUpdate(importer, r, match).run() if match is not None else importer.create(r))
+        if match is not None and match.generated is not None:
+            reports.append(report(match, r, remote, clones))
+        else:
+            outcomes.append(FileUpdate(importer, r, match).run() if match is not None else importer.create(r))
 
     if importer.unknown_keys:
         env.warn(
@@ -88,6 +94,10 @@ def run_import(
         _write(env, write)
     for sample in samples:
         env.info(sample)
+    for line in dict.fromkeys(r.text for r in sorted(reports)):  # two remotes of one name: said once
+        env.out(line)
+    if any(r.drifted for r in reports):
+        env.out(HINT)
     _report(env, outcomes)
     return 0
 

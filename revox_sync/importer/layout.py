@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from revox_sync.config.discovery import display_path, is_within
+from revox_sync.config.templates import EXTENDS, FOR_EACH
 from revox_sync.errors import FatalError
-from revox_sync.kinds.assistant.load import find_assistant_files
+from revox_sync.kinds.assistant.load import LoadedAssistant, find_assistant_files
 
 # Text fields that go to their own Markdown file: the prompt always, the others when long or multi-line.
 TEXT_FILE_SUFFIX = {
@@ -46,12 +47,16 @@ def inside(path: Path | str, root: Path | str) -> bool:
 
 @dataclass
 class Existing:
-    """An assistant file found under the config directory."""
+    """An assistant file found under the config directory; for a file that generates assistants (`fleet`),
+    one of them, `generated` (see `fleet.generated`)."""
 
     path: Path
     id: str | None
     name: str | None
     readable: bool
+    extends: Path | None = None  # the template it names
+    fleet: bool = False  # it has for_each or extends: what it declares is generated, never written
+    generated: LoadedAssistant | None = None
 
 
 def existing_files(config_dir: Path, variables: Mapping[str, str]) -> list[Existing]:
@@ -66,13 +71,15 @@ def existing_files(config_dir: Path, variables: Mapping[str, str]) -> list[Exist
         if not isinstance(data, Mapping):
             found.append(Existing(file, None, None, readable=False))
             continue
-        pinned, name = data.get("id"), data.get("name")
+        pinned, name, extends = data.get("id"), data.get("name"), data.get(EXTENDS)
         found.append(
             Existing(
                 file,
                 pinned if isinstance(pinned, str) else None,
                 name if isinstance(name, str) else None,
                 readable=True,
+                extends=Path(os.path.normpath(config_dir / extends)) if isinstance(extends, str) else None,
+                fleet=EXTENDS in data or FOR_EACH in data,
             )
         )
     return found
@@ -127,7 +134,8 @@ def pair_files(
     chosen: list[dict[str, Any]], remote: list[dict[str, Any]], existing: list[Existing], paths: Paths
 ) -> list[tuple[dict[str, Any], Existing | None]]:
     """Each chosen assistant with the file that holds it: the one pinning its id, else the one unpinned file
-    declaring its name when no other remote assistant has that name; None for a new file."""
+    declaring its name when no other remote assistant has that name (a generated one whatever their number:
+    it must never get a file of its own); None for a new file."""
     by_id: dict[str, Existing] = {}
     problems: list[str] = []
     for e in existing:
@@ -147,7 +155,8 @@ def pair_files(
     pairs: list[tuple[dict[str, Any], Existing | None]] = []
     for r in chosen:
         match = by_id.get(str(r.get("id")))
-        if match is None and name_count.get(str(r.get("name"))) == 1:
-            match = by_name.get(str(r.get("name")))
+        named = by_name.get(str(r.get("name"))) if match is None else None
+        if named is not None and (name_count.get(str(r.get("name"))) == 1 or named.generated is not None):
+            match = named
         pairs.append((r, match))
     return pairs
