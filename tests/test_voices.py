@@ -58,6 +58,16 @@ CREATE_DESK = (
 CLONE_BODY = {"name": "Brand voice", "language": "en", "contentType": "audio/wav", "audio": AUDIO}
 
 
+def clone_then_desk(voice_id: str) -> list[tuple[str, str, object]]:
+    """The writes of creating the project: the clone first, then the assistant with its new id (no `clone`)."""
+    desk = {
+        "name": "Brand desk",
+        "prompt": "You speak for the brand.",
+        "voice": {"provider": "cartesia", "id": voice_id, "speed": 1.05},
+    }
+    return [("POST", "/voices/clone", CLONE_BODY), ("POST", "/assistants", desk)]
+
+
 def writes(emulator: EmulatorServer) -> list[tuple[str, str, object]]:
     return [(r.method, r.path, r.body) for r in emulator.requests if r.method != "GET"]
 
@@ -114,18 +124,7 @@ def test_voice_and_assistant_created_in_one_apply_then_no_changes(cli, emulator,
         + "\nApply complete! Resources: 2 added, 0 changed, 0 destroyed.\n"
     )
     # the clone first; the assistant's body carries the new id, and no `clone` key
-    assert writes(emulator) == [
-        ("POST", "/voices/clone", CLONE_BODY),
-        (
-            "POST",
-            "/assistants",
-            {
-                "name": "Brand desk",
-                "prompt": "You speak for the brand.",
-                "voice": {"provider": "cartesia", "id": voice_id, "speed": 1.05},
-            },
-        ),
-    ]
+    assert writes(emulator) == clone_then_desk(voice_id)
     assert desk["voice"]["id"] == voice_id
     assert clones(emulator)["Brand voice"]["language"] == "en"
 
@@ -168,18 +167,7 @@ def test_voice_create_failure_skips_its_assistants_and_a_rerun_finishes(cli, emu
     rerun = cli("apply", "--auto-approve")
     assert (rerun.code, rerun.err) == (0, ""), rerun.all
     voice_id = str(clones(emulator)["Brand voice"]["id"])
-    assert writes(emulator) == [
-        ("POST", "/voices/clone", CLONE_BODY),
-        (
-            "POST",
-            "/assistants",
-            {
-                "name": "Brand desk",
-                "prompt": "You speak for the brand.",
-                "voice": {"provider": "cartesia", "id": voice_id, "speed": 1.05},
-            },
-        ),
-    ]
+    assert writes(emulator) == clone_then_desk(voice_id)
     assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed.\n" in rerun.out
     clean = cli("plan", "--detailed-exitcode")
     assert (clean.code, clean.out) == (0, NO_CHANGES)
