@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from revox_sync.config.discovery import display_path, is_within
-from revox_sync.config.yaml import EACH, Document, Loc, PositionMap, read_document, resolve_plain
+from revox_sync.config.yaml import EACH, Document, Loc, PositionMap, read_document, references, resolve_plain
 from revox_sync.errors import LocatedError, Location
 
 TEMPLATES_DIR = "templates"
@@ -83,6 +83,7 @@ class Templates:
             list(found.errors),
             found.included,
             found.each,
+            set(found.deferred),
         )
 
 
@@ -96,6 +97,7 @@ def merge(base: Document, over: Document) -> Document:
     sensitive: set[Loc] = set()
     included: dict[Loc, str] = {}
     each: set[Loc] = set()
+    deferred: set[Loc] = set()
 
     def walk(value: Any, loc: Loc) -> None:
         source = over if loc in over.positions.values or not loc else base
@@ -113,6 +115,8 @@ def merge(base: Document, over: Document) -> Document:
                 included[loc] = source.included[loc]
             if loc in source.each:
                 each.add(loc)
+            if loc in source.deferred:
+                deferred.add(loc)
         if isinstance(value, dict):
             for k, v in value.items():
                 walk(v, (*loc, k))
@@ -122,7 +126,7 @@ def merge(base: Document, over: Document) -> Document:
 
     walk(data, ())
     positions = PositionMap(over.positions.path, values, keys, files)
-    return Document(data, positions, sensitive, [*base.errors, *over.errors], included, each)
+    return Document(data, positions, sensitive, [*base.errors, *over.errors], included, each, deferred)
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ def expand(document: Document) -> list[tuple[Document, Row | None]]:
     if data is None:
         return [(document, None)]
     if FOR_EACH not in data:
-        loc = next(iter(_each_strings(data, ())), None)
+        loc = next(iter(_each_strings(data, (), document.deferred)), None)
         if loc is None:
             return [(document, None)]
         message = "${each.KEY} is only filled in a file with for_each"
@@ -159,7 +163,6 @@ def expand(document: Document) -> list[tuple[Document, Row | None]]:
                     document.sensitive,
                     [*document.errors, *errors],
                     document.included,
-                    document.each,
                 ),
                 row,
             )
@@ -228,32 +231,37 @@ def _fill(value: Any, loc: Loc, document: Document, row: Row, errors: list[Locat
         return {k: _fill(v, (*loc, k), document, row, errors) for k, v in value.items()}
     if isinstance(value, list):
         return [_fill(v, (*loc, i), document, row, errors) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" + EACH not in value:
+    if not isinstance(value, str) or loc not in document.deferred:
         return value
-
-    def column(match: re.Match[str]) -> str:
-        key = match.group(1)
+    parts = []
+    for piece in references(value):  # the reader left `$${` escaped in these strings: it is read here
+        if isinstance(piece, str):
+            parts.append(piece)
+            continue
+        name = piece.group(1)
+        if name is None or not name.startswith(EACH) or piece.group(2) is not None:
+            parts.append(piece.group(0))  # a malformed reference, already reported by the reader
+            continue
+        key = name[len(EACH) :]
         if key not in row.values:
             known = ", ".join(row.values)
             message = f"${{each.{key}}}: no column {key!r} in the row at {row.location} (columns: {known})"
             errors.append(LocatedError(document.positions.value(loc), message))
-            return ""
-        return row.values[key]
-
-    filled = _EACH.sub(column, value)
+        parts.append(row.values.get(key, ""))
+    filled = "".join(parts)
     if loc in document.each and _EACH.fullmatch(value):
         return resolve_plain(filled)
     return filled
 
 
-def _each_strings(value: Any, loc: Loc) -> Iterator[Loc]:
+def _each_strings(value: Any, loc: Loc, deferred: set[Loc]) -> Iterator[Loc]:
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from _each_strings(v, (*loc, k))
+            yield from _each_strings(v, (*loc, k), deferred)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _each_strings(v, (*loc, i))
-    elif isinstance(value, str) and _EACH.search(value):
+            yield from _each_strings(v, (*loc, i), deferred)
+    elif loc in deferred:
         yield loc
 
 

@@ -143,6 +143,8 @@ class Document:
     each: set[Loc] = field(
         default_factory=set
     )  # plain scalars holding `${each.KEY}`: typed once it is filled
+    # strings holding `${each.KEY}`, written, not read with `!file`: their `${` stays escaped (`$${`) until filled
+    deferred: set[Loc] = field(default_factory=set)
 
 
 @lru_cache(maxsize=1)
@@ -293,6 +295,7 @@ def read_document(
         walker.errors,
         walker.included,
         walker.each,
+        walker.deferred,
     )
 
 
@@ -403,10 +406,12 @@ class _Walker:
         self.sensitive: set[Loc] = set()
         self.included: dict[Loc, str] = {}
         self.each: set[Loc] = set()
+        self.deferred: set[Loc] = set()
         self.errors: list[LocatedError] = []
         self._reported: set[tuple[int, int, str]] = set()
         self._included: dict[int, str] = {}  # id(node) of a `!file` -> the file, as shown
         self._each_plain: set[int] = set()  # id(node) of plain scalars holding `${each.KEY}`
+        self._deferred: set[int] = set()  # id(node) of strings holding `${each.KEY}`
         self._scalars: dict[int, tuple[Any, bool]] = {}  # id(node) -> (value, sensitive); aliases share nodes
         self._nodes = 0
         self._chars = 0
@@ -513,6 +518,8 @@ class _Walker:
             self.included[path] = self._included[id(node)]
         if id(node) in self._each_plain:
             self.each.add(path)
+        if id(node) in self._deferred:
+            self.deferred.add(path)
         if isinstance(value, str):
             self._chars += len(value)
             if self._chars > MAX_EXPANDED_CHARS:
@@ -550,9 +557,14 @@ class _Walker:
         parts: list[str] = []
         sensitive = False
         replaced = False
-        for match in references(text):
+        pieces = list(references(text))
+        # a literal `${` (and one inside a variable's value) must survive until the row is filled in
+        deferred = any(not isinstance(m, str) and _is_each(m) for m in pieces)
+        if deferred:
+            self._deferred.add(id(node))
+        for match in pieces:
             if isinstance(match, str):
-                parts.append(match)
+                parts.append("$${" if deferred and match == "${" else match)
                 continue
             name = match.group(1)
             if name is None:
@@ -562,7 +574,7 @@ class _Walker:
                 )
                 parts.append(match.group(0))
                 continue
-            if name.startswith(EACH) and match.group(2) is None:
+            if _is_each(match):
                 parts.append(match.group(0))  # the row's value comes later (config/templates.py)
                 if not node.style:
                     self._each_plain.add(id(node))
@@ -586,7 +598,7 @@ class _Walker:
                         node, f"environment variable {name} is not set (and ${{{name}}} has no default)"
                     )
                     value = ""
-            parts.append(value)
+            parts.append(value.replace("${", "$${") if deferred else value)
         result = "".join(parts)
         if replaced and not node.style:  # plain: None (pure parser) or "" (C parser)
             return resolve_plain(result), sensitive
@@ -631,6 +643,12 @@ def references(text: str) -> Iterator[str | re.Match[str]]:
         position = match.end()
         yield "${" if match.group(0) == "$${" else match
     yield text[position:]
+
+
+def _is_each(match: re.Match[str]) -> bool:
+    """`${each.KEY}`: a reference a `for_each` row fills in later."""
+    name = match.group(1)
+    return name is not None and name.startswith(EACH) and match.group(2) is None
 
 
 def _read_include(real: str) -> str | tuple[str, int, int]:
