@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
 import click
 import pytest
+from helpers import run_cli
 from ruamel.yaml import YAML
 
 from revox_sync.cli import cli
@@ -171,3 +173,41 @@ def test_precommit_snippet_is_a_valid_local_hook() -> None:
     assert re.search(hook["files"], "revox-sync.yaml")
     assert not re.search(hook["files"], "src/app.py")
     check_command(shlex.split(hook["entry"])[1:])  # works with or without environments
+
+
+# --- the README's shell commands parse, and the fleet quick start works as written -----------------------------
+def readme_sh_commands(section: str | None = None) -> list[list[str]]:
+    """The `revox-sync ...` commands of the README's ```sh blocks (of one `## section` when named)."""
+    text = DOCS.read_text(encoding="utf-8")
+    if section is not None:
+        (text,) = re.findall(rf"\n## {re.escape(section)}\n(.*?)(?=\n## )", text, flags=re.S)
+    return [c for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S) for c in revox_commands(block)]
+
+
+def test_every_readme_command_parses_with_the_cli() -> None:
+    commands = readme_sh_commands()
+    assert len(commands) >= 6
+    for argv in commands:
+        check_command(argv)
+
+
+def test_the_fleet_quick_start_works_on_the_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(ROOT / "examples/fleet", tmp_path / "examples/fleet")
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    commands = readme_sh_commands("Fleets")
+    assert [c[:2] for c in commands] == [
+        ["validate", "examples/fleet"],
+        ["--local", "apply"],
+        ["--local", "plan"],
+        ["render", "-d"],
+    ]
+    runs = [run_cli(*argv) for argv in commands]
+    assert [r.code for r in runs] == [0, 0, 0, 0], [r.all for r in runs]
+    assert runs[0].out == "12 assistants (1 file) valid.\n"
+    assert "Apply complete! Resources: 12 added, 0 changed, 0 destroyed." in runs[1].out
+    assert runs[2].out == "No changes. Remote assistants match the configuration.\n"
+    assert runs[3].out.startswith(
+        "---\n# examples/fleet/fleet.yaml (row examples/fleet/clinics.csv:2)\n"
+        "name: Harbor Dental Austin receptionist\n"
+    )
