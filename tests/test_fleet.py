@@ -123,10 +123,9 @@ def errors_of(run) -> list[str]:  # type: ignore[no-untyped-def]
 def test_errors_point_at_the_template_line_and_the_row(cli, emulator, fleet, workdir):
     template = workdir / "assistants/templates/receptionist.yaml"
     template.write_text(TEMPLATE.replace("speed: 1.1", "speed: 9"))
-    assert errors_of(cli("validate")) == [
-        f"assistants/templates/receptionist.yaml:2:78: voice.speed: input should be less than or equal to 1.5 "
-        f"(row assistants/clinics.csv:{n})"
-        for n in (2, 3, 4)
+    assert errors_of(cli("validate")) == [  # one line for the template's mistake, naming every row
+        "assistants/templates/receptionist.yaml:2:78: voice.speed: input should be less than or equal to 1.5 "
+        "(rows assistants/clinics.csv:2, assistants/clinics.csv:3, assistants/clinics.csv:4)"
     ]
     template.write_text(TEMPLATE)
     write(workdir / "assistants/clinics.csv", csv([*CITIES, ("Austin", "+15125550199")]))

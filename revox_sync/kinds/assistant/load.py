@@ -172,12 +172,33 @@ def _load_into(
     templates: dict[str, Templates] = {}
     names: dict[str, Location] = {}
     ids: dict[str, Location] = {}
+    first = len(result.errors)
     for file, root in jobs:
         result.files.append(file)
         resolver = templates.setdefault(os.path.abspath(root), Templates(root, env, includes))
         resolved = resolver.resolve(read_document(file, root, env, includes), file)
         for document, row in expand(resolved):
             _check_one(result, file, document, row, names, ids)
+    result.errors[first:] = _one_line_per_mistake(result.errors[first:])
+
+
+def _one_line_per_mistake(errors: list[LocatedError]) -> list[LocatedError]:
+    """A mistake in a template is the same for every row of its fleet: one line naming the rows, not one
+    line per row."""
+    rows: dict[tuple[Location, str], list[str]] = {}
+    for e in errors:
+        base, marker, row = e.message.rpartition(" (row ")
+        ends = bool(marker) and row.endswith(")") and ")" not in row[:-1]  # the row closes the message
+        key = (e.location, base if ends else e.message)
+        rows.setdefault(key, []).append(row[:-1] if ends else "")
+    out = []
+    for (location, message), where in rows.items():
+        if len(where) == 1 or "" in where:
+            out += [LocatedError(location, message + (f" (row {w})" if w else "")) for w in where]
+        else:
+            shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+            out.append(LocatedError(location, f"{message} (rows {shown})"))
+    return out
 
 
 def _check_one(
