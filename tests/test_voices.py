@@ -683,3 +683,22 @@ def test_a_missing_sample_matters_only_when_the_voice_must_be_cloned(cli, emulat
     emulator.state.delete_voice(str(clones(emulator)["Brand voice"]["id"]))
     planned = cli("plan")
     assert (planned.code, planned.err) == (1, f"{missing}\n1 error.\n")
+
+
+def test_a_misspelt_clone_gets_a_did_you_mean_and_json_marks_an_id_not_known_yet(cli, emulator, project):
+    write(project / "assistants/desk.yaml", DESK.replace("clone: Brand voice", "clone: Brand vioce"))
+    checked = cli("validate")
+    assert checked.code == 1
+    assert (
+        "voice.clone: no voice named 'Brand vioce' in voices.yaml; did you mean 'Brand voice'?" in checked.err
+    )
+    write(project / "assistants/desk.yaml", DESK)
+    doc = json.loads(cli("plan", "--format", "json").out)
+    [desk] = [a for a in doc["actions"] if a["kind"] == "assistant"]
+    [voice_id] = [c for c in desk["changes"] if c["path"] == "voice.id"]
+    assert voice_id == {
+        "path": "voice.id",
+        "before": None,
+        "after": "(known after apply)",
+        "after_unknown": True,
+    }

@@ -170,6 +170,9 @@ def apply_plan(
     created: dict[tuple[str, str], str] = {}
     for level in levels(plan.actions, list(kinds)):
         if progress.interrupts.stopping:
+            if progress.interrupts.count != progress.seen:  # it came between two levels: nothing in flight
+                progress.seen = progress.interrupts.count
+                progress.on_interrupt(progress.seen, 0)
             break
         runnable: list[tuple[Result, dict[str, Any]]] = []
         for action in level:

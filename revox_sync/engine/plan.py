@@ -103,7 +103,12 @@ def _action_dict(action: Action) -> dict[str, Any]:
         "id": action.id,
         "file": action.file,
         "changes": [
-            {"path": c.path, "before": public_value(c, c.before), "after": public_value(c, c.after)}
+            {
+                "path": c.path,
+                "before": public_value(c, c.before),
+                "after": public_value(c, c.after),
+                **({"after_unknown": True} if isinstance(c.after, Pending) else {}),  # an id apply will know
+            }
             for c in action.changes
         ],
         "notes": list(action.notes),

@@ -62,7 +62,7 @@ class AssistantKind:
                 errors.append(
                     LocatedError(
                         d.source.positions.value(("voice", "clone")),
-                        f"voice.clone: no voice named {name!r} in {where}",
+                        f"voice.clone: no voice named {name!r} in {where}{_did_you_mean(name, declared)}",
                     )
                 )
         return errors
@@ -155,6 +155,13 @@ class AssistantKind:
             )
         client.delete_assistant(action.id)
         return Written(action.id)
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _clone_of(d: Desired) -> str | None:
