@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from emulator_fixtures import API_KEY, client, emulator, sdk_contract  # noqa: F401  (fixtures)
 from helpers import Run, run_cli
+from hypothesis import settings
 
 RunCli = Callable[..., Run]
+
+# In CI the property tests draw the same examples every run, so a landing never depends on luck; locally
+# each run explores new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture
