@@ -259,6 +259,19 @@ def test_prune_refuses_a_clone_remote_assistants_still_use(cli, emulator, projec
     assert "Old voice" in clones(emulator)
 
 
+def assert_in_use_refused(cli, emulator, voice, user: str, *args: str) -> None:
+    """The run refuses to destroy `voice`, naming the assistant that still uses it, and writes nothing."""
+    emulator.clear_requests()
+    result = cli(*args)
+    assert (result.code, result.out) == (1, ""), result.all
+    assert result.err == (
+        f'assistants/voices.yaml: cannot destroy cloned voice "Old voice" ({voice["id"]}): assistants still use '
+        f'it: "{user}"; point them at another voice first\n'
+        "1 error.\n"
+    )
+    assert writes(emulator) == []
+
+
 def test_prune_refuses_a_clone_in_use_when_declared_with_its_id(cli, emulator, project):
     converged(cli, emulator)
     old = emulator.state.seed_voice("Old voice")
@@ -267,15 +280,7 @@ def test_prune_refuses_a_clone_in_use_when_declared_with_its_id(cli, emulator, p
         project / "assistants/reception.yaml",
         f"name: Reception\nprompt: Hello.\nvoice:\n  provider: cartesia\n  id: {old['id']}\n",
     )
-    emulator.clear_requests()
-    result = cli("apply", "--auto-approve", "--prune")
-    assert (result.code, result.out) == (1, "")
-    assert result.err == (
-        f'assistants/voices.yaml: cannot destroy cloned voice "Old voice" ({old["id"]}): assistants still use '
-        'it: "Reception"; point them at another voice first\n'
-        "1 error.\n"
-    )
-    assert writes(emulator) == []
+    assert_in_use_refused(cli, emulator, old, "Reception", "apply", "--auto-approve", "--prune")
 
 
 def test_prune_with_a_target_refuses_a_clone_whose_user_is_left_out(cli, emulator, project):
@@ -286,15 +291,9 @@ def test_prune_with_a_target_refuses_a_clone_whose_user_is_left_out(cli, emulato
     emulator.state.seed_assistant(
         {"name": "Old bot", "prompt": "old", "voice": {"provider": "cartesia", "id": old["id"]}}
     )
-    emulator.clear_requests()
-    result = cli("apply", "--auto-approve", "--prune", "--target", "Old voice")
-    assert (result.code, result.out) == (1, ""), result.all
-    assert result.err == (
-        f'assistants/voices.yaml: cannot destroy cloned voice "Old voice" ({old["id"]}): assistants still use '
-        'it: "Old bot"; point them at another voice first\n'
-        "1 error.\n"
+    assert_in_use_refused(
+        cli, emulator, old, "Old bot", "apply", "--auto-approve", "--prune", "--target", "Old voice"
     )
-    assert writes(emulator) == []
 
 
 def test_without_voices_yaml_no_voice_is_ever_pruned(cli, emulator, workdir):
