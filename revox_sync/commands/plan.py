@@ -47,6 +47,10 @@ def load_config(session: Session, config_dir: Path | None) -> dict[str, Loaded |
         config = loaded[kind.name]
         if config is not None and not errors:
             errors += kind.check(config, loaded)
+    if not errors:
+        from revox_sync.engine.plan import unowned
+
+        errors += unowned(KINDS, loaded, session.scope())
     if errors:
         raise ConfigErrors(errors)
     for config in loaded.values():
@@ -78,7 +82,9 @@ def compute_plan(
     for objects in remote.values():  # an old key the account holds may sit in a text it also holds
         for r in objects:
             session.env.add_secrets(secret_values(r))
-    plan = build_plan(KINDS, loaded, remote, prune=prune, targets=targets, key=session.key)
+    plan = build_plan(
+        KINDS, loaded, remote, prune=prune, targets=targets, key=session.key, scope=session.scope()
+    )
     plan = dataclasses.replace(plan.redacted(session.env.secrets), target=session.target, key=session.key)
     return Computed(plan, loaded, remote)
 

@@ -15,6 +15,7 @@ from revox_sync.output import Environment
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
     from revox_sync.config.project import Project, Settings
+    from revox_sync.engine.scope import Scope
 
 
 class Session:
@@ -72,6 +73,13 @@ class Session:
             )
             self._settings[name] = settings
         return self._settings[name]
+
+    def scope(self, env_name: str | None = None) -> Scope:
+        """What the configuration owns and protects in `env_name` (default: the global --env)."""
+        from revox_sync.engine.scope import EVERYTHING
+
+        project = self.project()
+        return project.scope(env_name or self.env_name) if project is not None else EVERYTHING
 
     def config_dir(self, given: Path | None) -> Path:
         return given or self.settings().config_dir or options.DEFAULT_CONFIG_DIR

@@ -40,6 +40,8 @@ def run_validate(
     for name in names:
         settings = session.settings(name)
         result, others, found = _validate_once(paths, settings)
+        if not found:
+            found = _unowned(session, name, result, others)
         for warning in result.warnings:
             if str(warning) not in shown:
                 shown.add(str(warning))
@@ -113,6 +115,20 @@ def _validate_once(
             if config is not None and whole:
                 errors += kind.check(config, {**others, ASSISTANT.name: assistants})
     return result, others, errors
+
+
+def _unowned(
+    session: Session, env_name: str | None, result: LoadResult, others: dict[str, Loaded | None]
+) -> list[LocatedError]:
+    """Declared names outside what revox-sync.yaml says this configuration owns (in `env_name`)."""
+    from revox_sync.engine.kind import Loaded
+    from revox_sync.engine.plan import unowned
+    from revox_sync.kinds import KINDS
+    from revox_sync.kinds.assistant.kind import KIND as ASSISTANT
+    from revox_sync.kinds.assistant.kind import to_desired
+
+    configs = {**others, ASSISTANT.name: Loaded([to_desired(a) for a in result.assistants])}
+    return unowned(KINDS, configs, session.scope(env_name))
 
 
 def _check_online(session: Session, result: LoadResult, others: dict[str, Loaded | None]) -> None:

@@ -16,6 +16,11 @@ environments:
     var_files: [env/common.yaml, env/production.yaml]
     api_key_env: REVOX_API_KEY_PRODUCTION
     base_url: https://www.getrevox.com/api   # optional
+    protect: {phone_numbers: ["+15551234567"]}  # added to the top level's protect
+owns:                                  # optional: what this configuration owns in a shared account
+  assistants: ["Harbor *"]             # glob patterns of names, per kind (an environment's replace these)
+protect:                               # optional: never destroyed, never rerouted
+  assistants: ["Main line"]
 ```
 
 A variable file is plain YAML, `NAME: value`; strings, numbers and booleans are accepted and kept as they
@@ -55,6 +60,7 @@ from revox_sync.config.yaml import (
     read_yaml,
     unknown_key_message,
 )
+from revox_sync.engine.scope import Pattern, Patterns, Scope
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 from revox_sync.sensitive import is_sensitive_variable
 
@@ -74,8 +80,8 @@ __all__ = [
 PROJECT_FILE_NAMES = ("revox-sync.yaml", "revox-sync.yml")
 ENV_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 VAR_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-PROJECT_KEYS = ("config_dir", "environments")
-ENVIRONMENT_KEYS = ("var_files", "api_key_env", "base_url")
+PROJECT_KEYS = ("config_dir", "environments", "owns", "protect")
+ENVIRONMENT_KEYS = ("var_files", "api_key_env", "base_url", "owns", "protect")
 # The message the loader gives for `${NAME}` without a value and without a default.
 _UNSET_RE = re.compile(
     r"^environment variable ([A-Za-z_][A-Za-z0-9_]*) is not set \(and \$\{\1\} has no default\)$"
@@ -90,6 +96,8 @@ class Environment:
     api_key_env: str | None = None
     base_url: str | None = None
     location: Location | None = None  # where the environment is declared
+    owns: Patterns | None = None
+    protect: Patterns = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,23 @@ class Project:
     path: Path  # the project file
     config_dir: Path | None = None  # resolved against the project file's directory
     environments: dict[str, Environment] = field(default_factory=dict)
+    owns: Patterns | None = None
+    protect: Patterns = field(default_factory=dict)
+
+    def scope(self, env_name: str | None) -> Scope:
+        """What this configuration owns and protects in `env_name`: an environment's `owns` of a kind
+        replaces the top level's, its `protect` adds to it (production may protect what staging does not)."""
+        env = self.environments.get(env_name) if env_name else None
+        owns = self.owns
+        if env is not None and env.owns is not None:
+            owns = {**(owns or {}), **env.owns}
+        protect = dict(self.protect)
+        if env is not None:
+            for kind, patterns in env.protect.items():
+                protect[kind] = protect.get(kind, ()) + patterns
+        from revox_sync.kinds import KINDS
+
+        return Scope(owns, protect, {k.name: k.plural for k in KINDS})
 
 
 @dataclass
@@ -196,6 +221,8 @@ def load_project(path: Path) -> Project:
         raise ConfigErrors([doc.error(root, "the top level must be a mapping (config_dir, environments)")])
     config_dir: Path | None = None
     environments: dict[str, Environment] = {}
+    owns: Patterns | None = None
+    protect: Patterns = {}
     for key, key_node, value in doc.pairs(root, errors):
         if key == "config_dir":
             text = doc.string(value, errors, "config_dir")
@@ -219,11 +246,48 @@ def load_project(path: Path) -> Project:
                 env = _environment(doc, env_name, env_key, env_node, errors)
                 if env is not None:
                     environments[env_name] = env
+        elif key == "owns":
+            owns = _patterns(doc, value, "owns", errors)
+        elif key == "protect":
+            protect = _patterns(doc, value, "protect", errors)
         else:
             errors.append(doc.error(key_node, unknown_key_message(key, PROJECT_KEYS, "project file")))
     if errors:
         raise ConfigErrors(errors)
-    return Project(path, config_dir, environments)
+    return Project(path, config_dir, environments, owns, protect)
+
+
+def _patterns(
+    doc: YamlDoc, node: Any, section: str, errors: list[LocatedError]
+) -> dict[str, tuple[Pattern, ...]]:
+    """`{assistants: ["Harbor *"], phone_numbers: "+1555*"}`: name patterns per kind, by the kind's plural."""
+    from revox_sync.kinds import KINDS
+
+    plurals = {k.plural: k.name for k in sorted(KINDS, key=lambda k: k.plural)}
+    out: dict[str, tuple[Pattern, ...]] = {}
+    if is_null(node):
+        return out
+    if not is_mapping(node):
+        errors.append(
+            doc.error(node, f"{section} must be a mapping of kinds ({', '.join(plurals)}) to name patterns")
+        )
+        return out
+    for plural, key_node, value in doc.pairs(node, errors):
+        if plural not in plurals:
+            errors.append(doc.error(key_node, unknown_key_message(plural, tuple(plurals), section)))
+            continue
+        items = [] if is_null(value) else value.value if value.id == "sequence" else [value]
+        patterns = []
+        for item in items:
+            text = doc.string(item, errors, f"{section}.{plural}")
+            if text is None:
+                continue
+            if not text.strip():
+                errors.append(doc.error(item, f"{section}.{plural}: a name pattern must not be empty"))
+                continue
+            patterns.append(Pattern(text, doc.location(item), f"{section}.{plural}"))
+        out[plurals[plural]] = tuple(patterns)
+    return out
 
 
 def _environment(
@@ -240,6 +304,8 @@ def _environment(
     var_files: list[Path] = []
     api_key_env: str | None = None
     base_url: str | None = None
+    owns: Patterns | None = None
+    protect: Patterns = {}
     count = len(errors)
     for key, k_node, value in doc.pairs(node, errors):
         if key == "var_files":
@@ -259,13 +325,16 @@ def _environment(
                     api_key_env = text
         elif key == "base_url":
             base_url = doc.string(value, errors, f"environments.{name}.base_url")
+        elif key in ("owns", "protect"):
+            patterns = _patterns(doc, value, f"environments.{name}.{key}", errors)
+            owns, protect = (patterns, protect) if key == "owns" else (owns, patterns)
         else:
             errors.append(
                 doc.error(k_node, unknown_key_message(key, ENVIRONMENT_KEYS, f"environment '{name}'"))
             )
     if len(errors) > count:
         return None
-    return Environment(name, tuple(var_files), api_key_env, base_url, location)
+    return Environment(name, tuple(var_files), api_key_env, base_url, location, owns, protect)
 
 
 def all_environments(project: Project | None) -> list[str]:

@@ -242,6 +242,7 @@ class Desired:
     name_location: Location | None = None
     id_location: Location | None = None
     source: Any = None  # what the kind keeps of the file besides `data` (positions, a sample's path)
+    previous_names: tuple[str, ...] = ()  # former names it may match when none has its name (a rename)
 
     @property
     def location(self) -> Location:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from revox_sync.engine.change import Action, Desired, Pending
+from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import LocatedError, LocatedWarning
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Refs:
     ambiguous: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (kind, name) -> ids
     declared: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) some file declares
     uses: list[Use] = field(default_factory=list)  # which remote objects refer to which, now and after
+    scope: Scope = EVERYTHING  # what this configuration owns and protects
 
     def movers(
         self, target: tuple[str, str], actions: Sequence[Action]
@@ -123,6 +125,7 @@ class ResourceKind(Protocol):
     plural: str  # how people and revox-sync.yaml say many of them: "assistants"
     depends_on: tuple[str, ...]  # kinds whose ids its objects refer to
     compact: bool  # one line per changed field in text plans (few fields, one value each)
+    guarded: tuple[str, ...]  # fields whose change `protect` refuses like a destroy (a number's route)
 
     def load(self, context: LoadContext) -> Loaded | None:
         """Its files as desired objects (raise ConfigErrors for bad files); None when it has none."""

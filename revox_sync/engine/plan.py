@@ -25,6 +25,7 @@ from revox_sync.engine.change import (
     redact,
 )
 from revox_sync.engine.kind import Refs
+from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 from revox_sync.sensitive import SENSITIVE, scrub
 
@@ -158,14 +159,16 @@ def build_plan(
     prune: bool = False,
     targets: Iterable[str] = (),
     key: bytes = b"",
+    scope: Scope = EVERYTHING,
 ) -> Plan:
     """Each kind plans its objects in dependency order (`kinds` is that order), seeing the names of the kinds
     before it through `Refs`; then `--target` keeps the actions it names, and every action must find the
-    objects it refers to either in the account or among the creates it keeps.
+    objects it refers to either in the account or among the creates it keeps. Nothing `scope` protects is
+    destroyed or has a guarded field changed.
 
     `key` keys the fingerprints of values that may hold secrets (the API key, in practice)."""
     targets = tuple(targets)
-    refs = Refs()
+    refs = Refs(scope=scope)
     actions: list[Action] = []
     fingerprints: dict[str, dict[str, str]] = {}
     undeclared: list[tuple[str, str]] = []
@@ -180,6 +183,7 @@ def build_plan(
     if targets:
         actions = _targeted(actions, targets, loaded, remote)
     errors = [e for kind in managed for e in kind.check_plan(actions, refs)]
+    errors += protected(kinds, actions, scope)
     if errors:
         raise ConfigErrors(errors)
     actions = [
@@ -207,8 +211,73 @@ def build_plan(
         prune=prune,
         targets=targets,
         undeclared=() if prune or targets else tuple(sorted(undeclared)),
-        existing={k.name: len(remote.get(k.name, ())) for k in managed},
+        existing={
+            k.name: sum(1 for r in remote.get(k.name, ()) if scope.owned(k.name, str(r.get("name"))))
+            for k in managed
+        },
     )
+
+
+def protected(kinds: Sequence[ResourceKind], actions: Sequence[Action], scope: Scope) -> list[LocatedError]:
+    """An error, located at the `protect` pattern, for each action that would destroy a protected object or
+    change one of its guarded fields (reroute a protected number)."""
+    guarded = {k.name: k.guarded for k in kinds}
+    errors = []
+    for a in actions:
+        fields = [f for f in guarded.get(a.kind, ()) if f in a.body] if a.op == "update" else []
+        if a.op != "delete" and not fields:
+            continue
+        pattern = scope.protection(a.kind, a.name, a.id)
+        if pattern is None:
+            continue
+        what = "destroy it" if a.op == "delete" else f"change its {', '.join(fields)}"
+        ident = f" ({a.id})" if a.id else ""
+        errors.append(
+            LocatedError(
+                pattern.location,
+                f'{a.kind.replace("_", " ")} "{a.name}"{ident} is protected ({pattern.section}: '
+                f"{pattern.text!r}): this plan would {what}; nothing was changed (--force does not override "
+                "protection: remove the pattern first if this is intended)",
+            )
+        )
+    return errors
+
+
+def unowned(
+    kinds: Sequence[ResourceKind], loaded: Mapping[str, Loaded | None], scope: Scope
+) -> list[LocatedError]:
+    """A declared object whose name this configuration does not own: creating it would make something that
+    belongs to another configuration."""
+    return [
+        LocatedError(
+            d.location,
+            f'{k.name.replace("_", " ")} "{d.name}" is outside what this configuration owns: '
+            f"{scope.not_owned(k.name)}",
+        )
+        for k in kinds
+        if (config := loaded.get(k.name)) is not None
+        for d in config.desired
+        if not scope.owned(k.name, d.name)
+    ]
+
+
+def plan_strays(
+    kind: str, strays: Sequence[dict[str, Any]], refs: Refs, *, prune: bool, file: str | None = None
+) -> tuple[list[Action], list[str]]:
+    """Remote objects no file declares: destroyed with --prune, listed as undeclared without. Only those
+    this configuration owns: the others belong to someone else and are neither listed nor touched."""
+    actions: list[Action] = []
+    undeclared: list[str] = []
+    for r in strays:
+        name = str(r.get("name"))
+        if not refs.scope.owned(kind, name):
+            continue
+        if prune:
+            refs.destroyed.add((kind, str(r["id"])))
+            actions.append(Action(kind, "delete", name, str(r["id"]), file))
+        else:
+            undeclared.append(name)
+    return actions, undeclared
 
 
 class _NoConfig:
@@ -271,18 +340,52 @@ def match_by_name(
     remote: Sequence[dict[str, Any]],
     errors: list[LocatedError],
     creatable: Callable[[Desired], str | None] = lambda _d: None,
+    scope: Scope = EVERYTHING,
 ) -> list[tuple[Desired, dict[str, Any] | None]]:
-    """Pair each declared object with its remote one: pinned id first, else exact name; `creatable` says
-    why a new one cannot be created. Errors name the file and are appended to `errors`."""
+    """Pair each declared object with its remote one: pinned id first, then exact name, then (for those
+    no remote object has the name of) a former name from `previous_names`; `creatable` says why a new one
+    cannot be created. A match may not take over a remote object this configuration does not own. Errors
+    name the file and are appended to `errors`."""
     by_id = {r["id"]: r for r in remote}
     by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in remote:
         by_name[str(r.get("name"))].append(r)
+    declared = {d.name: d for d in desired}
     claimed: dict[str, Desired] = {}
     pairs: list[tuple[Desired, dict[str, Any] | None]] = []
+
+    def pair(d: Desired, found: dict[str, Any] | None) -> None:
+        if found is not None:
+            name = str(found.get("name"))
+            if name != d.name and not scope.owned(kind, name):
+                errors.append(
+                    LocatedError(
+                        d.location,
+                        f"remote {kind} {found['id']} is named {name!r}, which this configuration does not "
+                        f"own ({scope.not_owned(kind)}): it cannot be taken over",
+                    )
+                )
+                return
+            other = claimed.get(found["id"])
+            if other is not None:
+                errors.append(
+                    LocatedError(
+                        d.location,
+                        f"remote {kind} {found['id']} is already claimed by {other.file or other.name}",
+                    )
+                )
+                return
+            claimed[found["id"]] = d
+        else:
+            reason = creatable(d)
+            if reason is not None:
+                errors.append(LocatedError(d.location, reason))
+                return
+        pairs.append((d, found))
+
+    renamed: list[Desired] = []
     # Pinned ones first: an id pins, so one matching by the old name is the one in conflict.
     for d in sorted(desired, key=lambda d: d.id is None):
-        found: dict[str, Any] | None = None
         if d.id is not None:
             found = by_id.get(d.id)
             if found is None:
@@ -293,36 +396,61 @@ def match_by_name(
                     )
                 )
                 continue
-        else:
-            same = by_name.get(d.name, [])
-            if len(same) > 1:
-                ids = ", ".join(r["id"] for r in same)
-                errors.append(
-                    LocatedError(
-                        d.location,
-                        f"{len(same)} remote {kind}s are named '{d.name}' ({ids}): pin one with `id:`",
-                    )
+            pair(d, found)
+            continue
+        same = by_name.get(d.name, [])
+        if len(same) > 1:
+            ids = ", ".join(r["id"] for r in same)
+            errors.append(
+                LocatedError(
+                    d.location,
+                    f"{len(same)} remote {kind}s are named '{d.name}' ({ids}): pin one with `id:`",
                 )
-                continue
-            found = same[0] if same else None
-        if found is not None:
-            other = claimed.get(found["id"])
-            if other is not None:
-                errors.append(
-                    LocatedError(
-                        d.location,
-                        f"remote {kind} {found['id']} is already claimed by {other.file or other.name}",
-                    )
-                )
-                continue
-            claimed[found["id"]] = d
+            )
+        elif not same and d.previous_names:
+            renamed.append(d)  # after every exact match, so an exact claim wins
         else:
-            reason = creatable(d)
-            if reason is not None:
-                errors.append(LocatedError(d.location, reason))
-                continue
-        pairs.append((d, found))
+            pair(d, same[0] if same else None)
+    for d in renamed:
+        found, problem = _by_previous_name(kind, d, by_name, declared, claimed)
+        if problem:
+            errors.append(LocatedError(d.location, problem))
+        else:
+            pair(d, found)
     return pairs
+
+
+def _by_previous_name(
+    kind: str,
+    d: Desired,
+    by_name: Mapping[str, list[dict[str, Any]]],
+    declared: Mapping[str, Desired],
+    claimed: Mapping[str, Desired],
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The one unclaimed remote object that has one of `d`'s previous names (None: a create), or why
+    there is no telling which."""
+    for old in d.previous_names:
+        other = declared.get(old)
+        if other is not None and other is not d:
+            return None, (
+                f"previous_names: {old!r} is also the name {other.file or 'another file'} declares: "
+                "rename one, or pin the remote one with `id:`"
+            )
+        sharing = [o for o in declared.values() if o is not d and old in o.previous_names]
+        if sharing:
+            return None, (
+                f"previous_names: {old!r} is also a previous name in {sharing[0].file or sharing[0].name}: "
+                "keep it in one file, or pin the remote one with `id:`"
+            )
+    found = {
+        str(r["id"]): r for old in d.previous_names for r in by_name.get(old, []) if r["id"] not in claimed
+    }
+    if len(found) > 1:
+        shown = ", ".join(f"{r['id']} ({r.get('name')!r})" for r in found.values())
+        return None, (
+            f"previous_names match {len(found)} remote {kind}s ({shown}): pin the one to rename with `id:`"
+        )
+    return next(iter(found.values()), None), None
 
 
 def record_names(

@@ -107,7 +107,10 @@ def _warn_short_secrets(env: Environment, importer: Importer, chosen: list[dict[
     if not importer.known.short:
         return
     # what the files hold of them: not the server's ids and timestamps, where two letters always turn up
-    managed = [{k: v for k, v in r.items() if k in spec.ASSISTANT_FIELDS and k != "id"} for r in chosen]
+    managed = [
+        {k: v for k, v in r.items() if k in spec.ASSISTANT_FIELDS and k not in spec.MATCHING_FIELDS}
+        for r in chosen
+    ]
     texts = list(_strings(managed))
     for variable, value in importer.known.short.items():
         if any(value in text for text in texts):

@@ -130,6 +130,7 @@ class PhoneNumberKind:
     plural = "phone_numbers"
     depends_on: tuple[str, ...] = (ASSISTANT,)
     compact = True
+    guarded: tuple[str, ...] = ("inbound_assistant_id",)  # a protected number is never rerouted
 
     def load(self, context: LoadContext) -> Loaded | None:
         """`phone_numbers.yaml` of the config directory; None when there is none (numbers unmanaged)."""

@@ -29,7 +29,7 @@ from revox_sync.config.discovery import display_path, is_within
 from revox_sync.config.yaml import unknown_key_message
 from revox_sync.engine.change import ABSENT, Action, Desired, FieldChange
 from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Written
-from revox_sync.engine.plan import fingerprint, match_by_name, record_names
+from revox_sync.engine.plan import fingerprint, match_by_name, plan_strays, record_names
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 from revox_sync.kinds.table import load_table
 
@@ -78,6 +78,7 @@ class VoiceKind:
     plural = "voices"
     depends_on: tuple[str, ...] = ()
     compact = False
+    guarded: tuple[str, ...] = ()
 
     # --- files ---------------------------------------------------------------------------------------
     def load(self, context: LoadContext) -> Loaded | None:
@@ -165,7 +166,7 @@ class VoiceKind:
         self, loaded: Loaded, remote: Sequence[dict[str, Any]], refs: Refs, *, prune: bool, key: bytes
     ) -> KindPlan:
         errors: list[LocatedError] = []
-        pairs = match_by_name(self.name, loaded.desired, remote, errors)
+        pairs = match_by_name(self.name, loaded.desired, remote, errors, scope=refs.scope)
         for d, found in pairs:
             if found is not None and found.get("language") != d.data["language"]:
                 errors.append(
@@ -181,13 +182,9 @@ class VoiceKind:
         strays = record_names(self.name, pairs, remote, refs)
         out = KindPlan(fingerprints={str(v["id"]): fingerprint(v, key) for v in remote})
         out.actions += [self._create(d) for d, found in pairs if found is None]
-        for v in strays:
-            if prune:
-                refs.destroyed.add((self.name, str(v["id"])))
-                shown = display_path(loaded.path) if loaded.path else None
-                out.actions.append(Action(self.name, "delete", str(v.get("name")), str(v["id"]), shown))
-            else:
-                out.undeclared.append(str(v.get("name")))
+        shown = display_path(loaded.path) if loaded.path else None
+        deletes, out.undeclared = plan_strays(self.name, strays, refs, prune=prune, file=shown)
+        out.actions += deletes
         return out
 
     def _create(self, d: Desired) -> Action:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from revox_sync.config.discovery import display_path
 from revox_sync.engine.change import Action, Desired
 from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Use, Written
-from revox_sync.engine.plan import fingerprint, match_by_name, record_names
+from revox_sync.engine.plan import fingerprint, match_by_name, plan_strays, record_names
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
-from revox_sync.kinds.assistant import normalize
+from revox_sync.kinds.assistant import normalize, spec
 from revox_sync.kinds.assistant.load import LoadedAssistant, load_directory
 
 if TYPE_CHECKING:
@@ -25,13 +25,14 @@ def to_desired(loaded: LoadedAssistant) -> Desired:
     return Desired(
         kind="assistant",
         name=loaded.name,
-        data={k: v for k, v in loaded.data.items() if k != "id"},
+        data={k: v for k, v in loaded.data.items() if k not in spec.MATCHING_FIELDS},
         id=loaded.id,
         file=display_path(loaded.path),
         sensitive=loaded.sensitive,
         name_location=loaded.positions.value(("name",)),
         id_location=loaded.positions.value(("id",)) if loaded.id else None,
         source=loaded,
+        previous_names=tuple(loaded.spec.previous_names or ()),
     )
 
 
@@ -40,6 +41,7 @@ class AssistantKind:
     plural = "assistants"
     depends_on: tuple[str, ...] = (VOICE,)
     compact = False
+    guarded: tuple[str, ...] = ()
 
     def load(self, context: LoadContext) -> Loaded:
         """Every file of the config directory; a missing, empty or broken directory plans nothing."""
@@ -101,7 +103,7 @@ class AssistantKind:
     ) -> KindPlan:
         errors: list[LocatedError] = []
         desired = [_with_voice_id(d, refs) for d in loaded.desired]
-        pairs = match_by_name(self.name, desired, remote, errors, _creatable)
+        pairs = match_by_name(self.name, desired, remote, errors, _creatable, refs.scope)
         if errors:
             raise ConfigErrors(errors)
         strays = record_names(self.name, pairs, remote, refs)
@@ -110,14 +112,11 @@ class AssistantKind:
             action = _action_for(d, found)
             if action is not None:
                 out.actions.append(action)
-        for r in strays:
-            if r.get("type") == "sub-assistant":
-                continue  # a step of a multi-step flow: it belongs to its flow, never pruned on its own
-            if prune:
-                refs.destroyed.add((self.name, str(r["id"])))
-                out.actions.append(Action(self.name, "delete", str(r.get("name")), str(r["id"])))
-            else:
-                out.undeclared.append(str(r.get("name")))
+        # a step of a multi-step flow belongs to its flow, never pruned on its own
+        deletes, out.undeclared = plan_strays(
+            self.name, [r for r in strays if r.get("type") != "sub-assistant"], refs, prune=prune
+        )
+        out.actions += deletes
         _record_voice_users(pairs, remote, refs)
         return out
 

@@ -9,6 +9,10 @@ from revox_sync.kinds.assistant.spec import AssistantSpec
 # Editor hover text for the top-level fields (from the API reference, shortened).
 FIELD_DOCS: dict[str, str] = {
     "id": "Pins this file to one remote assistant; renaming is then an update. Omit to match by name.",
+    "previous_names": (
+        "Former names: with no remote assistant of this name, the one of a former name is renamed (an "
+        "update, not a create)."
+    ),
     "name": "The assistant's name, unique across the config directory.",
     "prompt": "The prompt given to the LLM. Use `!file prompts/x.md` for long prompts.",
     "type": "standalone (default), multi-step (orchestrates sub-assistants) or sub-assistant.",

@@ -239,6 +239,7 @@ class AssistantSpec(_Strict):
     """One assistant file. Every field but `name` is optional: an absent field is unmanaged."""
 
     id: NonEmpty | None = Field(None, description="Pins this file to one remote assistant.")
+    previous_names: list[NonEmpty] | None = None
     name: NonEmpty
     prompt: str | None = None
     type: Literal["standalone", "multi-step", "sub-assistant"] | None = None
@@ -331,3 +332,5 @@ NOT_NULLABLE = frozenset(
 )
 
 ASSISTANT_FIELDS: tuple[str, ...] = tuple(AssistantSpec.model_fields)
+# Top-level keys that say how a file matches its remote assistant: never compared, never sent.
+MATCHING_FIELDS = frozenset({"id", "previous_names"})
