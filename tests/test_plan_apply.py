@@ -442,3 +442,28 @@ def test_local_needs_no_key_even_with_an_environment(workdir, monkeypatch):
     result = run_cli("--local", "--env", "staging", "plan")
     assert result.code == 0, result.all
     assert (workdir / ".revox-local/.gitignore").read_text().endswith("*\n")
+
+
+def test_text_the_server_normalises_converges_after_one_apply(cli, emulator, workdir):
+    """The server trims text and keeps `\\n` line endings: a block scalar's final newline, indentation
+    around a sentence and CRLF line endings are no change once applied."""
+    write(
+        workdir / "assistants/desk.yaml",
+        'name: Desk\nprompt: |\n  Greet the caller.\n  Be brief.\n\nfirst_sentence: "  Hello!  "\n'
+        'voicemail_message: "Call us back.\\r\\nThanks.\\r\\n"\n'
+        "faq_items:\n  - {question: 'Hours? ', answer: \"Nine to five.\\n\"}\n",
+    )
+    assert cli("apply", "--auto-approve").code == 0
+    [stored] = emulator.state.list_assistants()
+    assert (stored["prompt"], stored["first_sentence"], stored["voicemail_message"]) == (
+        "Greet the caller.\nBe brief.",
+        "Hello!",
+        "Call us back.\nThanks.",
+    )
+    emulator.clear_requests()
+    again = cli("plan", "--detailed-exitcode")
+    assert again.code == 0, again.all
+    assert "No changes." in again.out
+    # any other difference is still a change
+    write(workdir / "assistants/desk.yaml", "name: Desk\nprompt: Greet the caller.\n")
+    assert "      ~ prompt: text changed (+0 -1 lines)\n" in cli("plan").out

@@ -116,7 +116,7 @@ def test_a_remote_secret_at_a_sensitive_field_never_prints_where_else_it_occurs(
     emulator.state.seed_assistant(
         {
             "name": "A",
-            "prompt": f"Old key: {old_key} (do not share)\n",
+            "prompt": f"Old key: {old_key} (do not share)\nSecond line.\n",
             "llm_model": {
                 "type": "custom",
                 "api_url": "https://l.example.com",

@@ -104,6 +104,24 @@ def server_defaults() -> dict[str, Any]:
     }
 
 
+# Text the server keeps trimmed and with `\n` line endings, as APIs commonly do: a client must not plan
+# a change that is only this normalisation.
+_NORMALISED_TEXT = frozenset(
+    {
+        "prompt",
+        "first_sentence",
+        "end_of_call_sentence",
+        "max_duration_end_message",
+        "voicemail_message",
+        "voicemail_sms_prompt",
+    }
+)
+
+
+def _server_text(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 # Fields whose value the server always has: a null in a write resets them to the default.
 _RESET_ON_NULL = frozenset(
     {
@@ -357,12 +375,14 @@ class EmulatorState:
         for key, value in body.items():
             if value is None and key in _RESET_ON_NULL:
                 value = defaults[key]
+            if key in _NORMALISED_TEXT and isinstance(value, str):
+                value = _server_text(value)
             if key == "faq_items":
                 value = [
                     {
                         "id": new_id("faq_"),
-                        "question": item["question"],
-                        "answer": item["answer"],
+                        "question": _server_text(item["question"]),
+                        "answer": _server_text(item["answer"]),
                         "source": "human",
                         "needs_human_answer": False,
                     }

@@ -203,9 +203,19 @@ def _complete(meta: _Meta, value: Any, path: str, *, canonical: bool) -> Any:
         if isinstance(value, str):
             if RULES.get(path, NO_RULE).time:
                 return spec.parse_time(value) or value
+            return server_text(value)
         elif meta.is_float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
     return value
+
+
+def server_text(text: str) -> str:
+    """Text as a server keeps it: without surrounding whitespace and with `\n` line endings. A difference
+    only in what the server normalises away is no change, so an assistant converges after one apply (a
+    block scalar's final newline is the common case)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.strip()
 
 
 def _complete_object(
