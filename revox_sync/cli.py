@@ -174,17 +174,9 @@ def plan(
 @cli.command(short_help="Make the account match the files (or a saved plan).")
 @options.config_dir
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @options.target
 @options.prune
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 64),
-    default=options.DEFAULT_PARALLELISM,
-    show_default=True,
-    help="Actions at once.",
-)
-@click.option("--force", is_flag=True, help="Go past the safety limit (30% of 10 or more objects of a kind).")
+@options.applying
 def apply(
     config_dir: Path | None,
     plan_file: Path | None,
@@ -193,8 +185,10 @@ def apply(
     prune: bool,
     parallelism: int,
     force: bool,
+    backup_dir: Path | None,
 ) -> int:
-    """Make the account match the files, or a saved PLAN_FILE (refused if stale)."""
+    """Make the account match the files, or a saved PLAN_FILE (refused if stale). Before the first write,
+    what it changes or destroys is saved to a backup that `restore` puts back."""
     from revox_sync.commands.apply import run_apply
 
     return run_apply(
@@ -206,6 +200,42 @@ def apply(
         prune=prune,
         parallelism=parallelism,
         force=force,
+        backup_dir=backup_dir,
+    )
+
+
+@cli.command(short_help="Put back what an apply changed or destroyed, from its backup.")
+@click.argument("backup_file", metavar="BACKUP", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Only plan the restore and save it, for `restore BACKUP PLAN_FILE`.",
+)
+@options.applying
+def restore(
+    backup_file: Path,
+    plan_file: Path | None,
+    out_file: Path | None,
+    auto_approve: bool,
+    parallelism: int,
+    force: bool,
+    backup_dir: Path | None,
+) -> int:
+    """Plan putting every object of BACKUP back as it was (the fields that differ; a destroyed assistant
+    created again; numbers routed back) and apply it, or a saved PLAN_FILE of that restore."""
+    from revox_sync.commands.restore import run_restore
+
+    return run_restore(
+        _session(),
+        backup_file,
+        plan_file,
+        out_file=out_file,
+        auto_approve=auto_approve,
+        parallelism=parallelism,
+        force=force,
+        backup_dir=backup_dir,
     )
 
 

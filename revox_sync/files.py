@@ -7,9 +7,10 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
+def write_atomic(path: Path, text: str, *, mode: int | None = None, exclusive: bool = False) -> None:
     """Write `text` to `path` via a temporary file in the same directory and an atomic rename; `mode`
-    (say 0o600 for a file that holds secrets) wins over the mode the file had."""
+    (say 0o600 for a file that holds secrets) wins over the mode the file had. `exclusive`: never replace
+    a file (FileExistsError), by linking instead of renaming."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -23,7 +24,25 @@ def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
             os.chmod(tmp, path.stat().st_mode & 0o777)
         else:
             os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_new(directory: Path, name: str, text: str, *, mode: int) -> Path:
+    """A new file in `directory` named `name` (or `name` with -2, -3 ... before its suffix when taken),
+    written atomically: two runs at once never overwrite each other's."""
+    stem, dot, suffix = name.rpartition(".")
+    for n in range(1, 1000):
+        path = directory / (name if n == 1 else f"{stem}-{n}{dot}{suffix}")
+        try:
+            write_atomic(path, text, mode=mode, exclusive=True)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{directory}: too many backups named {name}")

@@ -29,5 +29,37 @@ target = click.option(
     help="Only this object (an assistant, a phone number, a voice), by name or id (repeatable).",
 )
 prune = click.option(
-    "--prune", is_flag=True, help="Also destroy remote assistants and cloned voices that no file declares."
+    "--prune",
+    is_flag=True,
+    help="Also destroy remote assistants and cloned voices that no file declares (only those revox-sync.yaml "
+    "owns).",
 )
+
+
+def applying(command: F) -> F:
+    """The options of every command that writes: confirmation, parallelism, safety limit, backups."""
+    for option in reversed(
+        (
+            click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation."),
+            click.option(
+                "--parallelism",
+                type=click.IntRange(1, 64),
+                default=DEFAULT_PARALLELISM,
+                show_default=True,
+                help="Actions at once.",
+            ),
+            click.option(
+                "--force",
+                is_flag=True,
+                help="Go past the safety limit (30% of 10 or more objects of a kind).",
+            ),
+            click.option(
+                "--backup-dir",
+                type=click.Path(path_type=Path, file_okay=False),
+                default=None,
+                help="Where to save the backup made before the first write (default: .revox-sync/backups/).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command

@@ -214,3 +214,158 @@ def test_ambiguous_previous_names_are_an_error(cli, emulator, workdir, shared):
         "declares: rename one, or pin the remote one with `id:`"
     ) in result.err
     assert writes(emulator) == []
+
+
+# --- backups and restore --------------------------------------------------------------------------------------
+def backup_of(result) -> Path:
+    """The backup an apply said it made."""
+    [line] = [line for line in result.err.splitlines() if line.startswith("Backed up ")]
+    return Path(line.split(" to ", 1)[1].split(";", 1)[0])
+
+
+def test_restore_brings_back_a_dashboard_edit_the_apply_overwrote(cli, emulator, workdir, shared):
+    front = shared["Harbor front desk"]["id"]
+    improved = "Greet warmly, then ask how to help.\nKeep it short."
+    emulator.state.update_assistant(front, {"prompt": improved})  # a dashboard edit
+    result = cli("apply", "--auto-approve")  # the file still says "p": the edit is overwritten
+    assert result.code == 0, result.all
+    path = backup_of(result)
+    assert path.parent == Path(".revox-sync/backups") and path.name.endswith(".json")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert Path(".revox-sync/.gitignore").read_text().splitlines()[-1] == "*"
+    assert f"undo with: revox-sync --base-url {emulator.url} restore {path}" in result.err
+    emulator.clear_requests()
+
+    restored = cli("restore", str(path), "--auto-approve")
+    assert restored.code == 0, restored.all
+    assert f'~ assistant "Harbor front desk" ({front}) will be updated in-place' in restored.out
+    assert "Plan: 0 to add, 1 to change, 0 to destroy." in restored.out
+    assert writes(emulator) == [("PATCH", f"/assistants/{front}", {"prompt": improved})]
+    assert emulator.state.get_assistant(front)["prompt"] == improved
+    # restoring again changes nothing; the files' next plan shows the difference it brought back
+    emulator.clear_requests()
+    again = cli("restore", str(path), "--auto-approve")
+    assert again.code == 0 and "No changes." in again.out
+    assert writes(emulator) == []
+
+
+def test_a_destroyed_assistant_and_its_route_come_back(cli, emulator, workdir, shared):
+    old = shared["Harbor old bot"]
+    emulator.state.update_assistant(
+        str(old["id"]), {"first_sentence": "Ahoy!", "max_call_duration_secs": 120}
+    )
+    number = emulator.state.add_phone_number(NUMBER, inbound_assistant_id=str(old["id"]))
+    write(workdir / "revox-sync.yaml", 'owns:\n  assistants: ["Harbor *"]\n  phone_numbers: ["+1*"]\n')
+    write(
+        workdir / "assistants/phone_numbers.yaml",
+        f'phone_numbers:\n  "{NUMBER}": {{assistant: Harbor front desk}}\n',
+    )
+    result = cli("apply", "--auto-approve", "--prune")
+    assert result.code == 0, result.all
+    assert "Harbor old bot" not in names(emulator)
+    path = backup_of(result)
+    emulator.clear_requests()
+
+    restored = cli("restore", str(path), "--auto-approve")
+    assert restored.code == 0, restored.all
+    assert f"destroyed since the backup (was {old['id']}): created again with a new id" in restored.out
+    [(post, url, body), (patch, number_url, route)] = writes(emulator)
+    assert (post, url, patch, number_url) == (
+        "POST",
+        "/assistants",
+        "PATCH",
+        f"/phone-numbers/{number['id']}",
+    )
+    assert body["name"] == "Harbor old bot" and body["first_sentence"] == "Ahoy!"
+    assert body["max_call_duration_secs"] == 120
+    again = {a["name"]: a for a in emulator.state.list_assistants()}["Harbor old bot"]
+    assert again["id"] != old["id"]
+    assert route == {"inbound_assistant_id": again["id"]}
+    assert f'created assistant "Harbor old bot" ({again["id"]})' in restored.out
+
+
+def test_a_backup_is_refused_for_another_account(cli, emulator, workdir, shared):
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    path = backup_of(cli("apply", "--auto-approve"))
+    emulator.clear_requests()
+    other = cli("--api-key", "another-accounts-key", "restore", str(path), "--auto-approve")
+    assert other.code == 1
+    mine = path.stem.rsplit("-", 1)[1]
+    assert (
+        other.err.strip()
+        .splitlines()[0]
+        .startswith(f"error: {path}: made for another account (key {mine}; this run uses key ")
+    )
+    assert emulator.requests == []  # refused before any request
+
+
+def test_an_edited_backup_is_refused(cli, emulator, workdir, shared):
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    path = backup_of(cli("apply", "--auto-approve"))
+    text = path.read_text()
+    path.write_text(text.replace('"prompt": "p"', '"prompt": "forged"'))
+    assert text != path.read_text()
+    emulator.clear_requests()
+    edited = cli("restore", str(path), "--auto-approve")
+    assert edited.code == 1
+    assert edited.err.strip() == (
+        f"error: {path}: checksum mismatch: the backup was edited after it was made. Nothing was changed."
+    )
+    assert emulator.requests == []
+
+
+def test_a_backup_holds_no_secret_in_plaintext_yet_restores_it(cli, emulator, workdir, shared, monkeypatch):
+    old_key, token = "sk-old-secret-key-5550", "tok-secret-in-prompt-777"
+    monkeypatch.setenv("DESK_TOKEN", token)
+    front = shared["Harbor front desk"]["id"]
+    llm = {"type": "custom", "api_url": "https://l.example.com", "model_name": "m", "api_key": old_key}
+    emulator.state.update_assistant(front, {"llm_model": llm, "prompt": f"Token {token}."})
+    monkeypatch.setenv("NEW_LLM_KEY", "sk-new-secret-key-6660")
+    write(
+        workdir / "assistants/front.yaml",
+        "name: Harbor front desk\nprompt: Token ${DESK_TOKEN} no more.\nllm_model:\n  type: custom\n"
+        "  api_url: https://l.example.com\n  model_name: m\n  api_key: ${NEW_LLM_KEY}\n",
+    )
+    result = cli("apply", "--auto-approve")
+    assert result.code == 0, result.all
+    path = backup_of(result)
+    text = path.read_text()
+    for secret in (old_key, token, "sk-new-secret-key-6660", "test-key-123"):
+        assert secret not in text
+    assert '"api_key": "(sensitive)"' in text
+    emulator.clear_requests()
+    restored = cli("restore", str(path), "--auto-approve")
+    assert restored.code == 0, restored.all
+    for secret in (old_key, token, "sk-new-secret-key-6660"):
+        assert secret not in restored.all
+    [(_, _, body)] = writes(emulator)
+    assert body == {"prompt": f"Token {token}.", "llm_model": llm}
+
+
+def test_a_saved_restore_plan_applies_only_as_that_restore(cli, emulator, workdir, shared):
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    path = backup_of(cli("apply", "--auto-approve"))
+    saved = cli("restore", str(path), "--out", "undo.json")
+    assert saved.code == 0, saved.all
+    assert f"Apply it with: revox-sync --base-url {emulator.url} restore {path} undo.json" in saved.err
+    refused = cli("apply", "--auto-approve", "undo.json")
+    assert refused.code == 1
+    assert (
+        "undo.json is the plan of a restore: apply it with `revox-sync restore BACKUP undo.json`"
+        in refused.err
+    )
+    emulator.clear_requests()
+    applied = cli("restore", str(path), "undo.json", "--auto-approve", "--backup-dir", "undo-backups")
+    assert applied.code == 0, applied.all
+    front = shared["Harbor front desk"]["id"]
+    assert writes(emulator) == [("PATCH", f"/assistants/{front}", {"prompt": "p"})]
+    assert backup_of(applied).parent == Path("undo-backups")  # a restore is undone the same way
+
+
+def test_an_apply_that_cannot_back_up_writes_nothing(cli, emulator, workdir, shared):
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    write(workdir / "blocked", "a file where the folder should be")
+    result = cli("apply", "--auto-approve", "--backup-dir", "blocked/backups")
+    assert result.code == 1
+    assert result.err.strip().startswith("error: cannot write the backup to blocked/backups/: ")
+    assert writes(emulator) == []

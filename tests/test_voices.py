@@ -194,7 +194,8 @@ def test_prune_destroys_undeclared_clones_last_and_never_a_catalogue_voice(cli, 
 
     emulator.clear_requests()
     result = cli("apply", "--auto-approve", "--prune")
-    assert (result.code, result.err) == (0, ""), result.all
+    assert result.code == 0 and result.err.startswith("Backed up 3 objects this apply"), result.all
+    assert result.err.count("\n") == 1  # that line alone
     voice_id = str(clones(emulator)["Brand voice"]["id"])
     assert result.out.startswith(
         CREATE_VOICE
@@ -337,7 +338,8 @@ def test_move_to_a_new_clone_and_prune_the_old_one_in_one_apply(cli, emulator, p
     )
     emulator.clear_requests()
     result = cli("apply", "--auto-approve", "--prune")
-    assert (result.code, result.err) == (0, ""), result.all
+    assert result.code == 0 and result.err.startswith("Backed up 2 objects this apply"), result.all
+    assert result.err.count("\n") == 1  # that line alone
     new_id = str(clones(emulator)["Brand voice"]["id"])
     assert writes(emulator) == [
         ("POST", "/voices/clone", CLONE_BODY),

@@ -13,6 +13,7 @@ from revox_sync.errors import FatalError
 from revox_sync.output import printable
 
 if TYPE_CHECKING:
+    from revox_sync.commands.plan import Computed
     from revox_sync.commands.session import Session
     from revox_sync.engine.apply import Result
     from revox_sync.engine.kind import ResourceKind
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from revox_sync.output import Environment
 
 NAMES_MAX_AGE = 5.0  # seconds a listing of names may be old when a create looks at it
+DEFAULT_BACKUP_DIR = Path(".revox-sync/backups")
 OUTCOMES = ("succeeded", "failed", "skipped", "abandoned", "not started")
 
 
@@ -33,25 +35,53 @@ def run_apply(
     prune: bool = False,
     parallelism: int,
     force: bool = False,
+    backup_dir: Path | None = None,
 ) -> int:
     """Make the account match the files, or a saved plan file (refused if stale or edited)."""
-    from revox_sync.engine import plan as planning
     from revox_sync.engine import saved as saved_plans
-    from revox_sync.engine.apply import RemoteNames, apply_plan, catching_interrupts
-    from revox_sync.kinds import KINDS
 
-    env = session.env
     saved = None
     if plan_file is not None:
         if targets or prune:
             raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
         session.client()  # the key and the account the plan must be signed for
         saved = saved_plans.load_saved(plan_file, session.key, session.target)
+        if saved["options"].get("restore"):
+            raise FatalError(
+                f"{plan_file} is the plan of a restore: apply it with `revox-sync restore BACKUP {plan_file}`"
+            )
         prune, targets = saved["options"]["prune"], tuple(saved["options"]["targets"])
     computed = compute_plan(session, config_dir, prune=prune, targets=targets)
-    current = computed.plan
     if saved is not None:
-        saved_plans.check_fresh(saved, current, str(plan_file))
+        saved_plans.check_fresh(saved, computed.plan, str(plan_file))
+    return execute(
+        session,
+        computed,
+        auto_approve=auto_approve,
+        parallelism=parallelism,
+        force=force,
+        backup_dir=backup_dir,
+        config_dir=config_dir,
+    )
+
+
+def execute(
+    session: Session,
+    computed: Computed,
+    *,
+    auto_approve: bool,
+    parallelism: int,
+    force: bool,
+    backup_dir: Path | None,
+    config_dir: Path | None,
+) -> int:
+    """Show the plan, ask, back up what it will change, run it, and report: what `apply` and `restore` share."""
+    from revox_sync.engine import plan as planning
+    from revox_sync.engine.apply import RemoteNames, apply_plan, catching_interrupts
+    from revox_sync.kinds import KINDS
+
+    env = session.env
+    current = computed.plan
     print_plan(session, current)
     if not current.has_changes:
         return EXIT_OK
@@ -69,6 +99,7 @@ def run_apply(
             _confirm(env)
         for listing in names.values():
             listing.expire()  # a person may have taken minutes to answer
+    _back_up(session, computed, backup_dir)
     total = len(current.actions)
     env.out(
         f"\nApplying {total} action{'s' if total != 1 else ''} (parallelism {min(parallelism, total)})..."
@@ -89,6 +120,50 @@ def run_apply(
         if not interrupts.abandoning:
             duplicated = _check_duplicates(session, kinds, results, current, config_dir)
     return _finish(env, results, interrupted=interrupts.stopping, duplicated=duplicated)
+
+
+def _back_up(session: Session, computed: Computed, backup_dir: Path | None) -> Path | None:
+    """Before the first write: the remote state of everything the plan changes or destroys, to a new file
+    (mode 0600, never replacing another); the path is printed with the command that undoes the apply. A
+    backup that cannot be written stops the apply. A plan that only creates has nothing to back up."""
+    from datetime import datetime, timezone
+
+    from revox_sync.engine import backup
+    from revox_sync.engine.render import json_document
+    from revox_sync.files import write_new
+
+    plan, env = computed.plan, session.env
+    now = datetime.now(timezone.utc)
+    saved = backup.snapshot(plan, computed.remote)
+    if not saved:
+        return None
+    created = [(a.kind, a.name) for a in plan.actions if a.op == "create"]
+    doc = backup.document(
+        saved, created, key=session.key, target=session.target, secrets=env.secrets, now=now
+    )
+    directory = backup_dir if backup_dir is not None else DEFAULT_BACKUP_DIR
+    if backup_dir is None and not (directory.parent / ".gitignore").exists():
+        import contextlib
+
+        from revox_sync.files import write_atomic
+
+        # the folder holds account state: keep it out of the user's commits (a folder that cannot be
+        # written is reported by the backup itself, below)
+        with contextlib.suppress(OSError):
+            write_atomic(directory.parent / ".gitignore", "# revox-sync backups: never commit them\n*\n")
+    try:
+        path = write_new(directory, backup.file_name(now, session.key), json_document(doc) + "\n", mode=0o600)
+    except OSError as exc:
+        raise FatalError(
+            f"cannot write the backup to {directory}/: {exc.strerror or exc}; nothing was changed "
+            "(choose another folder with --backup-dir)"
+        ) from None
+    count = len(saved)
+    env.info(
+        f"Backed up {count} object{'s' if count != 1 else ''} this apply changes or destroys to {path}; "
+        f"undo with: {session.command('restore', str(path))}"
+    )
+    return path
 
 
 def _check_duplicates(

@@ -95,6 +95,19 @@ def print_plan(session: Session, plan: Plan, fmt: str = "text") -> None:
     session.env.out(RENDERERS[fmt](session.env.style).render(plan))
 
 
+def save_plan(
+    session: Session, plan: Plan, out_file: Path, words: Sequence[str], config_dir: Path | None = None
+) -> None:
+    """Write `plan` to `out_file` and say which command (`words`) applies it."""
+    from revox_sync.engine.render import json_document
+    from revox_sync.files import write_atomic
+
+    doc = plan.to_dict()
+    write_atomic(out_file, json_document(doc) + "\n")
+    command = session.command(*words, config_dir=config_dir)
+    session.env.info(f"Saved the plan to {out_file} ({doc['checksum']}). Apply it with: {command}")
+
+
 def run_plan(
     session: Session,
     config_dir: Path | None,
@@ -115,11 +128,5 @@ def run_plan(
     if limit:
         env.warn(f"warning: apply will refuse this plan without --force ({limit})")
     if out_file is not None:
-        from revox_sync.engine.render import json_document
-        from revox_sync.files import write_atomic
-
-        doc = current.to_dict()
-        write_atomic(out_file, json_document(doc) + "\n")
-        command = session.command("apply", str(out_file), config_dir=config_dir)
-        env.info(f"Saved the plan to {out_file} ({doc['checksum']}). Apply it with: {command}")
+        save_plan(session, current, out_file, ("apply", str(out_file)), config_dir)
     return EXIT_CHANGES if detailed_exitcode and current.has_changes else EXIT_OK

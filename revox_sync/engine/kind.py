@@ -162,6 +162,14 @@ class ResourceKind(Protocol):
         """Perform one action; `body` is the action's body with every Pending id filled in."""
         ...
 
+    def restorable(
+        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str]
+    ) -> tuple[Desired | None, str | None]:
+        """A backed-up remote object as the declaration that puts it back (None: nothing to declare), and a
+        note to print. `gone`: the backed-up objects the account no longer has, (kind, id) -> name; one
+        of them is declared without its id, so that the plan creates it again."""
+        ...
+
 
 def in_dependency_order(kinds: Sequence[ResourceKind]) -> tuple[ResourceKind, ...]:
     """Kinds so that each comes after the kinds it depends on (creates run in this order, deletes in the

@@ -48,6 +48,7 @@ class Plan:
     target: str | None = None  # which account the plan was made against (base URL, or "local")
     undeclared: tuple[tuple[str, str], ...] = ()  # (kind, name) no file declares, left alone without --prune
     existing: Mapping[str, int] = field(default_factory=dict)  # kind -> remote objects it could touch
+    restore: str | None = None  # the checksum of the backup this plan restores
     key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
     def count(self, op: Op) -> int:
@@ -86,7 +87,11 @@ class Plan:
             "summary": self.summary,
             "target": self.target,
             "actions": [_action_dict(a) for a in self.actions],
-            "options": {"prune": self.prune, "targets": list(self.targets)},
+            "options": {
+                "prune": self.prune,
+                "targets": list(self.targets),
+                **({"restore": self.restore} if self.restore else {}),
+            },
             "undeclared": [{"kind": k, "name": n} for k, n in self.undeclared],
             "config_fingerprint": self.config_fingerprint,
             "secrets_fingerprint": self.secrets_fingerprint,
@@ -133,11 +138,12 @@ def canonical_json(value: Any) -> str:
 CHECKSUM_PREFIX = "hmac-sha256:"
 
 
-def checksum(doc: dict[str, Any], key: bytes) -> str:
-    """An HMAC of the whole plan but its checksum, keyed with the account's key: whoever can edit a saved
-    plan but does not hold the key cannot make an edited one pass (an unkeyed hash anyone can recompute)."""
+def checksum(doc: dict[str, Any], key: bytes, label: bytes = b"revox-sync saved plan") -> str:
+    """An HMAC of the whole document but its checksum, keyed with the account's key: whoever can edit a
+    saved plan (or backup, by its `label`) but does not hold the key cannot make an edited one pass (an
+    unkeyed hash anyone can recompute)."""
     body = {k: v for k, v in doc.items() if k != "checksum"}
-    data = b"revox-sync saved plan\n" + canonical_json(body).encode()
+    data = label + b"\n" + canonical_json(body).encode()
     return CHECKSUM_PREFIX + hmac.new(key, data, hashlib.sha256).hexdigest()
 
 

@@ -36,6 +36,7 @@ class _SavedAction(BaseModel):
 class _SavedOptions(BaseModel):
     prune: StrictBool
     targets: list[StrictStr]
+    restore: StrictStr | None = None  # a restore's plan: the checksum of its backup
 
 
 class _SavedPlan(BaseModel):

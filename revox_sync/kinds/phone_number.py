@@ -225,6 +225,24 @@ class PhoneNumberKind:
         stored = client.update_phone_number(action.id, body)
         return Written(action.id, _not_stored(body, stored))
 
+    def restorable(
+        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str]
+    ) -> tuple[Desired | None, str | None]:
+        """The number's route and label as they were; a route to an assistant the restore creates again
+        names it, so the plan routes to its new id."""
+        number, assistant_id = str(state.get("phone_number")), _remote_assistant_id(state)
+        again = gone.get((ASSISTANT, assistant_id)) if assistant_id is not None else None
+        route = Route(
+            number,
+            Location("<backup>"),
+            assistant=again,
+            assistant_id=None if again is not None else assistant_id,
+            manages_assistant=True,
+            label=state.get("label"),
+            manages_label=True,
+        )
+        return Desired(self.name, number, route.to_dict(), source=route), None
+
 
 def _assistant_ref(assistant_id: Any) -> tuple[str, str] | None:
     return (ASSISTANT, assistant_id) if isinstance(assistant_id, str) else None

@@ -230,6 +230,19 @@ class VoiceKind:
             return Written(id=action.id)
         raise FatalError(f"voice {action.name!r}: a cloned voice cannot be updated")
 
+    def restorable(
+        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str]
+    ) -> tuple[Desired | None, str | None]:
+        """A clone cannot change, so one still in the account needs nothing; a destroyed one cannot come
+        back: the API keeps no sample to clone it from."""
+        ident = str(state.get("id"))
+        if (self.name, ident) not in gone:
+            return None, None
+        return None, (
+            f'voice "{state.get("name")}" ({ident}) was destroyed and cannot be restored (the API keeps no '
+            "sample of a clone): clone it again from voices.yaml"
+        )
+
 
 def _sample(
     doc: Any, config_dir: Path, name: str, text: str, node: Any, errors: list[LocatedError]

@@ -155,6 +155,26 @@ class AssistantKind:
         client.delete_assistant(action.id)
         return Written(action.id)
 
+    def restorable(
+        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str]
+    ) -> tuple[Desired | None, str | None]:
+        """Every field the API lets a file manage, defaults included (an apply may have changed one away
+        from its default), without the server-owned parts."""
+        from revox_sync.importer.clean import wanted_fields
+
+        data = wanted_fields(state, with_defaults=True, unknown=set())
+        ident, name = str(state.get("id")), str(state.get("name"))
+        note = None
+        voice = _voice_ref(state.get("voice"))
+        if voice is not None and voice in gone:
+            del data["voice"]
+            note = (
+                f'assistant "{name}": its voice {voice[1]} is gone and cannot come back (the API keeps no '
+                "sample of a clone): its voice is left as it is now"
+            )
+        pinned = None if (self.name, ident) in gone else ident
+        return Desired(self.name, name, data, id=pinned), note
+
 
 def _did_you_mean(name: str, known: set[str]) -> str:
     import difflib

@@ -1,0 +1,135 @@
+"""`restore BACKUP`: plan putting every object of a backup back as it was, then apply it like `apply` does
+(confirmation, saved plans, safety limit, protection, and a backup of its own before the first write)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from revox_sync.commands import EXIT_OK
+from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
+
+if TYPE_CHECKING:
+    from revox_sync.commands.plan import Computed
+    from revox_sync.commands.session import Session
+    from revox_sync.engine.backup import Backup
+
+
+def run_restore(
+    session: Session,
+    backup_file: Path,
+    plan_file: Path | None = None,
+    *,
+    out_file: Path | None = None,
+    auto_approve: bool = False,
+    parallelism: int,
+    force: bool = False,
+    backup_dir: Path | None = None,
+) -> int:
+    """Restore `backup_file`; with `out_file` only save the plan, with `plan_file` apply a saved one."""
+    from revox_sync.commands.apply import execute
+    from revox_sync.engine import saved as saved_plans
+    from revox_sync.engine.backup import read_backup
+
+    if out_file is not None and plan_file is not None:
+        raise FatalError("give PLAN_FILE to apply a saved restore, or --out to save one, not both")
+    session.client()  # the key that opens the backup
+    try:
+        data = backup_file.read_bytes()
+    except OSError as exc:
+        raise FatalError(f"cannot read backup {backup_file}: {exc.strerror or exc}") from None
+    backup = read_backup(data, str(backup_file), session.key)
+    saved = None
+    if plan_file is not None:
+        saved = saved_plans.load_saved(plan_file, session.key, session.target)
+        if saved["options"].get("restore") != backup.checksum:
+            raise FatalError(f"{plan_file} is not a plan of restoring {backup_file}: nothing was changed")
+    computed = restore_plan(session, backup, str(backup_file))
+    if saved is not None:
+        saved_plans.check_fresh(saved, computed.plan, str(plan_file))
+    if out_file is not None:
+        from revox_sync.commands.plan import print_plan, save_plan
+
+        print_plan(session, computed.plan)
+        save_plan(session, computed.plan, out_file, ("restore", str(backup_file), str(out_file)))
+        return EXIT_OK
+    return execute(
+        session,
+        computed,
+        auto_approve=auto_approve,
+        parallelism=parallelism,
+        force=force,
+        backup_dir=backup_dir,
+        config_dir=None,
+    )
+
+
+def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
+    """The plan that puts the backup's objects back: updates of the fields that differ, a create for one
+    the account lost (named in a note with its old id), a number routed back."""
+    from revox_sync.commands.plan import Computed
+    from revox_sync.engine.change import Desired
+    from revox_sync.engine.kind import Loaded
+    from revox_sync.engine.plan import build_plan
+    from revox_sync.kinds import KINDS
+    from revox_sync.sensitive import secret_values
+
+    env, client = session.env, session.client()
+    for s in backup.objects:
+        env.add_secrets(secret_values(s.state))
+    remote = {k.name: k.fetch(client) for k in KINDS}
+    for objects in remote.values():
+        for r in objects:
+            env.add_secrets(secret_values(r))
+    present = {(kind, str(r.get("id"))) for kind, objects in remote.items() for r in objects}
+    gone = {(s.kind, s.id): s.name for s in backup.objects if (s.kind, s.id) not in present}
+    where = Location(source)
+    taken = [
+        LocatedError(
+            where,
+            f'{kind.replace("_", " ")} "{name}" ({ident}) is gone, and the account has another of that name '
+            f"({r['id']}): restoring it would make two; rename or destroy that one first",
+        )
+        for (kind, ident), name in sorted(gone.items())
+        for r in remote.get(kind, ())
+        if str(r.get("name")) == name
+    ]
+    if taken:
+        raise ConfigErrors(taken)
+    desired: dict[str, list[Desired]] = {k.name: [] for k in KINDS}
+    restorers = {k.name: k for k in KINDS}
+    for s in backup.objects:
+        d, note = restorers[s.kind].restorable(s.state, gone)
+        if note:
+            env.warn(f"note: {note}")
+        if d is not None:
+            desired[s.kind].append(dataclasses.replace(d, file=source))
+    loaded: dict[str, Loaded | None] = {name: Loaded(items) for name, items in desired.items()}
+    plan = build_plan(KINDS, loaded, remote, key=session.key, scope=session.scope())
+    ids = {(kind, name): ident for (kind, ident), name in gone.items()}
+    actions = tuple(
+        dataclasses.replace(
+            a,
+            notes=(
+                *a.notes,
+                f"destroyed since the backup (was {ids[(a.kind, a.name)]}): created again with a new id; a file "
+                "that pins the old id must pin the new one",
+            ),
+        )
+        if a.op == "create" and (a.kind, a.name) in ids
+        else a
+        for a in plan.actions
+    )
+    for kind, name in backup.created:
+        env.info(
+            f'note: the apply this backup was made before also created {kind.replace("_", " ")} "{name}"; restore leaves it'
+        )
+    plan = dataclasses.replace(
+        dataclasses.replace(plan, actions=actions).redacted(env.secrets),
+        undeclared=(),
+        target=session.target,
+        key=session.key,
+        restore=backup.checksum,
+    )
+    return Computed(plan, loaded, remote)
