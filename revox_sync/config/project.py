@@ -74,8 +74,8 @@ __all__ = [
 PROJECT_FILE_NAMES = ("revox-sync.yaml", "revox-sync.yml")
 ENV_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 VAR_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-PROJECT_KEYS = ("config_dir", "environments")
-ENVIRONMENT_KEYS = ("var_files", "api_key_env", "base_url")
+PROJECT_KEYS = ("config_dir", "environments", "rules")
+ENVIRONMENT_KEYS = ("var_files", "api_key_env", "base_url", "rules")
 # The message the loader gives for `${NAME}` without a value and without a default.
 _UNSET_RE = re.compile(
     r"^environment variable ([A-Za-z_][A-Za-z0-9_]*) is not set \(and \$\{\1\} has no default\)$"
@@ -90,6 +90,7 @@ class Environment:
     api_key_env: str | None = None
     base_url: str | None = None
     location: Location | None = None  # where the environment is declared
+    rules: RulesNode | None = field(default=None, compare=False, repr=False)  # read by revox_sync.rules
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,15 @@ class Project:
     path: Path  # the project file
     config_dir: Path | None = None  # resolved against the project file's directory
     environments: dict[str, Environment] = field(default_factory=dict)
+    rules: RulesNode | None = field(default=None, compare=False, repr=False)  # read by revox_sync.rules
+
+
+@dataclass(frozen=True)
+class RulesNode:
+    """A `rules:` section as written, for `revox_sync.rules.config` to read with its positions."""
+
+    doc: YamlDoc
+    node: Any
 
 
 @dataclass
@@ -196,6 +206,7 @@ def load_project(path: Path) -> Project:
         raise ConfigErrors([doc.error(root, "the top level must be a mapping (config_dir, environments)")])
     config_dir: Path | None = None
     environments: dict[str, Environment] = {}
+    rules: RulesNode | None = None
     for key, key_node, value in doc.pairs(root, errors):
         if key == "config_dir":
             text = doc.string(value, errors, "config_dir")
@@ -219,11 +230,13 @@ def load_project(path: Path) -> Project:
                 env = _environment(doc, env_name, env_key, env_node, errors)
                 if env is not None:
                     environments[env_name] = env
+        elif key == "rules":
+            rules = RulesNode(doc, value)
         else:
             errors.append(doc.error(key_node, unknown_key_message(key, PROJECT_KEYS, "project file")))
     if errors:
         raise ConfigErrors(errors)
-    return Project(path, config_dir, environments)
+    return Project(path, config_dir, environments, rules)
 
 
 def _environment(
@@ -240,6 +253,7 @@ def _environment(
     var_files: list[Path] = []
     api_key_env: str | None = None
     base_url: str | None = None
+    rules: RulesNode | None = None
     count = len(errors)
     for key, k_node, value in doc.pairs(node, errors):
         if key == "var_files":
@@ -259,13 +273,15 @@ def _environment(
                     api_key_env = text
         elif key == "base_url":
             base_url = doc.string(value, errors, f"environments.{name}.base_url")
+        elif key == "rules":
+            rules = RulesNode(doc, value)
         else:
             errors.append(
                 doc.error(k_node, unknown_key_message(key, ENVIRONMENT_KEYS, f"environment '{name}'"))
             )
     if len(errors) > count:
         return None
-    return Environment(name, tuple(var_files), api_key_env, base_url, location)
+    return Environment(name, tuple(var_files), api_key_env, base_url, location, rules)
 
 
 def all_environments(project: Project | None) -> list[str]:
