@@ -179,7 +179,7 @@ def read_custom(
         errors.append(
             doc.error(
                 got["path"][1],
-                unknown_key_message(str(parts[0]), list(fields[kind]), f"a {kind}").replace(
+                unknown_key_message(str(parts[0]), list(fields[kind]), f"{kind} fields").replace(
                     "unknown key", "unknown field", 1
                 ),
             )
@@ -196,10 +196,10 @@ def read_custom(
         rule_id,
         severity,
         message or f"custom: {path_text} ({', '.join(k for k in CONDITIONS if k in got)})",
-        f"custom rule in {doc.location(got['id'][0])}",
+        f"custom rule in {doc.location(got['id'][1])}",
         check=custom_check(parts, condition, names, message),
         kinds=(kind,),
-        defined_at=doc.location(got["id"][0]),
+        defined_at=doc.location(got["id"][1]),
     )
 
 
