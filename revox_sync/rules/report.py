@@ -8,7 +8,6 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from revox_sync import __version__
 from revox_sync.errors import LocatedError, LocatedWarning
@@ -76,6 +75,8 @@ def to_json(findings: Sequence[Finding], *, strict: bool) -> str:
 
 # --- sarif ------------------------------------------------------------------------------------------------
 def _uri(path: str) -> str:
+    from urllib.parse import quote
+
     if os.path.isabs(path):
         return Path(path).as_uri()
     return quote(path.replace(os.sep, "/"))
