@@ -7,7 +7,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -126,30 +126,13 @@ def cli(
 )
 @click.option("--strict", is_flag=True, help="Fail on policy warnings too.")
 @click.option("--show-suppressed", is_flag=True, help="Also list findings silenced by ignore comments.")
-def validate(
-    paths: tuple[Path, ...],
-    online: bool,
-    env_name: str | None,
-    all_envs: bool,
-    fmt: str,
-    strict: bool,
-    show_suppressed: bool,
-) -> int:
+def validate(paths: tuple[Path, ...], **flags: Any) -> int:
     """Check the config files offline (default: assistants/), then the policy rules. Exit 0 valid, 1 invalid."""
     from revox_sync.commands.validate import run_validate
 
-    if all_envs and (env_name or online):
+    if flags["all_envs"] and (flags["env_name"] or flags["online"]):
         raise click.UsageError("--all-envs checks offline every environment: no --env or --online with it")
-    return run_validate(
-        _session(),
-        paths,
-        online=online,
-        env_name=env_name,
-        all_envs=all_envs,
-        fmt=fmt,
-        strict=strict,
-        show_suppressed=show_suppressed,
-    )
+    return run_validate(_session(), paths, **flags)  # the options, by run_validate's own names
 
 
 @cli.command("rules")

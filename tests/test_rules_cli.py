@@ -55,181 +55,154 @@ def test_the_compliant_assistant_passes_every_rule_and_every_profile() -> None:
     passes(validate())
 
 
-def test_calling_hours() -> None:
-    assistant(COMPLIANT.replace('"09:00"', '"7:30am"').replace('"20:00"', '"21:30"'))
-    fails(
-        validate(),
-        "assistants/caller.yaml:8:35: [calling-hours] call_retry_config.calling_windows[0]."
-        "calling_window_start_time: calls from 07:30, before 08:00 in the recipient's time zone "
-        "(47 CFR 64.1200(c)(1))",
-        "assistants/caller.yaml:8:70: [calling-hours] call_retry_config.calling_windows[0]."
-        "calling_window_end_time: calls until 21:30, after 21:00 in the recipient's time zone "
-        "(47 CFR 64.1200(c)(1))",
-    )
-    assistant(COMPLIANT.replace('"20:00"', '"9pm"'))  # 21:00 is the last minute allowed
+def edit(*pairs: tuple[str, str], text: str = COMPLIANT) -> str:
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+FLORIDA = "rules:\n  profiles: [florida]\n"
+FLORIDA_LAW = (
+    "Florida (Fla. Stat. § 501.616(6)(a) (8 a.m. to 8 p.m.), § 501.616(6)(b) (3 calls per 24 hours))"
+)
+TCPA = "in the recipient's time zone (47 CFR 64.1200(c)(1))"
+DAYS = ("  max_retry_attempts: 3\n", "  max_retry_attempts: 3\n  allowed_days: [saturday, sunday]\n")
+ONCE_A_DAY = ("7200}", "86400}")
+TWICE = ("  max_retry_attempts: 3\n", "  max_retry_attempts: 3\n  call_twice_in_a_row: true\n")
+OWN = (
+    'from_phone_number: "+14155550100"\ntransfer_destinations:\n  - {label: Desk, phone_number: "+1415555010'
+)
+NO_DISCLOSURE = ("Sam, an AI assistant calling for Acme", "Sam from Acme")
+DISCLOSURE_LINE = "assistants/caller.yaml:3:17: [ai-disclosure] first_sentence: does not say the caller is an AI voice (none of: "
+
+# Each error rule: the project file, a file that triggers it and what validate says, and a file that does not.
+ERROR_RULES = [
+    pytest.param(
+        "",
+        edit(('"09:00"', '"7:30am"'), ('"20:00"', '"21:30"')),
+        [
+            "assistants/caller.yaml:8:35: [calling-hours] call_retry_config.calling_windows[0]."
+            f"calling_window_start_time: calls from 07:30, before 08:00 {TCPA}",
+            "assistants/caller.yaml:8:70: [calling-hours] call_retry_config.calling_windows[0]."
+            f"calling_window_end_time: calls until 21:30, after 21:00 {TCPA}",
+        ],
+        edit(('"20:00"', '"9pm"')),  # 21:00 is the last minute allowed
+        id="calling-hours",
+    ),
+    pytest.param(
+        FLORIDA,
+        edit(('"20:00"', '"20:30"')),
+        [
+            "assistants/caller.yaml:8:69: [state-calling-hours] call_retry_config.calling_windows[0]."
+            f"calling_window_end_time: calls until 20:30, after 20:00 in the recipient's time zone ({FLORIDA_LAW})"
+        ],
+        COMPLIANT,
+        id="state-calling-hours",
+    ),
+    pytest.param(
+        "rules:\n  profiles: [mississippi]\n",
+        edit(DAYS),
+        [
+            "assistants/caller.yaml:7:28: [sunday-calls] call_retry_config.allowed_days[1]: calls on Sundays, which "
+            "Mississippi (Miss. Code Ann. § 77-3-723(1) (no solicitation on a Sunday; 8 a.m. to 8 p.m.)) bans"
+        ],
+        edit((DAYS[0], DAYS[1].replace(", sunday", ""))),
+        id="sunday-calls",
+    ),
+    pytest.param(
+        FLORIDA,
+        edit(("max_retry_attempts: 3", "max_retry_attempts: 5")),
+        [
+            "assistants/caller.yaml:6:23: [retry-cap] call_retry_config.max_retry_attempts: up to 5 attempts can "
+            f"reach one person within 24 hours (max_retry_attempts 5), above 3: {FLORIDA_LAW}"
+        ],
+        # five attempts a day apart never put more than one in 24 hours
+        edit(("max_retry_attempts: 3", "max_retry_attempts: 5"), ONCE_A_DAY),
+        id="retry-cap",
+    ),
+    pytest.param(
+        "rules:\n  retry-cap: {severity: error, max_per_day: 1}\n",
+        edit(ONCE_A_DAY, TWICE),
+        [
+            "assistants/caller.yaml:6:23: [retry-cap] call_retry_config.max_retry_attempts: up to 2 attempts can "
+            "reach one person within 24 hours (max_retry_attempts 3, call_twice_in_a_row), above 1: the cap set "
+            "in revox-sync.yaml"
+        ],
+        edit(ONCE_A_DAY),
+        id="retry-cap-call-twice-in-a-row",
+    ),
+    pytest.param(
+        "",
+        edit(NO_DISCLOSURE),
+        [DISCLOSURE_LINE + "'AI', 'A.I.', 'artificial intelligence', 'virtual assistant', ... (5 more))"],
+        edit(("an AI assistant", "Acme's virtual assistant")),
+        id="ai-disclosure",
+    ),
+    pytest.param(
+        "",
+        edit(("first_sentence:", "first_sentence_mode: none\nfirst_sentence:")),
+        [
+            "assistants/caller.yaml:3:22: [ai-disclosure] first_sentence_mode: none: an outbound assistant must "
+            "open by saying it is an AI voice"
+        ],
+        edit(("first_sentence:", "first_sentence_mode: static\nfirst_sentence:")),
+        id="ai-disclosure-mode-none",
+    ),
+    pytest.param(
+        "rules:\n  ai-disclosure: {phrases: [robot]}\n",
+        COMPLIANT,
+        [DISCLOSURE_LINE + "'robot')"],
+        edit(("an AI assistant", "a friendly robot")),
+        id="ai-disclosure-phrases",
+    ),
+    pytest.param(
+        "",
+        edit((" Call us back at +1 415 555 0100.", " We will try again.")),
+        [
+            "assistants/caller.yaml:4:20: [voicemail-callback] voicemail_message: gives no number to call back "
+            "(a phone number of 10 or more digits, or a {{...phone...}} placeholder)"
+        ],
+        edit(("+1 415 555 0100", "{{callback_phone}}")),
+        id="voicemail-callback",
+    ),
+    pytest.param(
+        "rules:\n  voicemail-business: {business: [Acme Corp, Acme]}\n",
+        edit(("This is Acme.", "Hello.")),
+        [
+            "assistants/caller.yaml:4:20: [voicemail-business] voicemail_message: does not name the business "
+            "('Acme Corp', 'Acme')"
+        ],
+        COMPLIANT,
+        id="voicemail-business",
+    ),
+    pytest.param(
+        "",
+        COMPLIANT + OWN + '0"}\n',
+        [
+            "assistants/caller.yaml:11:33: [transfer-to-self] transfer_destinations[0].phone_number: transfers to "
+            "+14155550100, the assistant's own from_phone_number: the call loops back"
+        ],
+        COMPLIANT + OWN + '9"}\n',
+        id="transfer-to-self",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rules", "triggers", "lines", "passes_with"), ERROR_RULES)
+def test_an_error_rule_fails_the_file_that_breaks_it_only(
+    rules: str, triggers: str, lines: list[str], passes_with: str
+) -> None:
+    if rules:
+        project(rules)
+    assistant(triggers)
+    fails(validate(), *lines)
+    assistant(passes_with)
     passes(validate())
 
 
 def test_an_inbound_assistant_is_not_checked_as_outbound() -> None:
     assistant("name: Desk\nfirst_sentence: Hello, Acme front desk.\nprompt: Answer questions.\n")
-    passes(validate())
-
-
-def test_state_calling_hours_from_a_profile() -> None:
-    project("rules:\n  profiles: [florida]\n")
-    assistant(COMPLIANT.replace('"20:00"', '"20:30"'))
-    fails(
-        validate(),
-        "assistants/caller.yaml:8:69: [state-calling-hours] call_retry_config.calling_windows[0]."
-        "calling_window_end_time: calls until 20:30, after 20:00 in the recipient's time zone (Florida "
-        "(Fla. Stat. § 501.616(6)(a) (8 a.m. to 8 p.m.), § 501.616(6)(b) (3 calls per 24 hours)))",
-    )
-    project("rules: {}\n")
-    passes(validate())  # without the profile, 20:30 is within the federal window
-
-
-def test_sunday_calls_with_the_mississippi_profile() -> None:
-    project("rules:\n  profiles: [mississippi]\n")
-    assistant(
-        COMPLIANT.replace(
-            "  max_retry_attempts: 3\n", "  max_retry_attempts: 3\n  allowed_days: [saturday, sunday]\n"
-        )
-    )
-    fails(
-        validate(),
-        "assistants/caller.yaml:7:28: [sunday-calls] call_retry_config.allowed_days[1]: calls on Sundays, "
-        "which Mississippi (Miss. Code Ann. § 77-3-723(1) (no solicitation on a Sunday; 8 a.m. to 8 p.m.)) bans",
-    )
-    assistant(
-        COMPLIANT.replace(
-            "  max_retry_attempts: 3\n", "  max_retry_attempts: 3\n  allowed_days: [saturday]\n"
-        )
-    )
-    passes(validate())
-
-
-def test_retry_cap_counts_attempts_within_24_hours() -> None:
-    project("rules:\n  profiles: [florida]\n")
-    assistant(COMPLIANT.replace("max_retry_attempts: 3", "max_retry_attempts: 5"))
-    fails(
-        validate(),
-        "assistants/caller.yaml:6:23: [retry-cap] call_retry_config.max_retry_attempts: up to 5 attempts can "
-        "reach one person within 24 hours (max_retry_attempts 5), above 3: Florida (Fla. Stat. § 501.616(6)(a) "
-        "(8 a.m. to 8 p.m.), § 501.616(6)(b) (3 calls per 24 hours))",
-    )
-    # five attempts a day apart never put more than one in 24 hours
-    assistant(COMPLIANT.replace("max_retry_attempts: 3", "max_retry_attempts: 5").replace("7200}", "86400}"))
-    passes(validate())
-
-
-def test_retry_cap_counts_call_twice_in_a_row() -> None:
-    project("rules:\n  retry-cap: {severity: error, max_per_day: 1}\n")
-    once_a_day = COMPLIANT.replace("7200}", "86400}")
-    assistant(once_a_day)
-    passes(validate())
-    assistant(
-        once_a_day.replace(
-            "  max_retry_attempts: 3\n", "  max_retry_attempts: 3\n  call_twice_in_a_row: true\n"
-        )
-    )
-    fails(
-        validate(),
-        "assistants/caller.yaml:6:23: [retry-cap] call_retry_config.max_retry_attempts: up to 2 attempts can "
-        "reach one person within 24 hours (max_retry_attempts 3, call_twice_in_a_row), above 1: the cap set "
-        "in revox-sync.yaml",
-    )
-
-
-def test_ai_disclosure() -> None:
-    assistant(COMPLIANT.replace("Sam, an AI assistant calling for Acme", "Sam from Acme"))
-    fails(
-        validate(),
-        "assistants/caller.yaml:3:17: [ai-disclosure] first_sentence: does not say the caller is an AI voice "
-        "(none of: 'AI', 'A.I.', 'artificial intelligence', 'virtual assistant', ... (5 more))",
-    )
-    assistant(COMPLIANT.replace("first_sentence:", "first_sentence_mode: none\nfirst_sentence:"))
-    fails(
-        validate(),
-        "assistants/caller.yaml:3:22: [ai-disclosure] first_sentence_mode: none: an outbound assistant must "
-        "open by saying it is an AI voice",
-    )
-    assistant(COMPLIANT.replace("an AI assistant", "Acme's virtual assistant"))
-    passes(validate())
-
-
-def test_ai_disclosure_phrases_are_configurable() -> None:
-    project("rules:\n  ai-disclosure: {phrases: [robot]}\n")
-    assistant()
-    fails(
-        validate(),
-        "assistants/caller.yaml:3:17: [ai-disclosure] first_sentence: does not say the caller is an AI voice "
-        "(none of: 'robot')",
-    )
-    assistant(COMPLIANT.replace("an AI assistant", "a friendly robot"))
-    passes(validate())
-
-
-def test_voicemail_callback_number() -> None:
-    assistant(COMPLIANT.replace(" Call us back at +1 415 555 0100.", " We will try again."))
-    fails(
-        validate(),
-        "assistants/caller.yaml:4:20: [voicemail-callback] voicemail_message: gives no number to call back "
-        "(a phone number of 10 or more digits, or a {{...phone...}} placeholder)",
-    )
-    assistant(COMPLIANT.replace("+1 415 555 0100", "{{callback_phone}}"))
-    passes(validate())
-
-
-def test_voicemail_names_the_business() -> None:
-    project("rules:\n  voicemail-business: {business: [Acme Corp, Acme]}\n")
-    assistant(COMPLIANT.replace("This is Acme.", "Hello."))
-    fails(
-        validate(),
-        "assistants/caller.yaml:4:20: [voicemail-business] voicemail_message: does not name the business "
-        "('Acme Corp', 'Acme')",
-    )
-    assistant()
-    passes(validate())
-
-
-def test_opt_out_is_a_warning_that_strict_fails() -> None:
-    assistant(
-        COMPLIANT.replace(
-            "If the person asks not to be called again, apologise, promise it and end the call.", "Sell."
-        )
-    )
-    line = (
-        "assistants/caller.yaml:2:9: warning: [opt-out] prompt: says nothing of a request to stop calling "
-        "(none of: 'do not call', 'do-not-call', \"don't call\", 'not to be called', ... (8 more))"
-    )
-    run = validate()
-    assert (run.code, run.out, run.err) == (0, "1 assistant file valid.\n", line + "\n")
-    run = validate("--strict")
-    assert (run.code, run.out, run.err.splitlines()) == (1, "", [line, "1 error (--strict counts warnings)."])
-    assistant()
-    passes(validate("--strict"))
-
-
-def test_fixed_timezone() -> None:
-    assistant(COMPLIANT + "  timezone: America/New_York\n")
-    run = validate()
-    assert (run.code, run.out) == (0, "1 assistant file valid.\n")
-    assert run.err == (
-        "assistants/caller.yaml:9:13: warning: [fixed-timezone] call_retry_config.timezone: calling windows are "
-        "read in this one time zone for every recipient, not in each recipient's own: a recipient elsewhere is "
-        "called at other local hours\n"
-    )
-
-
-def test_transfer_to_the_assistants_own_number() -> None:
-    own = COMPLIANT + 'from_phone_number: "+14155550100"\ntransfer_destinations:\n'
-    assistant(own + '  - {label: Desk, phone_number: "+14155550100"}\n')
-    fails(
-        validate(),
-        "assistants/caller.yaml:11:33: [transfer-to-self] transfer_destinations[0].phone_number: transfers to "
-        "+14155550100, the assistant's own from_phone_number: the call loops back",
-    )
-    assistant(own + '  - {label: Desk, phone_number: "+14155550199"}\n')
     passes(validate())
 
 
@@ -246,30 +219,61 @@ def test_transfer_to_a_number_routed_to_the_same_assistant() -> None:
     passes(validate(), 2)
 
 
+def warns(run: Run, line: str, count: int = 1) -> None:
+    """Valid, with one warning: a warning never fails the run without --strict."""
+    assert (run.code, run.out, run.err) == (
+        0,
+        f"{count} assistant file{'s' * (count != 1)} valid.\n",
+        line + "\n",
+    )
+
+
+def test_opt_out_is_a_warning_that_strict_fails() -> None:
+    assistant(
+        edit(("If the person asks not to be called again, apologise, promise it and end the call.", "Sell."))
+    )
+    line = (
+        "assistants/caller.yaml:2:9: warning: [opt-out] prompt: says nothing of a request to stop calling "
+        "(none of: 'do not call', 'do-not-call', \"don't call\", 'not to be called', ... (8 more))"
+    )
+    warns(validate(), line)
+    run = validate("--strict")
+    assert (run.code, run.out, run.err.splitlines()) == (1, "", [line, "1 error (--strict counts warnings)."])
+    assistant()
+    passes(validate("--strict"))
+
+
+def test_fixed_timezone() -> None:
+    assistant(COMPLIANT + "  timezone: America/New_York\n")
+    warns(
+        validate(),
+        "assistants/caller.yaml:9:13: warning: [fixed-timezone] call_retry_config.timezone: calling windows are "
+        "read in this one time zone for every recipient, not in each recipient's own: a recipient elsewhere is "
+        "called at other local hours",
+    )
+
+
 def test_two_assistants_calling_from_one_number_share_its_windows() -> None:
     number = 'from_phone_number: "+14155550100"\n'
     assistant(COMPLIANT + number, "a.yaml")
-    assistant(COMPLIANT.replace("Caller", "Second") + number, "b.yaml")
+    assistant(edit(("Caller", "Second")) + number, "b.yaml")
     passes(validate(), 2)
-    assistant(COMPLIANT.replace("Caller", "Second").replace('"20:00"', '"19:00"') + number, "b.yaml")
-    run = validate()
-    assert (run.code, run.out) == (0, "2 assistant files valid.\n")
-    assert run.err == (
+    assistant(edit(("Caller", "Second"), ('"20:00"', '"19:00"')) + number, "b.yaml")
+    warns(
+        validate(),
         "assistants/b.yaml:5:1: warning: [shared-number-windows] call_retry_config: calls from +14155550100 like "
         "'Caller' (assistants/a.yaml:1:7) but with other calling windows, days or time zone: one number, one "
-        "schedule\n"
+        "schedule",
+        2,
     )
 
 
 def test_call_twice_in_a_row_without_a_second_attempt() -> None:
-    assistant(
-        COMPLIANT.replace("max_retry_attempts: 3", "max_retry_attempts: 1\n  call_twice_in_a_row: true")
-    )
-    run = validate()
-    assert run.code == 0
-    assert run.err == (
+    assistant(edit(("max_retry_attempts: 3", "max_retry_attempts: 1\n  call_twice_in_a_row: true")))
+    warns(
+        validate(),
         "assistants/caller.yaml:7:24: warning: [retry-no-effect] call_retry_config.call_twice_in_a_row: has no "
-        "effect with max_retry_attempts 1 (it only skips the delay before attempt 2)\n"
+        "effect with max_retry_attempts 1 (it only skips the delay before attempt 2)",
     )
 
 

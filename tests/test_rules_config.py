@@ -210,3 +210,46 @@ def test_an_environments_custom_rule_replaces_the_top_levels_of_the_same_id() ->
         "assistants/support.yaml:3:25: [short] max_call_duration_secs: is 1200, above the maximum 600"
     ]
     assert run_cli("validate", "--env", "prod").code == 0
+
+
+# --- the README's Policy rules section tells the truth ------------------------------------------------------
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def policy_section() -> str:
+    import re
+
+    (section,) = re.findall(
+        r"\n## Policy rules\n(.*?)(?=\n## )", README.read_text(encoding="utf-8"), flags=re.S
+    )
+    return section
+
+
+def test_the_readme_lists_every_rule_and_every_profile_with_its_status() -> None:
+    import re
+
+    from revox_sync.rules.builtin import BUILTIN, PROFILES
+
+    section = policy_section()
+    listed = re.findall(r"^\| `([a-z-]+)` \| (error|warning|off) \|", section, flags=re.M)
+    assert listed == [(r.id, r.severity) for r in BUILTIN] + [("schema", "error")]
+    profiles = re.findall(
+        r"^\| `([a-z]+)` \| .* \| (from the statute|needs checking) \|$", section, flags=re.M
+    )
+    assert profiles == [
+        (n, "from the statute" if p.statute else "needs checking") for n, p in PROFILES.items()
+    ]
+    assert "This is not legal advice" in section
+
+
+def test_the_readmes_rules_examples_load() -> None:
+    import re
+
+    blocks = [
+        b for b in re.findall(r"```yaml\n(.*?)```", policy_section(), flags=re.S) if b.startswith("rules:")
+    ]
+    assert len(blocks) == 2
+    for block in blocks:
+        write(Path("revox-sync.yaml"), block)
+        run = run_cli("rules", "--env", "production") if "production" in block else run_cli("rules")
+        assert run.code == 0, run.all

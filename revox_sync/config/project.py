@@ -16,6 +16,8 @@ environments:
     var_files: [env/common.yaml, env/production.yaml]
     api_key_env: REVOX_API_KEY_PRODUCTION
     base_url: https://www.getrevox.com/api   # optional
+    rules: {opt-out: error}            # optional; over the top level's
+rules: {profiles: [florida]}           # optional: the policy rules, read by revox_sync.rules.config
 ```
 
 A variable file is plain YAML, `NAME: value`; strings, numbers and booleans are accepted and kept as they
