@@ -433,3 +433,18 @@ def test_rules_lists_every_rule_with_its_severity_state_and_source() -> None:
         1,
         "error: --env nope: unknown environment (no such environment in revox-sync.yaml)\n",
     )
+
+
+def test_a_hostile_retry_config_is_counted_quickly() -> None:
+    """Ten thousand overlapping windows, no delay and the largest attempt count: merged windows and a bounded
+    count keep the rule linear (this test would hang otherwise)."""
+    window = '    - {calling_window_start_time: "09:00", calling_window_end_time: "20:00", retry_delay_seconds: 1}\n'
+    text = edit(("max_retry_attempts: 3", "max_retry_attempts: 9007199254740991"))
+    text = text.replace(window.replace("1}", "7200}"), window * 10_000)
+    project("rules:\n  profiles: [florida]\n")
+    assistant(text)
+    run = validate()
+    assert run.err.splitlines()[0].startswith(
+        "assistants/caller.yaml:6:23: [retry-cap] call_retry_config.max_retry_attempts: 100 or more attempts can "
+        "reach one person within 24 hours (max_retry_attempts 9007199254740991), above 3"
+    )

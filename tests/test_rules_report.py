@@ -168,3 +168,16 @@ def test_a_secret_never_reaches_any_format(monkeypatch: pytest.MonkeyPatch) -> N
         run = run_cli("validate", "--format", fmt, "--show-suppressed")
         assert "[no-tokens]" in run.all or "no-tokens" in run.all
         assert "very-secret" not in run.all, fmt
+
+
+def test_github_makes_control_characters_visible() -> None:
+    write(Path("assistants/a.yaml"), 'name: "Odd \\e[31m name"\nprompt: x\n')
+    write(
+        Path("revox-sync.yaml"),
+        "rules:\n  custom:\n    - {id: odd, path: prompt, match: '^y', message: \"red \\e[31m\"}\n",
+    )
+    run = run_cli("validate", "--format", "github")
+    assert (
+        run.out
+        == "::error file=assistants/a.yaml,line=2,col=9,title=revox-sync [odd]::prompt: red \\u001b[31m\n"
+    )

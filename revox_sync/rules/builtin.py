@@ -10,6 +10,7 @@ defaults (10:00–18:00, Monday to Friday, 3 attempts two hours apart), and are 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -235,34 +236,38 @@ def sunday_calls(subject: Subject, params: Params) -> Iterator[Hit]:
         yield Hit((CRC, "allowed_days", index), f"calls on Sundays, which {because} bans")
 
 
-def attempts_per_day(crc: Mapping[str, Any]) -> int:
-    """The most attempts one person can get within any 24 hours: each attempt waits its window's
-    retry_delay_seconds (attempt 2 none with call_twice_in_a_row) and only falls inside a calling window
-    on an allowed day. Tried from every window's start and every half hour after, over a week."""
-    attempts = crc["max_retry_attempts"]
-    windows = list(_windows(crc))
+def attempts_per_day(crc: Mapping[str, Any], limit: int) -> int:
+    """The most attempts one person can get within any 24 hours, counted up to `limit`: each attempt waits
+    its window's retry_delay_seconds (attempt 2 none with call_twice_in_a_row) and only falls inside a
+    calling window on an allowed day. Tried from every window's start and every half hour after, over a week;
+    overlapping windows are merged (with the shorter delay), so a file of many windows costs no more."""
+    attempts: int = min(int(crc["max_retry_attempts"]), limit)
     days = [d for d, day in enumerate(DAYS) if day in crc["allowed_days"]]
+    spans = sorted((d * 1440 + s, d * 1440 + e, delay / 60) for d in days for _, s, e, delay in _windows(crc))
+    merged: list[list[float]] = []
+    for start, end, delay in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2] = min(merged[-1][2], delay)
+        else:
+            merged.append([start, end, delay])
+    if not merged or attempts <= 1:
+        return min(attempts, len(merged))
     week = 7 * 1440
-    open_at = sorted((d * 1440 + s, d * 1440 + e, delay) for d in days for _, s, e, delay in windows)
-    if not open_at or attempts <= 1:
-        return min(attempts, 1) if open_at else 0
+    laps = [(s + lap * week, e + lap * week, w) for lap in range(3) for s, e, w in merged]
+    ends = [e for _, e, _ in laps]
 
-    def next_open(t: float) -> tuple[float, int] | None:
-        for lap in range(3):
-            for start, end, delay in open_at:
-                s, e = start + lap * week, end + lap * week
-                if t < e:
-                    return max(t, s), delay
-        return None
+    def next_open(t: float) -> tuple[float, float] | None:
+        i = bisect.bisect_right(ends, t)
+        return (max(t, laps[i][0]), laps[i][2]) if i < len(laps) else None
 
     best = 1
-    for start, end, _ in open_at:
-        for t0 in range(start, end, 30):
+    for opens, closes, _ in merged:
+        for t0 in range(int(opens), int(closes), 30):
             count, at = 1, next_open(t0)
             while at is not None and count < attempts:
-                t, delay = at
-                wait = 0 if count == 1 and crc["call_twice_in_a_row"] else delay / 60
-                at = next_open(t + wait)
+                t, wait = at
+                at = next_open(t + (0 if count == 1 and crc["call_twice_in_a_row"] else wait))
                 if at is None or at[0] >= t0 + 1440:
                     break
                 count += 1
@@ -277,13 +282,14 @@ def retry_cap(subject: Subject, params: Params) -> Iterator[Hit]:
     cap = int(params["max_per_day"])
     if crc is None or crc["max_retry_attempts"] <= cap:
         return
-    found = attempts_per_day(crc)
+    found = attempts_per_day(crc, limit=100)
     if found > cap:
         twice = ", call_twice_in_a_row" if crc["call_twice_in_a_row"] else ""
         because = params.get("because") or "the cap set in revox-sync.yaml"
+        shown = f"{found} or more" if found >= 100 else f"up to {found}"
         yield Hit(
             (CRC, "max_retry_attempts"),
-            f"up to {found} attempts can reach one person within 24 hours (max_retry_attempts "
+            f"{shown} attempts can reach one person within 24 hours (max_retry_attempts "
             f"{crc['max_retry_attempts']}{twice}), above {cap}: {because}",
         )
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from revox_sync import __version__
 from revox_sync.errors import LocatedError, LocatedWarning
+from revox_sync.output import printable
 from revox_sync.rules.rule import Finding, Rule
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -150,7 +151,9 @@ def to_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
 
 # --- github workflow commands -----------------------------------------------------------------------------
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's escapes, then every other control character made visible (`\\u001b`), so a name or a message
+    cannot rewrite the log line it is printed on."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:
