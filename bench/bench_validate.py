@@ -86,7 +86,7 @@ def assistant_yaml(index: int, rng: random.Random) -> str:
         f"name: Assistant {index:04d}\n"
         "type: standalone\n"
         "first_sentence_mode: static\n"
-        f"first_sentence: Hello, this is assistant {index}. How can I help?\n"
+        f"first_sentence: Hello, this is assistant {index}, an AI voice. How can I help?\n"
         "max_call_duration_secs: 600\n"
         "voice:\n"
         "  provider: cartesia\n"
@@ -109,7 +109,7 @@ def assistant_yaml(index: int, rng: random.Random) -> str:
         "transfer_destinations:\n"
         '  - {label: Front desk, phone_number: "+14155550142"}\n'
         "human_transfer_mode: warm\n"
-        f"prompt: |\n{prompt}\n"
+        f"prompt: |\n{prompt}\n  If they ask not to be called again, promise it and end the call.\n"
         f"faq_items:\n{faq}"
     )
 

@@ -7,7 +7,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -116,13 +116,32 @@ def cli(
 @click.option("--online", is_flag=True, help="Also check voice ids and owned phone numbers against the API.")
 @click.option("--env", "env_name", metavar="NAME", help="Check the files as this environment resolves them.")
 @click.option("--all-envs", is_flag=True, help="Check the files once per environment of revox-sync.yaml.")
-def validate(paths: tuple[Path, ...], online: bool, env_name: str | None, all_envs: bool) -> int:
-    """Check the config files offline (default: assistants/). Exit 0 valid, 1 invalid."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts, sarif for code scanning, github for workflow annotations.",
+)
+@click.option("--strict", is_flag=True, help="Fail on policy warnings too.")
+@click.option("--show-suppressed", is_flag=True, help="Also list findings silenced by ignore comments.")
+def validate(paths: tuple[Path, ...], **flags: Any) -> int:
+    """Check the config files offline (default: assistants/), then the policy rules. Exit 0 valid, 1 invalid."""
     from revox_sync.commands.validate import run_validate
 
-    if all_envs and (env_name or online):
+    if flags["all_envs"] and (flags["env_name"] or flags["online"]):
         raise click.UsageError("--all-envs checks offline every environment: no --env or --online with it")
-    return run_validate(_session(), paths, online=online, env_name=env_name, all_envs=all_envs)
+    return run_validate(_session(), paths, **flags)  # the options, by run_validate's own names
+
+
+@cli.command("rules")
+@click.option("--env", "env_name", metavar="NAME", help="The rules as this environment sets them.")
+def rules_command(env_name: str | None) -> int:
+    """List every policy rule: its id, severity, whether it is on, and its source."""
+    from revox_sync.commands.rules import run_rules
+
+    return run_rules(_session(), env_name)
 
 
 @cli.command()

@@ -15,6 +15,10 @@ from revox_sync.engine.plan import Plan, build_plan
 from revox_sync.kinds import KINDS
 from revox_sync.output import Environment
 
+# A project file for tests of other things whose outbound assistants (a call_retry_config) need not pass the
+# calling-law rules: those have tests of their own.
+NOT_ABOUT_POLICY = "rules: {ai-disclosure: off, opt-out: off, fixed-timezone: off}\n"
+
 
 @dataclass
 class Run:

@@ -211,3 +211,41 @@ def test_the_fleet_quick_start_works_on_the_example(tmp_path: Path, monkeypatch:
         "---\n# examples/fleet/fleet.yaml (row examples/fleet/clinics.csv:2)\n"
         "name: Harbor Dental Austin receptionist\n"
     )
+
+
+# --- the policy rules in CI and pre-commit -------------------------------------------------------------------
+def test_the_github_workflow_annotates_and_uploads_sarif() -> None:
+    doc = load(GITHUB)
+    plan = doc["jobs"]["plan"]
+    assert plan["permissions"]["security-events"] == "write"
+    commands = [c for step in plan["steps"] if "run" in step for c in revox_commands(step["run"])]
+    assert ["validate", "--env", "PLACEHOLDER", "--format", "github"] in commands
+    assert ["validate", "--env", "PLACEHOLDER", "--format", "sarif"] in commands
+    (upload,) = [
+        s for s in plan["steps"] if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif")
+    ]
+    assert upload["with"]["sarif_file"] == "revox-sync-${{ matrix.environment }}.sarif"
+
+
+def test_this_repositorys_hook_runs_the_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (hook,) = load(ROOT / ".pre-commit-hooks.yaml")
+    for changed in (
+        "assistants/a.yaml",
+        "assistants/prompts/a.md",
+        "assistants/clinics.csv",
+        "revox-sync.yaml",
+    ):
+        assert re.search(hook["files"], changed), changed
+    assert not re.search(hook["files"], "src/app.py")
+    argv = shlex.split(hook["entry"])[1:]
+    check_command(argv)
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    late = "name: Late\nfirst_sentence: Hi, an AI assistant here.\ncall_retry_config:\n  calling_windows:\n"
+    late += '    - {calling_window_start_time: "09:00", calling_window_end_time: "22:00"}\n'
+    (tmp_path / "assistants").mkdir()
+    (tmp_path / "assistants/late.yaml").write_text(late, encoding="utf-8")
+    run = run_cli(*argv)
+    assert run.code == 1 and "[calling-hours]" in run.err
+    (tmp_path / "revox-sync.yaml").write_text("rules: {calling-hours: warning}\n", encoding="utf-8")
+    assert run_cli(*argv).code == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import NOT_ABOUT_POLICY, write
 
 from revox_sync.emulator import EmulatorServer
 
@@ -38,6 +38,7 @@ def writes(emulator: EmulatorServer) -> list[tuple[str, str, object]]:
 
 @pytest.fixture
 def fleet(workdir: Path) -> Path:
+    write(workdir / "revox-sync.yaml", NOT_ABOUT_POLICY)
     write(workdir / "assistants/templates/receptionist.yaml", TEMPLATE)
     write(workdir / "assistants/clinics.csv", csv(CITIES))
     return write(workdir / "assistants/fleet.yaml", FLEET)

@@ -141,7 +141,8 @@ def test_project_file_shape_errors(tmp_path: Path) -> None:
         "revox-sync.yaml:1:15: environments must be a mapping of environment names"
     ]
     assert errors_of(write(tmp_path / "revox-sync.yaml", "environments:\n  a: 1\n  a: 2\n")) == [
-        "revox-sync.yaml:2:6: environment 'a' must be a mapping (var_files, api_key_env, base_url, owns, protect)",
+        "revox-sync.yaml:2:6: environment 'a' must be a mapping (var_files, api_key_env, base_url, owns, protect, "
+        "rules)",
         "revox-sync.yaml:3:3: duplicate key 'a' (first at line 2)",
     ]
     (message,) = errors_of(write(tmp_path / "revox-sync.yaml", "config_dir: [\n"))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Run, run_cli, write
+from helpers import NOT_ABOUT_POLICY, Run, run_cli, write
 
 TEMPLATE = """\
 prompt: |
@@ -61,6 +61,7 @@ BOSTON = rendered("Boston", "+16175550100", 4)
 
 @pytest.fixture
 def fleet(workdir: Path) -> Path:
+    write(workdir / "revox-sync.yaml", NOT_ABOUT_POLICY)
     write(workdir / "assistants/templates/receptionist.yaml", TEMPLATE)
     return write(workdir / "assistants/fleet.yaml", FLEET)
 

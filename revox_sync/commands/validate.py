@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from revox_sync import options
-from revox_sync.commands import EXIT_OK
-from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
+from revox_sync.commands import EXIT_ERROR, EXIT_OK
+from revox_sync.errors import ConfigErrors, FatalError, LocatedError, LocatedWarning, Location
 
 if TYPE_CHECKING:
     from revox_sync.commands.session import Session
     from revox_sync.config.project import Settings
     from revox_sync.engine.kind import Loaded
     from revox_sync.kinds.assistant.load import LoadResult
+    from revox_sync.rules.rule import Finding, Rule
 
 
 def run_validate(
@@ -26,9 +28,14 @@ def run_validate(
     online: bool = False,
     env_name: str | None = None,
     all_envs: bool = False,
+    fmt: str = "text",
+    strict: bool = False,
+    show_suppressed: bool = False,
 ) -> int:
-    """Check the files offline (default: the config directory). Exit 0 valid, 1 invalid."""
+    """Check the files offline (default: the config directory), then the policy rules on what loaded.
+    Exit 0 valid, 1 invalid (a finding of severity error, or a warning with `strict`)."""
     from revox_sync.config.project import all_environments
+    from revox_sync.rules import report
 
     if all_envs and (env_name or online):
         raise FatalError("--all-envs checks offline every environment: no --env or --online with it")
@@ -36,20 +43,27 @@ def run_validate(
         session.env_name = env_name  # --online then checks against that environment's account
     names: list[str | None] = list(all_environments(session.project())) if all_envs else [env_name]
     errors: list[LocatedError] = []
-    shown: set[str] = set()
+    warnings: list[LocatedWarning] = []
+    findings: list[Finding] = []
+    rules: dict[str, Rule] = {}
     for name in names:
         settings = session.settings(name)
         result, others, found = _validate_once(paths, settings)
         if not found:
             found = _unowned(session, name, result, others)
         for warning in result.warnings:
-            if str(warning) not in shown:
-                shown.add(str(warning))
-                session.env.warn(str(warning))
+            if warning not in warnings:
+                warnings.append(warning)
+                if fmt == "text":
+                    session.env.warn(str(warning))
+        policy_errors, env_findings = _policy_findings(session, name, result, others, rules)
+        found += policy_errors
         if all_envs:
             found = [LocatedError(e.location, f"[{name}] {e.message}") for e in found]
+            env_findings = [replace(f, environment=name) for f in env_findings]
         errors += found
-        if found:
+        findings += env_findings
+        if found or report.failing(env_findings, strict=strict):
             continue
         if not result.files:
             where = ", ".join(str(p) for p in paths) or f"{_config_dir(settings)}/"
@@ -58,13 +72,67 @@ def run_validate(
             _check_online(session, result, others)
         count, files = len(result.assistants), len(result.files)
         prefix = f"{name}: " if all_envs else ""
+        if fmt != "text":
+            continue
         if count == files:
             session.env.out(f"{prefix}{count} assistant file{'s' if count != 1 else ''} valid.")
         else:  # a for_each file makes several
             session.env.out(f"{prefix}{count} assistants ({files} file{'s' if files != 1 else ''}) valid.")
-    if errors:
+    if fmt != "text":
+        return _report(
+            session, fmt, report.from_load(errors, warnings) + findings, list(rules.values()), strict
+        )
+    listed = report.shown(findings, show_suppressed=show_suppressed)
+    if errors and not listed:
         raise ConfigErrors(errors)
+    for error in ConfigErrors(errors).errors:
+        session.env.err(str(error))
+    for finding in listed:
+        (session.env.warn if finding.severity == "warning" else session.env.err)(str(finding))
+    failed = len(errors) + len(report.failing(findings, strict=strict))
+    if failed:
+        session.env.err(
+            f"{failed} error{'s' if failed != 1 else ''}{' (--strict counts warnings)' if strict else ''}."
+        )
+        return EXIT_ERROR
     return EXIT_OK
+
+
+def _policy_findings(
+    session: Session,
+    env_name: str | None,
+    result: LoadResult,
+    others: dict[str, Loaded | None],
+    rules: dict[str, Rule],
+) -> tuple[list[LocatedError], list[Finding]]:
+    """The policy rules of `revox-sync.yaml` (this environment's) over what loaded, each rule recorded in
+    `rules`; a mistake in the `rules:` section is an error there, and no rule runs."""
+    from revox_sync.rules.config import load_policy
+    from revox_sync.rules.evaluate import evaluate, subjects
+
+    try:
+        policy = load_policy(session.project(), env_name)
+    except ConfigErrors as exc:
+        policy = load_policy(None)
+        rules.update((r.id, r) for r in policy.rules)
+        return exc.errors, []
+    rules.update((r.id, r) for r in policy.rules)
+    return [], evaluate(policy, subjects(result.assistants, others))
+
+
+def _report(session: Session, fmt: str, findings: list[Finding], rules: list[Rule], strict: bool) -> int:
+    """The machine formats: the one document (or the workflow commands) on stdout."""
+    from revox_sync.rules import report
+
+    findings = sorted(findings)
+    if fmt == "json":
+        session.env.out(report.to_json(findings, strict=strict))
+    elif fmt == "sarif":
+        session.env.out(report.to_sarif(findings, rules))
+    else:
+        for line in report.to_github(report.shown(findings, show_suppressed=False)):
+            session.env.out(line)
+    return EXIT_ERROR if report.failing(findings, strict=strict) else EXIT_OK
 
 
 def _config_dir(settings: Settings) -> Path:

@@ -17,10 +17,12 @@ environments:
     api_key_env: REVOX_API_KEY_PRODUCTION
     base_url: https://www.getrevox.com/api   # optional
     protect: {phone_numbers: ["+15551234567"]}  # added to the top level's protect
+    rules: {opt-out: error}            # optional; over the top level's
 owns:                                  # optional: what this configuration owns in a shared account
   assistants: ["Harbor *"]             # glob patterns of names, per kind (an environment's replace these)
 protect:                               # optional: never destroyed, never rerouted
   assistants: ["Main line"]
+rules: {profiles: [florida]}           # optional: the policy rules, read by revox_sync.rules.config
 ```
 
 A variable file is plain YAML, `NAME: value`; strings, numbers and booleans are accepted and kept as they
@@ -80,8 +82,8 @@ __all__ = [
 PROJECT_FILE_NAMES = ("revox-sync.yaml", "revox-sync.yml")
 ENV_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 VAR_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-PROJECT_KEYS = ("config_dir", "environments", "owns", "protect")
-ENVIRONMENT_KEYS = ("var_files", "api_key_env", "base_url", "owns", "protect")
+PROJECT_KEYS = ("config_dir", "environments", "owns", "protect", "rules")
+ENVIRONMENT_KEYS = ("var_files", "api_key_env", "base_url", "owns", "protect", "rules")
 # The message the loader gives for `${NAME}` without a value and without a default.
 _UNSET_RE = re.compile(
     r"^environment variable ([A-Za-z_][A-Za-z0-9_]*) is not set \(and \$\{\1\} has no default\)$"
@@ -98,6 +100,7 @@ class Environment:
     location: Location | None = None  # where the environment is declared
     owns: Patterns | None = None
     protect: Patterns = field(default_factory=dict)
+    rules: RulesNode | None = field(default=None, compare=False, repr=False)  # read by revox_sync.rules
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class Project:
     environments: dict[str, Environment] = field(default_factory=dict)
     owns: Patterns | None = None
     protect: Patterns = field(default_factory=dict)
+    rules: RulesNode | None = field(default=None, compare=False, repr=False)  # read by revox_sync.rules
 
     def scope(self, env_name: str | None) -> Scope:
         """What this configuration owns and protects in `env_name`: an environment's `owns` of a kind
@@ -122,6 +126,14 @@ class Project:
         from revox_sync.kinds import KINDS
 
         return Scope(owns, protect, {k.name: k.plural for k in KINDS})
+
+
+@dataclass(frozen=True)
+class RulesNode:
+    """A `rules:` section as written, for `revox_sync.rules.config` to read with its positions."""
+
+    doc: YamlDoc
+    node: Any
 
 
 @dataclass
@@ -223,6 +235,7 @@ def load_project(path: Path) -> Project:
     environments: dict[str, Environment] = {}
     owns: Patterns | None = None
     protect: Patterns = {}
+    rules: RulesNode | None = None
     for key, key_node, value in doc.pairs(root, errors):
         if key == "config_dir":
             text = doc.string(value, errors, "config_dir")
@@ -250,11 +263,13 @@ def load_project(path: Path) -> Project:
             owns = _patterns(doc, value, "owns", errors)
         elif key == "protect":
             protect = _patterns(doc, value, "protect", errors)
+        elif key == "rules":
+            rules = RulesNode(doc, value)
         else:
             errors.append(doc.error(key_node, unknown_key_message(key, PROJECT_KEYS, "project file")))
     if errors:
         raise ConfigErrors(errors)
-    return Project(path, config_dir, environments, owns, protect)
+    return Project(path, config_dir, environments, owns, protect, rules)
 
 
 def _patterns(
@@ -306,6 +321,7 @@ def _environment(
     base_url: str | None = None
     owns: Patterns | None = None
     protect: Patterns = {}
+    rules: RulesNode | None = None
     count = len(errors)
     for key, k_node, value in doc.pairs(node, errors):
         if key == "var_files":
@@ -328,13 +344,15 @@ def _environment(
         elif key in ("owns", "protect"):
             patterns = _patterns(doc, value, f"environments.{name}.{key}", errors)
             owns, protect = (patterns, protect) if key == "owns" else (owns, patterns)
+        elif key == "rules":
+            rules = RulesNode(doc, value)
         else:
             errors.append(
                 doc.error(k_node, unknown_key_message(key, ENVIRONMENT_KEYS, f"environment '{name}'"))
             )
     if len(errors) > count:
         return None
-    return Environment(name, tuple(var_files), api_key_env, base_url, location, owns, protect)
+    return Environment(name, tuple(var_files), api_key_env, base_url, location, owns, protect, rules)
 
 
 def all_environments(project: Project | None) -> list[str]:

@@ -1,0 +1,178 @@
+"""`validate --format text|json|sarif|github`: the findings (schema errors included, as rule `schema`) for
+people, for scripts, for GitHub code scanning (SARIF 2.1.0) and as GitHub Actions workflow commands."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from revox_sync import __version__
+from revox_sync.errors import LocatedError, LocatedWarning
+from revox_sync.output import printable
+from revox_sync.rules.rule import Finding, Rule
+
+FORMATS = ("text", "json", "sarif", "github")
+SCHEMA = Rule(
+    "schema",
+    "error",
+    "the file loads and holds what the API accepts (unknown keys, types, ranges, references)",
+    "the Revox API reference and SDK",
+)
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/revox-sync/"
+
+
+def from_load(errors: Iterable[LocatedError], warnings: Iterable[LocatedWarning]) -> list[Finding]:
+    """The loader's errors and warnings as findings of rule `schema`."""
+    return [Finding(e.location, SCHEMA.id, e.message) for e in errors] + [
+        Finding(w.location, SCHEMA.id, w.message, "warning") for w in warnings
+    ]
+
+
+def failing(findings: Iterable[Finding], *, strict: bool) -> list[Finding]:
+    """What fails the run: errors, and warnings too with --strict; never a suppressed finding."""
+    return [f for f in findings if f.suppressed is None and (f.severity == "error" or strict)]
+
+
+def shown(findings: Iterable[Finding], *, show_suppressed: bool) -> list[Finding]:
+    return [f for f in findings if f.suppressed is None or show_suppressed]
+
+
+def summary(findings: Sequence[Finding]) -> dict[str, int]:
+    live = [f for f in findings if f.suppressed is None]
+    return {
+        "errors": sum(f.severity == "error" for f in live),
+        "warnings": sum(f.severity == "warning" for f in live),
+        "suppressed": len(findings) - len(live),
+    }
+
+
+# --- json -------------------------------------------------------------------------------------------------
+def to_json(findings: Sequence[Finding], *, strict: bool) -> str:
+    document = {
+        "format_version": 1,
+        "valid": not failing(findings, strict=strict),
+        "summary": summary(findings),
+        "findings": [
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "file": f.location.path,
+                "line": f.location.line or None,
+                "column": f.location.col or None,
+                "message": f.message,
+                "rows": [str(r) for r in f.rows],
+                "environment": f.environment,
+                "suppressed": None if f.suppressed is None else {"reason": f.suppressed},
+            }
+            for f in findings
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+# --- sarif ------------------------------------------------------------------------------------------------
+def _uri(path: str) -> str:
+    from urllib.parse import quote
+
+    if os.path.isabs(path):
+        return Path(path).as_uri()
+    return quote(path.replace(os.sep, "/"))
+
+
+def _physical(location: Any) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(location.path)}}
+    if location.line > 0:
+        region: dict[str, int] = {"startLine": location.line}
+        if location.col > 0:
+            region["startColumn"] = location.col
+        physical["region"] = region
+    return {"physicalLocation": physical}
+
+
+def _level(severity: str) -> str:
+    return "error" if severity == "error" else "warning" if severity == "warning" else "none"
+
+
+def to_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
+    descriptors = [SCHEMA, *rules]
+    index = {r.id: i for i, r in enumerate(descriptors)}
+    results = []
+    for f in findings:
+        result: dict[str, Any] = {
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": _level(f.severity),
+            "message": {"text": f.text},
+            "locations": [_physical(f.location)],
+        }
+        if f.rows:
+            result["relatedLocations"] = [
+                {"id": i, **_physical(row), "message": {"text": "for_each row"}}
+                for i, row in enumerate(f.rows)
+            ]
+        if f.suppressed is not None:
+            result["suppressions"] = [{"kind": "inSource", "justification": f.suppressed or "none given"}]
+        results.append(result)
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "revox-sync",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [
+                            {
+                                "id": r.id,
+                                "shortDescription": {"text": r.summary},
+                                "fullDescription": {"text": f"{r.summary}. Source: {r.source}."},
+                                "defaultConfiguration": {
+                                    "level": _level(r.severity),
+                                    "enabled": r.severity != "off",
+                                },
+                                "properties": {"source": r.source},
+                            }
+                            for r in descriptors
+                        ],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False)
+
+
+# --- github workflow commands -----------------------------------------------------------------------------
+def _data(text: str) -> str:
+    """GitHub's escapes, then every other control character made visible (`\\u001b`), so a name or a message
+    cannot rewrite the log line it is printed on."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(findings: Sequence[Finding]) -> list[str]:
+    """`::error file=...,line=...,col=...,title=...::message`, one line per finding."""
+    lines = []
+    for f in findings:
+        command = "notice" if f.suppressed is not None else f.severity
+        props = [f"file={_property(f.location.path)}"]
+        if f.location.line > 0:
+            props.append(f"line={f.location.line}")
+            if f.location.col > 0:
+                props.append(f"col={f.location.col}")
+        props.append(f"title={_property(f'revox-sync [{f.rule}]')}")
+        message = (
+            f.text if f.suppressed is None else f"suppressed ({f.suppressed or 'no reason given'}): {f.text}"
+        )
+        lines.append(f"::{command} {','.join(props)}::{_data(message)}")
+    return lines
