@@ -369,3 +369,19 @@ def test_an_apply_that_cannot_back_up_writes_nothing(cli, emulator, workdir, sha
     assert result.code == 1
     assert result.err.strip().startswith("error: cannot write the backup to blocked/backups/: ")
     assert writes(emulator) == []
+
+
+def test_the_readme_project_file_means_what_the_section_says(tmp_path):
+    """The `revox-sync.yaml` of the README's section loads, and its environment adds to protect."""
+    from revox_sync.config.project import load_project
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Sharing an account, protecting and undoing", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    project = load_project(write(tmp_path / "revox-sync.yaml", block))
+    top, production = project.scope(None), project.scope("production")
+    assert top.owned("assistant", "Harbor desk") and not top.owned("assistant", "HQ desk")
+    assert top.owned("phone_number", "+15125550100") and not top.owned("phone_number", "+14155550100")
+    assert top.protection("phone_number", "+15125550100") is None
+    assert production.protection("phone_number", "+15125550100") is not None
+    assert production.protection("assistant", "Harbor main line") is not None
