@@ -385,3 +385,14 @@ def test_the_readme_project_file_means_what_the_section_says(tmp_path):
     assert top.protection("phone_number", "+15125550100") is None
     assert production.protection("phone_number", "+15125550100") is not None
     assert production.protection("assistant", "Harbor main line") is not None
+
+
+def test_names_the_server_would_trim_and_a_previous_name_equal_to_the_name_are_errors(cli, workdir):
+    write(workdir / "assistants/a.yaml", 'name: "Desk "\nprompt: p\n')
+    write(workdir / "assistants/b.yaml", "name: Front\nprevious_names: [Old, Front]\nprompt: p\n")
+    result = cli("validate")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[:2] == [
+        "assistants/a.yaml:1:7: name: no leading or trailing whitespace or line breaks (the API trims them)",
+        "assistants/b.yaml:2:23: previous_names: 'Front' is the current name",
+    ]

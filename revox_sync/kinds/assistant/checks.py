@@ -210,6 +210,12 @@ def _semantic_issues(spec: AssistantSpec) -> Iterator[Issue]:
         yield from _voice_issues(spec.voice)
     if not spec.name.strip():
         yield Issue(("name",), "name: must not be blank")
+    elif spec.name != spec.name.strip() or "\n" in spec.name or "\r" in spec.name:
+        # the server trims text: a name it stores otherwise would never match this file again
+        yield Issue(("name",), "name: no leading or trailing whitespace or line breaks (the API trims them)")
+    for i, old in enumerate(spec.previous_names or ()):
+        if old == spec.name:
+            yield Issue(("previous_names", i), f"previous_names: {old!r} is the current name")
     if spec.type == "sub-assistant":
         yield Issue(
             ("type",),
