@@ -126,6 +126,17 @@ def validate(paths: tuple[Path, ...], online: bool, env_name: str | None, all_en
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Write nothing; list the files that would change and exit 1.")
+@click.option("--diff", is_flag=True, help="Write nothing; print the changes as a unified diff (exit 1).")
+def fmt(paths: tuple[Path, ...], check: bool, diff: bool) -> int:
+    """Rewrite YAML files in the canonical layout (default: the config directory and revox-sync.yaml)."""
+    from revox_sync.commands.fmt import run_fmt
+
+    return run_fmt(_session(), paths, check=check, diff=diff)
+
+
+@cli.command()
 def schema() -> int:
     """Print the JSON Schema of an assistant file, for editors."""
     from revox_sync.commands.emulator import run_schema
