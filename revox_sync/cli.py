@@ -196,6 +196,7 @@ def plan(
     help="Actions at once.",
 )
 @click.option("--force", is_flag=True, help="Go past the safety limit (30% of 10 or more objects of a kind).")
+@options.output_format
 def apply(
     config_dir: Path | None,
     plan_file: Path | None,
@@ -204,6 +205,7 @@ def apply(
     prune: bool,
     parallelism: int,
     force: bool,
+    fmt: str,
 ) -> int:
     """Make the account match the files, or a saved PLAN_FILE (refused if stale)."""
     from revox_sync.commands.apply import run_apply
@@ -217,6 +219,7 @@ def apply(
         prune=prune,
         parallelism=parallelism,
         force=force,
+        fmt=fmt,
     )
 
 
@@ -244,15 +247,23 @@ def render(config_dir: Path | None, names: tuple[str, ...], fmt: str) -> int:
 @click.option("--all", "import_all", is_flag=True, help="Import every assistant of the account.")
 @click.option("--overwrite", is_flag=True, help="Update files that already exist.")
 @click.option("--with-defaults", is_flag=True, help="Also write fields equal to the API default.")
+@options.output_format
 def import_(
-    config_dir: Path | None, names: tuple[str, ...], import_all: bool, overwrite: bool, with_defaults: bool
+    config_dir: Path | None,
+    names: tuple[str, ...],
+    import_all: bool,
+    overwrite: bool,
+    with_defaults: bool,
+    fmt: str,
 ) -> int:
     """Write YAML files from live assistants (prompts to prompts/*.md)."""
     from revox_sync.commands.import_ import run_import
 
     if import_all == bool(names):
         raise click.UsageError("name the assistants to import, or pass --all (not both)")
-    return run_import(_session(), config_dir, names, overwrite=overwrite, with_defaults=with_defaults)
+    return run_import(
+        _session(), config_dir, names, overwrite=overwrite, with_defaults=with_defaults, fmt=fmt
+    )
 
 
 @cli.command()

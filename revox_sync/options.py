@@ -31,3 +31,11 @@ target = click.option(
 prune = click.option(
     "--prune", is_flag=True, help="Also destroy remote assistants and cloned voices that no file declares."
 )
+output_format = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json: one JSON document of the results on stdout, the rest on stderr.",
+)

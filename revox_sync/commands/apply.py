@@ -33,13 +33,16 @@ def run_apply(
     prune: bool = False,
     parallelism: int,
     force: bool = False,
+    fmt: str = "text",
 ) -> int:
-    """Make the account match the files, or a saved plan file (refused if stale or edited)."""
+    """Make the account match the files, or a saved plan file (refused if stale or edited). With `fmt`
+    json, stdout is one JSON document of the results and everything else goes to stderr."""
     from revox_sync.engine import plan as planning
     from revox_sync.engine import saved as saved_plans
     from revox_sync.engine.apply import RemoteNames, apply_plan, catching_interrupts
     from revox_sync.kinds import KINDS
 
+    json_out = session.divert() if fmt == "json" else None
     env = session.env
     saved = None
     if plan_file is not None:
@@ -54,7 +57,7 @@ def run_apply(
         saved_plans.check_fresh(saved, current, str(plan_file))
     print_plan(session, current)
     if not current.has_changes:
-        return EXIT_OK
+        return _finish(env, [], interrupted=False, json_out=json_out)
     limit = planning.safety_violation(current)
     if limit and not force:
         raise FatalError(limit)
@@ -88,7 +91,7 @@ def run_apply(
         duplicated = 0
         if not interrupts.abandoning:
             duplicated = _check_duplicates(session, kinds, results, current, config_dir)
-    return _finish(env, results, interrupted=interrupts.stopping, duplicated=duplicated)
+    return _finish(env, results, interrupted=interrupts.stopping, duplicated=duplicated, json_out=json_out)
 
 
 def _check_duplicates(
@@ -167,8 +170,23 @@ def _report(env: Environment, result: Result, counter: str) -> None:
         env.warn(f'    note: {action.kind} "{action.name}": {result.notice}')
 
 
-def _finish(env: Environment, results: Sequence[Result], *, interrupted: bool, duplicated: int = 0) -> int:
-    """The closing lines of an apply: what succeeded, failed, was skipped, abandoned or never started."""
+def _finish(
+    env: Environment,
+    results: Sequence[Result],
+    *,
+    interrupted: bool,
+    duplicated: int = 0,
+    json_out: Environment | None = None,
+) -> int:
+    """The closing lines of an apply: what succeeded, failed, was skipped, abandoned or never started; and
+    with `json_out`, the results as one JSON document there."""
+    if json_out is not None:
+        from revox_sync.engine.render import json_document
+        from revox_sync.engine.results import results_document
+
+        json_out.out(json_document(results_document(results, interrupted=interrupted, duplicated=duplicated)))
+    if not results:
+        return EXIT_OK
     done = [r for r in results if r.ok]
     counts = ", ".join(
         f"{sum(1 for r in done if r.action.op == op)} {word}"
