@@ -28,6 +28,32 @@ def _session() -> Session:
     return session
 
 
+def _print_version(ctx: click.Context, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    lines = [f"revox-sync {__version__}"]
+    if ctx.params.get("verbose"):
+        import platform
+        from importlib.metadata import PackageNotFoundError, version
+
+        lines.append(f"Python {platform.python_version()} ({platform.python_implementation()})")
+        for package in ("pydantic", "httpx", "ruamel.yaml", "click"):
+            try:
+                lines.append(f"{package} {version(package)}")
+            except PackageNotFoundError:
+                lines.append(f"{package} (not installed)")
+    env = ctx.obj if isinstance(ctx.obj, Environment) else Environment()
+    env.out("\n".join(lines))
+    ctx.exit(0)
+
+
+def _complete_env(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    """The environments of revox-sync.yaml, for shell completion of --env."""
+    from revox_sync.commands.complete import environment_names
+
+    return [name for name in environment_names() if name.startswith(incomplete)]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--api-key", envvar="REVOX_API_KEY", metavar="KEY", help="Revox API key (env REVOX_API_KEY).")
 @click.option(
@@ -43,6 +69,7 @@ def _session() -> Session:
     "--env",
     "env_name",
     metavar="NAME",
+    shell_complete=_complete_env,
     help="Environment of revox-sync.yaml: its variable files, API key and base URL.",
 )
 @click.option(
@@ -70,8 +97,20 @@ def _session() -> Session:
     "flight are cut. The clock stops while apply waits for 'yes'.",
 )
 @click.option("--no-color", is_flag=True, help="Plain output (also NO_COLOR).")
-@click.option("-v", "--verbose", is_flag=True, help="Log requests; show tracebacks of unexpected errors.")
-@click.version_option(__version__, "--version", prog_name="revox-sync")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    is_eager=True,  # read before --version, which shows more with it
+    help="Log requests; show tracebacks of unexpected errors; with --version, the libraries' versions.",
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    callback=lambda ctx, _param, value: _print_version(ctx, value),
+    help="Show the version (with -v, also Python's and the libraries').",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -114,7 +153,13 @@ def cli(
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--online", is_flag=True, help="Also check voice ids and owned phone numbers against the API.")
-@click.option("--env", "env_name", metavar="NAME", help="Check the files as this environment resolves them.")
+@click.option(
+    "--env",
+    "env_name",
+    metavar="NAME",
+    shell_complete=_complete_env,
+    help="Check the files as this environment resolves them.",
+)
 @click.option("--all-envs", is_flag=True, help="Check the files once per environment of revox-sync.yaml.")
 def validate(paths: tuple[Path, ...], online: bool, env_name: str | None, all_envs: bool) -> int:
     """Check the config files offline (default: assistants/). Exit 0 valid, 1 invalid."""
@@ -134,6 +179,14 @@ def fmt(paths: tuple[Path, ...], check: bool, diff: bool) -> int:
     from revox_sync.commands.fmt import run_fmt
 
     return run_fmt(_session(), paths, check=check, diff=diff)
+
+
+@cli.command()
+def doctor() -> int:
+    """Check the set-up: project file, config directory, each environment's key and API, git-ignores."""
+    from revox_sync.commands.doctor import run_doctor
+
+    return run_doctor(_session())
 
 
 @cli.command()

@@ -21,11 +21,21 @@ config_dir = click.option(
     default=None,
     help="Config directory of assistant files (default: assistants/).",
 )
+
+
+def _complete_target(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The names the config directory declares (assistants, numbers, voices), for shell completion."""
+    from revox_sync.commands.complete import object_names
+
+    return [n for n in object_names(ctx.params.get("config_dir")) if n.startswith(incomplete)]
+
+
 target = click.option(
     "--target",
     "targets",
     multiple=True,
     metavar="NAME",
+    shell_complete=_complete_target,
     help="Only this object (an assistant, a phone number, a voice), by name or id (repeatable).",
 )
 prune = click.option(
