@@ -20,6 +20,8 @@ from revox_sync.cli import cli
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / "examples/ci/github-actions.yml"
 GITLAB = ROOT / "examples/ci/gitlab-ci.yml"
+ACTION = ROOT / "action.yml"
+ACTION_USES = "revox-sync/revox-sync@"  # the workflow's reference to this repository's action
 DOCS = ROOT / "README.md"
 SHELL_OPERATORS = {"|", "||", "&", "&&", ";", ";;", "(", ")", "{", "}", "!", "$(", "`", "\n"}
 KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "exec", "time", "command"}
@@ -30,8 +32,16 @@ def load(path: Path) -> Any:
 
 
 def github_scripts() -> list[str]:
+    """The workflow's scripts and those of the action it uses."""
     doc = load(GITHUB)
-    return [step["run"] for job in doc["jobs"].values() for step in job["steps"] if "run" in step]
+    scripts = [step["run"] for job in doc["jobs"].values() for step in job["steps"] if "run" in step]
+    return scripts + [step["run"] for step in load(ACTION)["runs"]["steps"] if "run" in step]
+
+
+def action_uses(job: str) -> list[dict[str, str]]:
+    """The inputs of each use of the action in one job of the workflow."""
+    steps = load(GITHUB)["jobs"][job]["steps"]
+    return [step.get("with", {}) for step in steps if str(step.get("uses", "")).startswith(ACTION_USES)]
 
 
 def gitlab_scripts() -> list[str]:
@@ -57,6 +67,7 @@ def precommit_snippet() -> dict[str, Any]:
 def revox_commands(script: str) -> list[list[str]]:
     """Every `revox-sync ...` invocation in a shell script, as argv (variables become placeholders)."""
     script = re.sub(r"\\\n", " ", script)  # line continuations
+    script = re.sub(r'"\$\{[A-Za-z_][A-Za-z0-9_]*\[@\]\}"', "", script)  # arrays of options: zero or more
     script = re.sub(r"\$\{\{[^}]*\}\}", "PLACEHOLDER", script)  # GitHub expressions
     script = re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "PLACEHOLDER", script)  # shell variables
     commands: list[list[str]] = []
@@ -80,6 +91,9 @@ def revox_commands(script: str) -> list[list[str]]:
 
 def check_command(argv: list[str]) -> str:
     """Parse argv with the real click CLI (group options, subcommand, its options); return the subcommand."""
+    if argv in (["--version"], ["-v", "--version"]):
+        assert run_cli(*argv).code == 0
+        return "--version"
     ctx = cli.make_context("revox-sync", list(argv), resilient_parsing=False)
     with warnings.catch_warnings():  # Click 8.2 deprecates protected_args; Click 9 folds it into args
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -100,13 +114,29 @@ def test_github_workflow_parses_and_has_the_three_jobs() -> None:
     assert set(doc["jobs"]) == {"plan", "apply", "drift"}
     for job in doc["jobs"].values():
         assert all("uses" in step or "run" in step for step in job["steps"])
+    assert doc["jobs"]["plan"]["permissions"]["pull-requests"] == "write"
+
+
+def test_github_jobs_use_the_action() -> None:
+    env = "${{ matrix.environment }}"
+    assert action_uses("plan") == [
+        {"command": "validate", "environment": env},
+        {"command": "plan", "environment": env, "plan-file": f"plan-{env}.json"},
+    ]
+    assert action_uses("apply") == [{"command": "apply", "environment": env, "plan-file": f"plan-{env}.json"}]
+    assert action_uses("drift") == [
+        {"command": "plan", "environment": env, "comment": "false", "detailed-exitcode": "true"}
+    ]
+    downloads = [s for s in load(GITHUB)["jobs"]["apply"]["steps"] if "gh run download" in s.get("run", "")]
+    assert downloads and '--name "revox-plan-$ENVIRONMENT"' in downloads[0]["run"]
     uploads = [
         s
-        for s in doc["jobs"]["plan"]["steps"]
+        for s in load(ACTION)["runs"]["steps"]
         if str(s.get("uses", "")).startswith("actions/upload-artifact")
     ]
-    assert uploads and uploads[0]["with"]["path"] == "plan-${{ matrix.environment }}.json"
-    assert doc["jobs"]["plan"]["permissions"]["pull-requests"] == "write"
+    assert uploads[0]["with"]["name"] == "revox-plan-${{ inputs.environment || 'default' }}"
+    for uses in action_uses("plan") + action_uses("apply") + action_uses("drift"):
+        assert set(uses) <= set(load(ACTION)["inputs"])
 
 
 def test_gitlab_pipeline_parses_and_has_its_jobs() -> None:
@@ -117,7 +147,7 @@ def test_gitlab_pipeline_parses_and_has_its_jobs() -> None:
 
 
 def test_every_pipeline_runs_validate_plan_markdown_out_apply_saved_and_drift() -> None:
-    for scripts in (github_scripts(), gitlab_scripts()):
+    for scripts in (gitlab_scripts(),):
         commands = [c for s in scripts for c in revox_commands(s)]
         joined = [" ".join(c) for c in commands]
         assert any(c[0] == "validate" for c in commands), joined
@@ -128,6 +158,13 @@ def test_every_pipeline_runs_validate_plan_markdown_out_apply_saved_and_drift() 
             joined
         )
         assert any("plan" in c and "--detailed-exitcode" in c for c in commands), joined
+
+
+def test_the_action_runs_validate_plan_markdown_out_and_apply_saved() -> None:
+    commands = [" ".join(c) for s in github_scripts() for c in revox_commands(s)]
+    assert "validate PLACEHOLDER:+--env PLACEHOLDER} PLACEHOLDER:+PLACEHOLDER}" in commands
+    assert "plan --format markdown --out PLACEHOLDER --detailed-exitcode" in commands
+    assert "apply --auto-approve --format json PLACEHOLDER:+PLACEHOLDER}" in commands
 
 
 def test_install_lines_are_not_taken_for_commands() -> None:
