@@ -185,10 +185,18 @@ def test_check_command_rejects_unknown_flags() -> None:
 
 
 # --- and the commands they run exist with those flags ---------------------------------------------------------
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+
+
+def hooks() -> dict[str, dict[str, Any]]:
+    """This repository's pre-commit hooks, by id."""
+    return {hook["id"]: hook for hook in load(HOOKS)}
+
+
 def all_commands() -> list[list[str]]:
     commands = [c for s in github_scripts() + gitlab_scripts() for c in revox_commands(s)]
     for hook in precommit_snippet()["repos"][0]["hooks"]:
-        commands.append(shlex.split(hook["entry"])[1:])
+        commands.append(shlex.split(hooks()[hook["id"]]["entry"])[1:])
     return commands
 
 
@@ -199,17 +207,44 @@ def test_every_command_parses_with_the_cli() -> None:
         check_command(argv)
 
 
-def test_precommit_snippet_is_a_valid_local_hook() -> None:
-    snippet = precommit_snippet()
-    (repo,) = snippet["repos"]
-    assert repo["repo"] == "local"
-    (hook,) = repo["hooks"]
-    assert hook["entry"] == "revox-sync validate"
-    assert hook["language"] == "python" and hook["pass_filenames"] is False
-    assert re.search(hook["files"], "assistants/support.yaml")
-    assert re.search(hook["files"], "revox-sync.yaml")
-    assert not re.search(hook["files"], "src/app.py")
-    check_command(shlex.split(hook["entry"])[1:])  # works with or without environments
+def test_precommit_snippet_uses_this_repositorys_hooks() -> None:
+    (repo,) = precommit_snippet()["repos"]
+    assert repo["rev"].startswith("v")
+    assert [h["id"] for h in repo["hooks"]] == ["revox-sync-fmt", "revox-sync-validate"]
+    assert set(hooks()) == {"revox-sync-fmt", "revox-sync-validate"}
+    validate, fmt = hooks()["revox-sync-validate"], hooks()["revox-sync-fmt"]
+    assert validate["entry"] == "revox-sync validate" and validate["pass_filenames"] is False
+    assert fmt["entry"] == "revox-sync fmt" and fmt["pass_filenames"] is True
+    for hook in (validate, fmt):
+        assert hook["language"] == "python"
+        check_command(shlex.split(hook["entry"])[1:])
+    assert re.search(fmt["files"], "assistants/support.yaml") and re.search(fmt["files"], "revox-sync.yaml")
+    assert re.search(fmt["files"], "assistants/voices.yml")
+    assert not re.search(fmt["files"], "assistants/prompts/support.md")
+    assert not re.search(fmt["files"], "src/app.py")
+
+
+def test_the_fmt_hook_as_pre_commit_runs_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pre-commit passes the staged files its `files` pattern matches; the hook fails when it changed one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    staged = {
+        "assistants/a.yaml": "voice: {provider: cartesia, id: v1}\nname: 'A'\n",
+        "assistants/prompts/a.md": "'not YAML'\n",
+        "revox-sync.yaml": "config_dir: assistants\n",
+    }
+    for path, text in staged.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    fmt = hooks()["revox-sync-fmt"]
+    files = [p for p in staged if re.search(fmt["files"], p)]
+    assert files == ["assistants/a.yaml", "revox-sync.yaml"]
+    first = run_cli(*shlex.split(fmt["entry"])[1:], *files)
+    assert (first.code, first.out) == (0, "formatted assistants/a.yaml\n")
+    assert (tmp_path / "assistants/a.yaml").read_text() == "name: A\nvoice: {provider: cartesia, id: v1}\n"
+    assert (tmp_path / "assistants/prompts/a.md").read_text() == "'not YAML'\n"
+    second = run_cli(*shlex.split(fmt["entry"])[1:], *files)
+    assert (second.code, second.out) == (0, "")
 
 
 # --- the README's shell commands parse, and the fleet quick start works as written -----------------------------
@@ -248,3 +283,21 @@ def test_the_fleet_quick_start_works_on_the_example(tmp_path: Path, monkeypatch:
         "---\n# examples/fleet/fleet.yaml (row examples/fleet/clinics.csv:2)\n"
         "name: Harbor Dental Austin receptionist\n"
     )
+
+
+def test_the_readme_action_snippet_names_real_inputs() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n(- uses: revox-sync/revox-sync@.*?)```", text, flags=re.S)
+    (use,) = YAML(typ="safe").load(block)
+    assert use["uses"] == load(GITHUB)["jobs"]["plan"]["steps"][2]["uses"]
+    commented = re.findall(r"^\s+#\s+([\w-]+):", block, flags=re.M)
+    assert set(use["with"]) | set(commented) == set(load(ACTION)["inputs"]) - {
+        "python-version",
+        "github-token",
+    }
+
+
+def test_the_readme_completion_lines_are_the_ones_click_answers() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_REVOX_SYNC_COMPLETE={shell}_source revox-sync" in text
