@@ -205,12 +205,10 @@ def schema() -> int:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @options.target
 @options.prune
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
+@options.output_format(
+    "text",
+    "json",
+    "markdown",
     help="text for people, json for machines, markdown for a pull-request comment.",
 )
 def plan(
@@ -249,7 +247,7 @@ def plan(
     help="Actions at once.",
 )
 @click.option("--force", is_flag=True, help="Go past the safety limit (30% of 10 or more objects of a kind).")
-@options.output_format
+@options.results_format
 def apply(
     config_dir: Path | None,
     plan_file: Path | None,
@@ -279,14 +277,7 @@ def apply(
 @cli.command()
 @options.config_dir
 @click.argument("names", nargs=-1, metavar="[NAME]...")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["yaml", "json"]),
-    default="yaml",
-    show_default=True,
-    help="yaml (files revox-sync loads back) or json.",
-)
+@options.output_format("yaml", "json", help="yaml (files revox-sync loads back) or json.")
 def render(config_dir: Path | None, names: tuple[str, ...], fmt: str) -> int:
     """Print the assistants as plan compares them: templates, rows and variables applied."""
     from revox_sync.commands.render import run_render
@@ -300,7 +291,7 @@ def render(config_dir: Path | None, names: tuple[str, ...], fmt: str) -> int:
 @click.option("--all", "import_all", is_flag=True, help="Import every assistant of the account.")
 @click.option("--overwrite", is_flag=True, help="Update files that already exist.")
 @click.option("--with-defaults", is_flag=True, help="Also write fields equal to the API default.")
-@options.output_format
+@options.results_format
 def import_(
     config_dir: Path | None,
     names: tuple[str, ...],

@@ -41,11 +41,17 @@ target = click.option(
 prune = click.option(
     "--prune", is_flag=True, help="Also destroy remote assistants and cloned voices that no file declares."
 )
-output_format = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
+
+
+def output_format(*choices: str, help: str) -> Callable[[F], F]:
+    """`--format` of a command: its `choices`, the first the default."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=choices[0], show_default=True, help=help
+    )
+
+
+results_format = output_format(
+    "text",
+    "json",
     help="text for people; json: one JSON document of the results on stdout, the rest on stderr.",
 )

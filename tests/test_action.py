@@ -12,13 +12,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from emulator_fixtures import API_KEY
-from helpers import write
+from helpers import JsonHandler, write
 from ruamel.yaml import YAML
 
 from revox_sync.pr_comment import MAX_COMMENT_CHARS, comment_body, find_comment, marker
@@ -116,18 +116,7 @@ class FakeGitHub:
         self.tokens: set[str] = set()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def _answer(self, status: int, body: Any) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def _body(self) -> Any:
                 return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
 
