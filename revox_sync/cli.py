@@ -28,6 +28,32 @@ def _session() -> Session:
     return session
 
 
+def _print_version(ctx: click.Context, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    lines = [f"revox-sync {__version__}"]
+    if ctx.params.get("verbose"):
+        import platform
+        from importlib.metadata import PackageNotFoundError, version
+
+        lines.append(f"Python {platform.python_version()} ({platform.python_implementation()})")
+        for package in ("pydantic", "httpx", "ruamel.yaml", "click"):
+            try:
+                lines.append(f"{package} {version(package)}")
+            except PackageNotFoundError:
+                lines.append(f"{package} (not installed)")
+    env = ctx.obj if isinstance(ctx.obj, Environment) else Environment()
+    env.out("\n".join(lines))
+    ctx.exit(0)
+
+
+def _complete_env(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    """The environments of revox-sync.yaml, for shell completion of --env."""
+    from revox_sync.commands.complete import environment_names
+
+    return [name for name in environment_names() if name.startswith(incomplete)]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--api-key", envvar="REVOX_API_KEY", metavar="KEY", help="Revox API key (env REVOX_API_KEY).")
 @click.option(
@@ -43,6 +69,7 @@ def _session() -> Session:
     "--env",
     "env_name",
     metavar="NAME",
+    shell_complete=_complete_env,
     help="Environment of revox-sync.yaml: its variable files, API key and base URL.",
 )
 @click.option(
@@ -70,8 +97,20 @@ def _session() -> Session:
     "flight are cut. The clock stops while apply waits for 'yes'.",
 )
 @click.option("--no-color", is_flag=True, help="Plain output (also NO_COLOR).")
-@click.option("-v", "--verbose", is_flag=True, help="Log requests; show tracebacks of unexpected errors.")
-@click.version_option(__version__, "--version", prog_name="revox-sync")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    is_eager=True,  # read before --version, which shows more with it
+    help="Log requests; show tracebacks of unexpected errors; with --version, the libraries' versions.",
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    callback=lambda ctx, _param, value: _print_version(ctx, value),
+    help="Show the version (with -v, also Python's and the libraries').",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -114,7 +153,13 @@ def cli(
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--online", is_flag=True, help="Also check voice ids and owned phone numbers against the API.")
-@click.option("--env", "env_name", metavar="NAME", help="Check the files as this environment resolves them.")
+@click.option(
+    "--env",
+    "env_name",
+    metavar="NAME",
+    shell_complete=_complete_env,
+    help="Check the files as this environment resolves them.",
+)
 @click.option("--all-envs", is_flag=True, help="Check the files once per environment of revox-sync.yaml.")
 @click.option(
     "--format",
@@ -145,6 +190,25 @@ def rules_command(env_name: str | None) -> int:
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Write nothing; list the files that would change and exit 1.")
+@click.option("--diff", is_flag=True, help="Write nothing; print the changes as a unified diff (exit 1).")
+def fmt(paths: tuple[Path, ...], check: bool, diff: bool) -> int:
+    """Rewrite YAML files in the canonical layout (default: the config directory and revox-sync.yaml)."""
+    from revox_sync.commands.fmt import run_fmt
+
+    return run_fmt(_session(), paths, check=check, diff=diff)
+
+
+@cli.command()
+def doctor() -> int:
+    """Check the set-up: project file, config directory, each environment's key and API, git-ignores."""
+    from revox_sync.commands.doctor import run_doctor
+
+    return run_doctor(_session())
+
+
+@cli.command()
 def schema() -> int:
     """Print the JSON Schema of an assistant file, for editors."""
     from revox_sync.commands.emulator import run_schema
@@ -160,12 +224,10 @@ def schema() -> int:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @options.target
 @options.prune
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
+@options.output_format(
+    "text",
+    "json",
+    "markdown",
     help="text for people, json for machines, markdown for a pull-request comment.",
 )
 def plan(
@@ -196,6 +258,7 @@ def plan(
 @options.target
 @options.prune
 @options.applying
+@options.results_format
 def apply(
     config_dir: Path | None,
     plan_file: Path | None,
@@ -205,6 +268,7 @@ def apply(
     parallelism: int,
     force: bool,
     backup_dir: Path | None,
+    fmt: str,
 ) -> int:
     """Make the account match the files, or a saved PLAN_FILE (refused if stale). Before the first write,
     what it changes or destroys is saved to a backup that `restore` puts back."""
@@ -220,6 +284,7 @@ def apply(
         parallelism=parallelism,
         force=force,
         backup_dir=backup_dir,
+        fmt=fmt,
     )
 
 
@@ -233,6 +298,7 @@ def apply(
     help="Only plan the restore and save it, for `restore BACKUP PLAN_FILE`.",
 )
 @options.applying
+@options.results_format
 def restore(
     backup_file: Path,
     plan_file: Path | None,
@@ -241,6 +307,7 @@ def restore(
     parallelism: int,
     force: bool,
     backup_dir: Path | None,
+    fmt: str,
 ) -> int:
     """Plan putting every object of BACKUP back as it was (the fields that differ; a destroyed assistant
     created again; numbers routed back) and apply it, or a saved PLAN_FILE of that restore."""
@@ -255,20 +322,14 @@ def restore(
         parallelism=parallelism,
         force=force,
         backup_dir=backup_dir,
+        fmt=fmt,
     )
 
 
 @cli.command()
 @options.config_dir
 @click.argument("names", nargs=-1, metavar="[NAME]...")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["yaml", "json"]),
-    default="yaml",
-    show_default=True,
-    help="yaml (files revox-sync loads back) or json.",
-)
+@options.output_format("yaml", "json", help="yaml (files revox-sync loads back) or json.")
 def render(config_dir: Path | None, names: tuple[str, ...], fmt: str) -> int:
     """Print the assistants as plan compares them: templates, rows and variables applied."""
     from revox_sync.commands.render import run_render
@@ -282,15 +343,23 @@ def render(config_dir: Path | None, names: tuple[str, ...], fmt: str) -> int:
 @click.option("--all", "import_all", is_flag=True, help="Import every assistant of the account.")
 @click.option("--overwrite", is_flag=True, help="Update files that already exist.")
 @click.option("--with-defaults", is_flag=True, help="Also write fields equal to the API default.")
+@options.results_format
 def import_(
-    config_dir: Path | None, names: tuple[str, ...], import_all: bool, overwrite: bool, with_defaults: bool
+    config_dir: Path | None,
+    names: tuple[str, ...],
+    import_all: bool,
+    overwrite: bool,
+    with_defaults: bool,
+    fmt: str,
 ) -> int:
     """Write YAML files from live assistants (prompts to prompts/*.md)."""
     from revox_sync.commands.import_ import run_import
 
     if import_all == bool(names):
         raise click.UsageError("name the assistants to import, or pass --all (not both)")
-    return run_import(_session(), config_dir, names, overwrite=overwrite, with_defaults=with_defaults)
+    return run_import(
+        _session(), config_dir, names, overwrite=overwrite, with_defaults=with_defaults, fmt=fmt
+    )
 
 
 @cli.command()

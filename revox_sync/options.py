@@ -21,11 +21,21 @@ config_dir = click.option(
     default=None,
     help="Config directory of assistant files (default: assistants/).",
 )
+
+
+def _complete_target(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The names the config directory declares (assistants, numbers, voices), for shell completion."""
+    from revox_sync.commands.complete import object_names
+
+    return [n for n in object_names(ctx.params.get("config_dir")) if n.startswith(incomplete)]
+
+
 target = click.option(
     "--target",
     "targets",
     multiple=True,
     metavar="NAME",
+    shell_complete=_complete_target,
     help="Only this object (an assistant, a phone number, a voice), by name or id (repeatable).",
 )
 prune = click.option(
@@ -63,3 +73,17 @@ def applying(command: F) -> F:
     ):
         command = option(command)
     return command
+
+
+def output_format(*choices: str, help: str) -> Callable[[F], F]:
+    """`--format` of a command: its `choices`, the first the default."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=choices[0], show_default=True, help=help
+    )
+
+
+results_format = output_format(
+    "text",
+    "json",
+    help="text for people; json: one JSON document of the results on stdout, the rest on stderr.",
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -61,6 +62,11 @@ class Environment:
             self.stdout_isatty = _isatty(self.stdout)
         if self.color is None:
             self.color = bool(self.stdout_isatty) and not self.environ.get("NO_COLOR")  # no-color.org
+
+    def diverted(self) -> Environment:
+        """This environment with what it would print on stdout sent to stderr instead (sharing its secrets):
+        for the people watching a run whose stdout is one JSON document."""
+        return dataclasses.replace(self, stdout=self.stderr, stdout_isatty=_isatty(self.stderr))
 
     @property
     def interactive(self) -> bool:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from revox_sync.cli import main
@@ -73,3 +75,18 @@ def plan_assistants(desired: list[Desired], remote: list[dict[str, object]], **o
 def apply_all(plan: Plan, client: RevoxClient, parallelism: int = 4) -> list[Result]:
     """The engine's apply of `plan` with every kind of the registry."""
     return apply_plan(plan, {k.name: k for k in KINDS}, client, parallelism=parallelism)
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A stand-in server's request handler (a misbehaving API, GitHub): JSON answers, no log lines."""
+
+    def _answer(self, status: int, doc: object) -> None:
+        data = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass

@@ -14,12 +14,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from emulator_fixtures import API_KEY
-from helpers import write
+from helpers import JsonHandler, write
 
 from revox_sync.emulator import EmulatorServer
 
@@ -126,7 +126,7 @@ LITERAL_KEY = "sk-literal-llm-key-0123456789"
 LITERAL_HEADER = "Bearer literal-header-value-42"
 
 
-class EchoHandler(BaseHTTPRequestHandler):
+class EchoHandler(JsonHandler):
     """An API that lists nothing and answers every write with a 500 quoting the request body."""
 
     def do_GET(self) -> None:
@@ -135,17 +135,6 @@ class EchoHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
         self._answer(500, {"error": "Internal", "message": f"could not store {body}"})
-
-    def _answer(self, status: int, doc: object) -> None:
-        data = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from revox_sync.cli import cli
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / "examples/ci/github-actions.yml"
 GITLAB = ROOT / "examples/ci/gitlab-ci.yml"
+ACTION = ROOT / "action.yml"
+ACTION_USES = "revox-sync/revox-sync@"  # the workflow's reference to this repository's action
 DOCS = ROOT / "README.md"
 SHELL_OPERATORS = {"|", "||", "&", "&&", ";", ";;", "(", ")", "{", "}", "!", "$(", "`", "\n"}
 KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "exec", "time", "command"}
@@ -30,8 +32,16 @@ def load(path: Path) -> Any:
 
 
 def github_scripts() -> list[str]:
+    """The workflow's scripts and those of the action it uses."""
     doc = load(GITHUB)
-    return [step["run"] for job in doc["jobs"].values() for step in job["steps"] if "run" in step]
+    scripts = [step["run"] for job in doc["jobs"].values() for step in job["steps"] if "run" in step]
+    return scripts + [step["run"] for step in load(ACTION)["runs"]["steps"] if "run" in step]
+
+
+def action_uses(job: str) -> list[dict[str, str]]:
+    """The inputs of each use of the action in one job of the workflow."""
+    steps = load(GITHUB)["jobs"][job]["steps"]
+    return [step.get("with", {}) for step in steps if str(step.get("uses", "")).startswith(ACTION_USES)]
 
 
 def gitlab_scripts() -> list[str]:
@@ -57,6 +67,7 @@ def precommit_snippet() -> dict[str, Any]:
 def revox_commands(script: str) -> list[list[str]]:
     """Every `revox-sync ...` invocation in a shell script, as argv (variables become placeholders)."""
     script = re.sub(r"\\\n", " ", script)  # line continuations
+    script = re.sub(r'"\$\{[A-Za-z_][A-Za-z0-9_]*\[@\]\}"', "", script)  # arrays of options: zero or more
     script = re.sub(r"\$\{\{[^}]*\}\}", "PLACEHOLDER", script)  # GitHub expressions
     script = re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "PLACEHOLDER", script)  # shell variables
     commands: list[list[str]] = []
@@ -80,6 +91,9 @@ def revox_commands(script: str) -> list[list[str]]:
 
 def check_command(argv: list[str]) -> str:
     """Parse argv with the real click CLI (group options, subcommand, its options); return the subcommand."""
+    if argv in (["--version"], ["-v", "--version"]):
+        assert run_cli(*argv).code == 0
+        return "--version"
     ctx = cli.make_context("revox-sync", list(argv), resilient_parsing=False)
     with warnings.catch_warnings():  # Click 8.2 deprecates protected_args; Click 9 folds it into args
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -100,13 +114,33 @@ def test_github_workflow_parses_and_has_the_three_jobs() -> None:
     assert set(doc["jobs"]) == {"plan", "apply", "drift"}
     for job in doc["jobs"].values():
         assert all("uses" in step or "run" in step for step in job["steps"])
+    assert doc["jobs"]["plan"]["permissions"]["pull-requests"] == "write"
+
+
+def test_github_jobs_use_the_action() -> None:
+    env = "${{ matrix.environment }}"
+    assert action_uses("plan") == [
+        {"command": "validate", "environment": env},
+        {"command": "plan", "environment": env, "plan-file": f"plan-{env}.json"},
+    ]
+    assert action_uses("apply") == [{"command": "apply", "environment": env, "plan-file": f"plan-{env}.json"}]
+    assert action_uses("drift") == [
+        {"command": "plan", "environment": env, "comment": "false", "detailed-exitcode": "true"}
+    ]
+    downloads = [s for s in load(GITHUB)["jobs"]["apply"]["steps"] if "gh run download" in s.get("run", "")]
+    assert downloads and '--name "revox-plan-$ENVIRONMENT"' in downloads[0]["run"]
     uploads = [
         s
-        for s in doc["jobs"]["plan"]["steps"]
+        for s in load(ACTION)["runs"]["steps"]
         if str(s.get("uses", "")).startswith("actions/upload-artifact")
     ]
-    assert uploads and uploads[0]["with"]["path"] == "plan-${{ matrix.environment }}.json"
-    assert doc["jobs"]["plan"]["permissions"]["pull-requests"] == "write"
+    assert [u["with"]["name"] for u in uploads] == [
+        "revox-backup-${{ inputs.environment || 'default' }}-${{ github.run_id }}-${{ github.run_attempt }}",
+        "revox-plan-${{ inputs.environment || 'default' }}",
+    ]
+    assert uploads[0]["with"]["path"] == "${{ steps.run.outputs.backup-dir }}"  # each apply's backup
+    for uses in action_uses("plan") + action_uses("apply") + action_uses("drift"):
+        assert set(uses) <= set(load(ACTION)["inputs"])
 
 
 def test_gitlab_pipeline_parses_and_has_its_jobs() -> None:
@@ -117,7 +151,7 @@ def test_gitlab_pipeline_parses_and_has_its_jobs() -> None:
 
 
 def test_every_pipeline_runs_validate_plan_markdown_out_apply_saved_and_drift() -> None:
-    for scripts in (github_scripts(), gitlab_scripts()):
+    for scripts in (gitlab_scripts(),):
         commands = [c for s in scripts for c in revox_commands(s)]
         joined = [" ".join(c) for c in commands]
         assert any(c[0] == "validate" for c in commands), joined
@@ -128,6 +162,13 @@ def test_every_pipeline_runs_validate_plan_markdown_out_apply_saved_and_drift() 
             joined
         )
         assert any("plan" in c and "--detailed-exitcode" in c for c in commands), joined
+
+
+def test_the_action_runs_validate_plan_markdown_out_and_apply_saved() -> None:
+    commands = [" ".join(c) for s in github_scripts() for c in revox_commands(s)]
+    assert "validate PLACEHOLDER:+--env PLACEHOLDER} PLACEHOLDER:+PLACEHOLDER}" in commands
+    assert "plan --format markdown --out PLACEHOLDER --detailed-exitcode" in commands
+    assert "apply --auto-approve --format json --backup-dir PLACEHOLDER PLACEHOLDER:+PLACEHOLDER}" in commands
 
 
 def test_install_lines_are_not_taken_for_commands() -> None:
@@ -148,10 +189,18 @@ def test_check_command_rejects_unknown_flags() -> None:
 
 
 # --- and the commands they run exist with those flags ---------------------------------------------------------
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+
+
+def hooks() -> dict[str, dict[str, Any]]:
+    """This repository's pre-commit hooks, by id."""
+    return {hook["id"]: hook for hook in load(HOOKS)}
+
+
 def all_commands() -> list[list[str]]:
     commands = [c for s in github_scripts() + gitlab_scripts() for c in revox_commands(s)]
     for hook in precommit_snippet()["repos"][0]["hooks"]:
-        commands.append(shlex.split(hook["entry"])[1:])
+        commands.append(shlex.split(hooks()[hook["id"]]["entry"])[1:])
     return commands
 
 
@@ -162,17 +211,44 @@ def test_every_command_parses_with_the_cli() -> None:
         check_command(argv)
 
 
-def test_precommit_snippet_is_a_valid_local_hook() -> None:
-    snippet = precommit_snippet()
-    (repo,) = snippet["repos"]
-    assert repo["repo"] == "local"
-    (hook,) = repo["hooks"]
-    assert hook["entry"] == "revox-sync validate"
-    assert hook["language"] == "python" and hook["pass_filenames"] is False
-    assert re.search(hook["files"], "assistants/support.yaml")
-    assert re.search(hook["files"], "revox-sync.yaml")
-    assert not re.search(hook["files"], "src/app.py")
-    check_command(shlex.split(hook["entry"])[1:])  # works with or without environments
+def test_precommit_snippet_uses_this_repositorys_hooks() -> None:
+    (repo,) = precommit_snippet()["repos"]
+    assert repo["rev"].startswith("v")
+    assert [h["id"] for h in repo["hooks"]] == ["revox-sync-fmt", "revox-sync-validate"]
+    assert set(hooks()) == {"revox-sync-fmt", "revox-sync-validate"}
+    validate, fmt = hooks()["revox-sync-validate"], hooks()["revox-sync-fmt"]
+    assert validate["entry"] == "revox-sync validate" and validate["pass_filenames"] is False
+    assert fmt["entry"] == "revox-sync fmt" and fmt["pass_filenames"] is True
+    for hook in (validate, fmt):
+        assert hook["language"] == "python"
+        check_command(shlex.split(hook["entry"])[1:])
+    assert re.search(fmt["files"], "assistants/support.yaml") and re.search(fmt["files"], "revox-sync.yaml")
+    assert re.search(fmt["files"], "assistants/voices.yml")
+    assert not re.search(fmt["files"], "assistants/prompts/support.md")
+    assert not re.search(fmt["files"], "src/app.py")
+
+
+def test_the_fmt_hook_as_pre_commit_runs_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pre-commit passes the staged files its `files` pattern matches; the hook fails when it changed one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    staged = {
+        "assistants/a.yaml": "voice: {provider: cartesia, id: v1}\nname: 'A'\n",
+        "assistants/prompts/a.md": "'not YAML'\n",
+        "revox-sync.yaml": "config_dir: assistants\n",
+    }
+    for path, text in staged.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    fmt = hooks()["revox-sync-fmt"]
+    files = [p for p in staged if re.search(fmt["files"], p)]
+    assert files == ["assistants/a.yaml", "revox-sync.yaml"]
+    first = run_cli(*shlex.split(fmt["entry"])[1:], *files)
+    assert (first.code, first.out) == (0, "formatted assistants/a.yaml\n")
+    assert (tmp_path / "assistants/a.yaml").read_text() == "name: A\nvoice: {provider: cartesia, id: v1}\n"
+    assert (tmp_path / "assistants/prompts/a.md").read_text() == "'not YAML'\n"
+    second = run_cli(*shlex.split(fmt["entry"])[1:], *files)
+    assert (second.code, second.out) == (0, "")
 
 
 # --- the README's shell commands parse, and the fleet quick start works as written -----------------------------
@@ -215,20 +291,22 @@ def test_the_fleet_quick_start_works_on_the_example(tmp_path: Path, monkeypatch:
 
 # --- the policy rules in CI and pre-commit -------------------------------------------------------------------
 def test_the_github_workflow_annotates_and_uploads_sarif() -> None:
+    """The action's validate writes workflow annotations and a SARIF file; the workflow uploads that file."""
     doc = load(GITHUB)
     plan = doc["jobs"]["plan"]
     assert plan["permissions"]["security-events"] == "write"
-    commands = [c for step in plan["steps"] if "run" in step for c in revox_commands(step["run"])]
-    assert ["validate", "--env", "PLACEHOLDER", "--format", "github"] in commands
-    assert ["validate", "--env", "PLACEHOLDER", "--format", "sarif"] in commands
+    (run,) = [s for s in load(ACTION)["runs"]["steps"] if s.get("id") == "run"]
+    assert '"$RS_CONFIG_DIR"} --format github\n' in run["run"]  # printed: GitHub turns it into annotations
+    assert '--format sarif > "$sarif"' in run["run"]
+    (validate,) = [s for s in plan["steps"] if s.get("with", {}).get("command") == "validate"]
     (upload,) = [
         s for s in plan["steps"] if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif")
     ]
-    assert upload["with"]["sarif_file"] == "revox-sync-${{ matrix.environment }}.sarif"
+    assert upload["with"]["sarif_file"] == "${{ steps." + validate["id"] + ".outputs.sarif-file }}"
 
 
 def test_this_repositorys_hook_runs_the_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (hook,) = load(ROOT / ".pre-commit-hooks.yaml")
+    (hook,) = [h for h in load(ROOT / ".pre-commit-hooks.yaml") if h["id"] == "revox-sync-validate"]
     for changed in (
         "assistants/a.yaml",
         "assistants/prompts/a.md",
@@ -249,3 +327,22 @@ def test_this_repositorys_hook_runs_the_rules(tmp_path: Path, monkeypatch: pytes
     assert run.code == 1 and "[calling-hours]" in run.err
     (tmp_path / "revox-sync.yaml").write_text("rules: {calling-hours: warning}\n", encoding="utf-8")
     assert run_cli(*argv).code == 0
+
+
+def test_the_readme_action_snippet_names_real_inputs() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n(- uses: revox-sync/revox-sync@.*?)```", text, flags=re.S)
+    (use,) = YAML(typ="safe").load(block)
+    ours = [s["uses"] for s in load(GITHUB)["jobs"]["plan"]["steps"] if "revox-sync@" in s.get("uses", "")]
+    assert use["uses"] == ours[0]
+    commented = re.findall(r"^\s+#\s+([\w-]+):", block, flags=re.M)
+    assert set(use["with"]) | set(commented) == set(load(ACTION)["inputs"]) - {
+        "python-version",
+        "github-token",
+    }
+
+
+def test_the_readme_completion_lines_are_the_ones_click_answers() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_REVOX_SYNC_COMPLETE={shell}_source revox-sync" in text

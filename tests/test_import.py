@@ -345,7 +345,7 @@ def test_reimport_many_edits_minimal_diff_then_in_sync(
             "-      calling_window_end_time: 8pm",
             '+      calling_window_end_time: "21:00"',
             "-  - label: Billing",
-            "-    phone_number: '+14155550187'",
+            '-    phone_number: "+14155550187"',
             "+  - question: Parking?",
             "+    answer: Behind the building",
             "+ivr_navigation_enabled: true",

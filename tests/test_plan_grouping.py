@@ -178,18 +178,18 @@ def test_markdown_groups_the_sections_and_keeps_one_table_row_per_object(cli, em
 
 def test_names_in_a_group_header_are_escaped(cli, emulator, workdir):
     for i in (1, 2):
-        emulator.state.seed_assistant({"name": f"Evil\x1b[2K\r{i}\u202e", "first_sentence": "Hello"})
-        write(workdir / f"assistants/evil{i}.yaml", f'name: "Evil\\e[2K\\r{i}\\u202e"\nfirst_sentence: Hi\n')
+        emulator.state.seed_assistant({"name": f"Evil\x1b[2K\x07{i}\u202e", "first_sentence": "Hello"})
+        write(workdir / f"assistants/evil{i}.yaml", f'name: "Evil\\e[2K\\a{i}\\u202e"\nfirst_sentence: Hi\n')
     plan = cli("plan")
     assert plan.code == 0, plan.all
     assert plan.out.splitlines()[0] == (
-        '  ~ 2 assistants will be updated in-place: "Evil\\u001b[2K\\r1\\u202e", "Evil\\u001b[2K\\r2\\u202e"'
+        '  ~ 2 assistants will be updated in-place: "Evil\\u001b[2K\\u00071\\u202e", "Evil\\u001b[2K\\u00072\\u202e"'
     )
     md = cli("plan", "--format", "markdown").out
-    assert [c for c in md if c in "\x1b\r\u202e"] == []
+    assert [c for c in md if c in "\x1b\x07\u202e"] == []
     assert (
-        '<details><summary>~ 2 assistants will be updated in-place: "Evil\\u001b[2K\\r1\\u202e", '
-        '"Evil\\u001b[2K\\r2\\u202e"</summary>'
+        '<details><summary>~ 2 assistants will be updated in-place: "Evil\\u001b[2K\\u00071\\u202e", '
+        '"Evil\\u001b[2K\\u00072\\u202e"</summary>'
     ) in md.splitlines()
 
 

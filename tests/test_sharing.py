@@ -396,3 +396,22 @@ def test_names_the_server_would_trim_and_a_previous_name_equal_to_the_name_are_e
         "assistants/a.yaml:1:7: name: no leading or trailing whitespace or line breaks (the API trims them)",
         "assistants/b.yaml:2:23: previous_names: 'Front' is the current name",
     ]
+
+
+def test_apply_and_restore_as_json_name_the_backup_and_each_outcome(cli, emulator, workdir, shared):
+    import json
+
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    applied = cli("apply", "--auto-approve", "--format", "json")
+    assert applied.code == 0, applied.all
+    doc = json.loads(applied.out)
+    path = backup_of(applied)
+    assert doc["backup"] == str(path) and doc["status"] == "complete"
+    restored = cli("restore", str(path), "--auto-approve", "--format", "json")
+    assert restored.code == 0, restored.all
+    doc = json.loads(restored.out)  # stdout is the document alone; the plan went to stderr
+    front = shared["Harbor front desk"]["id"]
+    assert [(a["kind"], a["id"], a["operation"], a["outcome"]) for a in doc["actions"]] == [
+        ("assistant", front, "update", "ok")
+    ]
+    assert doc["backup"] == str(backup_of(restored)) != str(path)

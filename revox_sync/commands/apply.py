@@ -36,10 +36,13 @@ def run_apply(
     parallelism: int,
     force: bool = False,
     backup_dir: Path | None = None,
+    fmt: str = "text",
 ) -> int:
-    """Make the account match the files, or a saved plan file (refused if stale or edited)."""
+    """Make the account match the files, or a saved plan file (refused if stale or edited). With `fmt`
+    json, stdout is one JSON document of the results and everything else goes to stderr."""
     from revox_sync.engine import saved as saved_plans
 
+    json_out = session.divert() if fmt == "json" else None
     saved = None
     if plan_file is not None:
         if targets or prune:
@@ -62,6 +65,7 @@ def run_apply(
         force=force,
         backup_dir=backup_dir,
         config_dir=config_dir,
+        json_out=json_out,
     )
 
 
@@ -74,8 +78,10 @@ def execute(
     force: bool,
     backup_dir: Path | None,
     config_dir: Path | None,
+    json_out: Environment | None = None,
 ) -> int:
-    """Show the plan, ask, back up what it will change, run it, and report: what `apply` and `restore` share."""
+    """Show the plan, ask, back up what it will change, run it, and report: what `apply` and `restore` share
+    (`json_out`: where the JSON document of the results goes, with `--format json`)."""
     from revox_sync.engine import plan as planning
     from revox_sync.engine.apply import RemoteNames, apply_plan, catching_interrupts
     from revox_sync.kinds import KINDS
@@ -84,7 +90,7 @@ def execute(
     current = computed.plan
     print_plan(session, current)
     if not current.has_changes:
-        return EXIT_OK
+        return _finish(env, [], interrupted=False, json_out=json_out)
     limit = planning.safety_violation(current)
     if limit and not force:
         raise FatalError(limit)
@@ -99,7 +105,7 @@ def execute(
             _confirm(env)
         for listing in names.values():
             listing.expire()  # a person may have taken minutes to answer
-    _back_up(session, computed, backup_dir)
+    backup = _back_up(session, computed, backup_dir)
     total = len(current.actions)
     env.out(
         f"\nApplying {total} action{'s' if total != 1 else ''} (parallelism {min(parallelism, total)})..."
@@ -119,7 +125,9 @@ def execute(
         duplicated = 0
         if not interrupts.abandoning:
             duplicated = _check_duplicates(session, kinds, results, current, config_dir)
-    return _finish(env, results, interrupted=interrupts.stopping, duplicated=duplicated)
+    return _finish(
+        env, results, interrupted=interrupts.stopping, duplicated=duplicated, json_out=json_out, backup=backup
+    )
 
 
 def _back_up(session: Session, computed: Computed, backup_dir: Path | None) -> Path | None:
@@ -242,8 +250,25 @@ def _report(env: Environment, result: Result, counter: str) -> None:
         env.warn(f'    note: {action.kind} "{action.name}": {result.notice}')
 
 
-def _finish(env: Environment, results: Sequence[Result], *, interrupted: bool, duplicated: int = 0) -> int:
-    """The closing lines of an apply: what succeeded, failed, was skipped, abandoned or never started."""
+def _finish(
+    env: Environment,
+    results: Sequence[Result],
+    *,
+    interrupted: bool,
+    duplicated: int = 0,
+    json_out: Environment | None = None,
+    backup: Path | None = None,
+) -> int:
+    """The closing lines of an apply: what succeeded, failed, was skipped, abandoned or never started; and
+    with `json_out`, the results as one JSON document there (naming the backup the run made)."""
+    if json_out is not None:
+        from revox_sync.engine.render import json_document
+        from revox_sync.engine.results import results_document
+
+        doc = results_document(results, interrupted=interrupted, duplicated=duplicated)
+        json_out.out(json_document({**doc, "backup": str(backup) if backup is not None else None}))
+    if not results:
+        return EXIT_OK
     done = [r for r in results if r.ok]
     counts = ", ".join(
         f"{sum(1 for r in done if r.action.op == op)} {word}"

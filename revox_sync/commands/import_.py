@@ -17,11 +17,16 @@ def run_import(
     *,
     overwrite: bool = False,
     with_defaults: bool = False,
+    fmt: str = "text",
 ) -> int:
+    """Import; with `fmt` json, stdout is one JSON document of what was written, the rest goes to stderr."""
     from revox_sync.importer import run_import as write_files
+    from revox_sync.importer.outcome import Record
 
+    json_out = session.divert() if fmt == "json" else None
+    record = Record()
     client = session.client()  # sets the key in use: its value is a secret import must not write
-    return int(
+    code = int(
         write_files(
             client,
             session.env,
@@ -31,5 +36,11 @@ def run_import(
             with_defaults=with_defaults,
             variables=session.settings().variables,
             api_key=session.api_key_used,
+            record=record,
         )
     )
+    if json_out is not None:
+        from revox_sync.engine.render import json_document
+
+        json_out.out(json_document(record.to_dict()))
+    return code

@@ -26,14 +26,17 @@ def run_restore(
     parallelism: int,
     force: bool = False,
     backup_dir: Path | None = None,
+    fmt: str = "text",
 ) -> int:
-    """Restore `backup_file`; with `out_file` only save the plan, with `plan_file` apply a saved one."""
+    """Restore `backup_file`; with `out_file` only save the plan, with `plan_file` apply a saved one. With
+    `fmt` json, stdout is one JSON document of the results, as for `apply`."""
     from revox_sync.commands.apply import execute
     from revox_sync.engine import saved as saved_plans
     from revox_sync.engine.backup import read_backup
 
     if out_file is not None and plan_file is not None:
         raise FatalError("give PLAN_FILE to apply a saved restore, or --out to save one, not both")
+    json_out = session.divert() if fmt == "json" and out_file is None else None
     session.client()  # the key that opens the backup
     try:
         data = backup_file.read_bytes()
@@ -62,6 +65,7 @@ def run_restore(
         force=force,
         backup_dir=backup_dir,
         config_dir=None,
+        json_out=json_out,
     )
 
 

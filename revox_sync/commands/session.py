@@ -125,6 +125,13 @@ class Session:
             )
         return self._client
 
+    def divert(self) -> Environment:
+        """Send this run's human output to stderr; returns the environment whose stdout is kept for one
+        JSON document (`--format json`)."""
+        kept = self.env
+        self.env = kept.diverted()
+        return kept
+
     def command(self, *words: str, config_dir: Path | None = None) -> str:
         """A revox-sync command line to print as advice: the global options that chose this run's account
         and variables, then the command `words[0]`, `-d DIR` when one was given, and the rest of `words`;

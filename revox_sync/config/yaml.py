@@ -177,7 +177,7 @@ def _c_parser() -> Any:
     class Parser(CParser):  # type: ignore[misc]
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is ScalarNode:
-                return shared[_plain_tag(value)] if implicit[0] else str_tag
+                return shared[plain_tag(value)] if implicit[0] else str_tag
             return seq_tag if kind is SequenceNode else map_tag
 
         def descend_resolver(self, parent: Any, index: Any) -> None:
@@ -229,25 +229,35 @@ def read_yaml_file(path: Path) -> Any:
     5 MiB, is not UTF-8, is malformed YAML (the parser's message, one line) or nests too deeply. Shared with
     other small YAML files of the project (e.g. revox-sync.yaml) so they get the same guarantees.
     """
+    return compose_text(read_text(path), display_path(path))
+
+
+def read_text(path: Path) -> str:
+    """The text of a YAML file, read with the guards of `read_yaml_file` (regular file, size, UTF-8)."""
     shown = display_path(path)
-
-    def fail(message: str, line: int = 0, col: int = 0) -> LocatedError:
-        return LocatedError(Location(shown, line, col), message)
-
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or never end
-            raise fail("not a regular file")
+            raise LocatedError(Location(shown, 0, 0), "not a regular file")
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise fail(f"cannot read: {exc.strerror or exc}") from None
+        raise LocatedError(Location(shown, 0, 0), f"cannot read: {exc.strerror or exc}") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise fail(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        raise LocatedError(
+            Location(shown, 0, 0), f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+        )
     text, bad = _decode(raw)
     if text is None:
-        raise fail("not valid UTF-8", *(bad or (1, 1)))
+        raise LocatedError(Location(shown, *(bad or (1, 1))), "not valid UTF-8")
+    return text
 
+
+def compose_text(text: str, shown: str) -> Any:
+    """The root node of YAML `text` (None when empty), or a LocatedError at `shown`: malformed, too deep."""
     from ruamel.yaml.error import YAMLError
+
+    def fail(message: str, line: int = 0, col: int = 0) -> LocatedError:
+        return LocatedError(Location(shown, line, col), message)
 
     try:
         if _may_nest_deeply(text):
@@ -707,7 +717,7 @@ def _to_bool(text: str) -> bool:
 _FIRST_CHARS_OF_NON_STR = frozenset("0123456789+-.~<nNtTfF")
 
 
-def _plain_tag(text: str) -> str:
+def plain_tag(text: str) -> str:
     """The tag of a plain scalar under the YAML 1.2 core schema (timestamps stay strings)."""
     if text and text[0] not in _FIRST_CHARS_OF_NON_STR:
         return _STR
@@ -726,7 +736,7 @@ def _plain_tag(text: str) -> str:
 
 def resolve_plain(text: str) -> Any:
     """A plain scalar's value under the YAML 1.2 core schema (after `${}` substitution)."""
-    tag = _plain_tag(text.strip())
+    tag = plain_tag(text.strip())
     if tag in (_STR, _MERGE):
         return text
     if tag == _NULL:

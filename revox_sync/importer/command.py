@@ -14,7 +14,7 @@ from revox_sync.files import write_atomic
 from revox_sync.importer.create import Importer
 from revox_sync.importer.fleet import HINT, Report, generated, report
 from revox_sync.importer.layout import existing_files, inside, pair_files
-from revox_sync.importer.outcome import Outcome, Write
+from revox_sync.importer.outcome import Outcome, Record, Write
 from revox_sync.importer.placeholders import Known
 from revox_sync.importer.reimport import FileUpdate
 from revox_sync.importer.voices import Clones, declare
@@ -36,11 +36,14 @@ def run_import(
     with_defaults: bool,
     variables: Mapping[str, str] | None = None,
     api_key: str | None = None,
+    record: Record | None = None,
 ) -> int:
     """Write one YAML file per selected live assistant under `config_dir`; see the package docstring.
 
     `variables` resolve `${VAR}` in existing files as `plan` would (default: the process environment); the
-    values of the sensitive ones, and `api_key` (the run's own), are never written."""
+    values of the sensitive ones, and `api_key` (the run's own), are never written. `record` collects what
+    was done, for a JSON report."""
+    record = Record() if record is None else record
     config_dir = Path(config_dir)
     if config_dir.exists() and not config_dir.is_dir():
         raise FatalError(f"{config_dir} is not a directory")
@@ -87,18 +90,23 @@ def run_import(
     for outcome in outcomes:
         for write in outcome.writes:
             if write.changed:
-                _write(env, write)
+                _write(env, write, record)
             elif write.path == outcome.yaml_path:
                 env.out(f"unchanged {display_path(write.path)}")
+                record.files.append({"path": display_path(write.path), "status": "unchanged"})
     for write in extra:
-        _write(env, write)
+        _write(env, write, record)
     for sample in samples:
         env.info(sample)
+    for said in sorted(reports):
+        record.generated.append(
+            {"file": said.file, "line": said.line, "drifted": said.drifted, "message": said.text}
+        )
     for line in dict.fromkeys(r.text for r in sorted(reports)):  # two remotes of one name: said once
         env.out(line)
     if any(r.drifted for r in reports):
         env.out(HINT)
-    _report(env, outcomes)
+    _report(env, outcomes, record)
     return 0
 
 
@@ -131,9 +139,11 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
-def _write(env: Environment, write: Write) -> None:
+def _write(env: Environment, write: Write, record: Record) -> None:
     write_atomic(write.path, write.text)
-    env.out(f"{'updated' if write.existed else 'created'} {display_path(write.path)}")
+    status = "updated" if write.existed else "created"
+    env.out(f"{status} {display_path(write.path)}")
+    record.files.append({"path": display_path(write.path), "status": status})
 
 
 def _check_writes(writes: list[Write], config_dir: Path, overwrite: bool, known: Known) -> None:
@@ -171,7 +181,7 @@ def _check_writes(writes: list[Write], config_dir: Path, overwrite: bool, known:
         )
 
 
-def _report(env: Environment, outcomes: list[Outcome]) -> None:
+def _report(env: Environment, outcomes: list[Outcome], record: Record) -> None:
     names: dict[str, list[str]] = {}
     for outcome in outcomes:
         if outcome.suggestions:
@@ -191,7 +201,7 @@ def _report(env: Environment, outcomes: list[Outcome]) -> None:
     for outcome in outcomes:
         for note in outcome.notes:
             env.warn(note)
-    places: dict[str, list[str]] = {}
+    places = record.variables
     for secret in (s for o in outcomes for s in o.secrets):
         if secret.where not in places.setdefault(secret.variable, []):
             places[secret.variable].append(secret.where)

@@ -14,7 +14,7 @@ from revox_sync.importer.layout import LONG_TEXT, TEXT_FILE_SUFFIX, Paths
 from revox_sync.importer.outcome import Outcome, Write
 from revox_sync.importer.placeholders import Known, Placeholders, escape_vars, secrets_and_escapes
 from revox_sync.importer.protect import protect
-from revox_sync.importer.style import blank_lines_between_groups, dump, tagged, to_yaml, yaml_writer
+from revox_sync.importer.style import dump, tagged, to_yaml, yaml_writer
 from revox_sync.importer.voices import Clones
 
 if TYPE_CHECKING:
@@ -87,7 +87,9 @@ class Importer:
             if name != "name":
                 doc[name] = self.field_node(outcome, yaml_path, name, value, make)
         protect(doc, (), make, lambda _ref: None, [])  # new text files hold no secret (field_node)
-        text = HEADER + blank_lines_between_groups(dump(yaml_writer(), doc), doc)
+        from revox_sync.fmt import lay_out
+
+        text = lay_out(HEADER + dump(yaml_writer(), doc))  # the layout `fmt` keeps
         outcome.suggestions = suggested(remote)
         text = with_suggestions(text, commented(self.known, outcome.suggestions, make))
         outcome.writes.insert(0, Write(yaml_path, text, existed=False, changed=True))

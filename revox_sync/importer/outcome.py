@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+IMPORT_FORMAT_VERSION = 1
+
 
 @dataclass(frozen=True)
 class Secret:
@@ -37,3 +39,22 @@ class Outcome:
     secrets: list[Secret] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Record:
+    """What one import did, for `import --format json`: each file with what happened to it (`created`,
+    `updated`, `unchanged`), the variables to set and where they are used, and the generated assistants
+    it reported instead of writing (with whether the remote drifted from its file)."""
+
+    files: list[dict[str, str]] = field(default_factory=list)
+    variables: dict[str, list[str]] = field(default_factory=dict)
+    generated: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": IMPORT_FORMAT_VERSION,
+            "files": self.files,
+            "variables": [{"name": name, "used_by": where} for name, where in self.variables.items()],
+            "generated": self.generated,
+        }

@@ -1,12 +1,13 @@
-"""YAML as a person writes it: the layout of the file it edits, quoting only where a reader needs it, long
-text as a literal block, lists of short strings in flow style, a blank line around each block."""
+"""YAML as a person writes it: the layout of the file it edits, quoting only where a reader needs it (and
+wherever a YAML 1.1 tool would misread a value), long text as a literal block, lists of short strings in flow
+style. The top-level layout (key order, blank lines) is `revox_sync.fmt`'s."""
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from revox_sync.importer.outcome import Secret
@@ -66,13 +67,15 @@ def _reads_back(node: Any, text: str) -> bool:
 
     try:
         dumped = dump(yaml_writer(), {"v": node})
-        return bool(YAML(typ="safe").load(dumped) == {"v": text})
+        ends = "\n...\n" in dumped  # a block of blank lines only: ruamel ends the document after it
+        return not ends and bool(YAML(typ="safe").load(dumped) == {"v": text})
     except Exception:
         return False
 
 
-def styled_str(text: str, like: Any = None) -> Any:
-    """A string node: the style of `like` when it can carry `text`; multi-line text as a literal block."""
+def styled_str(text: str, like: Any = None, flow: bool = False) -> Any:
+    """A string node: the style of `like` when it can carry `text`; multi-line text as a literal block;
+    plain where it reads back (inside a flow collection when `flow`), else double-quoted."""
     from ruamel.yaml.scalarstring import (
         DoubleQuotedScalarString,
         FoldedScalarString,
@@ -91,20 +94,65 @@ def styled_str(text: str, like: Any = None) -> Any:
         node = kind(text)
         if _reads_back(node, text):
             return node
-    if "\n" in text:
-        return DoubleQuotedScalarString(text)
-    if YAML11_AMBIGUOUS.match(text):
+    if "\n" in text or not reads_plain(text, flow):
         return DoubleQuotedScalarString(text)  # `12:00` or `on` plain is a number or a bool to YAML 1.1 tools
     return text
 
 
-# Plain scalars that YAML 1.2 reads as strings but YAML 1.1 tools (old linters, editors) do not.
-YAML11_AMBIGUOUS = re.compile(
-    r"^([-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$"
-)
+@functools.lru_cache(maxsize=4096)
+def misread_by_yaml11(text: str) -> bool:
+    """Whether plain `text` means something else to a YAML 1.1 tool (an old linter, an editor) than to
+    revox-sync's YAML 1.2: `on` and `y` (booleans), `12:30` (a number), `2024-01-01` (a date), `0777`
+    (octal), `0o17` (a string there)."""
+    from ruamel.yaml.nodes import ScalarNode
+    from ruamel.yaml.resolver import VersionedResolver
+
+    from revox_sync.config.yaml import plain_tag
+
+    old = str(VersionedResolver(version=(1, 1)).resolve(ScalarNode, text, (True, False)))
+    old = "tag:yaml.org,2002:str" if old == "tag:yaml.org,2002:value" else old
+    if old != plain_tag(text) or _CLOCK_RE.fullmatch(text):
+        return True
+    return old == "tag:yaml.org,2002:int" and bool(_OCTAL11_RE.fullmatch(text))
 
 
-def to_yaml(value: Any, like: Any = None) -> Any:
+_OCTAL11_RE = re.compile(r"[-+]?0[0-7_]+")  # octal to YAML 1.1, decimal to YAML 1.2
+_CLOCK_RE = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")  # `09:30` too, as `12:30` is a number
+
+
+@functools.lru_cache(maxsize=4096)
+def reads_plain(text: str, flow: bool = False) -> bool:
+    """Whether `text` can be written without quotes (inside a flow collection when `flow`) and read back as
+    this string by revox-sync and by YAML 1.1 tools alike."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    from revox_sync.config.yaml import plain_tag
+
+    if not text or text != text.strip() or misread_by_yaml11(text) or plain_tag(text) != plain_tag("a"):
+        return False
+    if _SAFE_PLAIN_RE.fullmatch(text):
+        return True
+    in_list, in_map = CommentedSeq([text]), CommentedMap(v=text)
+    in_list.fa.set_flow_style()
+    in_map.fa.set_flow_style()
+    contexts = (
+        [(in_list, f"[{text}]\n"), (in_map, f"{{v: {text}}}\n")] if flow else [({"v": text}, f"v: {text}\n")]
+    )
+    for node, plain in contexts:
+        written = dump(yaml_writer(), node)
+        try:
+            if written != plain or YAML(typ="safe").load(written) != node:
+                return False
+        except Exception:  # ruamel writes some plain scalars its own reader refuses (`{v: 09:00}`)
+            return False
+    return True
+
+
+_SAFE_PLAIN_RE = re.compile(r"[^\W\d][\w .'/@+()-]*")  # words: plain in any context, no need to try
+
+
+def to_yaml(value: Any, like: Any = None, flow: bool = False) -> Any:
     """Plain data to ruamel nodes: lists of scalars in flow style, secrets as double-quoted placeholders."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
@@ -117,12 +165,13 @@ def to_yaml(value: Any, like: Any = None) -> Any:
             out[k] = to_yaml(v)
         return out
     if isinstance(value, list):
-        seq = CommentedSeq([to_yaml(v) for v in value])
-        if value and all(isinstance(v, str) and "\n" not in v and len(v) < 60 for v in value):
+        flow = bool(value) and all(isinstance(v, str) and "\n" not in v and len(v) < 60 for v in value)
+        seq = CommentedSeq([to_yaml(v, flow=flow) for v in value])
+        if flow:
             seq.fa.set_flow_style()
         return seq
     if isinstance(value, str):
-        return styled_str(value, like)
+        return styled_str(value, like, flow)
     if isinstance(value, float) and value.is_integer() and type(like) is int:
         return int(value)  # the file wrote a whole number: keep writing it that way
     return value
@@ -142,25 +191,3 @@ def file_tag_path(node: Any) -> str | None:
     if isinstance(node, TaggedScalar) and str(getattr(node.tag, "value", node.tag)) == FILE_TAG:
         return str(node.value)
     return None
-
-
-def blank_lines_between_groups(text: str, doc: Mapping[str, Any]) -> str:
-    """A blank line before and after each top-level block collection, as a person lays out a file."""
-    block = {
-        k
-        for k, v in doc.items()
-        if isinstance(v, (dict, list)) and v and not (hasattr(v, "fa") and v.fa.flow_style())
-    }
-    lines = text.splitlines(keepends=True)
-    out: list[str] = []
-    previous_block = False
-    key_re = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):")
-    for line in lines:
-        m = key_re.match(line)
-        if m:
-            is_block = m.group(1) in block
-            if out and (is_block or previous_block) and out[-1].strip():
-                out.append("\n")
-            previous_block = is_block
-        out.append(line)
-    return "".join(out)

@@ -1,0 +1,343 @@
+"""The GitHub Action (`action.yml`): valid against the published action schema, its shell steps run under a
+real bash with fake inputs against the emulator on loopback, and the comment per environment found by its
+marker and updated in place (on a stand-in for GitHub's REST API on loopback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from emulator_fixtures import API_KEY
+from helpers import JsonHandler, write
+from ruamel.yaml import YAML
+
+from revox_sync.pr_comment import MAX_COMMENT_CHARS, comment_body, find_comment, marker
+
+ROOT = Path(__file__).resolve().parent.parent
+ACTION = ROOT / "action.yml"
+WORKFLOW = ROOT / "examples/ci/github-actions.yml"
+BIN = Path(sys.executable).parent
+
+
+def action() -> dict[str, Any]:
+    return YAML(typ="safe").load(ACTION.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def step(name_or_id: str) -> dict[str, Any]:
+    (found,) = [s for s in action()["runs"]["steps"] if name_or_id in (s.get("id"), s.get("name"))]
+    return found
+
+
+# --- the files ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("schema", "path"), [("vendor.github-actions", ACTION), ("vendor.github-workflows", WORKFLOW)]
+)
+def test_valid_against_the_published_schemas(schema: str, path: Path) -> None:
+    """SchemaStore's github-action.json and github-workflow.json, as check-jsonschema vendors them."""
+    done = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_broken_action_fails_the_schema(tmp_path: Path) -> None:
+    broken = write(tmp_path / "action.yml", ACTION.read_text().replace("using: composite", "using: compost"))
+    done = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-actions", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+
+
+def test_inputs_reach_scripts_only_through_env() -> None:
+    """An input pasted into a script (`${{ inputs.x }}` inside `run:`) could inject shell code."""
+    doc = action()
+    assert doc["runs"]["using"] == "composite"
+    assert set(doc["inputs"]) >= {"command", "environment", "config-dir", "version", "comment"}
+    for s in doc["runs"]["steps"]:
+        assert "${{" not in s.get("run", ""), s.get("name")
+        if "run" in s:
+            assert s["shell"] == "bash"
+    workflow = YAML(typ="safe").load(WORKFLOW.read_text(encoding="utf-8"))
+    for job in workflow["jobs"].values():
+        for s in job["steps"]:
+            assert "${{" not in s.get("run", ""), s.get("name")
+
+
+# --- the comment marker -------------------------------------------------------------------------------------
+def test_marker_names_the_environment_and_cannot_close_the_comment() -> None:
+    assert marker("staging") == "<!-- revox-sync plan: staging -->"
+    assert marker("") == "<!-- revox-sync plan: default -->"
+    assert marker("a-->b <x>") == "<!-- revox-sync plan: a-_>b__x_ -->".replace(">b", "_b")
+    assert "-->" not in marker("x-->")[:-3]
+
+
+def test_find_comment_takes_the_bots_comment_of_this_environment_only() -> None:
+    comments = [
+        {"id": 1, "user": {"login": "mallory"}, "body": marker("staging") + "\nfake"},
+        {"id": 2, "user": {"login": "github-actions[bot]"}, "body": "quoting " + marker("staging")},
+        {"id": 3, "user": {"login": "github-actions[bot]"}, "body": marker("production") + "\nplan"},
+        {"id": 4, "user": {"login": "github-actions[bot]"}, "body": marker("staging") + "\nplan"},
+        {"id": 5, "user": {"login": "github-actions[bot]"}, "body": marker("staging-eu") + "\nplan"},
+    ]
+    assert find_comment(comments, "staging") == 4
+    assert find_comment(comments, "production") == 3
+    assert find_comment(comments, "staging-eu") == 5
+    assert find_comment(comments, "dev") is None
+    assert find_comment(comments, "staging", author="mallory") == 1
+
+
+def test_comment_body_fits_githubs_limit() -> None:
+    body = comment_body("staging", "x" * 100_000)
+    assert len(body) <= MAX_COMMENT_CHARS and body.startswith(marker("staging") + "\n")
+    assert comment_body("staging", "plan") == marker("staging") + "\nplan"
+
+
+# --- a stand-in for GitHub's issue-comment API on loopback ---------------------------------------------------
+class FakeGitHub:
+    def __init__(self) -> None:
+        self.comments: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str]] = []
+        self.tokens: set[str] = set()
+        fake = self
+
+        class Handler(JsonHandler):
+            def _body(self) -> Any:
+                return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+
+            def do_GET(self) -> None:
+                fake.requests.append(("GET", self.path))
+                fake.tokens.add(self.headers["Authorization"])
+                page = int(re.search(r"[?&]page=(\d+)", self.path).group(1))  # type: ignore[union-attr]
+                self._answer(200, fake.comments[(page - 1) * 100 : page * 100])
+
+            def do_POST(self) -> None:
+                fake.requests.append(("POST", self.path))
+                comment = {
+                    "id": 1000 + len(fake.comments),
+                    "user": {"login": "github-actions[bot]"},
+                    **self._body(),
+                }
+                fake.comments.append(comment)
+                self._answer(201, comment)
+
+            def do_PATCH(self) -> None:
+                fake.requests.append(("PATCH", self.path))
+                ident = int(self.path.rsplit("/", 1)[1])
+                (comment,) = [c for c in fake.comments if c["id"] == ident]
+                comment.update(self._body())
+                self._answer(200, comment)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub()
+    yield fake
+    fake.server.shutdown()
+
+
+# --- the steps, under bash --------------------------------------------------------------------------------------
+@pytest.fixture
+def repo(workdir: Path, emulator) -> Path:
+    """A checkout: two environments on the emulator, one assistant to create."""
+    (workdir / ".git").mkdir()
+    write(
+        workdir / "revox-sync.yaml",
+        f"environments:\n  staging: {{api_key_env: KEY_STAGING, base_url: '{emulator.url}'}}\n"
+        f"  production: {{api_key_env: KEY_PRODUCTION, base_url: '{emulator.url}'}}\n",
+    )
+    write(workdir / "assistants/support.yaml", "name: Support\nprompt: Help callers.\n")
+    return workdir
+
+
+def run_step(
+    name: str, cwd: Path, inputs: dict[str, str], extra: dict[str, str] | None = None
+) -> tuple[int, str, dict[str, str], str]:
+    """Run one step's script under bash as the runner would: its `env:` with the inputs filled in (the
+    defaults of action.yml, then `inputs`); returns exit code, output, GITHUB_OUTPUT and the job summary."""
+    doc = action()
+    values = {k: str(v.get("default", "")) for k, v in doc["inputs"].items()} | inputs
+    values["github-token"] = "ghs_fake-token-0123456789"
+    temp = cwd / "runner-temp"
+    temp.mkdir(exist_ok=True)
+    outputs, summary = temp / "output", temp / "summary"
+    for f in (outputs, summary):
+        f.write_text("")
+    env = {
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "HOME": str(cwd),
+        "RUNNER_TEMP": str(temp),
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "KEY_STAGING": API_KEY,
+        "KEY_PRODUCTION": API_KEY,
+        **(extra or {}),
+    }
+    for key, value in step(name).get("env", {}).items():
+        env[key] = re.sub(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", lambda m: values[m.group(1)], str(value))
+    bash = shutil.which("bash")
+    assert bash is not None
+    done = subprocess.run(
+        [bash, "--noprofile", "--norc", "-e", "-c", step(name)["run"]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    got = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+    return done.returncode, done.stdout + done.stderr, got, summary.read_text()
+
+
+def test_plan_step_writes_summary_saved_plan_and_comment_file(repo: Path, emulator) -> None:
+    code, output, outputs, summary = run_step("run", repo, {"command": "plan", "environment": "staging"})
+    assert code == 0, output
+    assert outputs == {"plan-file": "plan-staging.json", "exitcode": "2"}  # changes; not a failure here
+    assert summary.startswith("## revox-sync plan (staging)\n\n")
+    assert "Support" in summary and "1 to add" in summary
+    assert json.loads((repo / "plan-staging.json").read_text())["format_version"]
+    comment = (repo / "runner-temp/revox-sync-comment-staging.md").read_text()
+    assert comment.startswith("## staging\n\n")
+    assert API_KEY not in output + summary + comment
+    assert not emulator.state.list_assistants()  # a plan writes nothing
+
+
+def test_plan_step_with_detailed_exitcode_fails_on_changes(repo: Path) -> None:
+    code, _, outputs, _ = run_step(
+        "run", repo, {"command": "plan", "environment": "production", "detailed-exitcode": "true"}
+    )
+    assert (code, outputs["exitcode"]) == (2, "2")
+
+
+def test_a_failed_plan_replaces_the_comment_with_a_failure_note(repo: Path) -> None:
+    write(repo / "assistants/bad.yaml", "name: [\n")
+    code, output, outputs, _ = run_step("run", repo, {"command": "plan", "environment": "staging"})
+    assert code == 1 and outputs["exitcode"] == "1"
+    assert "bad.yaml:2:1" in output
+    comment = (repo / "runner-temp/revox-sync-comment-staging.md").read_text()
+    assert "**revox-sync plan failed** (exit 1)" in comment
+
+
+def test_apply_step_applies_the_saved_plan_and_summarises_json(repo: Path, emulator) -> None:
+    assert run_step("run", repo, {"command": "plan", "environment": "staging"})[0] == 0
+    code, output, outputs, summary = run_step(
+        "run", repo, {"command": "apply", "environment": "staging", "plan-file": "plan-staging.json"}
+    )
+    assert code == 0, output
+    assert outputs == {"exitcode": "0", "backup-dir": "revox-sync-backups-staging"}
+    (results,) = re.findall(r"```json\n(.*?)```", summary, flags=re.S)
+    assert json.loads(results)["status"] == "complete"
+    assert [a["name"] for a in emulator.state.list_assistants()] == ["Support"]
+    assert not (repo / "revox-sync-backups-staging").exists()  # creates only: nothing to back up
+    write(repo / "assistants/support.yaml", "name: Support\nprompt: Help, briefly.\n")
+    code, output, outputs, _ = run_step("run", repo, {"command": "apply", "environment": "staging"})
+    assert code == 0, output
+    (backup,) = (repo / "revox-sync-backups-staging").iterdir()  # the artifact the next step uploads
+    assert json.loads(backup.read_text())["objects"][0]["name"] == "Support"
+
+
+def test_validate_step_and_an_unknown_command(repo: Path) -> None:
+    code, output, outputs, summary = run_step("run", repo, {"command": "validate", "environment": "staging"})
+    assert (code, outputs) == (0, {"exitcode": "0", "sarif-file": "revox-sync-staging.sarif"}), output
+    assert json.loads((repo / "revox-sync-staging.sarif").read_text())["version"] == "2.1.0"
+    write(repo / "assistants/late.yaml", "name: Late\nprompt: p\ncall_retry_config: {timezone: Mars/Base}\n")
+    code, output, _, _ = run_step("run", repo, {"command": "validate", "environment": "staging"})
+    assert code == 1 and "::error file=assistants/late.yaml,line=3," in output  # an annotation
+    assert "1 assistant" in summary
+    code, output, _, _ = run_step("run", repo, {"command": "destroy"})
+    assert code == 1 and "::error::command must be validate, plan or apply, not 'destroy'" in output
+
+
+def test_install_step_pins_a_version_or_takes_a_requirement(tmp_path: Path) -> None:
+    shims = tmp_path / "shims"
+    write(shims / "python", '#!/bin/sh\necho "$@" >> "$HOME/calls"\n').chmod(0o755)
+    write(shims / "revox-sync", '#!/bin/sh\necho "revox-sync 0.1.0"\n').chmod(0o755)
+    for version, requirement in (
+        ("0.1.0", "revox-sync==0.1.0"),
+        ("./dist/revox_sync.whl", "./dist/revox_sync.whl"),
+        ('0.1.0"; touch pwned; "', '0.1.0"; touch pwned; "'),
+    ):
+        (tmp_path / "calls").unlink(missing_ok=True)
+        code, output, _, _ = run_step(
+            "install", tmp_path, {"version": version}, {"PATH": f"{shims}:/usr/bin:/bin"}
+        )
+        assert code == 0, output
+        assert (
+            tmp_path / "calls"
+        ).read_text() == f"-m pip install --disable-pip-version-check -q {requirement}\n"
+        assert not (tmp_path / "pwned").exists()
+
+
+def test_comment_step_creates_then_updates_one_comment_per_environment(
+    repo: Path, github: FakeGitHub
+) -> None:
+    event = write(repo / "event.json", json.dumps({"pull_request": {"number": 7}}))
+    github.comments.append({"id": 1, "user": {"login": "mallory"}, "body": marker("staging") + "\nfake"})
+    extra = {"GITHUB_API_URL": github.url, "GITHUB_REPOSITORY": "acme/voice", "GITHUB_EVENT_PATH": str(event)}
+    for environment in ("staging", "production", "staging"):
+        assert run_step("run", repo, {"command": "plan", "environment": environment})[0] == 0
+        code, output, _, _ = run_step(
+            "Comment the plan on the pull request", repo, {"environment": environment}, extra
+        )
+        assert code == 0, output
+    assert [m for m, _ in github.requests if m != "GET"] == ["POST", "POST", "PATCH"]
+    assert [p for m, p in github.requests if m == "PATCH"] == ["/repos/acme/voice/issues/comments/1001"]
+    bodies = {c["id"]: c["body"] for c in github.comments}
+    assert bodies[1] == marker("staging") + "\nfake"  # someone else's comment is never touched
+    assert bodies[1001].startswith(marker("staging") + "\n## staging\n")
+    assert bodies[1002].startswith(marker("production") + "\n## production\n")
+    assert github.tokens == {"Bearer ghs_fake-token-0123456789"}
+
+
+def test_comment_step_outside_a_pull_request_fails_with_one_line(repo: Path) -> None:
+    assert run_step("run", repo, {"command": "plan", "environment": "staging"})[0] == 0
+    code, output, _, _ = run_step("Comment the plan on the pull request", repo, {"environment": "staging"})
+    assert code == 1
+    assert output.strip().splitlines()[-1].startswith("error: not a pull request run")
+    assert "Traceback" not in output
+
+
+def test_the_comment_step_runs_only_for_a_pull_request_plan() -> None:
+    condition = step("Comment the plan on the pull request")["if"]
+    for part in (
+        "inputs.command == 'plan'",
+        "inputs.comment == 'true'",
+        "github.event_name == 'pull_request'",
+    ):
+        assert part in condition
+    upload = step("Keep the saved plan")
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == "${{ steps.run.outputs.plan-file }}"
+
+
+def test_upsert_finds_the_comment_past_the_first_page(github: FakeGitHub) -> None:
+    from revox_sync.pr_comment import upsert
+
+    github.comments += [{"id": i, "user": {"login": "someone"}, "body": "lgtm"} for i in range(150)]
+    github.comments.insert(
+        120, {"id": 9000, "user": {"login": "github-actions[bot]"}, "body": marker("prod") + "\nold"}
+    )
+    assert upsert(github.url, "acme/voice", 7, "tok", "prod", "new plan") == "updated"
+    assert [r for r in github.requests if r[0] != "GET"] == [
+        ("PATCH", "/repos/acme/voice/issues/comments/9000")
+    ]
+    assert [c["body"] for c in github.comments if c["id"] == 9000] == [marker("prod") + "\nnew plan"]
