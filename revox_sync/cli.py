@@ -262,29 +262,16 @@ def plan(
 def apply(
     config_dir: Path | None,
     plan_file: Path | None,
-    auto_approve: bool,
     targets: tuple[str, ...],
     prune: bool,
-    parallelism: int,
-    force: bool,
-    backup_dir: Path | None,
-    fmt: str,
+    **how: Any,
 ) -> int:
     """Make the account match the files, or a saved PLAN_FILE (refused if stale). Before the first write,
     what it changes or destroys is saved to a backup that `restore` puts back."""
-    from revox_sync.commands.apply import run_apply
+    from revox_sync.commands.apply import Applying, run_apply
 
     return run_apply(
-        _session(),
-        config_dir,
-        plan_file=plan_file,
-        auto_approve=auto_approve,
-        targets=targets,
-        prune=prune,
-        parallelism=parallelism,
-        force=force,
-        backup_dir=backup_dir,
-        fmt=fmt,
+        _session(), config_dir, Applying(**how), plan_file=plan_file, targets=targets, prune=prune
     )
 
 
@@ -299,31 +286,13 @@ def apply(
 )
 @options.applying
 @options.results_format
-def restore(
-    backup_file: Path,
-    plan_file: Path | None,
-    out_file: Path | None,
-    auto_approve: bool,
-    parallelism: int,
-    force: bool,
-    backup_dir: Path | None,
-    fmt: str,
-) -> int:
+def restore(backup_file: Path, plan_file: Path | None, out_file: Path | None, **how: Any) -> int:
     """Plan putting every object of BACKUP back as it was (the fields that differ; a destroyed assistant
     created again; numbers routed back) and apply it, or a saved PLAN_FILE of that restore."""
+    from revox_sync.commands.apply import Applying
     from revox_sync.commands.restore import run_restore
 
-    return run_restore(
-        _session(),
-        backup_file,
-        plan_file,
-        out_file=out_file,
-        auto_approve=auto_approve,
-        parallelism=parallelism,
-        force=force,
-        backup_dir=backup_dir,
-        fmt=fmt,
-    )
+    return run_restore(_session(), backup_file, Applying(**how), plan_file, out_file=out_file)
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from revox_sync.commands import EXIT_ERROR, EXIT_OK
 from revox_sync.commands.plan import compute_plan, print_plan
 from revox_sync.errors import FatalError
+from revox_sync.options import DEFAULT_PARALLELISM
 from revox_sync.output import printable
 
 if TYPE_CHECKING:
@@ -25,24 +27,31 @@ DEFAULT_BACKUP_DIR = Path(".revox-sync/backups")
 OUTCOMES = ("succeeded", "failed", "skipped", "abandoned", "not started")
 
 
+@dataclass(frozen=True)
+class Applying:
+    """How a command that writes goes about it (the options `options.applying` declares); with `fmt` json,
+    stdout is one JSON document of the results and everything else goes to stderr."""
+
+    auto_approve: bool = False
+    parallelism: int = DEFAULT_PARALLELISM
+    force: bool = False
+    backup_dir: Path | None = None
+    fmt: str = "text"
+
+
 def run_apply(
     session: Session,
     config_dir: Path | None,
+    how: Applying,
     *,
     plan_file: Path | None = None,
-    auto_approve: bool = False,
     targets: Sequence[str] = (),
     prune: bool = False,
-    parallelism: int,
-    force: bool = False,
-    backup_dir: Path | None = None,
-    fmt: str = "text",
 ) -> int:
-    """Make the account match the files, or a saved plan file (refused if stale or edited). With `fmt`
-    json, stdout is one JSON document of the results and everything else goes to stderr."""
+    """Make the account match the files, or a saved plan file (refused if stale or edited)."""
     from revox_sync.engine import saved as saved_plans
 
-    json_out = session.divert() if fmt == "json" else None
+    json_out = session.divert() if how.fmt == "json" else None
     saved = None
     if plan_file is not None:
         if targets or prune:
@@ -57,26 +66,14 @@ def run_apply(
     computed = compute_plan(session, config_dir, prune=prune, targets=targets)
     if saved is not None:
         saved_plans.check_fresh(saved, computed.plan, str(plan_file))
-    return execute(
-        session,
-        computed,
-        auto_approve=auto_approve,
-        parallelism=parallelism,
-        force=force,
-        backup_dir=backup_dir,
-        config_dir=config_dir,
-        json_out=json_out,
-    )
+    return execute(session, computed, how, config_dir=config_dir, json_out=json_out)
 
 
 def execute(
     session: Session,
     computed: Computed,
+    how: Applying,
     *,
-    auto_approve: bool,
-    parallelism: int,
-    force: bool,
-    backup_dir: Path | None,
     config_dir: Path | None,
     json_out: Environment | None = None,
 ) -> int:
@@ -92,7 +89,7 @@ def execute(
     if not current.has_changes:
         return _finish(env, [], interrupted=False, json_out=json_out)
     limit = planning.safety_violation(current)
-    if limit and not force:
+    if limit and not how.force:
         raise FatalError(limit)
     client = session.client()
     kinds = {k.name: k for k in KINDS if k.name in computed.remote}
@@ -100,15 +97,15 @@ def execute(
         name: RemoteNames(partial(kind.fetch, client), computed.remote[name], max_age=NAMES_MAX_AGE)
         for name, kind in kinds.items()
     }
-    if not auto_approve:
+    if not how.auto_approve:
         with client.paused():  # the run's time limit does not count a person's reading time
             _confirm(env)
         for listing in names.values():
             listing.expire()  # a person may have taken minutes to answer
-    backup = _back_up(session, computed, backup_dir)
+    backup = _back_up(session, computed, how.backup_dir)
     total = len(current.actions)
     env.out(
-        f"\nApplying {total} action{'s' if total != 1 else ''} (parallelism {min(parallelism, total)})..."
+        f"\nApplying {total} action{'s' if total != 1 else ''} (parallelism {min(how.parallelism, total)})..."
     )
     progress = iter(range(1, total + 1))
     with catching_interrupts() as interrupts:
@@ -116,7 +113,7 @@ def execute(
             current,
             kinds,
             client,
-            parallelism=parallelism,
+            parallelism=how.parallelism,
             on_result=lambda r: _report(env, r, f"[{next(progress)}/{total}]"),
             interrupts=interrupts,
             on_interrupt=lambda count, in_flight: _announce_interrupt(env, count, in_flight),

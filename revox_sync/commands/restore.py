@@ -11,6 +11,7 @@ from revox_sync.commands import EXIT_OK
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 
 if TYPE_CHECKING:
+    from revox_sync.commands.apply import Applying
     from revox_sync.commands.plan import Computed
     from revox_sync.commands.session import Session
     from revox_sync.engine.backup import Backup
@@ -19,24 +20,19 @@ if TYPE_CHECKING:
 def run_restore(
     session: Session,
     backup_file: Path,
+    how: Applying,
     plan_file: Path | None = None,
     *,
     out_file: Path | None = None,
-    auto_approve: bool = False,
-    parallelism: int,
-    force: bool = False,
-    backup_dir: Path | None = None,
-    fmt: str = "text",
 ) -> int:
-    """Restore `backup_file`; with `out_file` only save the plan, with `plan_file` apply a saved one. With
-    `fmt` json, stdout is one JSON document of the results, as for `apply`."""
+    """Restore `backup_file`; with `out_file` only save the plan, with `plan_file` apply a saved one."""
     from revox_sync.commands.apply import execute
     from revox_sync.engine import saved as saved_plans
     from revox_sync.engine.backup import read_backup
 
     if out_file is not None and plan_file is not None:
         raise FatalError("give PLAN_FILE to apply a saved restore, or --out to save one, not both")
-    json_out = session.divert() if fmt == "json" and out_file is None else None
+    json_out = session.divert() if how.fmt == "json" and out_file is None else None
     session.client()  # the key that opens the backup
     try:
         data = backup_file.read_bytes()
@@ -57,16 +53,7 @@ def run_restore(
         print_plan(session, computed.plan)
         save_plan(session, computed.plan, out_file, ("restore", str(backup_file), str(out_file)))
         return EXIT_OK
-    return execute(
-        session,
-        computed,
-        auto_approve=auto_approve,
-        parallelism=parallelism,
-        force=force,
-        backup_dir=backup_dir,
-        config_dir=None,
-        json_out=json_out,
-    )
+    return execute(session, computed, how, config_dir=None, json_out=json_out)
 
 
 def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
