@@ -13,7 +13,7 @@ from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 if TYPE_CHECKING:
     from revox_sync.commands.plan import Computed
     from revox_sync.commands.session import Session
-    from revox_sync.engine.backup import Backup
+    from revox_sync.engine.backup import Backup, Saved
 
 
 def run_restore(
@@ -31,12 +31,13 @@ def run_restore(
     from revox_sync.commands.apply import execute
     from revox_sync.engine import saved as saved_plans
     from revox_sync.engine.backup import read_backup
+    from revox_sync.files import read_regular
 
     if out_file is not None and plan_file is not None:
         raise FatalError("give PLAN_FILE to apply a saved restore, or --out to save one, not both")
     session.client()  # the key that opens the backup
     try:
-        data = backup_file.read_bytes()
+        data = read_regular(backup_file)
     except OSError as exc:
         raise FatalError(f"cannot read backup {backup_file}: {exc.strerror or exc}") from None
     backup = read_backup(data, str(backup_file), session.key)
@@ -82,25 +83,23 @@ def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
     for objects in remote.values():
         for r in objects:
             env.add_secrets(secret_values(r))
-    present = {(kind, str(r.get("id"))) for kind, objects in remote.items() for r in objects}
-    gone = {(s.kind, s.id): s.name for s in backup.objects if (s.kind, s.id) not in present}
+    now = {(kind, str(r.get("id"))): str(r.get("name")) for kind, objects in remote.items() for r in objects}
+    gone = {(s.kind, s.id): s.name for s in backup.objects if (s.kind, s.id) not in now}
     where = Location(source)
+    restorers = {k.name: k for k in KINDS}
+    restored = [(s, *restorers[s.kind].restorable(s.state, gone, where)) for s in backup.objects]
+    # a name put back (by a create, or a rename undone) that another object took since would make two
     taken = [
-        LocatedError(
-            where,
-            f'{kind.replace("_", " ")} "{name}" ({ident}) is gone, and the account has another of that name '
-            f"({r['id']}): restoring it would make two; rename or destroy that one first",
-        )
-        for (kind, ident), name in sorted(gone.items())
-        for r in remote.get(kind, ())
-        if str(r.get("name")) == name
+        LocatedError(where, _taken(s, now.get((s.kind, s.id)), str(r["id"])))
+        for s, d, _ in restored
+        if d is not None and now.get((s.kind, s.id)) != d.name
+        for r in remote.get(s.kind, ())
+        if str(r.get("name")) == d.name and str(r.get("id")) != s.id
     ]
     if taken:
         raise ConfigErrors(taken)
     desired: dict[str, list[Desired]] = {k.name: [] for k in KINDS}
-    restorers = {k.name: k for k in KINDS}
-    for s in backup.objects:
-        d, note = restorers[s.kind].restorable(s.state, gone)
+    for s, d, note in restored:
         if note:
             env.warn(f"note: {note}")
         if d is not None:
@@ -133,3 +132,13 @@ def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
         restore=backup.checksum,
     )
     return Computed(plan, loaded, remote)
+
+
+def _taken(saved: Saved, name_now: str | None, other: str) -> str:
+    what = f'{saved.kind.replace("_", " ")} "{saved.name}" ({saved.id})'
+    since = "is gone" if name_now is None else f'is named "{name_now}" since the backup'
+    of = "of that name" if name_now is None else "of its old name"
+    return (
+        f"{what} {since}, and the account has another {of} ({other}): restoring it would make two; rename "
+        "or destroy that one first"
+    )

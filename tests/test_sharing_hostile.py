@@ -1,0 +1,197 @@
+"""Sharing an account under attack: patterns that look like globs, numbers written as people write them,
+backups that are not files, restores into names another object took since, and every secret grepped in
+every output and backup. End to end: the real CLI, the emulator on a real socket, real files."""
+
+# ruff: noqa: F811  (the `shared` fixture imported from test_sharing is redefined as test arguments)
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from emulator_fixtures import API_KEY
+from helpers import write
+from test_sharing import NUMBER, backup_of, names, shared, writes  # noqa: F401  (shared: a fixture)
+from test_voices import SAMPLE, VOICES_YAML
+
+from revox_sync.emulator import EmulatorServer
+
+
+def run_subprocess(emulator: EmulatorServer, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `revox-sync` in its own process, with a deadline: a run that blocks fails the test."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("REVOX_API_KEY", "REVOX_BASE_URL")}
+    return subprocess.run(
+        [sys.executable, "-m", "revox_sync", "--base-url", emulator.url, "--api-key", API_KEY, *args],
+        cwd=workdir,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+# --- patterns ---------------------------------------------------------------------------------------------
+def test_a_pattern_matches_the_name_it_spells_even_when_that_looks_like_a_glob(cli, emulator, workdir):
+    """`[test]` is a glob character class, so fnmatch alone would protect "Harbor t" and never the
+    assistant actually named "Harbor [test]": protection must not silently miss what it names."""
+    bracketed = emulator.state.seed_assistant({"name": "Harbor [test]", "prompt": "p"})
+    write(workdir / "assistants/a.yaml", "name: Harbor [new]\nprompt: p\n")
+    write(
+        workdir / "revox-sync.yaml",
+        "owns:\n  assistants: ['Harbor [new]', 'Harbor [test]']\nprotect:\n  assistants: ['Harbor [test]']\n",
+    )
+    assert cli("validate").code == 0  # owned: the file is no error
+    emulator.clear_requests()
+    result = cli("apply", "--auto-approve", "--prune", "--force")
+    assert result.code == 1, result.all
+    assert result.err.strip().splitlines()[0] == (
+        f'revox-sync.yaml:4:16: assistant "Harbor [test]" ({bracketed["id"]}) is protected (protect.assistants: '
+        "'Harbor [test]'): this plan would destroy it; nothing was changed (--force does not override "
+        "protection: remove the pattern first if this is intended)"
+    )
+    assert writes(emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "form"),
+    [("+1 (555) 123-4567", "+15551234567"), ("15551234567", "+15551234567"), ("+1-555-123-456*", None)],
+)
+def test_a_number_pattern_not_spelled_as_the_api_spells_numbers_is_an_error(
+    cli, emulator, workdir, pattern, form
+):
+    """The API lists numbers in E.164: a protected number written with spaces, dashes or no `+` would match
+    nothing, and the number would go unprotected without a word."""
+    emulator.state.add_phone_number(NUMBER)
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: p\n")
+    write(workdir / "revox-sync.yaml", f"protect:\n  phone_numbers: ['{pattern}']\n")
+    hint = f": write {form!r}" if form else ""
+    for command in (("validate",), ("plan",)):
+        result = cli(*command)
+        assert result.code == 1, result.all
+        assert result.err.strip().splitlines() == [
+            f"revox-sync.yaml:2:19: protect.phone_numbers: {pattern!r} never matches a number: the API spells "
+            f"numbers in E.164 ('+', country code, digits){hint}",
+            "1 error.",
+        ]
+    assert emulator.requests == []  # refused before any request
+
+
+def test_number_globs_in_e164_protect_what_they_match(cli, emulator, workdir, shared):
+    number = emulator.state.add_phone_number(NUMBER, inbound_assistant_id=shared["HQ sales"]["id"])
+    write(workdir / "revox-sync.yaml", "protect:\n  phone_numbers: ['+1555[0-9]23*']\n")
+    write(
+        workdir / "assistants/phone_numbers.yaml",
+        f'phone_numbers:\n  "{NUMBER}": {{assistant: Harbor front desk}}\n',
+    )
+    result = cli("plan")
+    assert result.code == 1, result.all
+    assert (
+        result.err.strip()
+        .splitlines()[0]
+        .startswith(f'revox-sync.yaml:2:19: phone number "{NUMBER}" ({number["id"]}) is protected ')
+    )
+
+
+def test_a_pattern_with_surrounding_whitespace_is_an_error(cli, workdir):
+    """The API trims names, so " Main line" would protect nothing."""
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: p\n")
+    write(workdir / "revox-sync.yaml", "protect:\n  assistants: [' Main line']\n")
+    result = cli("validate")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[0] == (
+        "revox-sync.yaml:2:16: protect.assistants: ' Main line' never matches a name: names have no leading "
+        "or trailing whitespace"
+    )
+
+
+def test_an_environment_owns_is_named_where_it_is_written(cli, emulator, workdir):
+    write(workdir / "assistants/a.yaml", "name: Harbor sales\nprompt: p\n")
+    write(workdir / "revox-sync.yaml", "environments:\n  prod:\n    owns: {assistants: ['X*']}\n")
+    result = cli("--env", "prod", "validate")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[0] == (
+        'assistants/a.yaml:1:7: assistant "Harbor sales" is outside what this configuration owns: '
+        "environments.prod.owns.assistants is 'X*' (in revox-sync.yaml)"
+    )
+
+
+# --- backups that are not files ---------------------------------------------------------------------------
+def test_a_backup_that_is_a_fifo_is_refused_without_blocking(emulator, workdir):
+    os.mkfifo(workdir / "backup.json")
+    result = run_subprocess(emulator, workdir, "restore", "backup.json", "--auto-approve")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip() == "error: cannot read backup backup.json: not a regular file"
+    assert [r.method for r in emulator.requests] == []
+
+
+def test_a_saved_restore_plan_that_is_a_fifo_is_refused_without_blocking(cli, emulator, workdir, shared):
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    path = backup_of(cli("apply", "--auto-approve"))
+    os.mkfifo(workdir / "undo.json")
+    emulator.clear_requests()
+    result = run_subprocess(emulator, workdir, "restore", str(path), "undo.json", "--auto-approve")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip() == "error: cannot read plan file undo.json: not a regular file"
+    assert writes(emulator) == []
+
+
+# --- restoring into an account that moved on --------------------------------------------------------------
+def test_restore_never_renames_an_assistant_into_a_name_another_one_took(cli, emulator, workdir, shared):
+    """The backed-up assistant was renamed since, and a new one took its old name: putting the old name
+    back would leave two assistants of one name, which no later plan can tell apart."""
+    front = shared["Harbor front desk"]["id"]
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    path = backup_of(cli("apply", "--auto-approve"))
+    emulator.state.update_assistant(front, {"name": "Harbor reception"})
+    newer = emulator.state.seed_assistant({"name": "Harbor front desk", "prompt": "new"})
+    emulator.clear_requests()
+    result = cli("restore", str(path), "--auto-approve")
+    assert result.code == 1, result.all
+    assert result.err.strip().splitlines() == [
+        f'{path}: assistant "Harbor front desk" ({front}) is named "Harbor reception" since the backup, and '
+        f"the account has another of its old name ({newer['id']}): restoring it would make two; rename or "
+        "destroy that one first",
+        "1 error.",
+    ]
+    assert writes(emulator) == []
+
+
+def test_a_clone_made_again_does_not_stop_restoring_the_assistant_that_used_it(cli, emulator, workdir):
+    """A destroyed clone is never created by restore, so a new clone of its name is no clash: the restore
+    of the assistant destroyed with it goes ahead."""
+    write(workdir / "assistants/samples/brand.wav", SAMPLE)
+    write(workdir / "assistants/voices.yaml", VOICES_YAML)
+    write(workdir / "assistants/desk.yaml", "name: Desk\nprompt: p\nvoice: {clone: Brand voice}\n")
+    write(workdir / "assistants/keep.yaml", "name: Keep\nprompt: k\n")
+    assert cli("apply", "--auto-approve").code == 0
+    (workdir / "assistants/desk.yaml").unlink()
+    write(workdir / "assistants/voices.yaml", "voices: {}\n")
+    path = backup_of(cli("apply", "--auto-approve", "--prune"))
+    write(workdir / "assistants/voices.yaml", VOICES_YAML)  # cloned again, as the restore note advises
+    assert cli("apply", "--auto-approve").code == 0
+    emulator.clear_requests()
+    result = cli("restore", str(path), "--auto-approve")
+    assert result.code == 0, result.all
+    assert [(m, p) for m, p, _ in writes(emulator)] == [("POST", "/assistants")]
+    assert names(emulator) == ["Desk", "Keep"]
+
+
+def test_a_route_to_an_assistant_destroyed_since_is_an_error_at_the_backup(cli, emulator, workdir, shared):
+    emulator.state.add_phone_number(NUMBER, inbound_assistant_id=shared["HQ sales"]["id"])
+    write(
+        workdir / "assistants/phone_numbers.yaml",
+        f'phone_numbers:\n  "{NUMBER}": {{assistant: Harbor front desk}}\n',
+    )
+    path = backup_of(cli("apply", "--auto-approve"))
+    emulator.state.delete_assistant(shared["HQ sales"]["id"])
+    emulator.clear_requests()
+    result = cli("restore", str(path), "--auto-approve")
+    assert result.code == 1, result.all
+    assert result.err.strip().splitlines() == [
+        f"{path}: {NUMBER}: no assistant with id '{shared['HQ sales']['id']}' in this account",
+        "1 error.",
+    ]
+    assert writes(emulator) == []
