@@ -6,6 +6,7 @@ every output and backup. End to end: the real CLI, the emulator on a real socket
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -13,11 +14,13 @@ from pathlib import Path
 
 import pytest
 from emulator_fixtures import API_KEY
-from helpers import write
+from helpers import Run, write
 from test_sharing import NUMBER, backup_of, names, shared, writes  # noqa: F401  (shared: a fixture)
 from test_voices import SAMPLE, VOICES_YAML
 
+from revox_sync.cli import main
 from revox_sync.emulator import EmulatorServer
+from revox_sync.output import Environment
 
 
 def run_subprocess(emulator: EmulatorServer, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -195,3 +198,38 @@ def test_a_route_to_an_assistant_destroyed_since_is_an_error_at_the_backup(cli, 
         "1 error.",
     ]
     assert writes(emulator) == []
+
+
+# --- what the backup holds --------------------------------------------------------------------------------
+def test_a_dashboard_edit_made_while_apply_waits_for_yes_is_in_the_backup(cli, emulator, workdir, shared):
+    """A person may read the plan for minutes; an edit made meanwhile is what the apply overwrites, so it is
+    what the backup must hold, or restore brings back the older text and the edit is lost."""
+    front = shared["Harbor front desk"]["id"]
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: from the file\n")
+
+    class Person:
+        def readline(self) -> str:
+            emulator.state.update_assistant(front, {"prompt": "improved in the dashboard meanwhile"})
+            return "yes\n"
+
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(
+        stdin=Person(),  # type: ignore[arg-type]
+        stdout=out,
+        stderr=err,
+        environ=dict(os.environ),
+        stdin_isatty=True,
+        stdout_isatty=True,
+        color=False,
+    )
+    applied = Run(
+        main(["--base-url", emulator.url, "--api-key", API_KEY, "apply"], env), out.getvalue(), err.getvalue()
+    )
+    assert applied.code == 0, applied.all
+    assert emulator.state.get_assistant(front)["prompt"] == "from the file"
+    emulator.clear_requests()
+    restored = cli("restore", str(backup_of(applied)), "--auto-approve")
+    assert restored.code == 0, restored.all
+    assert writes(emulator) == [
+        ("PATCH", f"/assistants/{front}", {"prompt": "improved in the dashboard meanwhile"})
+    ]
