@@ -141,6 +141,27 @@ def test_a_saved_restore_plan_that_is_a_fifo_is_refused_without_blocking(cli, em
     assert writes(emulator) == []
 
 
+def test_a_backup_of_a_kind_this_version_does_not_know_is_refused_before_any_request(cli, emulator, workdir):
+    """A later revox-sync may back up a kind this one has never heard of: say so, not crash."""
+    import json
+    from datetime import datetime, timezone
+
+    from revox_sync.engine import backup
+
+    saved = backup.Saved("campaign", "cmp_1", "Spring", "update", {"id": "cmp_1", "name": "Spring"})
+    doc = backup.document(
+        [saved], [], key=API_KEY.encode(), target=None, secrets=(), now=datetime.now(timezone.utc)
+    )
+    write(workdir / "later.json", json.dumps(doc))
+    result = cli("restore", "later.json", "--auto-approve")
+    assert result.code == 1
+    assert result.err.strip() == (
+        "error: later.json: holds a campaign, which this version of revox-sync does not know: restore it "
+        "with the version that made it. Nothing was changed."
+    )
+    assert emulator.requests == []
+
+
 # --- restoring into an account that moved on --------------------------------------------------------------
 def test_restore_never_renames_an_assistant_into_a_name_another_one_took(cli, emulator, workdir, shared):
     """The backed-up assistant was renamed since, and a new one took its old name: putting the old name

@@ -41,6 +41,7 @@ def run_restore(
     except OSError as exc:
         raise FatalError(f"cannot read backup {backup_file}: {exc.strerror or exc}") from None
     backup = read_backup(data, str(backup_file), session.key)
+    _check_kinds(backup, str(backup_file))
     saved = None
     if plan_file is not None:
         saved = saved_plans.load_saved(plan_file, session.key, session.target)
@@ -132,6 +133,22 @@ def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
         restore=backup.checksum,
     )
     return Computed(plan, loaded, remote)
+
+
+def _check_kinds(backup: Backup, source: str) -> None:
+    """A later revox-sync may back up a kind this one does not know: refused by name, before any request."""
+    from revox_sync.kinds import KINDS
+    from revox_sync.output import clip, printable
+
+    known = {k.name for k in KINDS}
+    for s in backup.objects:
+        if s.kind not in known:
+            raise FatalError(
+                printable(
+                    f"{source}: holds a {clip(s.kind, 40)}, which this version of revox-sync does not know: "
+                    "restore it with the version that made it. Nothing was changed."
+                )
+            )
 
 
 def _taken(saved: Saved, name_now: str | None, other: str) -> str:
