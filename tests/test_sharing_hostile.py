@@ -162,6 +162,66 @@ def test_a_backup_of_a_kind_this_version_does_not_know_is_refused_before_any_req
     assert emulator.requests == []
 
 
+EDITED = "checksum mismatch: the backup was edited after it was made. Nothing was changed."
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "refusal"),
+    [
+        ("objects", [], EDITED),
+        ("created", [{"kind": "assistant", "name": "Harbor x"}], EDITED),
+        ("sealed", "AAAA", EDITED),
+        ("made_at", "2020-01-01T00:00:00Z", EDITED),
+        ("target", "https://www.getrevox.com/api (key 00000000)", EDITED),
+        ("checksum", "hmac-sha256:" + "0" * 64, EDITED),
+        ("account", "00000000", "made for another account (key 00000000; this run uses key "),
+        ("format_version", 2, "made by another version of revox-sync (format_version 2; this one reads 1)"),
+        ("format", "revox-sync saved plan", "not a revox-sync backup"),
+    ],
+)
+def test_a_backup_edited_in_any_field_is_refused_before_any_request(
+    cli, emulator, workdir, shared, field, value, refusal
+):
+    import json
+
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    path = backup_of(cli("apply", "--auto-approve"))
+    doc = json.loads(path.read_text())
+    doc[field] = value
+    path.write_text(json.dumps(doc))
+    emulator.clear_requests()
+    result = cli("restore", str(path), "--auto-approve")
+    assert result.code == 1, result.all
+    assert result.err.startswith(f"error: {path}: {refusal}")
+    assert len(result.err.strip().splitlines()) == 1
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("cut", [0, 1, 100, -2])
+def test_a_truncated_backup_is_refused(cli, emulator, workdir, shared, cut):
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    path = backup_of(cli("apply", "--auto-approve"))
+    path.write_bytes(path.read_bytes()[:cut])
+    emulator.clear_requests()
+    result = cli("restore", str(path), "--auto-approve")
+    assert result.code == 1
+    assert result.err.strip() == f"error: {path}: not a revox-sync backup (not JSON)"
+    assert emulator.requests == []
+
+
+def test_saving_a_restore_plan_over_its_backup_is_refused(cli, emulator, workdir, shared):
+    """`--out` on the backup itself would replace the one copy of what the apply overwrote."""
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    path = backup_of(cli("apply", "--auto-approve"))
+    before = path.read_bytes()
+    (workdir / "link.json").symlink_to(path.resolve())
+    for out in (str(path), f"./{path}", "link.json"):
+        result = cli("restore", str(path), "--out", out)
+        assert result.code == 1, result.all
+        assert result.err.strip() == f"error: --out {Path(out)} is the backup itself: choose another file"
+    assert path.read_bytes() == before
+
+
 # --- restoring into an account that moved on --------------------------------------------------------------
 def test_restore_never_renames_an_assistant_into_a_name_another_one_took(cli, emulator, workdir, shared):
     """The backed-up assistant was renamed since, and a new one took its old name: putting the old name

@@ -35,6 +35,8 @@ def run_restore(
 
     if out_file is not None and plan_file is not None:
         raise FatalError("give PLAN_FILE to apply a saved restore, or --out to save one, not both")
+    if out_file is not None and _same_file(out_file, backup_file):
+        raise FatalError(f"--out {out_file} is the backup itself: choose another file")
     session.client()  # the key that opens the backup
     try:
         data = read_regular(backup_file)
@@ -133,6 +135,15 @@ def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
         restore=backup.checksum,
     )
     return Computed(plan, loaded, remote)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
 
 
 def _check_kinds(backup: Backup, source: str) -> None:
