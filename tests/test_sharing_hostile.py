@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -314,3 +316,140 @@ def test_a_dashboard_edit_made_while_apply_waits_for_yes_is_in_the_backup(cli, e
     assert writes(emulator) == [
         ("PATCH", f"/assistants/{front}", {"prompt": "improved in the dashboard meanwhile"})
     ]
+
+
+# --- interrupted and concurrent applies -------------------------------------------------------------------
+def start(emulator: EmulatorServer, workdir: Path, *args: str) -> subprocess.Popen[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("REVOX_API_KEY", "REVOX_BASE_URL")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "revox_sync", "--base-url", emulator.url, "--api-key", API_KEY, *args],
+        cwd=workdir,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def patches(emulator: EmulatorServer) -> int:
+    return sum(1 for r in emulator.requests if r.method == "PATCH")
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_an_apply_stopped_midway_is_undone_by_its_backup(cli, emulator, workdir, how):
+    """Ctrl-C or kill -9 once the writes have begun: the backup was whole before the first of them, and
+    restore puts back exactly what was changed, whatever the apply got to."""
+    for i in range(8):
+        emulator.state.seed_assistant({"name": f"Bot {i}", "prompt": "old"})
+        write(workdir / f"assistants/b{i}.yaml", f"name: Bot {i}\nprompt: new\n")
+    emulator.latency = 0.2
+    proc = start(emulator, workdir, "apply", "--auto-approve", "--parallelism", "1")
+    wait_for(lambda: patches(emulator) >= 2)
+    proc.send_signal(how)
+    proc.communicate(timeout=30)
+    time.sleep(0.5)  # a write the killed process left in flight still lands
+    emulator.latency = 0.0
+    changed = sorted(a["name"] for a in emulator.state.list_assistants() if a["prompt"] == "new")
+    assert 1 <= len(changed) < 8
+    [path] = Path(".revox-sync/backups").iterdir()
+    emulator.clear_requests()
+    result = cli("restore", str(path), "--auto-approve")
+    assert result.code == 0, result.all
+    assert f"Plan: 0 to add, {len(changed)} to change, 0 to destroy." in result.out
+    assert sorted(a["prompt"] for a in emulator.state.list_assistants()) == ["old"] * 8
+    assert patches(emulator) == len(changed)
+
+
+def test_two_applies_at_once_keep_a_backup_each(cli, emulator, workdir, shared):
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    emulator.latency = 0.2  # both plan before either writes
+    procs = [start(emulator, workdir, "apply", "--auto-approve") for _ in range(2)]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    paths = sorted(Path(".revox-sync/backups").glob("*.json"))
+    assert len(paths) == 2
+    assert [oct(p.stat().st_mode & 0o777) for p in paths] == ["0o600", "0o600"]
+    for path in paths:  # each whole, each opens
+        assert cli("restore", str(path), "--out", f"{path.stem}.plan.json").code == 0
+
+
+def wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
+# --- secrets, machine output, and the limits of a shared account ------------------------------------------
+def test_no_secret_reaches_any_output_or_any_backup(cli, emulator, workdir, shared, monkeypatch):
+    header, llm_key, token = "hdr-secret-value-4242", "sk-llm-secret-9191", "var-secret-token-3131"
+    tool = {
+        "name": "lookup",
+        "description": "d",
+        "url": "https://t.example.com",
+        "method": "GET",
+        "headers": [{"key": "Authorization", "value": header}],
+        "query_params": [],
+        "input_schema": [],
+        "body_template": None,
+    }
+    llm = {"type": "custom", "api_url": "https://l.example.com", "model_name": "m", "api_key": llm_key}
+    for name in ("Harbor front desk", "Harbor old bot"):
+        emulator.state.update_assistant(
+            str(shared[name]["id"]), {"custom_tools": [tool], "llm_model": llm, "prompt": f"Use {token}."}
+        )
+    monkeypatch.setenv("DESK_TOKEN", token)
+    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: Use ${DESK_TOKEN} now.\n")
+    write(workdir / "revox-sync.yaml", "owns: {assistants: ['Harbor *']}\n")
+    runs = [cli("plan", "--prune", "--format", fmt) for fmt in ("text", "json", "markdown")] + [
+        cli("-v", "apply", "--auto-approve", "--prune")
+    ]
+    path = backup_of(runs[-1])
+    runs.append(cli("restore", str(path), "--out", "undo.json"))
+    runs.append(cli("-v", "restore", str(path), "undo.json", "--auto-approve", "--backup-dir", "again"))
+    assert [r.code for r in runs] == [0] * 6, [r.all for r in runs]
+    files = [path, Path("undo.json"), *Path("again").iterdir()]
+    assert len(files) == 3
+    seen = "".join(r.all for r in runs) + "".join(f.read_text() for f in files)
+    for secret in (header, llm_key, token, API_KEY):
+        assert secret not in seen
+    # and yet the restore put every one of them back
+    again = {a["name"]: a for a in emulator.state.list_assistants()}
+    assert again["Harbor old bot"]["custom_tools"][0]["headers"][0]["value"] == header
+    assert again["Harbor old bot"]["llm_model"]["api_key"] == llm_key
+    assert again["Harbor front desk"]["prompt"] == f"Use {token}."
+
+
+def test_the_safety_limit_counts_only_what_this_configuration_owns(cli, emulator, workdir):
+    for i in range(10):
+        emulator.state.seed_assistant({"name": f"Harbor {i}", "prompt": "p"})
+        emulator.state.seed_assistant({"name": f"HQ {i}", "prompt": "p"})
+    for i in range(4, 10):
+        write(workdir / f"assistants/h{i}.yaml", f"name: Harbor {i}\nprompt: p\n")
+    # 4 of 20 is within the limit, but this configuration owns 10, and 4 of those is not
+    write(workdir / "revox-sync.yaml", "owns: {assistants: ['Harbor *']}\n")
+    result = cli("apply", "--auto-approve", "--prune")
+    assert result.code == 1
+    assert result.err.strip() == (
+        "error: safety limit: this would change or destroy 4 of 10 existing assistants (more than 30%); "
+        "re-run with --force if that is intended"
+    )
+    assert writes(emulator) == []
+
+
+def test_target_prune_and_protect_together(cli, emulator, workdir, shared):
+    old = shared["Harbor old bot"]["id"]
+    write(
+        workdir / "revox-sync.yaml",
+        "owns: {assistants: ['Harbor *']}\nprotect: {assistants: [Harbor old bot]}\n",
+    )
+    named = cli("apply", "--auto-approve", "--prune", "--force", "--target", "Harbor old bot")
+    assert named.code == 1
+    assert named.err.startswith(f'revox-sync.yaml:2:24: assistant "Harbor old bot" ({old}) is protected')
+    # another target leaves the protected one out of the plan, and an unowned one is nothing to prune
+    for target in ("Harbor front desk", "HQ sales"):
+        other = cli("apply", "--auto-approve", "--prune", "--target", target)
+        assert other.code == 0, other.all
+        assert "No changes." in other.out
+    assert writes(emulator) == []
+    assert names(emulator) == ["HQ sales", "HQ support", "Harbor front desk", "Harbor old bot"]
