@@ -60,6 +60,21 @@ def test_a_pattern_matches_the_name_it_spells_even_when_that_looks_like_a_glob(c
     assert writes(emulator) == []
 
 
+def test_a_pattern_matches_a_name_however_its_accents_are_encoded(cli, emulator, workdir):
+    """ "é" typed on a keyboard is one code point; pasted from some systems it is "e" and a combining accent:
+    the same name to anyone reading it, so the same name to protect."""
+    decomposed = emulator.state.seed_assistant({"name": "Cafe\u0301 desk", "prompt": "p"})
+    write(workdir / "assistants/a.yaml", "name: Other\nprompt: p\n")
+    write(workdir / "revox-sync.yaml", "protect:\n  assistants: ['Caf\u00e9 desk']\n")
+    emulator.clear_requests()
+    result = cli("apply", "--auto-approve", "--prune")
+    assert result.code == 1, result.all
+    assert result.err.startswith(
+        f'revox-sync.yaml:2:16: assistant "Cafe\u0301 desk" ({decomposed["id"]}) is protected'
+    )
+    assert writes(emulator) == []
+
+
 @pytest.mark.parametrize(
     ("pattern", "form"),
     [("+1 (555) 123-4567", "+15551234567"), ("15551234567", "+15551234567"), ("+1-555-123-456*", None)],

@@ -2,13 +2,14 @@
 
 Both come from `revox-sync.yaml` as name patterns per kind (glob syntax, case-sensitive; a pattern also
 matches the name it spells, so "Main line [prod]" protects that assistant though `[prod]` is a glob
-character class). Without `owns`
-everything is owned; once `owns` is given, a kind it does not list owns nothing, so a new kind's objects are
-never pruned by a configuration that did not think of them.
+character class; accents match however they are encoded). Without `owns` everything is owned; once `owns`
+is given, a kind it does not list owns nothing, so a new kind's objects are never pruned by a configuration
+that did not think of them.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -25,7 +26,13 @@ class Pattern:
     section: str  # "owns.assistants", "environments.production.protect.phone_numbers"
 
     def matches(self, name: str) -> bool:
-        return name == self.text or fnmatchcase(name, self.text)
+        name, text = _nfc(name), _nfc(self.text)
+        return name == text or fnmatchcase(name, text)
+
+
+def _nfc(text: str) -> str:
+    """One spelling of each accented letter: "é" typed or pasted as "e" plus a combining accent is one name."""
+    return unicodedata.normalize("NFC", text)
 
 
 Patterns = Mapping[str, tuple[Pattern, ...]]  # kind name -> patterns
