@@ -138,6 +138,25 @@ def test_an_environment_owns_is_named_where_it_is_written(cli, emulator, workdir
     )
 
 
+def test_a_previous_name_every_row_of_a_fleet_shares_names_the_other_assistant(cli, emulator, workdir):
+    """In a for_each fleet both assistants come from one file: "keep it in one file" would say nothing."""
+    emulator.state.seed_assistant({"name": "Old Boston", "prompt": "p"})
+    write(workdir / "assistants/templates/t.yaml", "prompt: p\n")
+    write(
+        workdir / "assistants/fleet.yaml",
+        "extends: templates/t.yaml\nfor_each:\n  - {city: Boston}\n  - {city: Miami}\n"
+        "name: New ${each.city}\nprevious_names: [Old Boston]\n",
+    )
+    result = cli("plan")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[:2] == [
+        "assistants/fleet.yaml:5:7: previous_names: 'Old Boston' is also a previous name of \"New Boston\" "
+        "(assistants/fleet.yaml): keep it in one assistant, or pin the remote one with `id:`",
+        "assistants/fleet.yaml:5:7: previous_names: 'Old Boston' is also a previous name of \"New Miami\" "
+        "(assistants/fleet.yaml): keep it in one assistant, or pin the remote one with `id:`",
+    ]
+
+
 # --- backups that are not files ---------------------------------------------------------------------------
 def test_a_backup_that_is_a_fifo_is_refused_without_blocking(emulator, workdir):
     os.mkfifo(workdir / "backup.json")
