@@ -13,28 +13,32 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from emulator_fixtures import API_KEY
-from helpers import Run, write
+from helpers import write
 from test_sharing import NUMBER, backup_of, names, shared, writes  # noqa: F401  (shared: a fixture)
 from test_voices import SAMPLE, VOICES_YAML
 
-from revox_sync.cli import main
 from revox_sync.emulator import EmulatorServer
-from revox_sync.output import Environment
+
+
+def subprocess_of(emulator: EmulatorServer, workdir: Path, *args: str) -> dict[str, Any]:
+    """How to run the real `revox-sync` in its own process against `emulator`, from `workdir`."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("REVOX_API_KEY", "REVOX_BASE_URL")}
+    command = [sys.executable, "-m", "revox_sync", "--base-url", emulator.url, "--api-key", API_KEY, *args]
+    return {"args": command, "cwd": workdir, "env": environ, "text": True}
 
 
 def run_subprocess(emulator: EmulatorServer, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The real `revox-sync` in its own process, with a deadline: a run that blocks fails the test."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("REVOX_API_KEY", "REVOX_BASE_URL")}
-    return subprocess.run(
-        [sys.executable, "-m", "revox_sync", "--base-url", emulator.url, "--api-key", API_KEY, *args],
-        cwd=workdir,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=30,
+    """With a deadline: a run that blocks fails the test."""
+    return subprocess.run(**subprocess_of(emulator, workdir, *args), capture_output=True, timeout=30)
+
+
+def start(emulator: EmulatorServer, workdir: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        **subprocess_of(emulator, workdir, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
 
 
@@ -324,24 +328,12 @@ def test_a_dashboard_edit_made_while_apply_waits_for_yes_is_in_the_backup(cli, e
     front = shared["Harbor front desk"]["id"]
     write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: from the file\n")
 
-    class Person:
-        def readline(self) -> str:
+    class Person(io.StringIO):
+        def readline(self, size: int | None = -1) -> str:
             emulator.state.update_assistant(front, {"prompt": "improved in the dashboard meanwhile"})
             return "yes\n"
 
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(
-        stdin=Person(),  # type: ignore[arg-type]
-        stdout=out,
-        stderr=err,
-        environ=dict(os.environ),
-        stdin_isatty=True,
-        stdout_isatty=True,
-        color=False,
-    )
-    applied = Run(
-        main(["--base-url", emulator.url, "--api-key", API_KEY, "apply"], env), out.getvalue(), err.getvalue()
-    )
+    applied = cli("apply", stdin=Person(), tty=True)
     assert applied.code == 0, applied.all
     assert emulator.state.get_assistant(front)["prompt"] == "from the file"
     emulator.clear_requests()
@@ -353,18 +345,6 @@ def test_a_dashboard_edit_made_while_apply_waits_for_yes_is_in_the_backup(cli, e
 
 
 # --- interrupted and concurrent applies -------------------------------------------------------------------
-def start(emulator: EmulatorServer, workdir: Path, *args: str) -> subprocess.Popen[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in ("REVOX_API_KEY", "REVOX_BASE_URL")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "revox_sync", "--base-url", emulator.url, "--api-key", API_KEY, *args],
-        cwd=workdir,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def patches(emulator: EmulatorServer) -> int:
     return sum(1 for r in emulator.requests if r.method == "PATCH")
 
