@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -46,3 +48,13 @@ def write_new(directory: Path, name: str, text: str, *, mode: int) -> Path:
         except FileExistsError:
             continue
     raise FileExistsError(f"{directory}: too many backups named {name}")
+
+
+def read_regular(path: Path) -> bytes:
+    """A file's bytes; OSError ("not a regular file") for a FIFO, which would block for ever, or a device,
+    which may never end. Opened without blocking and checked on the open file, so nothing can swap it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return handle.read()

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import TextIO
 
 from revox_sync.cli import main
 from revox_sync.client import RevoxClient
@@ -35,10 +36,13 @@ class Run:
         return self.out + self.err
 
 
-def run_cli(*args: str, stdin: str = "", tty: bool = False, environ: dict[str, str] | None = None) -> Run:
+def run_cli(
+    *args: str, stdin: str | TextIO = "", tty: bool = False, environ: dict[str, str] | None = None
+) -> Run:
+    """`stdin`: what the user types, or a stand-in for the user (one that acts while apply waits for yes)."""
     out, err = io.StringIO(), io.StringIO()
     env = Environment(
-        stdin=io.StringIO(stdin),
+        stdin=io.StringIO(stdin) if isinstance(stdin, str) else stdin,
         stdout=out,
         stderr=err,
         environ=dict(os.environ) if environ is None else environ,

@@ -97,12 +97,14 @@ def execute(
         name: RemoteNames(partial(kind.fetch, client), computed.remote[name], max_age=NAMES_MAX_AGE)
         for name, kind in kinds.items()
     }
+    remote = computed.remote
     if not how.auto_approve:
         with client.paused():  # the run's time limit does not count a person's reading time
             _confirm(env)
-        for listing in names.values():
-            listing.expire()  # a person may have taken minutes to answer
-    backup = _back_up(session, computed, how.backup_dir)
+        # a person may have taken minutes to answer: the backup holds what the apply overwrites now, and
+        # creates look for names made meanwhile
+        remote = {name: listing.relist() for name, listing in names.items()}
+    backup = _back_up(session, plan=current, remote=remote, backup_dir=how.backup_dir)
     total = len(current.actions)
     env.out(
         f"\nApplying {total} action{'s' if total != 1 else ''} (parallelism {min(how.parallelism, total)})..."
@@ -127,7 +129,9 @@ def execute(
     )
 
 
-def _back_up(session: Session, computed: Computed, backup_dir: Path | None) -> Path | None:
+def _back_up(
+    session: Session, *, plan: Plan, remote: dict[str, list[dict[str, Any]]], backup_dir: Path | None
+) -> Path | None:
     """Before the first write: the remote state of everything the plan changes or destroys, to a new file
     (mode 0600, never replacing another); the path is printed with the command that undoes the apply. A
     backup that cannot be written stops the apply. A plan that only creates has nothing to back up."""
@@ -136,10 +140,14 @@ def _back_up(session: Session, computed: Computed, backup_dir: Path | None) -> P
     from revox_sync.engine import backup
     from revox_sync.engine.render import json_document
     from revox_sync.files import write_new
+    from revox_sync.sensitive import secret_values
 
-    plan, env = computed.plan, session.env
+    env = session.env
+    for objects in remote.values():  # a key the account holds now may sit in a text it also holds
+        for r in objects:
+            env.add_secrets(secret_values(r))
     now = datetime.now(timezone.utc)
-    saved = backup.snapshot(plan, computed.remote)
+    saved = backup.snapshot(plan, remote)
     if not saved:
         return None
     created = [(a.kind, a.name) for a in plan.actions if a.op == "create"]

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from revox_sync.commands.apply import Applying
     from revox_sync.commands.plan import Computed
     from revox_sync.commands.session import Session
-    from revox_sync.engine.backup import Backup
+    from revox_sync.engine.backup import Backup, Saved
 
 
 def run_restore(
@@ -29,16 +29,20 @@ def run_restore(
     from revox_sync.commands.apply import execute
     from revox_sync.engine import saved as saved_plans
     from revox_sync.engine.backup import read_backup
+    from revox_sync.files import read_regular
 
     if out_file is not None and plan_file is not None:
         raise FatalError("give PLAN_FILE to apply a saved restore, or --out to save one, not both")
+    if out_file is not None and _same_file(out_file, backup_file):
+        raise FatalError(f"--out {out_file} is the backup itself: choose another file")
     json_out = session.divert() if how.fmt == "json" and out_file is None else None
     session.client()  # the key that opens the backup
     try:
-        data = backup_file.read_bytes()
+        data = read_regular(backup_file)
     except OSError as exc:
         raise FatalError(f"cannot read backup {backup_file}: {exc.strerror or exc}") from None
     backup = read_backup(data, str(backup_file), session.key)
+    _check_kinds(backup, str(backup_file))
     saved = None
     if plan_file is not None:
         saved = saved_plans.load_saved(plan_file, session.key, session.target)
@@ -73,25 +77,23 @@ def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
     for objects in remote.values():
         for r in objects:
             env.add_secrets(secret_values(r))
-    present = {(kind, str(r.get("id"))) for kind, objects in remote.items() for r in objects}
-    gone = {(s.kind, s.id): s.name for s in backup.objects if (s.kind, s.id) not in present}
+    now = {(kind, str(r.get("id"))): str(r.get("name")) for kind, objects in remote.items() for r in objects}
+    gone = {(s.kind, s.id): s.name for s in backup.objects if (s.kind, s.id) not in now}
     where = Location(source)
+    restorers = {k.name: k for k in KINDS}
+    restored = [(s, *restorers[s.kind].restorable(s.state, gone, where)) for s in backup.objects]
+    # a name put back (by a create, or a rename undone) that another object took since would make two
     taken = [
-        LocatedError(
-            where,
-            f'{kind.replace("_", " ")} "{name}" ({ident}) is gone, and the account has another of that name '
-            f"({r['id']}): restoring it would make two; rename or destroy that one first",
-        )
-        for (kind, ident), name in sorted(gone.items())
-        for r in remote.get(kind, ())
-        if str(r.get("name")) == name
+        LocatedError(where, _taken(s, now.get((s.kind, s.id)), str(r["id"])))
+        for s, d, _ in restored
+        if d is not None and now.get((s.kind, s.id)) != d.name
+        for r in remote.get(s.kind, ())
+        if str(r.get("name")) == d.name and str(r.get("id")) != s.id
     ]
     if taken:
         raise ConfigErrors(taken)
     desired: dict[str, list[Desired]] = {k.name: [] for k in KINDS}
-    restorers = {k.name: k for k in KINDS}
-    for s in backup.objects:
-        d, note = restorers[s.kind].restorable(s.state, gone)
+    for s, d, note in restored:
         if note:
             env.warn(f"note: {note}")
         if d is not None:
@@ -124,3 +126,38 @@ def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
         restore=backup.checksum,
     )
     return Computed(plan, loaded, remote)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
+
+
+def _check_kinds(backup: Backup, source: str) -> None:
+    """A later revox-sync may back up a kind this one does not know: refused by name, before any request."""
+    from revox_sync.kinds import KINDS
+    from revox_sync.output import clip, printable
+
+    known = {k.name for k in KINDS}
+    for s in backup.objects:
+        if s.kind not in known:
+            raise FatalError(
+                printable(
+                    f"{source}: holds a {clip(s.kind, 40)}, which this version of revox-sync does not know: "
+                    "restore it with the version that made it. Nothing was changed."
+                )
+            )
+
+
+def _taken(saved: Saved, name_now: str | None, other: str) -> str:
+    what = f'{saved.kind.replace("_", " ")} "{saved.name}" ({saved.id})'
+    since = "is gone" if name_now is None else f'is named "{name_now}" since the backup'
+    of = "of that name" if name_now is None else "of its old name"
+    return (
+        f"{what} {since}, and the account has another {of} ({other}): restoring it would make two; rename "
+        "or destroy that one first"
+    )

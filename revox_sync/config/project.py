@@ -278,7 +278,7 @@ def _patterns(
     """`{assistants: ["Harbor *"], phone_numbers: "+1555*"}`: name patterns per kind, by the kind's plural."""
     from revox_sync.kinds import KINDS
 
-    plurals = {k.plural: k.name for k in sorted(KINDS, key=lambda k: k.plural)}
+    plurals = {k.plural: k for k in sorted(KINDS, key=lambda k: k.plural)}
     out: dict[str, tuple[Pattern, ...]] = {}
     if is_null(node):
         return out
@@ -297,11 +297,19 @@ def _patterns(
             text = doc.string(item, errors, f"{section}.{plural}")
             if text is None:
                 continue
-            if not text.strip():
-                errors.append(doc.error(item, f"{section}.{plural}: a name pattern must not be empty"))
+            # a pattern that can never match would protect nothing without a word
+            problem = (
+                "a name pattern must not be empty"
+                if not text.strip()
+                else f"{text!r} never matches a name: names have no leading or trailing whitespace"
+                if text != text.strip()
+                else plurals[plural].pattern_problem(text)
+            )
+            if problem is not None:
+                errors.append(doc.error(item, f"{section}.{plural}: {problem}"))
                 continue
             patterns.append(Pattern(text, doc.location(item), f"{section}.{plural}"))
-        out[plurals[plural]] = tuple(patterns)
+        out[plurals[plural].name] = tuple(patterns)
     return out
 
 

@@ -91,7 +91,7 @@ def catching_interrupts() -> Iterator[Interrupts]:
 class RemoteNames:
     """Which names one kind's remote objects hold, listed at most `max_age` seconds ago: a create looks here
     right before it is sent, so an object another pipeline (or the dashboard) made meanwhile is not made
-    twice. A listing counts as old whatever its age once `expire` is called (after a confirmation)."""
+    twice. `relist` lists again now (after a confirmation: a person may have taken minutes to answer)."""
 
     def __init__(
         self, fetch: Callable[[], Sequence[dict[str, Any]]], remote: Sequence[dict[str, Any]], max_age: float
@@ -102,8 +102,13 @@ class RemoteNames:
         self._ids = ids_by_name(remote)
         self._listed = time.monotonic()
 
-    def expire(self) -> None:
-        self._listed = float("-inf")
+    def relist(self) -> list[dict[str, Any]]:
+        """The objects as the account holds them now, which the names are from from now on."""
+        with self._lock:
+            objects = list(self._fetch())
+            self._ids = ids_by_name(objects)
+            self._listed = time.monotonic()
+            return objects
 
     def ids(self, name: str) -> list[str]:
         with self._lock:

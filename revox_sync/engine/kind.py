@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from revox_sync.engine.change import Action, Desired, Pending
 from revox_sync.engine.scope import EVERYTHING, Scope
-from revox_sync.errors import LocatedError, LocatedWarning
+from revox_sync.errors import LocatedError, LocatedWarning, Location
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
@@ -162,12 +162,18 @@ class ResourceKind(Protocol):
         """Perform one action; `body` is the action's body with every Pending id filled in."""
         ...
 
+    def pattern_problem(self, pattern: str) -> str | None:
+        """Why a name pattern of `owns` or `protect` can never match one of its objects (a number written
+        otherwise than the API spells numbers), or None."""
+        ...
+
     def restorable(
-        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str]
+        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str], where: Location
     ) -> tuple[Desired | None, str | None]:
         """A backed-up remote object as the declaration that puts it back (None: nothing to declare), and a
         note to print. `gone`: the backed-up objects the account no longer has, (kind, id) -> name; one
-        of them is declared without its id, so that the plan creates it again."""
+        of them is declared without its id, so that the plan creates it again. `where`: the backup, where a
+        problem with what it declares is reported."""
         ...
 
 

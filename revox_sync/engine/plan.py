@@ -445,8 +445,8 @@ def _by_previous_name(
         sharing = [o for o in declared.values() if o is not d and old in o.previous_names]
         if sharing:
             return None, (
-                f"previous_names: {old!r} is also a previous name in {sharing[0].file or sharing[0].name}: "
-                "keep it in one file, or pin the remote one with `id:`"
+                f'previous_names: {old!r} is also a previous name of "{sharing[0].name}" '
+                f"({sharing[0].file or 'another file'}): keep it in one assistant, or pin the remote one with `id:`"
             )
     found = {
         str(r["id"]): r for old in d.previous_names for r in by_name.get(old, []) if r["id"] not in claimed

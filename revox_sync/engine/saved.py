@@ -56,8 +56,10 @@ class _SavedPlan(BaseModel):
 
 def load_saved(path: Path, key: bytes, target: str | None) -> dict[str, Any]:
     """The saved plan at `path`, refused unless it is whole, well formed and signed with `key`."""
+    from revox_sync.files import read_regular
+
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except OSError as exc:
         raise FatalError(f"cannot read plan file {path}: {exc.strerror}") from None
     return read_saved(data, str(path), key, target)

@@ -1,12 +1,15 @@
 """What one configuration may touch in a shared account: the objects it owns and those it must never destroy.
 
-Both come from `revox-sync.yaml` as name patterns per kind (glob syntax, case-sensitive). Without `owns`
-everything is owned; once `owns` is given, a kind it does not list owns nothing, so a new kind's objects are
-never pruned by a configuration that did not think of them.
+Both come from `revox-sync.yaml` as name patterns per kind (glob syntax, case-sensitive; a pattern also
+matches the name it spells, so "Main line [prod]" protects that assistant though `[prod]` is a glob
+character class; accents match however they are encoded). Without `owns` everything is owned; once `owns`
+is given, a kind it does not list owns nothing, so a new kind's objects are never pruned by a configuration
+that did not think of them.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -23,7 +26,13 @@ class Pattern:
     section: str  # "owns.assistants", "environments.production.protect.phone_numbers"
 
     def matches(self, name: str) -> bool:
-        return fnmatchcase(name, self.text)
+        name, text = _nfc(name), _nfc(self.text)
+        return name == text or fnmatchcase(name, text)
+
+
+def _nfc(text: str) -> str:
+    """One spelling of each accented letter: "é" typed or pasted as "e" plus a combining accent is one name."""
+    return unicodedata.normalize("NFC", text)
 
 
 Patterns = Mapping[str, tuple[Pattern, ...]]  # kind name -> patterns
@@ -54,7 +63,8 @@ class Scope:
         if not patterns:
             return f"owns lists no {plural}: add a pattern under owns.{plural} in revox-sync.yaml"
         shown = ", ".join(repr(p.text) for p in patterns)
-        return f"owns.{plural} is {shown} (in revox-sync.yaml)"
+        # all from one section: an environment's patterns of a kind replace the top level's
+        return f"{patterns[0].section} is {shown} (in revox-sync.yaml)"
 
 
 EVERYTHING = Scope()

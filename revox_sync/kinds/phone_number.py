@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,9 @@ ASSISTANT = "assistant"  # the kind a route points at
 
 ROUTES_FILE_NAMES = ("phone_numbers.yaml", "phone_numbers.yml")
 ROUTE_KEYS = ("assistant", "assistant_id", "label")
+_GLOB_RE = re.compile(r"\[[^\]]*\]|[*?]")  # what a name pattern matches besides itself
+_WRITTEN_NUMBER_RE = re.compile(r"[+\d\s().-]+")  # a number as people write one
+_E164_PART_RE = re.compile(r"\+\d*")  # a number, or the digits a glob keeps of one, as the API spells it
 _UNSET: Any = object()
 
 
@@ -225,8 +229,20 @@ class PhoneNumberKind:
         stored = client.update_phone_number(action.id, body)
         return Written(action.id, _not_stored(body, stored))
 
+    def pattern_problem(self, pattern: str) -> str | None:
+        """A pattern written as people write numbers (spaces, dashes, brackets, no `+`) never matches one,
+        since the API lists them in E.164; one with a letter may be an id and is left alone."""
+        bare = _GLOB_RE.sub("", pattern)
+        if not _WRITTEN_NUMBER_RE.fullmatch(bare):
+            return None
+        if E164_RE.match(pattern) or (bare != pattern and _E164_PART_RE.fullmatch(bare)):
+            return None
+        spelt = _digits(pattern)
+        hint = f": write {spelt!r}" if bare == pattern and E164_RE.match(spelt) else ""
+        return f"{pattern!r} never matches a number: the API spells numbers in E.164 ('+', country code, digits){hint}"
+
     def restorable(
-        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str]
+        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str], where: Location
     ) -> tuple[Desired | None, str | None]:
         """The number's route and label as they were; a route to an assistant the restore creates again
         names it, so the plan routes to its new id."""
@@ -234,7 +250,7 @@ class PhoneNumberKind:
         again = gone.get((ASSISTANT, assistant_id)) if assistant_id is not None else None
         route = Route(
             number,
-            Location("<backup>"),
+            where,
             assistant=again,
             assistant_id=None if again is not None else assistant_id,
             manages_assistant=True,

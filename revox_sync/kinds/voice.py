@@ -230,8 +230,11 @@ class VoiceKind:
             return Written(id=action.id)
         raise FatalError(f"voice {action.name!r}: a cloned voice cannot be updated")
 
+    def pattern_problem(self, pattern: str) -> str | None:
+        return None
+
     def restorable(
-        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str]
+        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str], where: Location
     ) -> tuple[Desired | None, str | None]:
         """A clone cannot change, so one still in the account needs nothing; a destroyed one cannot come
         back: the API keeps no sample to clone it from."""

@@ -155,8 +155,11 @@ class AssistantKind:
         client.delete_assistant(action.id)
         return Written(action.id)
 
+    def pattern_problem(self, pattern: str) -> str | None:
+        return None
+
     def restorable(
-        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str]
+        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str], where: Location
     ) -> tuple[Desired | None, str | None]:
         """Every field the API lets a file manage, defaults included (an apply may have changed one away
         from its default), without the server-owned parts."""
