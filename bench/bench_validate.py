@@ -78,7 +78,7 @@ def prompt_text(rng: random.Random, size: int = 10_000) -> str:
 def assistant_yaml(index: int, rng: random.Random) -> str:
     prompt = "\n".join("  " + line for line in prompt_text(rng).splitlines())
     faq = "".join(
-        f"  - question: {' '.join(rng.choice(WORDS) for _ in range(6)).capitalize()} #{n}?\n"
+        f'  - question: "{" ".join(rng.choice(WORDS) for _ in range(6)).capitalize()} #{n}?"\n'
         f"    answer: {' '.join(rng.choice(WORDS) for _ in range(20)).capitalize()}.\n"
         for n in range(20)
     )
