@@ -75,19 +75,71 @@ def is_secret(path: Path, from_variables: Iterable[Path] = ()) -> bool:
     return is_sensitive_path(path) or any(path[: len(p)] == p for p in from_variables)
 
 
+# Where secrets can be, as a trie of path parts ("*" for any list index) whose ends are marked: a walk over a
+# value follows it and leaves alone every branch no secret can be under (most of an assistant).
+_END = object()
+Cursor = tuple[dict[Any, Any], ...]  # the trie nodes a path has reached; empty: nothing below is secret
+
+
+@lru_cache(maxsize=256)
+def _trie(from_variables: frozenset[Path]) -> dict[Any, Any]:
+    root: dict[Any, Any] = {}
+    for path in (*SENSITIVE_PATTERNS, *from_variables):
+        node = root
+        for part in path:
+            node = node.setdefault(part, {})
+        node[_END] = True
+    return root
+
+
+def secret_cursor(loc: Path, from_variables: Iterable[Path] = ()) -> Cursor:
+    """Where `loc` stands among the secret paths: `is_end` of it is `is_secret(loc, from_variables)`."""
+    variables = from_variables if isinstance(from_variables, frozenset) else frozenset(from_variables)
+    cursor: Cursor = (_trie(variables),)
+    for part in loc:
+        if is_end(cursor):
+            break
+        cursor = step(cursor, part)
+    return cursor
+
+
+def step(cursor: Cursor, part: str | int) -> Cursor:
+    """The cursor of a child (`part`: its key or index)."""
+    out = []
+    for node in cursor:
+        child = node.get(part)
+        if child is not None:
+            out.append(child)
+        if isinstance(part, int):
+            star = node.get("*")
+            if star is not None:
+                out.append(star)
+    return tuple(out)
+
+
+def is_end(cursor: Cursor) -> bool:
+    return any(_END in node for node in cursor)
+
+
 def secret_values(value: Any, loc: Path = (), from_variables: Iterable[Path] = ()) -> Iterator[str]:
     """Every value inside `value` (found at `loc`) that is secret: what output must blank wherever it
     turns up, whether it came from a variable or was written in a file literally."""
-    if is_secret(loc, from_variables):
+    return _secret_values(value, secret_cursor(loc, from_variables))
+
+
+def _secret_values(value: Any, cursor: Cursor) -> Iterator[str]:
+    if not cursor:
+        return
+    if is_end(cursor):
         if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
             yield str(value)
         return
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from secret_values(item, (*loc, key), from_variables)
+            yield from _secret_values(item, step(cursor, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from secret_values(item, (*loc, index), from_variables)
+            yield from _secret_values(item, step(cursor, index))
 
 
 def is_sensitive_variable(name: str) -> bool:

@@ -143,7 +143,17 @@ def checksum(doc: dict[str, Any], key: bytes) -> str:
 def fingerprint(value: Any, key: bytes = b"") -> str:
     """A short digest. Keyed (HMAC) where the value may hold secrets: a saved plan must not let anyone
     test guesses of a secret offline, and only the holder of the same API key can recompute it."""
-    data = canonical_json(value).encode()
+    return _digest(canonical_json(value), key)
+
+
+def sorted_fingerprint(items: Iterable[Any], key: bytes = b"") -> str:
+    """`fingerprint(sorted(items, key=canonical_json), key)`, encoding each item once: a list's canonical
+    JSON is its items' joined by commas."""
+    return _digest("[" + ",".join(sorted(map(canonical_json, items))) + "]", key)
+
+
+def _digest(text: str, key: bytes) -> str:
+    data = text.encode()
     if key:
         return hmac.new(key, data, hashlib.sha256).hexdigest()[:20]
     return hashlib.sha256(data).hexdigest()[:20]
@@ -201,8 +211,8 @@ def build_plan(
         actions=tuple(actions),
         fingerprints=fingerprints,
         config_fingerprint=config_fingerprint(desired),
-        secrets_fingerprint=fingerprint(
-            sorted(((d.kind, d.name, d.data) for d in desired), key=canonical_json), key or b"revox-sync"
+        secrets_fingerprint=sorted_fingerprint(
+            ((d.kind, d.name, d.data) for d in desired), key or b"revox-sync"
         ),
         prune=prune,
         targets=targets,
@@ -262,7 +272,7 @@ def _nowhere(action: Action) -> Location:
 def config_fingerprint(desired: Sequence[Desired]) -> str:
     """The configuration with its sensitive values blanked: safe to store in a plan file."""
     shown = ([d.kind, d.name, d.id, redact((), d.data, frozenset(d.sensitive))] for d in desired)
-    return fingerprint(sorted(shown, key=canonical_json))
+    return sorted_fingerprint(shown)
 
 
 def match_by_name(
