@@ -458,12 +458,30 @@ class _Walker:
             return None
         result: dict[str, Any] = {}
         keys = self.keys
-        for key, key_node, value_node in self._pairs(node, depth):
+        for key, key_node, value_node in self._plain_pairs(node, depth) or self._pairs(node, depth):
             child = (*path, key)
             mark = key_node.start_mark
             keys[child] = (mark.line + 1, mark.column + 1)
             result[key] = self.walk(value_node, child, depth + 1)
         return result
+
+    def _plain_pairs(self, node: Any, depth: int) -> list[tuple[str, Any, Any]] | None:
+        """The usual mapping's pairs, when every key is a distinct string, none is `<<` and no budget runs out
+        (else None, and `_pairs` does the work and the reporting): its keys counted as `_pairs` counts them."""
+        out = []
+        seen = set()
+        for key_node, value_node in node.value:
+            if key_node.id != "scalar" or _SHARED_TAGS.get(id(key_node.ctag)) != _STR:
+                return None
+            key = str(key_node.value)
+            if key in seen:
+                return None
+            seen.add(key)
+            out.append((key, key_node, value_node))
+        if not out or self._nodes + len(out) > MAX_NODES or depth + 1 > MAX_DEPTH:
+            return None
+        self._nodes += len(out)
+        return out
 
     def _pairs(self, node: Any, depth: int) -> list[tuple[str, Any, Any]]:
         """(key, key node, value node) of a mapping after merge keys; reports duplicates and bad keys."""
