@@ -60,6 +60,10 @@ def write_files(root: Path, n: int) -> list[dict]:
     return data
 
 
+def _files(tree: Path) -> dict[str, str]:
+    return {str(p.relative_to(tree)): p.read_text(encoding="utf-8") for p in tree.rglob("*") if p.is_file()}
+
+
 def expect(codes: tuple[int, ...]) -> Callable[[str, Ran], None]:
     def check(name: str, ran: Ran) -> None:
         if ran.code not in codes:
@@ -118,8 +122,14 @@ def one_size(n: int, repeat: int, builds: dict[str, Path], work: Path, only: str
 
             return go
 
-        last = work / "imported"
-        run(revox(*api, "import", "--all", "-d", str(last)), cwd=work)
+        trees = {}
+        for name, root in builds.items():
+            trees[name] = work / f"imported-by-{name}"
+            run(revox(*api, "import", "--all", "-d", str(trees[name])), cwd=work, package_root=root)
+        last = trees["this"]
+        if len(builds) > 1:
+            same = len({tuple(sorted(_files(tree).items())) for tree in trees.values()}) == 1
+            print(f"    files imported by every build identical: {'yes' if same else 'NO'}")
         variants = {f"import --all ({name})": imported(name, root) for name, root in builds.items()}
         variants |= {f"plan after it ({name})": plan(root, last) for name, root in builds.items()}
         found = best_of(repeat, variants, expect((0,)))

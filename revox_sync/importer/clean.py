@@ -78,29 +78,33 @@ class Canon:
         self.field = field_name
         self.top = top
 
-    def form(self) -> Any:
+    def form(self, path: Loc = ()) -> Any:
+        """The canonical form of what an edit at `path` can change: the one list item it is in (see
+        `normalize.canonical_item`), else the whole field."""
+        if path and isinstance(self.top, list):
+            return normalize.canonical_item(self.field, self.top[path[0]])
         return normalize.canonical(self.field, self.top)
 
     def same_with(self, path: Loc, value: Any) -> bool:
         """Whether the canonical form stays the same with the value at `path` replaced by `value`."""
-        before = self.form()
+        before = self.form(path)
         parent = get_at(self.top, path[:-1])
         key = path[-1]
         old = parent[key]
         parent[key] = value
         try:
-            return bool(self.form() == before)
+            return bool(self.form(path) == before)
         finally:
             parent[key] = old
 
     def same_without(self, path: Loc) -> bool:
-        before = self.form()
+        before = self.form(path)
         parent = get_at(self.top, path[:-1])
         key = path[-1]
         position = list(parent).index(key)
         old = parent.pop(key)
         try:
-            return bool(self.form() == before)
+            return bool(self.form(path) == before)
         finally:
             items = list(parent.items())
             items.insert(position, (key, old))

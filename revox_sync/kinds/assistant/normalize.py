@@ -280,6 +280,22 @@ def _sort_key(rule: Rule) -> Any:
     return lambda item: json.dumps(item, sort_keys=True, default=str)
 
 
+_DROPPED = object()  # an item the canonical form leaves out (a server suggestion)
+
+
+def canonical_item(field: str, item: Any) -> Any:
+    """What one item of a list field adds to the field's canonical form. The form of the whole list is its
+    items' forms (less dropped ones), maybe sorted: so replacing one item leaves it the same exactly when this
+    stays the same, and the importer probes one item instead of the whole list."""
+    meta = _meta(spec.AssistantSpec.model_fields[field])
+    rule = RULES.get(field, NO_RULE)
+    if rule.drop_suggestions and is_suggestion(item):
+        return _DROPPED
+    model = meta.item_model
+    form = _complete_object(model, item, field + "[]", canonical=True) if model and isinstance(item, dict) else item
+    return {k: form.get(k) for k in rule.only} if rule.only and isinstance(form, dict) else form
+
+
 def canonical_assistant(data: dict[str, Any], fields: typing.Iterable[str]) -> dict[str, Any]:
     """The comparable form of the given top-level fields of an assistant (file data or API object)."""
     return {f: canonical(f, data.get(f)) for f in fields}
