@@ -376,6 +376,17 @@ def _too_deep(text: str) -> tuple[int, int] | None:
     return None
 
 
+_LOCS: dict[Loc, Loc] = {}
+
+
+def _loc(loc: Loc) -> Loc:
+    """One shared tuple for each path, across files: position maps hold about a hundred paths per file,
+    mostly the same ones (`('faq_items', 3, 'answer')`), and each tuple costs more than the position."""
+    if len(_LOCS) > 1_000_000:  # a bound, whatever is read
+        _LOCS.clear()
+    return _LOCS.setdefault(loc, loc)
+
+
 class _Abort(Exception):
     """Stops walking one file (a budget is exhausted)."""
 
@@ -452,14 +463,14 @@ class _Walker:
                 self._bad_tag(node)
                 return None
             depth += 1
-            return [self.walk(item, (*path, index), depth) for index, item in enumerate(node.value)]
+            return [self.walk(item, _loc((*path, index)), depth) for index, item in enumerate(node.value)]
         if tag != _MAP:
             self._bad_tag(node)
             return None
         result: dict[str, Any] = {}
         keys = self.keys
         for key, key_node, value_node in self._plain_pairs(node, depth) or self._pairs(node, depth):
-            child = (*path, key)
+            child = _loc((*path, key))
             mark = key_node.start_mark
             keys[child] = (mark.line + 1, mark.column + 1)
             result[key] = self.walk(value_node, child, depth + 1)

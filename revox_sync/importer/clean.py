@@ -81,7 +81,7 @@ class Canon:
     def form(self, path: Loc = ()) -> Any:
         """The canonical form of what an edit at `path` can change: the one list item it is in (see
         `normalize.canonical_item`), else the whole field."""
-        if path and isinstance(self.top, list):
+        if path and isinstance(self.top, list) and isinstance(path[0], int):
             return normalize.canonical_item(self.field, self.top[path[0]])
         return normalize.canonical(self.field, self.top)
 

@@ -37,19 +37,25 @@ def _error(path: str, message: str) -> LocatedError:
 @dataclass(frozen=True)
 class LoadedAssistant:
     path: Path  # the file
-    data: dict[str, Any]  # plain Python after !file and ${}; absent keys are unmanaged
-    spec: AssistantSpec  # the validated model
+    data: dict[str, Any]  # plain Python after !file and ${}, valid; absent keys are unmanaged
     positions: PositionMap
     sensitive: frozenset[Loc]  # paths whose value came from a sensitive variable
     row: Row | None = None  # the for_each row this assistant was made from
 
     @property
+    def spec(self) -> AssistantSpec:
+        """The validated model, made again when asked (only `--online` asks): kept for every file, the
+        models took more memory than the files' text."""
+        return AssistantSpec.model_validate(self.data)
+
+    @property
     def name(self) -> str:
-        return self.spec.name
+        return str(self.data["name"])  # validated: a string (strict models convert nothing)
 
     @property
     def id(self) -> str | None:
-        return self.spec.id
+        found = self.data.get("id")
+        return None if found is None else str(found)
 
 
 @dataclass
@@ -228,9 +234,7 @@ def _check_one(
         else:
             result.errors.append(LocatedError(location, message))
     if spec is not None:
-        result.assistants.append(
-            LoadedAssistant(file, data, spec, positions, frozenset(document.sensitive), row)
-        )
+        result.assistants.append(LoadedAssistant(file, data, positions, frozenset(document.sensitive), row))
 
 
 def _in_row(error: LocatedError, at: str) -> LocatedError:

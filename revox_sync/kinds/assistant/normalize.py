@@ -67,19 +67,33 @@ def rule_for(loc: Loc) -> Rule:
 KeyedList = tuple[Loc, "Rule", list[dict[str, Any]]]
 
 
+def _prefixes(path: str) -> typing.Iterator[str]:
+    """'a[].b' -> 'a', 'a[]', 'a[].b': the rule paths a walk passes on its way to `path`."""
+    for i, char in enumerate(path):
+        if char in ".[" and i:
+            yield path[:i]
+    yield path
+
+
+_KEYED_PREFIXES = frozenset(p for path, rule in RULES.items() if rule.key for p in _prefixes(path))
+
+
 def keyed_lists(data: dict[str, Any]) -> typing.Iterator[KeyedList]:
     """(location, rule, items) of every list in `data` that RULES gives a natural key."""
 
     def walk(value: Any, loc: Loc, path: str) -> typing.Iterator[KeyedList]:
         if isinstance(value, dict):
             for name, item in value.items():
-                yield from walk(item, (*loc, name), f"{path}.{name}" if path else str(name))
+                sub = f"{path}.{name}" if path else str(name)
+                if sub in _KEYED_PREFIXES:  # no keyed list elsewhere: the rest is not walked
+                    yield from walk(item, (*loc, name), sub)
         elif isinstance(value, list):
             rule = RULES.get(path, NO_RULE)
             if rule.key:
                 yield loc, rule, [item for item in value if isinstance(item, dict)]
-            for i, item in enumerate(value):
-                yield from walk(item, (*loc, i), f"{path}[]")
+            if f"{path}[]" in _KEYED_PREFIXES:
+                for i, item in enumerate(value):
+                    yield from walk(item, (*loc, i), f"{path}[]")
 
     yield from walk(data, (), "")
 
@@ -292,7 +306,11 @@ def canonical_item(field: str, item: Any) -> Any:
     if rule.drop_suggestions and is_suggestion(item):
         return _DROPPED
     model = meta.item_model
-    form = _complete_object(model, item, field + "[]", canonical=True) if model and isinstance(item, dict) else item
+    form = (
+        _complete_object(model, item, field + "[]", canonical=True)
+        if model and isinstance(item, dict)
+        else item
+    )
     return {k: form.get(k) for k in rule.only} if rule.only and isinstance(form, dict) else form
 
 
