@@ -27,6 +27,7 @@ def env(package_root: Path = REPO) -> dict[str, str]:
 class Ran:
     seconds: float
     peak_bytes: int  # the process's maximum resident set size
+    cpu: float  # user + system seconds, the process and the ones it started
     code: int
     stdout: str
     stderr: str
@@ -51,7 +52,8 @@ def run(
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Ran(seconds, usage.ru_maxrss * 1024, process.returncode, out.read(), err.read())
+        cpu = usage.ru_utime + usage.ru_stime
+        return Ran(seconds, usage.ru_maxrss * 1024, cpu, process.returncode, out.read(), err.read())
 
 
 def revox(*args: str) -> list[str]:
@@ -73,6 +75,7 @@ def best_of(
         name: Ran(
             min(r.seconds for r in runs),
             min(r.peak_bytes for r in runs),
+            min(r.cpu for r in runs),
             runs[-1].code,
             runs[-1].stdout,
             runs[-1].stderr,
