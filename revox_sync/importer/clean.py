@@ -77,6 +77,17 @@ class Canon:
     def __init__(self, field_name: str, top: Any) -> None:
         self.field = field_name
         self.top = top
+        self._before: dict[Any, Any] | None = None  # during `prune`: the forms it keeps unchanged
+
+    def _unchanged_form(self, path: Loc) -> Any:
+        """The form before an edit at `path`. `prune` only deletes what leaves the form as it was, so while
+        it runs each form is made once."""
+        if self._before is None:
+            return self.form(path)
+        scope = path[0] if path and isinstance(self.top, list) else None
+        if scope not in self._before:
+            self._before[scope] = self.form(path)
+        return self._before[scope]
 
     def form(self, path: Loc = ()) -> Any:
         """The canonical form of what an edit at `path` can change: the one list item it is in (see
@@ -87,7 +98,7 @@ class Canon:
 
     def same_with(self, path: Loc, value: Any) -> bool:
         """Whether the canonical form stays the same with the value at `path` replaced by `value`."""
-        before = self.form(path)
+        before = self._unchanged_form(path)
         parent = get_at(self.top, path[:-1])
         key = path[-1]
         old = parent[key]
@@ -98,7 +109,7 @@ class Canon:
             parent[key] = old
 
     def same_without(self, path: Loc) -> bool:
-        before = self.form(path)
+        before = self._unchanged_form(path)
         parent = get_at(self.top, path[:-1])
         key = path[-1]
         position = list(parent).index(key)
@@ -113,6 +124,13 @@ class Canon:
 
     def prune(self, path: Loc, *, defaults: bool) -> None:
         """Drop, under `path`, keys the model does not know and (with `defaults`) keys equal to the default."""
+        self._before = {}
+        try:
+            self._prune(path, defaults=defaults)
+        finally:
+            self._before = None
+
+    def _prune(self, path: Loc, *, defaults: bool) -> None:
         node = get_at(self.top, path) if path else self.top
         if isinstance(node, dict):
             for key in list(node):
@@ -120,10 +138,10 @@ class Canon:
                 if self.same_without(sub) and (defaults or self.same_with(sub, _Probe())):
                     del node[key]
                 else:
-                    self.prune(sub, defaults=defaults)
+                    self._prune(sub, defaults=defaults)
         elif isinstance(node, list):
             for index in range(len(node)):
-                self.prune((*path, index), defaults=defaults)
+                self._prune((*path, index), defaults=defaults)
 
 
 def clean_value(field_name: str, value: Any, *, with_defaults: bool) -> Any:

@@ -160,14 +160,23 @@ _STR_TAG = "tag:yaml.org,2002:str"
 
 
 @lru_cache(maxsize=1)
-def _resolver() -> Any:
+def _resolver() -> tuple[Any, frozenset[Any]]:
+    """ruamel's writer's resolver, and the first characters it has implicit tags for (YAML 1.2)."""
+    from ruamel.yaml.nodes import ScalarNode
+
     from revox_sync.importer.style import yaml_writer
 
-    return yaml_writer().resolver
+    resolver = yaml_writer().resolver
+    resolver.resolve(ScalarNode, "x", (True, False))  # settles the version it resolves for
+    return resolver, frozenset(resolver.versioned_resolver)
 
 
 def _resolved(value: str) -> str:
-    """The tag ruamel's writer resolves a plain scalar to (a plain `+1415...` would be an int)."""
+    """The tag ruamel's writer resolves a plain scalar to (a plain `+1415...` would be an int); a first
+    character no implicit tag starts with is a string without asking."""
     from ruamel.yaml.nodes import ScalarNode
 
-    return str(_resolver().resolve(ScalarNode, value, (True, False)))
+    resolver, starts = _resolver()
+    if value[0] not in starts and None not in starts:
+        return _STR_TAG
+    return str(resolver.resolve(ScalarNode, value, (True, False)))
