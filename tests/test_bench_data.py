@@ -6,6 +6,7 @@ import importlib.util
 import random
 from pathlib import Path
 
+import pytest
 from helpers import write
 
 from revox_sync.kinds.assistant.load import load_paths
@@ -13,7 +14,8 @@ from revox_sync.kinds.assistant.load import load_paths
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_validate.py"
 
 
-def test_generated_faq_questions_keep_their_number(in_tmp: Path) -> None:
+def test_generated_faq_questions_keep_their_number(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCH.parent))  # the benchmarks import their shared module
     spec = importlib.util.spec_from_file_location("bench_validate", BENCH)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)

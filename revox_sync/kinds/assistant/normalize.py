@@ -170,12 +170,12 @@ def complete(field: str, value: Any) -> Any:
     The API replaces a nested object whole, so an omitted sub-field means its default either way.
     Leaf values keep the form the user wrote ('6pm' stays '6pm').
     """
-    return _complete(_meta(spec.AssistantSpec.model_fields[field]), value, field, canonical=False)
+    return _complete(_top(field), value, field, canonical=False)
 
 
 def canonical(field: str, value: Any) -> Any:
     """The comparable form of a top-level field's value, from a file or from the API alike."""
-    return _complete(_meta(spec.AssistantSpec.model_fields[field]), value, field, canonical=True)
+    return _complete(_top(field), value, field, canonical=True)
 
 
 @dataclass(frozen=True)
@@ -190,6 +190,15 @@ class _Meta:
 
 
 _METAS: dict[int, _Meta] = {}
+_TOPS: dict[str, _Meta] = {}
+
+
+def _top(field: str) -> _Meta:
+    """The meta of a top-level field, without asking pydantic's `model_fields` descriptor each time."""
+    meta = _TOPS.get(field)
+    if meta is None:
+        meta = _TOPS[field] = _meta(spec.AssistantSpec.model_fields[field])
+    return meta
 
 
 def _meta(field: FieldInfo) -> _Meta:
@@ -301,7 +310,7 @@ def canonical_item(field: str, item: Any) -> Any:
     """What one item of a list field adds to the field's canonical form. The form of the whole list is its
     items' forms (less dropped ones), maybe sorted: so replacing one item leaves it the same exactly when this
     stays the same, and the importer probes one item instead of the whole list."""
-    meta = _meta(spec.AssistantSpec.model_fields[field])
+    meta = _top(field)
     rule = RULES.get(field, NO_RULE)
     if rule.drop_suggestions and is_suggestion(item):
         return _DROPPED
