@@ -178,7 +178,8 @@ POOL_MIN_FILES = 64
 
 
 def workers_for(files: int) -> int:
-    """How many processes load `files` files: every core this process may use, past the crossover;
+    """How many processes load `files` files: past the crossover, the cores this process may use that the
+    load average says are idle (on a busy machine a pool only adds the cost of sending results back);
     `REVOX_SYNC_WORKERS` sets it (1: never a pool)."""
     wanted = os.environ.get("REVOX_SYNC_WORKERS", "")
     if wanted.isdigit() and int(wanted) > 0:
@@ -186,7 +187,8 @@ def workers_for(files: int) -> int:
     if files < POOL_MIN_FILES:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cores, files // (POOL_MIN_FILES // 2)))
+    idle = cores - os.getloadavg()[0] if hasattr(os, "getloadavg") else cores
+    return max(1, min(cores, round(idle), files // (POOL_MIN_FILES // 2)))
 
 
 @dataclass(frozen=True)
