@@ -3,10 +3,11 @@
 (a) `revox-sync plan` of 1000 assistants (10 KB prompt, 20 FAQ items each) against the emulator with 5 ms
     latency per request: wall time and request count, beside a naive per-assistant GET-and-compare baseline
     that loads the same files.
-(b) apply of 200 changed assistants with 50 ms injected latency, beside the bound ceil(200 / parallelism) x 50 ms.
+(b) apply of 200 changed assistants with 50 ms injected latency, at each --parallelism, beside the bound
+    ceil(200 / parallelism) x 50 ms.
 (c) bytes sent by apply's minimal PATCH bodies, beside full-object PATCH bodies.
 
-    python bench/bench_plan.py [--n 1000] [--changed 200] [--latency 0.05] [--parallelism 4]
+    python bench/bench_plan.py [--n 1000] [--changed 200] [--latency 0.05] [--parallelism 4 16]
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import argparse
 import io
 import json
 import math
+import multiprocessing
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from revox_sync.cli import main as cli_main
@@ -90,7 +95,7 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--plan-latency", type=float, default=0.005)
-    parser.add_argument("--parallelism", type=int, default=4)
+    parser.add_argument("--parallelism", type=int, nargs="+", default=[4, 16])
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp, EmulatorServer() as server:
@@ -117,47 +122,73 @@ def main() -> None:
             f"    ratio                {naive_elapsed / elapsed:6.1f}x faster, {naive_requests / requests:.0f}x fewer requests"
         )
 
-        # (b) and (c): change `changed` assistants' voice speed and apply with latency
-        desired = [
-            Desired(
-                "assistant",
-                d["name"],
-                d | ({"voice": d["voice"] | {"speed": 1.2}} if i < args.changed else {}),
-            )
-            for i, d in enumerate(files)
-        ]
-        with RevoxClient(None, server.url) as client:
+    # (b) and (c): against an emulator in its own process, so that its work does not take this one's time
+    with emulator_process(files, args.latency) as url, RevoxClient(None, url) as client:
+        by_id: dict[str, dict] = {}
+        plan = None
+        for round_, parallelism in enumerate(args.parallelism):
+            speed = 1.2 + 0.1 * round_  # a new speed each round: the same amount of work
+            desired = [
+                Desired(
+                    "assistant",
+                    d["name"],
+                    d | ({"voice": d["voice"] | {"speed": speed}} if i < args.changed else {}),
+                )
+                for i, d in enumerate(files)
+            ]
             remote = client.list_assistants()
+            by_id = {r["id"]: r for r in remote}
             plan = build_plan(KINDS, {"assistant": Loaded(desired)}, {"assistant": remote})
             assert plan.count("update") == args.changed
-            server.latency = args.latency
-            server.clear_requests()
-            started = time.perf_counter()
-            results = apply_plan(plan, {k.name: k for k in KINDS}, client, parallelism=args.parallelism)
-            applied = time.perf_counter() - started
-        assert all(r.ok for r in results)
-        bound = math.ceil(args.changed / args.parallelism) * args.latency
-        print(
-            f"(b) apply of {args.changed} changed assistants, {args.latency * 1000:.0f} ms latency, parallelism {args.parallelism}:"
-        )
-        print(f"    revox-sync apply     {applied:6.2f} s")
-        print(
-            f"    latency bound        {bound:6.2f} s   (ceil({args.changed}/{args.parallelism}) x {args.latency * 1000:.0f} ms)"
-        )
-        print(f"    ratio                {applied / bound:6.2f}x the bound (goal: within 1.5x)")
+            started, cpu = time.perf_counter(), time.process_time()
+            results = apply_plan(plan, {k.name: k for k in KINDS}, client, parallelism=parallelism)
+            applied, cpu = time.perf_counter() - started, time.process_time() - cpu
+            assert all(r.ok for r in results)
+            bound = math.ceil(args.changed / parallelism) * args.latency
+            print(
+                f"(b) apply of {args.changed} changed assistants, {args.latency * 1000:.0f} ms latency, "
+                f"parallelism {parallelism}:"
+            )
+            print(f"    revox-sync apply     {applied:6.2f} s   (its own CPU {cpu:.2f} s)")
+            print(
+                f"    latency bound        {bound:6.2f} s   (ceil({args.changed}/{parallelism}) x "
+                f"{args.latency * 1000:.0f} ms)"
+            )
+            print(f"    ratio                {applied / bound:6.2f}x the bound (goal: within 1.1x)")
 
-        sent = sum(len(json.dumps(r.body).encode()) for r in server.requests if r.method == "PATCH")
-        by_id = {r["id"]: r for r in remote}
-        managed = [k for k in by_id[next(iter(by_id))] if k not in SERVER_OWNED_FIELDS and k != "id"]
-        full = sum(  # a full-object PATCH sends every writable field of the assistant
-            len(json.dumps({k: by_id[a.id][k] for k in managed} | a.body).encode())
-            for a in plan.actions
-            if a.id
-        )
-        print("(c) bytes sent in PATCH bodies:")
-        print(f"    minimal PATCH        {sent:9d} B")
-        print(f"    full-object PATCH    {full:9d} B")
-        print(f"    ratio                {full / sent:6.0f}x fewer bytes")
+    assert plan is not None
+    sent = sum(len(json.dumps(a.body).encode()) for a in plan.actions)
+    managed = [k for k in by_id[next(iter(by_id))] if k not in SERVER_OWNED_FIELDS and k != "id"]
+    full = sum(  # a full-object PATCH sends every writable field of the assistant
+        len(json.dumps({k: by_id[a.id][k] for k in managed} | a.body).encode()) for a in plan.actions if a.id
+    )
+    print("(c) bytes sent in PATCH bodies (of the last round):")
+    print(f"    minimal PATCH        {sent:9d} B")
+    print(f"    full-object PATCH    {full:9d} B")
+    print(f"    ratio                {full / sent:6.0f}x fewer bytes")
+
+
+def _serve(files: list[dict], latency: float, conn: Connection) -> None:
+    with EmulatorServer() as server:
+        for data in files:
+            server.state.create_assistant(data)
+        server.latency = latency
+        conn.send(server.url)
+        conn.recv()  # until the parent is done
+
+
+@contextmanager
+def emulator_process(files: list[dict], latency: float) -> Iterator[str]:
+    """An emulator holding `files` in a process of its own, answering after `latency`: its base URL."""
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(files, latency, theirs), daemon=True)
+    process.start()
+    try:
+        yield ours.recv()
+    finally:
+        ours.send("stop")
+        process.join(10)
 
 
 if __name__ == "__main__":

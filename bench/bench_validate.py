@@ -1,16 +1,19 @@
 """How fast is `revox-sync validate`? Pre-commit runs it on every commit, so it must stay quick.
 
-    python bench/bench_validate.py [--files 500] [--repeat 3]
+    python bench/bench_validate.py [--files 500] [--repeat 3] [--compare DIR] [--crossover]
 
 Generates realistic assistant files (a ~10 KB prompt and 20 FAQ items each) in a temporary directory and
-prints, side by side with baselines:
+prints, side by side with baselines, every process timed from its start as pre-commit runs it:
 
 1. `revox-sync validate DIR` on all of them, next to `check-jsonschema` validating the same files against the
-   schema `revox-sync schema` exports (a generic validator doing less: no positions, no cross-file rules);
-2. one small file end to end, process start included, next to `python -c pass`;
-3. the five slowest imports of that single-file run (`python -X importtime`).
+   schema `revox-sync schema` exports (a generic validator doing less: no positions, no cross-file rules),
+   with the CPU time over the wall time (above 1: more than one core was used);
+2. one small file, next to check-jsonschema on that file and `python -c pass`;
+3. with `--crossover`, N files with the process pool off and on, to show where it starts to pay;
+4. the five slowest imports of the one-file run (`python -X importtime`).
 
-Timings are the best of `--repeat` runs. Nothing here is asserted: benchmarks are never timed tests.
+`--compare DIR` also runs the revox_sync of another checkout in the same rounds. Runs take turns and the
+best of `--repeat` is shown. Nothing here is asserted: benchmarks are never timed tests.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from common import REPO, Ran, best_of, env, revox, run
+
 WORDS = [
     "customer",
     "order",
@@ -78,7 +82,7 @@ def prompt_text(rng: random.Random, size: int = 10_000) -> str:
 def assistant_yaml(index: int, rng: random.Random) -> str:
     prompt = "\n".join("  " + line for line in prompt_text(rng).splitlines())
     faq = "".join(
-        f"  - question: {' '.join(rng.choice(WORDS) for _ in range(6)).capitalize()} #{n}?\n"
+        f'  - question: "{" ".join(rng.choice(WORDS) for _ in range(6)).capitalize()} #{n}?"\n'
         f"    answer: {' '.join(rng.choice(WORDS) for _ in range(20)).capitalize()}.\n"
         for n in range(20)
     )
@@ -114,30 +118,6 @@ def assistant_yaml(index: int, rng: random.Random) -> str:
     )
 
 
-def env() -> dict[str, str]:
-    environ = dict(os.environ)
-    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), environ.get("PYTHONPATH")]))
-    environ["NO_COLOR"] = "1"
-    return environ
-
-
-def timed(
-    argv: list[str], *, repeat: int, cwd: Path, stdout: object = subprocess.DEVNULL
-) -> tuple[float, int]:
-    """Best wall time of `repeat` runs, and the last exit code."""
-    best = float("inf")
-    code = 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        done = subprocess.run(argv, cwd=cwd, env=env(), stdout=stdout, stderr=subprocess.PIPE, text=True)
-        best = min(best, time.perf_counter() - started)
-        code = done.returncode
-        if code != 0:
-            print(f"  ! {' '.join(argv[:4])}... exited {code}: {done.stderr.strip()[:400]}")
-            break
-    return best, code
-
-
 def import_top(argv: list[str], cwd: Path, n: int = 5) -> list[tuple[int, int, str]]:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", *argv], cwd=cwd, env=env(), capture_output=True, text=True
@@ -151,62 +131,99 @@ def import_top(argv: list[str], cwd: Path, n: int = 5) -> list[tuple[int, int, s
     return sorted(rows, reverse=True)[:n]
 
 
+def write_files(config: Path, n: int) -> list[Path]:
+    config.mkdir()
+    rng = random.Random(42)
+    files = []
+    for i in range(n):
+        path = config / f"assistant-{i:04d}.yaml"
+        path.write_text(assistant_yaml(i, rng), encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def table(title: str, found: dict[str, Ran], baseline: str) -> None:
+    print(title)
+    for name, ran in found.items():
+        print(f"  {name:<40}{ran.seconds:7.3f} s   {ran.seconds / found[baseline].seconds:6.2f}x {baseline}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--compare", type=Path, help="another checkout whose revox_sync runs beside this one")
+    parser.add_argument("--crossover", action="store_true", help="also time 1 to 256 files, pool on and off")
     args = parser.parse_args()
     python = sys.executable
     check_jsonschema = shutil.which("check-jsonschema") or str(Path(python).with_name("check-jsonschema"))
+    builds = {"this": REPO} | ({"compared": args.compare.resolve()} if args.compare else {})
+
+    def ok(name: str, ran: Ran) -> None:
+        if ran.code != 0:
+            sys.exit(f"{name} exited {ran.code}: {ran.stderr.strip()[:400]}")
 
     with tempfile.TemporaryDirectory(prefix="revox-bench-") as tmp:
         work = Path(tmp)
+        (work / ".git").mkdir()  # no project file above is looked for
         config = work / "assistants"
-        config.mkdir()
-        rng = random.Random(42)
-        files = []
-        for i in range(args.files):
-            path = config / f"assistant-{i:04d}.yaml"
-            path.write_text(assistant_yaml(i, rng), encoding="utf-8")
-            files.append(path)
+        files = write_files(config, args.files)
         size = sum(p.stat().st_size for p in files)
-        print(f"{args.files} assistant files, {size / 1e6:.1f} MB (best of {args.repeat} runs)\n")
-
-        ours, code = timed(
-            [python, "-m", "revox_sync", "validate", str(config)], repeat=args.repeat, cwd=work
-        )
-        print(f"  revox-sync validate DIR           {ours:7.3f} s   exit {code}")
-
         schema = work / "schema.json"
-        with open(schema, "w", encoding="utf-8") as handle:
-            done = subprocess.run([python, "-m", "revox_sync", "schema"], cwd=work, env=env(), stdout=handle)
-        if done.returncode != 0 or not Path(check_jsonschema).exists():
-            print("  check-jsonschema                  (skipped: no schema command or no check-jsonschema)")
-        else:
-            theirs, code = timed(
-                [check_jsonschema, "--schemafile", str(schema), *map(str, files)],
-                repeat=args.repeat,
-                cwd=work,
-            )
-            print(f"  check-jsonschema --schemafile     {theirs:7.3f} s   exit {code}")
-            print(f"  ratio revox-sync / check-jsonschema  {ours / theirs:.2f}")
+        schema.write_text(run(revox("schema"), cwd=work).stdout, encoding="utf-8")
+        print(f"{args.files} assistant files, {size / 1e6:.1f} MB; best of {args.repeat}, taking turns\n")
+
+        def validate(root: Path, *paths: Path, environ: dict[str, str] | None = None) -> Callable[[], Ran]:
+            argv = revox("validate", *map(str, paths))
+            return lambda: run(argv, cwd=work, package_root=root, environ=environ)
+
+        def theirs(*paths: Path) -> Callable[[], Ran]:
+            argv = [check_jsonschema, "--schemafile", str(schema), *map(str, paths)]
+            return lambda: run(argv, cwd=work)
+
+        variants = {
+            f"revox-sync validate DIR ({name})": validate(root, config) for name, root in builds.items()
+        }
+        variants["check-jsonschema --schemafile FILES"] = theirs(*files)
+        found = best_of(args.repeat, variants, ok)
+        table(f"validate of {args.files} files", found, "check-jsonschema --schemafile FILES")
+        for name, ran in found.items():
+            if name.startswith("revox-sync"):
+                print(f"  {name:<40}cpu/wall {ran.cpu / ran.seconds:.2f}")
 
         one = work / "one"
         one.mkdir()
-        (one / "small.yaml").write_text("name: Small\nvoice: {provider: cartesia, id: v, speed: 1.1}\n")
-        single = [python, "-m", "revox_sync", "validate", str(one)]
-        repeat = max(args.repeat, 5)
-        baseline, _ = timed([python, "-c", "pass"], repeat=repeat, cwd=work)
-        small, code = timed(single, repeat=repeat, cwd=work)
-        print(f"\none small file, process start included (best of {repeat})")
-        print(f"  python -c pass                    {baseline:7.3f} s")
-        print(
-            f"  revox-sync validate one-file DIR  {small:7.3f} s   exit {code}   (+{small - baseline:.3f} s)"
-        )
+        small = one / "small.yaml"
+        small.write_text("name: Small\nvoice: {provider: cartesia, id: v, speed: 1.1}\n", encoding="utf-8")
+        variants = {
+            f"revox-sync validate one-file DIR ({name})": validate(root, one) for name, root in builds.items()
+        }
+        variants["check-jsonschema on that file"] = theirs(small)
+        variants["python -c pass"] = lambda: run([python, "-c", "pass"], cwd=work)
+        found = best_of(max(args.repeat, 5), variants, ok)
+        table("\none small file, process start included", found, "check-jsonschema on that file")
 
-        print("\nslowest imports of that run (python -X importtime, self time)")
+        if args.crossover:
+            cores = str(len(os.sched_getaffinity(0)))
+            print(f"\nthe process pool's crossover: validate of N files in 1 process and in {cores}")
+            print("(REVOX_SYNC_WORKERS; without it, the pool starts at POOL_MIN_FILES files)")
+            for n in (16, 32, 64, 128, 256, args.files):
+                subset = work / f"subset-{n}"
+                subset.mkdir()
+                for path in files[:n]:
+                    (subset / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+                variants = {
+                    w: validate(REPO, subset, environ=env() | {"REVOX_SYNC_WORKERS": w}) for w in ("1", cores)
+                }
+                found = best_of(args.repeat, variants, ok)
+                one, pool = found["1"].seconds, found[cores].seconds
+                print(
+                    f"  {n:4d} files   1 process {one:6.3f} s   {cores} processes {pool:6.3f} s   {pool / one:.2f}x"
+                )
+
+        print("\nslowest imports of the one-file run (python -X importtime, self time)")
         print(f"  {'self ms':>8} {'cumul. ms':>10}  module")
-        for self_us, cumulative_us, name in import_top(single[1:], work):
+        for self_us, cumulative_us, name in import_top(revox("validate", str(one))[1:], work):
             print(f"  {self_us / 1000:8.1f} {cumulative_us / 1000:10.1f}  {name.strip()}")
     return 0
 

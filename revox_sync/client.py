@@ -246,7 +246,7 @@ class RevoxClient:
     # Defaults of the tunables (class attributes, so that one test can shorten them for every client).
     timeout = 30.0  # seconds httpx waits to connect, or for each read or write
     request_deadline = 120.0  # wall time for one whole request, body included
-    max_response_bytes = 64 * MIB
+    max_response_bytes = 512 * MIB  # a listing of 10,000 assistants of 16 KB is about 190 MiB
     rechecks = 5  # looks for a create whose outcome is unknown ...
     recheck_interval = 2.0  # ... this many seconds apart
 

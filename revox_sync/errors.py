@@ -43,6 +43,10 @@ class LocatedError(FatalError):
         self.location = location
         self.message = message
 
+    def __reduce__(self) -> tuple[type[LocatedError], tuple[Location, str]]:
+        """Pickled as what it was made from (validate's worker processes send errors back)."""
+        return (type(self), (self.location, self.message))
+
 
 class ConfigErrors(FatalError):
     """Every error of one run, reported together."""

@@ -23,8 +23,13 @@ SENSITIVE_PATTERNS: tuple[Path, ...] = (
 SENSITIVE_VARIABLE_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
+_FIRST_PARTS = frozenset(pattern[0] for pattern in SENSITIVE_PATTERNS)
+
+
 def is_sensitive_path(path: Path) -> bool:
     """True when `path` (or an ancestor) is a sensitive field by name."""
+    if not path or path[0] not in _FIRST_PARTS:  # most paths: asked once per value walked
+        return False
     for pattern in SENSITIVE_PATTERNS:
         if len(path) >= len(pattern) and all(
             (p == "*" and isinstance(x, int)) or p == x for p, x in zip(pattern, path, strict=False)
@@ -75,19 +80,79 @@ def is_secret(path: Path, from_variables: Iterable[Path] = ()) -> bool:
     return is_sensitive_path(path) or any(path[: len(p)] == p for p in from_variables)
 
 
+# Where secrets can be, as tries of path parts whose ends are marked: a walk over a value follows them and
+# leaves alone every branch no secret can be under (most of an assistant). In the tries of the patterns "*"
+# stands for any list index; a path that came from a variable is matched part for part.
+_END = object()
+Cursor = tuple[tuple[dict[Any, Any], bool], ...]  # (trie node, "*" is a wildcard there); empty: nothing below
+
+
+def _trie(paths: Iterable[Path]) -> dict[Any, Any]:
+    root: dict[Any, Any] = {}
+    for path in paths:
+        node = root
+        for part in path:
+            node = node.setdefault(part, {})
+        node[_END] = True
+    return root
+
+
+_PATTERNS_TRIE = _trie(SENSITIVE_PATTERNS)
+
+
+@lru_cache(maxsize=256)
+def _start(from_variables: frozenset[Path]) -> Cursor:
+    return ((_PATTERNS_TRIE, True), (_trie(from_variables), False))
+
+
+def secret_cursor(loc: Path, from_variables: Iterable[Path] = ()) -> Cursor:
+    """Where `loc` stands among the secret paths: `is_end` of it is `is_secret(loc, from_variables)`."""
+    variables = from_variables if isinstance(from_variables, frozenset) else frozenset(from_variables)
+    cursor = _start(variables)
+    for part in loc:
+        if is_end(cursor):
+            break
+        cursor = step(cursor, part)
+    return cursor
+
+
+def step(cursor: Cursor, part: str | int) -> Cursor:
+    """The cursor of a child (`part`: its key or index)."""
+    out = []
+    for node, wild in cursor:
+        child = node.get(part)
+        if child is not None:
+            out.append((child, wild))
+        if wild and isinstance(part, int):
+            star = node.get("*")
+            if star is not None:
+                out.append((star, wild))
+    return tuple(out)
+
+
+def is_end(cursor: Cursor) -> bool:
+    return any(_END in node for node, _ in cursor)
+
+
 def secret_values(value: Any, loc: Path = (), from_variables: Iterable[Path] = ()) -> Iterator[str]:
     """Every value inside `value` (found at `loc`) that is secret: what output must blank wherever it
     turns up, whether it came from a variable or was written in a file literally."""
-    if is_secret(loc, from_variables):
+    return _secret_values(value, secret_cursor(loc, from_variables))
+
+
+def _secret_values(value: Any, cursor: Cursor) -> Iterator[str]:
+    if not cursor:
+        return
+    if is_end(cursor):
         if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
             yield str(value)
         return
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from secret_values(item, (*loc, key), from_variables)
+            yield from _secret_values(item, step(cursor, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from secret_values(item, (*loc, index), from_variables)
+            yield from _secret_values(item, step(cursor, index))
 
 
 def is_sensitive_variable(name: str) -> bool:

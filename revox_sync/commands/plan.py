@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +67,28 @@ def compute_plan(
     session: Session, config_dir: Path | None, *, prune: bool, targets: Sequence[str]
 ) -> Computed:
     """Load, fetch one listing per managed kind, and plan. A broken file stops before any request."""
+    with gc_paused():
+        return _compute_plan(session, config_dir, prune=prune, targets=targets)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No garbage collection while files load and the plan is made: they allocate millions of objects
+    that all live to the end of the run, and full collections walking them again and again find nothing
+    to free (15% of a plan of 10,000). What was made is then frozen, out of every later collection's way."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _compute_plan(
+    session: Session, config_dir: Path | None, *, prune: bool, targets: Sequence[str]
+) -> Computed:
     from revox_sync.engine.plan import build_plan
     from revox_sync.kinds import KINDS
     from revox_sync.sensitive import secret_values

@@ -152,7 +152,7 @@ def _validate_once(
 
     config_dir = _config_dir(settings)
     targets = list(paths) or [config_dir]
-    result = collect_paths(targets, config_dir=config_dir, variables=settings.variables)
+    result = collect_paths(targets, config_dir=config_dir, variables=settings.variables, parallel=True)
     errors: list[LocatedError] = settings.explain(result.errors)
     whole = any(p.is_dir() and os.path.abspath(p) == os.path.abspath(config_dir) for p in targets)
     others: dict[str, Loaded | None] = {}

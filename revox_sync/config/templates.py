@@ -143,6 +143,8 @@ def expand(document: Document) -> list[tuple[Document, Row | None]]:
     if data is None:
         return [(document, None)]
     if FOR_EACH not in data:
+        if not document.deferred:  # no `${each.KEY}` anywhere (the usual file): nothing to look for
+            return [(document, None)]
         loc = next(iter(_each_strings(data, (), document.deferred)), None)
         if loc is None:
             return [(document, None)]

@@ -386,6 +386,17 @@ def _too_deep(text: str) -> tuple[int, int] | None:
     return None
 
 
+_LOCS: dict[Loc, Loc] = {}
+
+
+def _loc(loc: Loc) -> Loc:
+    """One shared tuple for each path, across files: position maps hold about a hundred paths per file,
+    mostly the same ones (`('faq_items', 3, 'answer')`), and each tuple costs more than the position."""
+    if len(_LOCS) > 1_000_000:  # a bound, whatever is read
+        _LOCS.clear()
+    return _LOCS.setdefault(loc, loc)
+
+
 class _Abort(Exception):
     """Stops walking one file (a budget is exhausted)."""
 
@@ -435,32 +446,63 @@ class _Walker:
 
     def _visit(self, node: Any, depth: int) -> None:
         self._nodes += 1
+        if self._nodes > MAX_NODES or depth > MAX_DEPTH:
+            self._refuse(node, depth)
+
+    def _refuse(self, node: Any, depth: int) -> None:
+        """A budget is exhausted at `node` (already counted)."""
         if self._nodes > MAX_NODES:
             raise _Abort(node, f"too many nodes (alias expansion?): more than {MAX_NODES}")
-        if depth > MAX_DEPTH:
-            raise _Abort(node, f"nesting deeper than {MAX_DEPTH} levels (recursive alias?)")
+        raise _Abort(node, f"nesting deeper than {MAX_DEPTH} levels (recursive alias?)")
 
     # -- nodes --
     def walk(self, node: Any, path: Loc, depth: int) -> Any:
-        self._visit(node, depth)
-        self.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        # the hot loop of every load: `_visit` and `_tag` are inlined, and a mapping without merge keys is
+        # walked in one pass
+        self._nodes += 1
+        if self._nodes > MAX_NODES or depth > MAX_DEPTH:
+            self._refuse(node, depth)
+        mark = node.start_mark
+        self.values[path] = (mark.line + 1, mark.column + 1)
         kind = node.id
         if kind == "scalar":
             return self._scalar(node, path)
+        tag = _SHARED_TAGS.get(id(node.ctag)) or str(node.ctag)
         if kind == "sequence":
-            if _tag(node) != _SEQ:
+            if tag != _SEQ:
                 self._bad_tag(node)
                 return None
-            return [self.walk(item, (*path, index), depth + 1) for index, item in enumerate(node.value)]
-        if _tag(node) != _MAP:
+            depth += 1
+            return [self.walk(item, _loc((*path, index)), depth) for index, item in enumerate(node.value)]
+        if tag != _MAP:
             self._bad_tag(node)
             return None
         result: dict[str, Any] = {}
-        for key, key_node, value_node in self._pairs(node, depth):
-            child = (*path, key)
-            self.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        keys = self.keys
+        for key, key_node, value_node in self._plain_pairs(node, depth) or self._pairs(node, depth):
+            child = _loc((*path, key))
+            mark = key_node.start_mark
+            keys[child] = (mark.line + 1, mark.column + 1)
             result[key] = self.walk(value_node, child, depth + 1)
         return result
+
+    def _plain_pairs(self, node: Any, depth: int) -> list[tuple[str, Any, Any]] | None:
+        """The usual mapping's pairs, when every key is a distinct string, none is `<<` and no budget runs out
+        (else None, and `_pairs` does the work and the reporting): its keys counted as `_pairs` counts them."""
+        out = []
+        seen = set()
+        for key_node, value_node in node.value:
+            if key_node.id != "scalar" or _SHARED_TAGS.get(id(key_node.ctag)) != _STR:
+                return None
+            key = str(key_node.value)
+            if key in seen:
+                return None
+            seen.add(key)
+            out.append((key, key_node, value_node))
+        if not out or self._nodes + len(out) > MAX_NODES or depth + 1 > MAX_DEPTH:
+            return None
+        self._nodes += len(out)
+        return out
 
     def _pairs(self, node: Any, depth: int) -> list[tuple[str, Any, Any]]:
         """(key, key node, value node) of a mapping after merge keys; reports duplicates and bad keys."""
@@ -468,14 +510,21 @@ class _Walker:
         written: dict[str, Any] = {}
         merges = []
         for key_node, value_node in node.value:
-            key_tag = _tag(key_node)
+            key_tag = _SHARED_TAGS.get(id(key_node.ctag)) or str(key_node.ctag)
             if key_tag == _MERGE:
                 self._visit(key_node, depth + 1)
                 merges.append(value_node)
                 continue
-            key = self._key(key_node, key_tag, depth)
-            if key is None:
-                continue
+            if key_tag == _STR and key_node.id == "scalar":  # `_key`'s usual case, inlined
+                self._nodes += 1
+                if self._nodes > MAX_NODES or depth + 1 > MAX_DEPTH:
+                    self._refuse(key_node, depth + 1)
+                key = str(key_node.value)
+            else:
+                other = self._key(key_node, key_tag, depth)
+                if other is None:
+                    continue
+                key = other
             if key in written:
                 first = written[key].start_mark.line + 1
                 self.report(key_node, f"duplicate key {key!r} (first at line {first})")
@@ -524,11 +573,11 @@ class _Walker:
         value, sensitive = cached
         if sensitive:
             self.sensitive.add(path)
-        if id(node) in self._included:
+        if self._included and id(node) in self._included:
             self.included[path] = self._included[id(node)]
-        if id(node) in self._each_plain:
+        if self._each_plain and id(node) in self._each_plain:
             self.each.add(path)
-        if id(node) in self._deferred:
+        if self._deferred and id(node) in self._deferred:
             self.deferred.add(path)
         if isinstance(value, str):
             self._chars += len(value)

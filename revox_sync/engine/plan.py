@@ -150,7 +150,16 @@ def checksum(doc: dict[str, Any], key: bytes, label: bytes = b"revox-sync saved 
 def fingerprint(value: Any, key: bytes = b"") -> str:
     """A short digest. Keyed (HMAC) where the value may hold secrets: a saved plan must not let anyone
     test guesses of a secret offline, and only the holder of the same API key can recompute it."""
-    data = canonical_json(value).encode()
+    return _digest(canonical_json(value), key)
+
+
+def _sorted_digest(encoded: Iterable[str], key: bytes) -> str:
+    """`fingerprint` of a list, from its items' canonical JSON, in sorted order."""
+    return _digest("[" + ",".join(sorted(encoded)) + "]", key)
+
+
+def _digest(text: str, key: bytes) -> str:
+    data = text.encode()
     if key:
         return hmac.new(key, data, hashlib.sha256).hexdigest()[:20]
     return hashlib.sha256(data).hexdigest()[:20]
@@ -207,13 +216,12 @@ def build_plan(
         )
     )
     desired = [d for k in managed for d in (loaded[k.name] or _NONE).desired]
+    shown_print, whole_print = config_fingerprints(desired, key or b"revox-sync")
     return Plan(
         actions=tuple(actions),
         fingerprints=fingerprints,
-        config_fingerprint=config_fingerprint(desired),
-        secrets_fingerprint=fingerprint(
-            sorted(((d.kind, d.name, d.data) for d in desired), key=canonical_json), key or b"revox-sync"
-        ),
+        config_fingerprint=shown_print,
+        secrets_fingerprint=whole_print,
         prune=prune,
         targets=targets,
         undeclared=() if prune or targets else tuple(sorted(undeclared)),
@@ -334,10 +342,20 @@ def _nowhere(action: Action) -> Location:
     return Location(action.file or "<config>")
 
 
-def config_fingerprint(desired: Sequence[Desired]) -> str:
-    """The configuration with its sensitive values blanked: safe to store in a plan file."""
-    shown = ([d.kind, d.name, d.id, redact((), d.data, frozenset(d.sensitive))] for d in desired)
-    return fingerprint(sorted(shown, key=canonical_json))
+def config_fingerprints(desired: Sequence[Desired], key: bytes) -> tuple[str, str]:
+    """The configuration's fingerprint, its sensitive values blanked (safe to store in a plan file), and the
+    fingerprint of all of it, keyed (it changes when a secret does): `fingerprint` of the sorted
+    `[kind, name, id, redacted data]` and `[kind, name, data]`. Each object's data is encoded once when
+    blanking changes nothing in it (the usual case): a list's canonical JSON is its items' joined by commas."""
+    shown, whole = [], []
+    for d in desired:
+        data = canonical_json(d.data)
+        redacted = redact((), d.data, frozenset(d.sensitive))
+        blanked = data if redacted == d.data else canonical_json(redacted)
+        head = canonical_json(d.kind) + "," + canonical_json(d.name)
+        shown.append("[" + head + "," + canonical_json(d.id) + "," + blanked + "]")
+        whole.append("[" + head + "," + data + "]")
+    return _sorted_digest(shown, b""), _sorted_digest(whole, key)
 
 
 def match_by_name(

@@ -77,30 +77,45 @@ class Canon:
     def __init__(self, field_name: str, top: Any) -> None:
         self.field = field_name
         self.top = top
+        self._before: dict[Any, Any] | None = None  # during `prune`: the forms it keeps unchanged
 
-    def form(self) -> Any:
+    def _unchanged_form(self, path: Loc) -> Any:
+        """The form before an edit at `path`. `prune` only deletes what leaves the form as it was, so while
+        it runs each form is made once."""
+        if self._before is None:
+            return self.form(path)
+        scope = path[0] if path and isinstance(self.top, list) else None
+        if scope not in self._before:
+            self._before[scope] = self.form(path)
+        return self._before[scope]
+
+    def form(self, path: Loc = ()) -> Any:
+        """The canonical form of what an edit at `path` can change: the one list item it is in (see
+        `normalize.canonical_item`), else the whole field."""
+        if path and isinstance(self.top, list) and isinstance(path[0], int):
+            return normalize.canonical_item(self.field, self.top[path[0]])
         return normalize.canonical(self.field, self.top)
 
     def same_with(self, path: Loc, value: Any) -> bool:
         """Whether the canonical form stays the same with the value at `path` replaced by `value`."""
-        before = self.form()
+        before = self._unchanged_form(path)
         parent = get_at(self.top, path[:-1])
         key = path[-1]
         old = parent[key]
         parent[key] = value
         try:
-            return bool(self.form() == before)
+            return bool(self.form(path) == before)
         finally:
             parent[key] = old
 
     def same_without(self, path: Loc) -> bool:
-        before = self.form()
+        before = self._unchanged_form(path)
         parent = get_at(self.top, path[:-1])
         key = path[-1]
         position = list(parent).index(key)
         old = parent.pop(key)
         try:
-            return bool(self.form() == before)
+            return bool(self.form(path) == before)
         finally:
             items = list(parent.items())
             items.insert(position, (key, old))
@@ -109,6 +124,13 @@ class Canon:
 
     def prune(self, path: Loc, *, defaults: bool) -> None:
         """Drop, under `path`, keys the model does not know and (with `defaults`) keys equal to the default."""
+        self._before = {}
+        try:
+            self._prune(path, defaults=defaults)
+        finally:
+            self._before = None
+
+    def _prune(self, path: Loc, *, defaults: bool) -> None:
         node = get_at(self.top, path) if path else self.top
         if isinstance(node, dict):
             for key in list(node):
@@ -116,10 +138,10 @@ class Canon:
                 if self.same_without(sub) and (defaults or self.same_with(sub, _Probe())):
                     del node[key]
                 else:
-                    self.prune(sub, defaults=defaults)
+                    self._prune(sub, defaults=defaults)
         elif isinstance(node, list):
             for index in range(len(node)):
-                self.prune((*path, index), defaults=defaults)
+                self._prune((*path, index), defaults=defaults)
 
 
 def clean_value(field_name: str, value: Any, *, with_defaults: bool) -> Any:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from revox_sync.config.discovery import display_path
 from revox_sync.importer.clean import wanted_fields
 from revox_sync.importer.comments import commented, suggested, with_suggestions
+from revox_sync.importer.emit import plain_dump
 from revox_sync.importer.layout import LONG_TEXT, TEXT_FILE_SUFFIX, Paths
 from revox_sync.importer.outcome import Outcome, Write
 from revox_sync.importer.placeholders import Known, Placeholders, escape_vars, secrets_and_escapes
@@ -89,7 +90,7 @@ class Importer:
         protect(doc, (), make, lambda _ref: None, [])  # new text files hold no secret (field_node)
         from revox_sync.fmt import lay_out
 
-        text = lay_out(HEADER + dump(yaml_writer(), doc))  # the layout `fmt` keeps
+        text = lay_out(HEADER + (plain_dump(doc) or dump(yaml_writer(), doc)))  # the layout `fmt` keeps
         outcome.suggestions = suggested(remote)
         text = with_suggestions(text, commented(self.known, outcome.suggestions, make))
         outcome.writes.insert(0, Write(yaml_path, text, existed=False, changed=True))

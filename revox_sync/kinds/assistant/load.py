@@ -37,19 +37,25 @@ def _error(path: str, message: str) -> LocatedError:
 @dataclass(frozen=True)
 class LoadedAssistant:
     path: Path  # the file
-    data: dict[str, Any]  # plain Python after !file and ${}; absent keys are unmanaged
-    spec: AssistantSpec  # the validated model
+    data: dict[str, Any]  # plain Python after !file and ${}, valid; absent keys are unmanaged
     positions: PositionMap
     sensitive: frozenset[Loc]  # paths whose value came from a sensitive variable
     row: Row | None = None  # the for_each row this assistant was made from
 
     @property
+    def spec(self) -> AssistantSpec:
+        """The validated model, made again when asked (only `--online` asks): kept for every file, the
+        models took more memory than the files' text."""
+        return AssistantSpec.model_validate(self.data)
+
+    @property
     def name(self) -> str:
-        return self.spec.name
+        return str(self.data["name"])  # validated: a string (strict models convert nothing)
 
     @property
     def id(self) -> str | None:
-        return self.spec.id
+        found = self.data.get("id")
+        return None if found is None else str(found)
 
 
 @dataclass
@@ -112,8 +118,10 @@ def collect_paths(
     *,
     config_dir: Path | None = None,
     variables: Mapping[str, str] | None = None,
+    parallel: bool = False,
 ) -> LoadResult:
-    """Like `load_paths`, but returns errors and warnings together instead of raising."""
+    """Like `load_paths`, but returns errors and warnings together instead of raising; `parallel` loads
+    the files on every core when there are enough of them (`workers_for`)."""
     result = LoadResult()
     jobs: list[tuple[Path, Path]] = []
     seen: set[str] = set()
@@ -144,7 +152,7 @@ def collect_paths(
             if key not in seen:
                 seen.add(key)
                 jobs.append((file, file_root))
-    _load_into(result, jobs, variables)
+    _load_into(result, jobs, variables, workers_for(len(jobs)) if parallel else 1)
     result.warnings.sort()
     return result
 
@@ -164,22 +172,100 @@ def find_assistant_files(directory: Path, *, root: Path | None = None) -> list[P
     return files
 
 
+# Below this many files one process is faster: starting workers and sending the loaded files back costs more
+# than the cores save (bench/bench_validate.py --crossover measures it).
+POOL_MIN_FILES = 64
+
+
+def workers_for(files: int) -> int:
+    """How many processes load `files` files: past the crossover, the cores this process may use that the
+    load average says are idle (on a busy machine a pool only adds the cost of sending results back);
+    `REVOX_SYNC_WORKERS` sets it (1: never a pool)."""
+    wanted = os.environ.get("REVOX_SYNC_WORKERS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    if files < POOL_MIN_FILES:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    idle = cores - os.getloadavg()[0] if hasattr(os, "getloadavg") else cores
+    return max(1, min(cores, round(idle), files // (POOL_MIN_FILES // 2)))
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A file's `name` or `id`, which no other file may declare: checked once every file is loaded, in
+    order, so that files loaded apart (by several processes) are checked as one run."""
+
+    key: str
+    value: str
+    here: Location
+    at: str
+
+
+@dataclass
+class _Loaded:
+    """What loading a run of files found, before the checks across files."""
+
+    result: LoadResult = field(default_factory=LoadResult)
+    claims: list[_Claim] = field(default_factory=list)
+
+
 def _load_into(
-    result: LoadResult, jobs: Iterable[tuple[Path, Path]], variables: Mapping[str, str] | None
+    result: LoadResult,
+    jobs: Sequence[tuple[Path, Path]],
+    variables: Mapping[str, str] | None,
+    workers: int = 1,
 ) -> None:
+    if workers > 1 and len(jobs) > 1:
+        parts = _in_pool(jobs, variables, workers)
+    else:
+        parts = [_load_files(jobs, variables)]
+    first = len(result.errors)
+    names: dict[str, Location] = {}
+    ids: dict[str, Location] = {}
+    for part in parts:
+        result.files += part.result.files
+        result.assistants += part.result.assistants
+        result.warnings += part.result.warnings
+        result.errors += part.result.errors
+        for claim in part.claims:
+            _check_unique(result, claim, names if claim.key == "name" else ids)
+    result.errors[first:] = _one_line_per_mistake(result.errors[first:])
+
+
+def _in_pool(
+    jobs: Sequence[tuple[Path, Path]], variables: Mapping[str, str] | None, workers: int
+) -> list[_Loaded]:
+    """The files in `workers` processes, in runs of consecutive files (so `!file` and template caches still
+    serve neighbours), their results in file order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context(
+        "fork" if "fork" in methods else None
+    )  # fork: imports are inherited
+    # runs of consecutive files, a few per process, so that one slowed process does not hold up the rest
+    size = max(POOL_MIN_FILES // 2, -(-len(jobs) // (workers * 4)))
+    runs = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
+    shared = None if variables is None else dict(variables)
+    with ProcessPoolExecutor(min(workers, len(runs)), mp_context=context) as pool:
+        return list(pool.map(_load_files, runs, [shared] * len(runs)))
+
+
+def _load_files(jobs: Sequence[tuple[Path, Path]], variables: Mapping[str, str] | None) -> _Loaded:
+    """Each file on its own (read, templates, rows, model): all that needs no other file."""
     env: Mapping[str, str] = os.environ if variables is None else variables
     includes: dict[str, str | tuple[str, int, int]] = {}
     templates: dict[str, Templates] = {}
-    names: dict[str, Location] = {}
-    ids: dict[str, Location] = {}
-    first = len(result.errors)
+    out = _Loaded()
     for file, root in jobs:
-        result.files.append(file)
+        out.result.files.append(file)
         resolver = templates.setdefault(os.path.abspath(root), Templates(root, env, includes))
         resolved = resolver.resolve(read_document(file, root, env, includes), file)
         for document, row in expand(resolved):
-            _check_one(result, file, document, row, names, ids)
-    result.errors[first:] = _one_line_per_mistake(result.errors[first:])
+            _check_one(out, file, document, row)
+    return out
 
 
 def _one_line_per_mistake(errors: list[LocatedError]) -> list[LocatedError]:
@@ -201,22 +287,18 @@ def _one_line_per_mistake(errors: list[LocatedError]) -> list[LocatedError]:
     return out
 
 
-def _check_one(
-    result: LoadResult,
-    file: Path,
-    document: Document,
-    row: Row | None,
-    names: dict[str, Location],
-    ids: dict[str, Location],
-) -> None:
+def _check_one(out: _Loaded, file: Path, document: Document, row: Row | None) -> None:
     """One assistant of a file (one of its rows, for a `for_each` file): every error names the row too."""
+    result = out.result
     at = f" (row {row.location})" if row is not None else ""
     result.errors.extend(_in_row(e, at) for e in document.errors)
     if document.data is None:
         return
     data, positions = document.data, document.positions
-    _check_unique(result, "name", data, positions, names, at)
-    _check_unique(result, "id", data, positions, ids, at)
+    for key in ("name", "id"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            out.claims.append(_Claim(key, value, positions.value((key,)), at))
     if document.errors:
         return  # the data is incomplete: model errors would only add noise
     spec, issues = check_assistant(data)
@@ -228,9 +310,7 @@ def _check_one(
         else:
             result.errors.append(LocatedError(location, message))
     if spec is not None:
-        result.assistants.append(
-            LoadedAssistant(file, data, spec, positions, frozenset(document.sensitive), row)
-        )
+        result.assistants.append(LoadedAssistant(file, data, positions, frozenset(document.sensitive), row))
 
 
 def _in_row(error: LocatedError, at: str) -> LocatedError:
@@ -248,23 +328,13 @@ def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Ite
     return str(scrub(message, list(secret_values(value, tuple(loc), frozenset(sensitive)))))
 
 
-def _check_unique(
-    result: LoadResult,
-    key: str,
-    data: dict[str, Any],
-    positions: PositionMap,
-    seen: dict[str, Location],
-    at: str = "",
-) -> None:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        return
-    here = positions.value((key,))
-    first = seen.get(value)
+def _check_unique(result: LoadResult, claim: _Claim, seen: dict[str, Location]) -> None:
+    first = seen.get(claim.value)
+    here = claim.here
     if first is None:
-        seen[value] = Location(f"{here.path}:{here.line}{at}")
+        seen[claim.value] = Location(f"{here.path}:{here.line}{claim.at}")
         return
-    what = "name" if key == "name" else "pinned id"
+    what = "name" if claim.key == "name" else "pinned id"
     result.errors.append(
-        LocatedError(here, f"duplicate {what} {value!r}{at}: {first.path} already declares it")
+        LocatedError(here, f"duplicate {what} {claim.value!r}{claim.at}: {first.path} already declares it")
     )

@@ -67,19 +67,33 @@ def rule_for(loc: Loc) -> Rule:
 KeyedList = tuple[Loc, "Rule", list[dict[str, Any]]]
 
 
+def _prefixes(path: str) -> typing.Iterator[str]:
+    """'a[].b' -> 'a', 'a[]', 'a[].b': the rule paths a walk passes on its way to `path`."""
+    for i, char in enumerate(path):
+        if char in ".[" and i:
+            yield path[:i]
+    yield path
+
+
+_KEYED_PREFIXES = frozenset(p for path, rule in RULES.items() if rule.key for p in _prefixes(path))
+
+
 def keyed_lists(data: dict[str, Any]) -> typing.Iterator[KeyedList]:
     """(location, rule, items) of every list in `data` that RULES gives a natural key."""
 
     def walk(value: Any, loc: Loc, path: str) -> typing.Iterator[KeyedList]:
         if isinstance(value, dict):
             for name, item in value.items():
-                yield from walk(item, (*loc, name), f"{path}.{name}" if path else str(name))
+                sub = f"{path}.{name}" if path else str(name)
+                if sub in _KEYED_PREFIXES:  # no keyed list elsewhere: the rest is not walked
+                    yield from walk(item, (*loc, name), sub)
         elif isinstance(value, list):
             rule = RULES.get(path, NO_RULE)
             if rule.key:
                 yield loc, rule, [item for item in value if isinstance(item, dict)]
-            for i, item in enumerate(value):
-                yield from walk(item, (*loc, i), f"{path}[]")
+            if f"{path}[]" in _KEYED_PREFIXES:
+                for i, item in enumerate(value):
+                    yield from walk(item, (*loc, i), f"{path}[]")
 
     yield from walk(data, (), "")
 
@@ -100,15 +114,24 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _model_for(field: FieldInfo, value: Any) -> type[BaseModel] | None:
-    """The model a mapping value of this field is shaped by (a tagged union picks by `type`)."""
-    models = [m for m in _unwrap(field.annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
-    if len(models) > 1 and isinstance(value, dict):
-        for model in models:
+def _models(field: FieldInfo) -> tuple[tuple[type[BaseModel], tuple[Any, ...]], ...]:
+    """The models a mapping value of this field may be shaped by, each with the `type` tags it accepts."""
+    out = []
+    for model in _unwrap(field.annotation):
+        if isinstance(model, type) and issubclass(model, BaseModel):
             tag = model.model_fields.get("type")
-            if tag is not None and value.get("type") in typing.get_args(_unwrap(tag.annotation)[0]):
+            out.append((model, typing.get_args(_unwrap(tag.annotation)[0]) if tag is not None else ()))
+    return tuple(out)
+
+
+def _model_for(meta: _Meta, value: Any) -> type[BaseModel] | None:
+    """The model a mapping value of this field is shaped by (a tagged union picks by `type`)."""
+    models = meta.models
+    if len(models) > 1 and isinstance(value, dict):
+        for model, tags in models:
+            if value.get("type") in tags:
                 return model
-    return models[0] if models else None
+    return models[0][0] if models else None
 
 
 def _item_model(field: FieldInfo) -> type[BaseModel] | None:
@@ -147,31 +170,71 @@ def complete(field: str, value: Any) -> Any:
     The API replaces a nested object whole, so an omitted sub-field means its default either way.
     Leaf values keep the form the user wrote ('6pm' stays '6pm').
     """
-    return _complete(_meta(spec.AssistantSpec.model_fields[field]), value, field, canonical=False)
+    return _complete(_top(field), value, field, canonical=False)
 
 
 def canonical(field: str, value: Any) -> Any:
     """The comparable form of a top-level field's value, from a file or from the API alike."""
-    return _complete(_meta(spec.AssistantSpec.model_fields[field]), value, field, canonical=True)
+    return _complete(_top(field), value, field, canonical=True)
 
 
 @dataclass(frozen=True)
 class _Meta:
-    """What normalising needs to know of one model field, read once from its annotation."""
+    """What normalising needs to know of one model field, read once from its annotation (asking pydantic's
+    class properties for it millions of times is a large part of a plan's time)."""
 
     field: FieldInfo
     is_float: bool
     item_model: type[BaseModel] | None
+    models: tuple[tuple[type[BaseModel], tuple[Any, ...]], ...]
 
 
 _METAS: dict[int, _Meta] = {}
+_TOPS: dict[str, _Meta] = {}
+
+
+def _top(field: str) -> _Meta:
+    """The meta of a top-level field, without asking pydantic's `model_fields` descriptor each time."""
+    meta = _TOPS.get(field)
+    if meta is None:
+        meta = _TOPS[field] = _meta(spec.AssistantSpec.model_fields[field])
+    return meta
 
 
 def _meta(field: FieldInfo) -> _Meta:
     meta = _METAS.get(id(field))
     if meta is None:
-        meta = _METAS[id(field)] = _Meta(field, _is_float(field), _item_model(field))
+        meta = _METAS[id(field)] = _Meta(field, _is_float(field), _item_model(field), _models(field))
     return meta
+
+
+@dataclass(frozen=True)
+class _Sub:
+    """One sub-field of a model at one rule path, with everything `_complete_object` asks of it."""
+
+    name: str
+    path: str
+    meta: _Meta
+    config_only: bool
+    filled: bool
+    derive: typing.Callable[[dict[str, Any]], Any] | None
+    default: Any  # read once: `_complete` builds new lists and objects from it, never hands it out
+
+
+_SUBS: dict[tuple[type[BaseModel], str], tuple[tuple[_Sub, ...], frozenset[str]]] = {}
+
+
+def _subs(model: type[BaseModel], path: str) -> tuple[tuple[_Sub, ...], frozenset[str]]:
+    found = _SUBS.get((model, path))
+    if found is None:
+        subs = []
+        for name, sub in model.model_fields.items():
+            sub_path = f"{path}.{name}"
+            derive = CONTEXT_DEFAULTS.get(sub_path)
+            config_only, filled = sub_path in spec.CONFIG_ONLY, sub_path in spec.FILLED_WHEN_OMITTED
+            subs.append(_Sub(name, sub_path, _meta(sub), config_only, filled, derive, _default(sub)))
+        found = _SUBS[(model, path)] = (tuple(subs), frozenset(model.model_fields))
+    return found
 
 
 def _complete(meta: _Meta, value: Any, path: str, *, canonical: bool) -> Any:
@@ -179,7 +242,7 @@ def _complete(meta: _Meta, value: Any, path: str, *, canonical: bool) -> Any:
     if value is None:
         return [] if canonical and RULES.get(path, NO_RULE).null_is_empty else None
     if isinstance(value, dict):
-        model = _model_for(meta.field, value)
+        model = _model_for(meta, value)
         return _complete_object(model, value, path, canonical=canonical) if model else value
     if isinstance(value, list):
         rule = RULES.get(path, NO_RULE)
@@ -222,20 +285,20 @@ def _complete_object(
     model: type[BaseModel], value: dict[str, Any], path: str, *, canonical: bool
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, sub in model.model_fields.items():
-        sub_path = f"{path}.{name}"
-        if sub_path in spec.CONFIG_ONLY and name not in value:
+    subs, known = _subs(model, path)
+    for sub in subs:
+        name = sub.name
+        if sub.config_only and name not in value:
             continue  # never filled with a default: the API has no such field
-        if not canonical and name not in value and sub_path not in spec.FILLED_WHEN_OMITTED:
+        if not canonical and not sub.filled and name not in value:
             continue  # sent as written: the API applies its own default to an omitted optional sub-field
         raw = value.get(name)
         if raw is None and (canonical or name not in value):
-            derived = CONTEXT_DEFAULTS.get(sub_path)
-            raw = derived(value) if derived else _default(sub)
-        out[name] = _complete(_meta(sub), raw, sub_path, canonical=canonical)
+            raw = sub.derive(value) if sub.derive else sub.default
+        out[name] = _complete(sub.meta, raw, sub.path, canonical=canonical)
     if not canonical:
         # Keep sub-fields the model does not know (sent as written); canonical forms compare known ones only.
-        out.update({k: v for k, v in value.items() if k not in model.model_fields})
+        out.update({k: v for k, v in value.items() if k not in known})
     return out
 
 
@@ -248,6 +311,26 @@ def _sort_key(rule: Rule) -> Any:
         rank = {value: i for i, value in enumerate(rule.order)}
         return lambda item: (rank.get(item, len(rank)), str(item))
     return lambda item: json.dumps(item, sort_keys=True, default=str)
+
+
+_DROPPED = object()  # an item the canonical form leaves out (a server suggestion)
+
+
+def canonical_item(field: str, item: Any) -> Any:
+    """What one item of a list field adds to the field's canonical form. The form of the whole list is its
+    items' forms (less dropped ones), maybe sorted: so replacing one item leaves it the same exactly when this
+    stays the same, and the importer probes one item instead of the whole list."""
+    meta = _top(field)
+    rule = RULES.get(field, NO_RULE)
+    if rule.drop_suggestions and is_suggestion(item):
+        return _DROPPED
+    model = meta.item_model
+    form = (
+        _complete_object(model, item, field + "[]", canonical=True)
+        if model and isinstance(item, dict)
+        else item
+    )
+    return {k: form.get(k) for k in rule.only} if rule.only and isinstance(form, dict) else form
 
 
 def canonical_assistant(data: dict[str, Any], fields: typing.Iterable[str]) -> dict[str, Any]:
