@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_rules_cli import assistant, edit, fails, passes, validate
+from test_rules_cli import TCPA, assistant, edit, fails, passes, validate
 
 pytestmark = pytest.mark.usefixtures("in_tmp")
 
@@ -44,3 +44,26 @@ def test_a_real_comment_after_a_value_holding_a_hash_still_suppresses() -> None:
         )
     )
     passes(validate())
+
+
+# --- windows past midnight --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("start", "end", "column", "shown"),
+    [
+        ('"22:00"', '"07:00"', 69, "22:00 to 07:00"),
+        ('"6pm"', '"12am"', 67, "18:00 to 00:00"),  # "until midnight" in 12-hour time
+        ('"09:00"', '"09:00"', 69, "09:00 to 09:00"),
+    ],
+)
+def test_a_window_that_ends_before_it_starts_is_outside_the_hours(
+    start: str, end: str, column: int, shown: str
+) -> None:
+    """The API may read such a window as crossing midnight, calling all night: the rule refuses to pass it."""
+    assistant(edit(('"09:00"', start), ('"20:00"', end)))
+    run = validate()
+    assert run.code == 1, run.all
+    assert (
+        f"assistants/caller.yaml:8:{column}: [calling-hours] call_retry_config.calling_windows[0]."
+        f"calling_window_end_time: the window ends before it starts: read as crossing midnight, it calls from "
+        f"{shown}, outside 08:00–21:00 {TCPA}"
+    ) in run.err.splitlines()

@@ -162,12 +162,13 @@ def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _windows(crc: Mapping[str, Any]) -> Iterator[tuple[int, int, int, int]]:
-    """(index, start, end, delay seconds) of each well-formed calling window."""
+def _windows(crc: Mapping[str, Any], *, overnight: bool = False) -> Iterator[tuple[int, int, int, int]]:
+    """(index, start, end, delay seconds) of each well-formed calling window; with `overnight`, of each
+    window that ends before it starts instead."""
     for i, window in enumerate(crc["calling_windows"]):
         start = _minutes(window["calling_window_start_time"])
         end = _minutes(window["calling_window_end_time"])
-        if start is not None and end is not None and start < end:
+        if start is not None and end is not None and (start >= end) == overnight:
             yield i, start, end, int(window["retry_delay_seconds"])
 
 
@@ -218,6 +219,12 @@ def _hours(subject: Subject, params: Params, law: str) -> Iterator[Hit]:
                 _window_loc(i, "calling_window_end_time"),
                 f"calls until {_hhmm(end)}, after {_hhmm(latest)} in the recipient's time zone ({law})",
             )
+    for i, start, end, _ in _windows(crc, overnight=True):  # all night, if the API reads it so
+        yield Hit(
+            _window_loc(i, "calling_window_end_time"),
+            f"the window ends before it starts: read as crossing midnight, it calls from {_hhmm(start)} to "
+            f"{_hhmm(end)}, outside {_hhmm(earliest)}–{_hhmm(latest)} in the recipient's time zone ({law})",
+        )
 
 
 def calling_hours(subject: Subject, params: Params) -> Iterator[Hit]:
