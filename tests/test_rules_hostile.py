@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from test_rules_cli import TCPA, assistant, edit, fails, passes, validate
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_rules_cli import FLORIDA, FLORIDA_LAW, TCPA, assistant, edit, fails, passes, project, validate
+
+from revox_sync.rules.builtin import DAYS, _windows, attempts_per_day
 
 pytestmark = pytest.mark.usefixtures("in_tmp")
 
@@ -67,3 +73,84 @@ def test_a_window_that_ends_before_it_starts_is_outside_the_hours(
         f"calling_window_end_time: the window ends before it starts: read as crossing midnight, it calls from "
         f"{shown}, outside 08:00–21:00 {TCPA}"
     ) in run.err.splitlines()
+
+
+# --- retry cap: the worst start, wherever it falls ---------------------------------------------------------
+def test_retry_cap_finds_the_start_that_fits_one_more_attempt() -> None:
+    """Attempts at t, t (call_twice_in_a_row), t + 3h30 and the next morning's 08:00: four within 24 hours for
+    any first call between 08:00 and 08:30, exclusive; a first call on the half hour gets only three."""
+    project(FLORIDA)
+    assistant(
+        edit(
+            ("max_retry_attempts: 3", "max_retry_attempts: 4\n  call_twice_in_a_row: true"),
+            ('"09:00"', '"08:00"'),
+            ('"20:00"', '"12:00"'),
+            ("7200}", "12600}"),
+        )
+    )
+    fails(
+        validate(),
+        "assistants/caller.yaml:6:23: [retry-cap] call_retry_config.max_retry_attempts: up to 4 attempts can "
+        f"reach one person within 24 hours (max_retry_attempts 4, call_twice_in_a_row), above 3: {FLORIDA_LAW}",
+    )
+
+
+def _brute_force(crc: dict[str, Any]) -> int:
+    """The most attempts within 24 hours, trying every minute of the week and a second after it as the first
+    call: slow and plain, to hold the rule's count against."""
+    week = 7 * 1440
+    spans = sorted(
+        (lap * week + DAYS.index(day) * 1440 + s, lap * week + DAYS.index(day) * 1440 + e, delay / 60)
+        for lap in range(3)
+        for day in crc["allowed_days"]
+        for _, s, e, delay in _windows(crc)
+    )
+
+    def next_open(t: float) -> tuple[float, float] | None:
+        later = [(max(t, s), w) for s, e, w in spans if e > t]
+        if not later:
+            return None
+        at = min(a for a, _ in later)
+        return at, min(w for a, w in later if a == at)
+
+    best = 0
+    for t0 in (m + f for m in range(week) for f in (0.0, 1 / 60)):
+        first = next_open(t0)
+        if first is None or first[0] != t0:
+            continue
+        times, at = [t0], first
+        while len(times) < crc["max_retry_attempts"]:
+            t, wait = at
+            at = next_open(t + (0 if len(times) == 1 and crc["call_twice_in_a_row"] else wait))
+            if at is None or at[0] >= t0 + 1440:
+                break
+            times.append(at[0])
+        best = max(best, len(times))
+    return best
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    windows=st.lists(st.tuples(st.integers(6 * 60, 19 * 60), st.integers(1, 4 * 60)), min_size=1, max_size=2),
+    delay=st.integers(60, 12 * 3600),  # one for all: overlapping windows merge with the shorter delay
+    days=st.sets(st.sampled_from(DAYS), min_size=1, max_size=3),
+    attempts=st.integers(2, 6),
+    twice=st.booleans(),
+)
+def test_retry_cap_counts_as_trying_every_start(
+    windows: list[tuple[int, int]], delay: int, days: set[str], attempts: int, twice: bool
+) -> None:
+    crc = {
+        "allowed_days": sorted(days, key=DAYS.index),
+        "call_twice_in_a_row": twice,
+        "max_retry_attempts": attempts,
+        "calling_windows": [
+            {
+                "calling_window_start_time": f"{s // 60:02d}:{s % 60:02d}",
+                "calling_window_end_time": f"{(s + n) // 60:02d}:{(s + n) % 60:02d}",
+                "retry_delay_seconds": delay,
+            }
+            for s, n in windows
+        ],
+    }
+    assert attempts_per_day(crc, limit=100) == _brute_force(crc)

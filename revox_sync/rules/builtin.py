@@ -246,8 +246,13 @@ def sunday_calls(subject: Subject, params: Params) -> Iterator[Hit]:
 def attempts_per_day(crc: Mapping[str, Any], limit: int) -> int:
     """The most attempts one person can get within any 24 hours, counted up to `limit`: each attempt waits
     its window's retry_delay_seconds (attempt 2 none with call_twice_in_a_row) and only falls inside a
-    calling window on an allowed day. Tried from every window's start and every half hour after, over a week;
-    overlapping windows are merged (with the shorter delay), so a file of many windows costs no more."""
+    calling window on an allowed day. Overlapping windows are merged (with the shorter delay), so a file of
+    many windows costs no more.
+
+    The count only rises, as the first call moves later, where an attempt that waited for a window to open
+    comes inside the 24 hours: just after (that attempt's time - 24 h). Such times are the attempts from a
+    first call at a window's opening, so those openings and a second after each such time are the only
+    first calls to try."""
     attempts: int = min(int(crc["max_retry_attempts"]), limit)
     days = [d for d, day in enumerate(DAYS) if day in crc["allowed_days"]]
     spans = sorted((d * 1440 + s, d * 1440 + e, delay / 60) for d in days for _, s, e, delay in _windows(crc))
@@ -268,17 +273,30 @@ def attempts_per_day(crc: Mapping[str, Any], limit: int) -> int:
         i = bisect.bisect_right(ends, t)
         return (max(t, laps[i][0]), laps[i][2]) if i < len(laps) else None
 
-    best = 1
-    for opens, closes, _ in merged:
-        for t0 in range(int(opens), int(closes), 30):
-            count, at = 1, next_open(t0)
-            while at is not None and count < attempts:
-                t, wait = at
-                at = next_open(t + (0 if count == 1 and crc["call_twice_in_a_row"] else wait))
-                if at is None or at[0] >= t0 + 1440:
-                    break
-                count += 1
-            best = max(best, count)
+    def run(t0: float) -> list[float]:
+        """The attempts of a first call at t0 (inside a window) that fall within 24 hours."""
+        times, at = [t0], next_open(t0)
+        while at is not None and len(times) < attempts:
+            t, wait = at
+            at = next_open(t + (0 if len(times) == 1 and crc["call_twice_in_a_row"] else wait))
+            if at is None or at[0] >= t0 + 1440:
+                break
+            times.append(at[0])
+        return times
+
+    best, later = 1, set()
+    for opens, _, _ in merged:
+        times = run(opens)
+        best = max(best, len(times))
+        if best >= attempts:
+            return best
+        later.update(times)
+    second = 1 / 60  # times are whole minutes plus whole seconds of delay
+    for t in sorted(later):
+        t0 = (t - 1440 + second) % week
+        at = next_open(t0)
+        if at is not None and at[0] <= t0:  # a first call is inside a window
+            best = max(best, len(run(t0)))
             if best >= attempts:
                 return best
     return best
