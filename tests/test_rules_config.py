@@ -146,7 +146,7 @@ def test_a_custom_rule_on_another_kind_and_its_severity() -> None:
         ),
         (
             custom("id: x\npath: prompt\nmatch: '(unclosed'"),
-            "revox-sync.yaml:5:14: match: not a regular expression (missing ), unterminated subpattern at position 0)",
+            "revox-sync.yaml:5:14: match: not a regular expression (missing ) at position 9)",
         ),
         (
             custom("id: x\npath: promt\nrequired: true"),

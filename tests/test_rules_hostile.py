@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_rules_cli import FLORIDA, FLORIDA_LAW, TCPA, assistant, edit, fails, passes, project, validate
@@ -154,3 +158,29 @@ def test_retry_cap_counts_as_trying_every_start(
         ],
     }
     assert attempts_per_day(crc, limit=100) == _brute_force(crc)
+
+
+# --- a custom pattern that backtracks forever -------------------------------------------------------------
+def test_a_pattern_that_backtracks_forever_is_an_error_in_the_project_file() -> None:
+    """`^(a|aa)+$` against sixty a's and a `!` takes longer than the universe has: a pull request that adds it
+    must not stall CI. validate gives up on it after a second, naming the rule and the value, exit 1."""
+    assistant(edit(("This is Acme.", "This is Acme, " + "a" * 60 + "!")))
+    project('rules:\n  custom:\n    - {id: no-screams, path: voicemail_message, forbid: "^(a|aa)+$"}\n')
+    write(Path("assistants/other.yaml"), "name: Other\nprompt: x\nvoicemail_message: " + "a" * 60 + "!\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "revox_sync", "validate"], capture_output=True, text=True, timeout=60
+    )
+    assert (run.returncode, run.stdout) == (1, ""), run.stderr
+    assert run.stderr.splitlines() == [
+        "revox-sync.yaml:3:57: forbid: /^(a|aa)+$/ took more than 1 s on assistants/other.yaml:3:20 "
+        "(it backtracks too much): simplify the pattern",
+        "1 error.",
+    ]
+    for fmt in ("json", "sarif", "github"):
+        run = subprocess.run(
+            [sys.executable, "-m", "revox_sync", "validate", "--format", fmt],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 1 and "took more than 1 s" in run.stdout and run.stderr == "", fmt

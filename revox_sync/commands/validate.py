@@ -117,7 +117,10 @@ def _policy_findings(
         rules.update((r.id, r) for r in policy.rules)
         return exc.errors, []
     rules.update((r.id, r) for r in policy.rules)
-    return [], evaluate(policy, subjects(result.assistants, others))
+    try:
+        return [], evaluate(policy, subjects(result.assistants, others))
+    except ConfigErrors as exc:  # a custom rule's pattern that backtracks without end
+        return exc.errors, []
 
 
 def _report(session: Session, fmt: str, findings: list[Finding], rules: list[Rule], strict: bool) -> int:
