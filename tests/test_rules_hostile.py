@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import write
+from helpers import run_cli, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_rules_cli import FLORIDA, FLORIDA_LAW, TCPA, assistant, edit, fails, passes, project, validate
@@ -184,3 +184,22 @@ def test_a_pattern_that_backtracks_forever_is_an_error_in_the_project_file() -> 
             timeout=60,
         )
         assert run.returncode == 1 and "took more than 1 s" in run.stdout and run.stderr == "", fmt
+
+
+# --- machine formats ---------------------------------------------------------------------------------------
+NO_CALLBACK = (
+    "voicemail_message: This is Acme. Call us back at +1 415 555 0100.",
+    "voicemail_message: This is Acme.  # revox-sync: ignore[voicemail-callback] they call us",
+)
+
+
+def test_github_lists_suppressed_findings_as_notices_with_show_suppressed() -> None:
+    assistant(edit(NO_CALLBACK))
+    assert run_cli("validate", "--format", "github").out == ""
+    run = run_cli("validate", "--format", "github", "--show-suppressed")
+    assert (run.code, run.err) == (0, "")
+    assert run.out.splitlines() == [
+        "::notice file=assistants/caller.yaml,line=4,col=20,title=revox-sync [voicemail-callback]::suppressed "
+        "(they call us): voicemail_message: gives no number to call back (a phone number of 10 or more digits, "
+        "or a {{...phone...}} placeholder)"
+    ]
