@@ -203,3 +203,25 @@ def test_github_lists_suppressed_findings_as_notices_with_show_suppressed() -> N
         "(they call us): voicemail_message: gives no number to call back (a phone number of 10 or more digits, "
         "or a {{...phone...}} placeholder)"
     ]
+
+
+# --- typographic punctuation -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "If they say Don’t call me again, apologise and end the call.",  # a word processor's apostrophe
+        "Honour every opt‑out request.",  # a non-breaking hyphen
+        "Ｒｅｍｏｖｅ ｍｅ from the list is a request you honour.",  # fullwidth letters
+    ],
+)
+def test_opt_out_phrases_match_whatever_the_typography(prompt: str) -> None:
+    assistant(
+        edit(("If the person asks not to be called again, apologise, promise it and end the call.", prompt))
+    )
+    passes(validate("--strict"))
+
+
+@pytest.mark.parametrize("number", ["415–555–0100", "４１５ ５５５ ０１００", "+1 415 555 0100"])
+def test_a_callback_number_is_found_whatever_the_dashes(number: str) -> None:
+    assistant(edit(("+1 415 555 0100", number)))
+    passes(validate())

@@ -172,14 +172,32 @@ def _windows(crc: Mapping[str, Any], *, overnight: bool = False) -> Iterator[tup
             yield i, start, end, int(window["retry_delay_seconds"])
 
 
+# What a word processor or a phone keyboard types for ' and -; NFKC (below) folds fullwidth letters and digits.
+_TYPOGRAPHY = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u02bc\u2032", "'"),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    }
+)
+
+
+def _plain(text: str) -> str:
+    """`text` with typographic apostrophes and dashes, and fullwidth forms, as their plain ASCII selves."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+
+
 def _says(text: Any, phrases: Sequence[str]) -> bool:
-    """Whether `text` holds one of `phrases` as whole words, whatever the case and the spacing. Plain
-    substring searches: a 10 KB prompt is scanned in microseconds, where one regular expression of
-    alternatives took a quarter of a millisecond."""
+    """Whether `text` holds one of `phrases` as whole words, whatever the case, the spacing and the typography
+    (`don’t`, `opt‑out`). Plain substring searches: a 10 KB prompt is scanned in microseconds, where one
+    regular expression of alternatives took a quarter of a millisecond."""
     if not isinstance(text, str):
         return False
-    wanted = [" ".join(p.lower().split()) for p in phrases]
-    low = text.lower()
+    wanted = [" ".join(_plain(p).lower().split()) for p in phrases]
+    low = _plain(text).lower()
     return _finds(low, wanted) or _finds(" ".join(low.split()), wanted)
 
 
@@ -345,7 +363,7 @@ _CALLBACK = re.compile(r"\+?\d(?:[\s().-]*\d){9,14}|\{\{\s*\w*(?:phone|number|ca
 
 def voicemail_callback(subject: Subject, params: Params) -> Iterator[Hit]:
     message = subject.data.get("voicemail_message")
-    if isinstance(message, str) and message.strip() and not _CALLBACK.search(message):
+    if isinstance(message, str) and message.strip() and not _CALLBACK.search(_plain(message)):
         yield Hit(
             ("voicemail_message",),
             "gives no number to call back (a phone number of 10 or more digits, "
