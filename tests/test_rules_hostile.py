@@ -225,3 +225,17 @@ def test_opt_out_phrases_match_whatever_the_typography(prompt: str) -> None:
 def test_a_callback_number_is_found_whatever_the_dashes(number: str) -> None:
     assistant(edit(("+1 415 555 0100", number)))
     passes(validate())
+
+
+# --- the law a rule names -----------------------------------------------------------------------------------
+def test_ai_disclosure_names_the_disclosure_laws_that_apply_to_calls() -> None:
+    """California's bot law (Bus. & Prof. Code § 17941) is about online bots; its law for calls is Pub. Util.
+    Code § 2874(a)(3). Utah's 2025 disclosure sections are codified as § 13-77-103 and § 13-77-104 (enacted as
+    13-75, renumbered)."""
+    (line,) = [line for line in run_cli("rules").out.splitlines() if line.startswith("ai-disclosure ")]
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    (row,) = [r for r in readme.splitlines() if r.startswith("| `ai-disclosure` |")]
+    for text in (line, row):
+        assert "FCC 24-17" in text and "Cal. Pub. Util. Code § 2874(a)(3)" in text, text
+        assert "Utah Code § 13-77-103" in text and "13-75-103" not in text, text
+        assert "17941" not in text or "online" in text, text

@@ -548,7 +548,9 @@ BUILTIN: tuple[Rule, ...] = (
         "error",
         "an outbound assistant's first sentence says the caller is an AI voice",
         "FCC Declaratory Ruling FCC 24-17 (February 2024: AI voices are artificial voices under the TCPA); "
-        "California Bus. & Prof. Code § 17941; Utah Code § 13-75-103",
+        "Cal. Pub. Util. Code § 2874(a)(3) (2024: an autodialed call says its message uses an artificial voice); "
+        "Utah Code § 13-77-103 and § 13-77-104 (2025: disclose generative AI when asked; at the outset is a "
+        "safe harbour)",
         {"phrases": AI_PHRASES},
         check=ai_disclosure,
     ),
