@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -239,3 +240,19 @@ def test_ai_disclosure_names_the_disclosure_laws_that_apply_to_calls() -> None:
         assert "FCC 24-17" in text and "Cal. Pub. Util. Code § 2874(a)(3)" in text, text
         assert "Utah Code § 13-77-103" in text and "13-75-103" not in text, text
         assert "17941" not in text or "online" in text, text
+
+
+def test_sarif_and_github_paths_are_relative_to_the_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workflow step with `working-directory: infra` runs validate below the root; GitHub resolves a path
+    from the root of the repository, so the paths say `infra/...`."""
+    write(Path("infra/assistants/caller.yaml"), edit((NO_CALLBACK[0], "voicemail_message: This is Acme.")))
+    monkeypatch.chdir("infra")
+    document = json.loads(run_cli("validate", "--format", "sarif").out)
+    (result,) = document["runs"][0]["results"]
+    assert (
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        == "infra/assistants/caller.yaml"
+    )
+    (line,) = run_cli("validate", "--format", "github").out.splitlines()
+    assert line.startswith("::error file=infra/assistants/caller.yaml,line=4,col=20,")
+    assert run_cli("validate").err.startswith("assistants/caller.yaml:4:20: ")  # people read it from here
