@@ -269,7 +269,7 @@ def _condition(
     bounds: dict[str, float] = {}
     for bound in given:
         number = _scalar(got[bound][1])
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number != number:  # NaN
             errors.append(doc.error(got[bound][1], f"{bound} must be a number"))
             return None
         bounds[bound] = float(number)
