@@ -1,4 +1,7 @@
-"""Policy rules against a hostile user: text that only looks like a suppression comment."""
+"""Policy rules against a hostile user: text that only looks like a suppression comment, windows past
+midnight, retry schedules whose worst start falls between two half hours, a pattern that backtracks without
+end, typographic punctuation, machine formats run below the repository root, routes by id, and the law the
+rules name."""
 
 from __future__ import annotations
 
@@ -12,7 +15,18 @@ import pytest
 from helpers import run_cli, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_rules_cli import FLORIDA, FLORIDA_LAW, TCPA, assistant, edit, fails, passes, project, validate
+from test_rules_cli import (
+    COMPLIANT,
+    FLORIDA,
+    FLORIDA_LAW,
+    TCPA,
+    assistant,
+    edit,
+    fails,
+    passes,
+    project,
+    validate,
+)
 
 from revox_sync.rules.builtin import DAYS, _windows, attempts_per_day
 
@@ -256,3 +270,19 @@ def test_sarif_and_github_paths_are_relative_to_the_repository_root(monkeypatch:
     (line,) = run_cli("validate", "--format", "github").out.splitlines()
     assert line.startswith("::error file=infra/assistants/caller.yaml,line=4,col=20,")
     assert run_cli("validate").err.startswith("assistants/caller.yaml:4:20: ")  # people read it from here
+
+
+def test_transfer_to_a_number_routed_by_id_to_the_same_assistant() -> None:
+    assistant(
+        "id: asst_1\n"
+        + COMPLIANT
+        + 'transfer_destinations:\n  - {label: Desk, phone_number: "+14155550123"}\n'
+    )
+    write("assistants/phone_numbers.yaml", 'phone_numbers:\n  "+14155550123": {assistant_id: asst_1}\n')
+    fails(
+        validate(),
+        "assistants/caller.yaml:11:33: [transfer-to-self] transfer_destinations[0].phone_number: transfers to "
+        "+14155550123, which assistants/phone_numbers.yaml:2:3 routes to this same assistant: the call loops back",
+    )
+    write("assistants/phone_numbers.yaml", 'phone_numbers:\n  "+14155550123": {assistant_id: asst_2}\n')
+    passes(validate())

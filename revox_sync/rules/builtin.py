@@ -433,13 +433,16 @@ def transfer_to_self(subject: Subject, params: Params) -> Iterator[Hit]:
 def transfer_to_own_line(
     items: Sequence[tuple[Subject, Params]], everything: Sequence[Subject]
 ) -> Iterator[tuple[Subject, Hit]]:
-    """A transfer to a number that phone_numbers.yaml routes to the same assistant."""
-    by_name: dict[str, list[Subject]] = {}
+    """A transfer to a number that phone_numbers.yaml routes to the same assistant (by name or by id)."""
+    routed: dict[tuple[str, str], list[Subject]] = {}
     for s in everything:
-        if s.kind == "phone_number" and isinstance(s.data.get("assistant"), str):
-            by_name.setdefault(s.data["assistant"], []).append(s)
+        for key in ("assistant", "assistant_id"):
+            if s.kind == "phone_number" and isinstance(s.data.get(key), str):
+                routed.setdefault((key, s.data[key]), []).append(s)
     for subject, _ in items:
-        lines = {s.name: s for s in by_name.get(subject.name, [])}
+        pinned = subject.data.get("id")
+        ways = [("assistant", subject.name), *([("assistant_id", pinned)] if isinstance(pinned, str) else [])]
+        lines = {s.name: s for way in ways for s in routed.get(way, [])}
         for loc, number in _transfers(subject.data):
             line = lines.get(number)
             if line is not None:
