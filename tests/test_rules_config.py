@@ -146,7 +146,7 @@ def test_a_custom_rule_on_another_kind_and_its_severity() -> None:
         ),
         (
             custom("id: x\npath: prompt\nmatch: '(unclosed'"),
-            "revox-sync.yaml:5:14: match: not a regular expression (missing ), unterminated subpattern at position 0)",
+            "revox-sync.yaml:5:14: match: not a regular expression (missing ) at position 9)",
         ),
         (
             custom("id: x\npath: promt\nrequired: true"),
@@ -165,6 +165,7 @@ def test_a_custom_rule_on_another_kind_and_its_severity() -> None:
             "revox-sync.yaml:3:11: custom rule id 'opt-out' is a built-in rule's id",
         ),
         (custom("id: x\npath: prompt\nmin: 1\nmax: 0"), "revox-sync.yaml:6:12: max 0 is below min 1"),
+        (custom("id: x\npath: voice.speed\nmin: .nan"), "revox-sync.yaml:5:12: min must be a number"),
         (
             custom("id: x\npath: prompt\nrequired: false"),
             "revox-sync.yaml:5:17: required must be true (remove the rule to not require the field)",

@@ -79,9 +79,8 @@ def run_validate(
         else:  # a for_each file makes several
             session.env.out(f"{prefix}{count} assistants ({files} file{'s' if files != 1 else ''}) valid.")
     if fmt != "text":
-        return _report(
-            session, fmt, report.from_load(errors, warnings) + findings, list(rules.values()), strict
-        )
+        everything = report.from_load(errors, warnings) + findings
+        return _report(session, fmt, everything, list(rules.values()), strict, show_suppressed)
     listed = report.shown(findings, show_suppressed=show_suppressed)
     if errors and not listed:
         raise ConfigErrors(errors)
@@ -117,11 +116,22 @@ def _policy_findings(
         rules.update((r.id, r) for r in policy.rules)
         return exc.errors, []
     rules.update((r.id, r) for r in policy.rules)
-    return [], evaluate(policy, subjects(result.assistants, others))
+    try:
+        return [], evaluate(policy, subjects(result.assistants, others))
+    except ConfigErrors as exc:  # a custom rule's pattern that backtracks without end
+        return exc.errors, []
 
 
-def _report(session: Session, fmt: str, findings: list[Finding], rules: list[Rule], strict: bool) -> int:
-    """The machine formats: the one document (or the workflow commands) on stdout."""
+def _report(
+    session: Session,
+    fmt: str,
+    findings: list[Finding],
+    rules: list[Rule],
+    strict: bool,
+    show_suppressed: bool,
+) -> int:
+    """The machine formats: the one document (or the workflow commands: suppressed ones as notices, with
+    `show_suppressed`) on stdout. JSON and SARIF always hold the suppressed findings, marked."""
     from revox_sync.rules import report
 
     findings = sorted(findings)
@@ -130,7 +140,7 @@ def _report(session: Session, fmt: str, findings: list[Finding], rules: list[Rul
     elif fmt == "sarif":
         session.env.out(report.to_sarif(findings, rules))
     else:
-        for line in report.to_github(report.shown(findings, show_suppressed=False)):
+        for line in report.to_github(report.shown(findings, show_suppressed=show_suppressed)):
             session.env.out(line)
     return EXIT_ERROR if report.failing(findings, strict=strict) else EXIT_OK
 

@@ -221,6 +221,17 @@ def _events(text: str) -> Iterator[Any]:
         parser.dispose()
 
 
+def scalar_marks(text: str) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where each scalar (key or value) starts and ends, as 0-based (line, column): what is not a comment.
+    Raises ruamel's YAMLError when the text is not YAML."""
+    from ruamel.yaml.events import ScalarEvent
+
+    for event in _events(text):
+        if isinstance(event, ScalarEvent):
+            start, end = event.start_mark, event.end_mark
+            yield (start.line, start.column), (end.line, end.column)
+
+
 def read_yaml_file(path: Path) -> Any:
     """Read, decode and compose one YAML file: its root node (ruamel.yaml nodes, tags resolved per YAML 1.2,
     `.start_mark` 0-based), or None when the file is empty.

@@ -162,23 +162,42 @@ def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _windows(crc: Mapping[str, Any]) -> Iterator[tuple[int, int, int, int]]:
-    """(index, start, end, delay seconds) of each well-formed calling window."""
+def _windows(crc: Mapping[str, Any], *, overnight: bool = False) -> Iterator[tuple[int, int, int, int]]:
+    """(index, start, end, delay seconds) of each well-formed calling window; with `overnight`, of each
+    window that ends before it starts instead."""
     for i, window in enumerate(crc["calling_windows"]):
         start = _minutes(window["calling_window_start_time"])
         end = _minutes(window["calling_window_end_time"])
-        if start is not None and end is not None and start < end:
+        if start is not None and end is not None and (start >= end) == overnight:
             yield i, start, end, int(window["retry_delay_seconds"])
 
 
+# What a word processor or a phone keyboard types for ' and -; NFKC (below) folds fullwidth letters and digits.
+_TYPOGRAPHY = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u02bc\u2032", "'"),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    }
+)
+
+
+def _plain(text: str) -> str:
+    """`text` with typographic apostrophes and dashes, and fullwidth forms, as their plain ASCII selves."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+
+
 def _says(text: Any, phrases: Sequence[str]) -> bool:
-    """Whether `text` holds one of `phrases` as whole words, whatever the case and the spacing. Plain
-    substring searches: a 10 KB prompt is scanned in microseconds, where one regular expression of
-    alternatives took a quarter of a millisecond."""
+    """Whether `text` holds one of `phrases` as whole words, whatever the case, the spacing and the typography
+    (`don’t`, `opt‑out`). Plain substring searches: a 10 KB prompt is scanned in microseconds, where one
+    regular expression of alternatives took a quarter of a millisecond."""
     if not isinstance(text, str):
         return False
-    wanted = [" ".join(p.lower().split()) for p in phrases]
-    low = text.lower()
+    wanted = [" ".join(_plain(p).lower().split()) for p in phrases]
+    low = _plain(text).lower()
     return _finds(low, wanted) or _finds(" ".join(low.split()), wanted)
 
 
@@ -218,6 +237,12 @@ def _hours(subject: Subject, params: Params, law: str) -> Iterator[Hit]:
                 _window_loc(i, "calling_window_end_time"),
                 f"calls until {_hhmm(end)}, after {_hhmm(latest)} in the recipient's time zone ({law})",
             )
+    for i, start, end, _ in _windows(crc, overnight=True):  # all night, if the API reads it so
+        yield Hit(
+            _window_loc(i, "calling_window_end_time"),
+            f"the window ends before it starts: read as crossing midnight, it calls from {_hhmm(start)} to "
+            f"{_hhmm(end)}, outside {_hhmm(earliest)}–{_hhmm(latest)} in the recipient's time zone ({law})",
+        )
 
 
 def calling_hours(subject: Subject, params: Params) -> Iterator[Hit]:
@@ -239,8 +264,13 @@ def sunday_calls(subject: Subject, params: Params) -> Iterator[Hit]:
 def attempts_per_day(crc: Mapping[str, Any], limit: int) -> int:
     """The most attempts one person can get within any 24 hours, counted up to `limit`: each attempt waits
     its window's retry_delay_seconds (attempt 2 none with call_twice_in_a_row) and only falls inside a
-    calling window on an allowed day. Tried from every window's start and every half hour after, over a week;
-    overlapping windows are merged (with the shorter delay), so a file of many windows costs no more."""
+    calling window on an allowed day. Overlapping windows are merged (with the shorter delay), so a file of
+    many windows costs no more.
+
+    The count only rises, as the first call moves later, where an attempt that waited for a window to open
+    comes inside the 24 hours: just after (that attempt's time - 24 h). Such times are the attempts from a
+    first call at a window's opening, so those openings and a second after each such time are the only
+    first calls to try."""
     attempts: int = min(int(crc["max_retry_attempts"]), limit)
     days = [d for d, day in enumerate(DAYS) if day in crc["allowed_days"]]
     spans = sorted((d * 1440 + s, d * 1440 + e, delay / 60) for d in days for _, s, e, delay in _windows(crc))
@@ -261,17 +291,30 @@ def attempts_per_day(crc: Mapping[str, Any], limit: int) -> int:
         i = bisect.bisect_right(ends, t)
         return (max(t, laps[i][0]), laps[i][2]) if i < len(laps) else None
 
-    best = 1
-    for opens, closes, _ in merged:
-        for t0 in range(int(opens), int(closes), 30):
-            count, at = 1, next_open(t0)
-            while at is not None and count < attempts:
-                t, wait = at
-                at = next_open(t + (0 if count == 1 and crc["call_twice_in_a_row"] else wait))
-                if at is None or at[0] >= t0 + 1440:
-                    break
-                count += 1
-            best = max(best, count)
+    def run(t0: float) -> list[float]:
+        """The attempts of a first call at t0 (inside a window) that fall within 24 hours."""
+        times, at = [t0], next_open(t0)
+        while at is not None and len(times) < attempts:
+            t, wait = at
+            at = next_open(t + (0 if len(times) == 1 and crc["call_twice_in_a_row"] else wait))
+            if at is None or at[0] >= t0 + 1440:
+                break
+            times.append(at[0])
+        return times
+
+    best, later = 1, set()
+    for opens, _, _ in merged:
+        times = run(opens)
+        best = max(best, len(times))
+        if best >= attempts:
+            return best
+        later.update(times)
+    second = 1 / 60  # times are whole minutes plus whole seconds of delay
+    for t in sorted(later):
+        t0 = (t - 1440 + second) % week
+        at = next_open(t0)
+        if at is not None and at[0] <= t0:  # a first call is inside a window
+            best = max(best, len(run(t0)))
             if best >= attempts:
                 return best
     return best
@@ -320,7 +363,7 @@ _CALLBACK = re.compile(r"\+?\d(?:[\s().-]*\d){9,14}|\{\{\s*\w*(?:phone|number|ca
 
 def voicemail_callback(subject: Subject, params: Params) -> Iterator[Hit]:
     message = subject.data.get("voicemail_message")
-    if isinstance(message, str) and message.strip() and not _CALLBACK.search(message):
+    if isinstance(message, str) and message.strip() and not _CALLBACK.search(_plain(message)):
         yield Hit(
             ("voicemail_message",),
             "gives no number to call back (a phone number of 10 or more digits, "
@@ -390,13 +433,16 @@ def transfer_to_self(subject: Subject, params: Params) -> Iterator[Hit]:
 def transfer_to_own_line(
     items: Sequence[tuple[Subject, Params]], everything: Sequence[Subject]
 ) -> Iterator[tuple[Subject, Hit]]:
-    """A transfer to a number that phone_numbers.yaml routes to the same assistant."""
-    by_name: dict[str, list[Subject]] = {}
+    """A transfer to a number that phone_numbers.yaml routes to the same assistant (by name or by id)."""
+    routed: dict[tuple[str, str], list[Subject]] = {}
     for s in everything:
-        if s.kind == "phone_number" and isinstance(s.data.get("assistant"), str):
-            by_name.setdefault(s.data["assistant"], []).append(s)
+        for key in ("assistant", "assistant_id"):
+            if s.kind == "phone_number" and isinstance(s.data.get(key), str):
+                routed.setdefault((key, s.data[key]), []).append(s)
     for subject, _ in items:
-        lines = {s.name: s for s in by_name.get(subject.name, [])}
+        pinned = subject.data.get("id")
+        ways = [("assistant", subject.name), *([("assistant_id", pinned)] if isinstance(pinned, str) else [])]
+        lines = {s.name: s for way in ways for s in routed.get(way, [])}
         for loc, number in _transfers(subject.data):
             line = lines.get(number)
             if line is not None:
@@ -505,7 +551,9 @@ BUILTIN: tuple[Rule, ...] = (
         "error",
         "an outbound assistant's first sentence says the caller is an AI voice",
         "FCC Declaratory Ruling FCC 24-17 (February 2024: AI voices are artificial voices under the TCPA); "
-        "California Bus. & Prof. Code § 17941; Utah Code § 13-75-103",
+        "Cal. Pub. Util. Code § 2874(a)(3) (2024: an autodialed call says its message uses an artificial voice); "
+        "Utah Code § 13-77-103 and § 13-77-104 (2025: disclose generative AI when asked; at the outset is a "
+        "safe harbour)",
         {"phrases": AI_PHRASES},
         check=ai_disclosure,
     ),

@@ -13,6 +13,8 @@ rules:
 ```
 
 Only `required` looks at what a file leaves out; every other condition checks the values that are there.
+Patterns are searched with the `regex` module and a time limit, so one that backtracks without end (a pull
+request could add `^(a|aa)+$`) is an error at its place here rather than a stalled CI run.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from revox_sync.config.yaml import Loc, YamlDoc, is_null, resolve_plain, unknown_key_message
-from revox_sync.errors import LocatedError
+from revox_sync.errors import ConfigErrors, LocatedError, Location
 from revox_sync.rules.rule import SEVERITIES, Hit, Params, Rule, Severity, Subject
 
 CUSTOM_KEYS = ("id", "path", "kind", "names", "message", "severity")
@@ -32,6 +34,8 @@ RULE_ID_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _SEGMENT_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d*\])*)")
 EVERY = "[]"  # a path part meaning every item of a list
 _MISSING: Any = object()
+PATTERN_SECONDS = 1.0  # what one search of one value may take
+Pattern = Any  # a compiled pattern of the `regex` module, searched with a timeout
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,12 @@ class Condition:
     """The one test of a custom rule (min and max may go together)."""
 
     required: bool = False
-    match: re.Pattern[str] | None = None
-    forbid: re.Pattern[str] | None = None
+    match: Pattern | None = None
+    forbid: Pattern | None = None
     low: float | None = None
     high: float | None = None
     one_of: tuple[Any, ...] | None = None
+    pattern_at: Location | None = None  # where match or forbid is written
 
 
 def parse_path(text: str) -> tuple[str | int, ...] | None:
@@ -91,9 +96,15 @@ def _failure(condition: Condition, value: Any) -> str | None:
     if value is _MISSING or value in ("", [], {}):
         return "is required" if condition.required else None
     text = _text(value)
-    if condition.match is not None and (text is None or not condition.match.search(text)):
+    if condition.match is not None and (
+        text is None or not condition.match.search(text, timeout=PATTERN_SECONDS)
+    ):
         return f"does not match /{condition.match.pattern}/"
-    if condition.forbid is not None and text is not None and condition.forbid.search(text):
+    if (
+        condition.forbid is not None
+        and text is not None
+        and condition.forbid.search(text, timeout=PATTERN_SECONDS)
+    ):
         return f"matches the forbidden /{condition.forbid.pattern}/"
     if condition.low is not None or condition.high is not None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -117,7 +128,16 @@ def custom_check(
         if names and not any(fnmatchcase(subject.name, p) for p in names):
             return
         for loc, value in _values(subject.data, parts):
-            why = _failure(condition, value)
+            try:
+                why = _failure(condition, value)
+            except TimeoutError:
+                pattern: Pattern = condition.match if condition.match is not None else condition.forbid
+                key = "match" if condition.match is not None else "forbid"
+                where = condition.pattern_at or Location("revox-sync.yaml")
+                slow = f"{key}: /{pattern.pattern}/ took more than {PATTERN_SECONDS:g} s on {subject.at(loc)}"
+                raise ConfigErrors(
+                    [LocatedError(where, f"{slow} (it backtracks too much): simplify the pattern")]
+                ) from None
             if why is not None:
                 yield Hit(loc, message or why)
 
@@ -225,15 +245,22 @@ def _condition(
             return None
         return Condition(required=True)
     if key in ("match", "forbid"):
+        import regex
+
         pattern = doc.string(value, errors, key)
         if pattern is None:
             return None
         try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
+            compiled = regex.compile(pattern)
+        except regex.error as exc:
             errors.append(doc.error(value, f"{key}: not a regular expression ({exc})"))
             return None
-        return Condition(match=compiled) if key == "match" else Condition(forbid=compiled)
+        at = doc.location(value)
+        return (
+            Condition(match=compiled, pattern_at=at)
+            if key == "match"
+            else Condition(forbid=compiled, pattern_at=at)
+        )
     if key == "one_of":
         if value.id != "sequence" or not value.value or any(_scalar(v) is _MISSING for v in value.value):
             errors.append(doc.error(value, "one_of must be a list of values"))
@@ -242,7 +269,7 @@ def _condition(
     bounds: dict[str, float] = {}
     for bound in given:
         number = _scalar(got[bound][1])
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number != number:  # NaN
             errors.append(doc.error(got[bound][1], f"{bound} must be a number"))
             return None
         bounds[bound] = float(number)

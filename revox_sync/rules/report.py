@@ -75,9 +75,22 @@ def to_json(findings: Sequence[Finding], *, strict: bool) -> str:
 
 
 # --- sarif ------------------------------------------------------------------------------------------------
+def _from_root(path: str) -> str:
+    """A finding's path as GitHub resolves it: from the root of the repository (the nearest folder with a
+    `.git`, up from the working directory), so a run in a subdirectory still names the right file; a path
+    outside the repository as it is."""
+    here = Path.cwd()
+    root = next((d for d in (here, *here.parents) if (d / ".git").exists()), None)
+    if root is None:
+        return path
+    relative = os.path.relpath(os.path.abspath(path), root)
+    return path if relative.startswith(os.pardir) else relative
+
+
 def _uri(path: str) -> str:
     from urllib.parse import quote
 
+    path = _from_root(path)
     if os.path.isabs(path):
         return Path(path).as_uri()
     return quote(path.replace(os.sep, "/"))
@@ -165,7 +178,7 @@ def to_github(findings: Sequence[Finding]) -> list[str]:
     lines = []
     for f in findings:
         command = "notice" if f.suppressed is not None else f.severity
-        props = [f"file={_property(f.location.path)}"]
+        props = [f"file={_property(_from_root(f.location.path).replace(os.sep, '/'))}"]
         if f.location.line > 0:
             props.append(f"line={f.location.line}")
             if f.location.col > 0:
