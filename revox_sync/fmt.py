@@ -11,7 +11,7 @@
   type of what it interpolates to.
 - Multi-line text as a literal block (`|`); folded blocks stay folded.
 - Two-space indent, list dashes indented by two; one blank line around each top-level block collection,
-  runs of blank lines squeezed to one; one final newline.
+  runs of blank lines squeezed to one; one final newline; LF line breaks.
 
 Every comment, `!file` tag, `${VAR}` reference, anchor and alias is kept, and `format_text` checks that the
 result means exactly what the input meant (same tags, values, mappings and lists) before returning it:
@@ -43,6 +43,7 @@ def format_text(text: str, *, ordered: bool, shown: str = "<text>") -> str:
     Raises LocatedError at `shown` when `text` is not one well-formed YAML document, or when no layout
     could keep its meaning."""
     before = compose_text(text, shown)
+    text = text.replace("\r\n", "\n")  # YAML reads CRLF as LF; the writer would leave it in comments only
     if before is None:
         return _one_final_newline(text)  # empty, or only comments: nothing to lay out, nothing to lose
     try:
@@ -54,9 +55,10 @@ def format_text(text: str, *, ordered: bool, shown: str = "<text>") -> str:
         raise LocatedError(Location(shown, line, col), f"cannot format: {problem}") from None
     doc = _canonical(doc)
     written = dump(yaml_writer(), doc)
-    for candidate in (lay_out(written, ordered=ordered), lay_out(written, ordered=False)):
-        if _means(candidate, shown) == meaning(before):
-            return candidate
+    if _means(written, shown) is not None:  # the writer drops what it cannot carry (a `%TAG` directive)
+        for candidate in (lay_out(written, ordered=ordered), lay_out(written, ordered=False)):
+            if _means(candidate, shown) == meaning(before):
+                return candidate
     raise LocatedError(
         Location(shown, 1, 1), "cannot format this file without changing what it means; it was left as it is"
     )
@@ -270,9 +272,10 @@ def _one_final_newline(text: str) -> str:
 
 # --- what a document means ----------------------------------------------------------------------------------
 def meaning(root: Any) -> str:
-    """A digest of what a composed document means to revox-sync: each scalar's tag and value (a number by
-    its value, a string with `${` also by whether it is plain), mappings as unordered pairs, lists in order.
-    Layout, quoting style, comments and anchor names do not count; shared (aliased) nodes are hashed once."""
+    """A digest of what a composed document means to revox-sync: each scalar's tag and value (a number, a
+    boolean or a null by its value, a string with `${` also by whether it is plain), mappings as unordered
+    pairs, lists in order. Layout, quoting style, comments and anchor names do not count; shared (aliased)
+    nodes are hashed once."""
     memo: dict[int, str] = {}
     budget = [MAX_NODES]
 
@@ -292,7 +295,7 @@ def meaning(root: Any) -> str:
         tag = _tag(node)
         if node.id == "scalar":
             value = node.value
-            if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+            if tag in _BY_VALUE:  # `~`, an empty value and `null` are one null; `0o17` and `15` one number
                 value = repr(resolve_plain(value))
             plain = node.style is None and "${" in value
             parts = ["s", tag, value, str(plain)]
@@ -309,6 +312,8 @@ def meaning(root: Any) -> str:
 
     return "" if root is None else digest(root, frozenset())
 
+
+_BY_VALUE = frozenset(f"tag:yaml.org,2002:{name}" for name in ("int", "float", "null", "bool"))
 
 # Files whose top-level keys are not an assistant's: their order is the author's.
 UNORDERED_FILES = frozenset(

@@ -212,6 +212,40 @@ def test_bad_yaml_is_one_located_error(text: str, message: str) -> None:
     assert "\n" not in str(caught.value)
 
 
+# --- hostile files ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["", " ~", " Null", " NULL", " null", " # no value"])
+def test_every_way_of_writing_null_is_formatted_as_null(value: str, tmp_path: Path) -> None:
+    text = f"name: A\nprompt: p\nvoice:{value}\n"
+    out = fmt(text)
+    assert out == f"name: A\nprompt: p\nvoice: null{value if '#' in value else ''}\n"
+    assert _loaded(tmp_path, out) == _loaded(tmp_path, text)
+
+
+def test_a_crlf_file_comments_included_is_written_with_lf_only(tmp_path: Path) -> None:
+    text = "# head\r\nname: A # eol\r\nprompt: |\r\n  a\r\n  b\r\ntransfer_destinations:\r\n"
+    text += "  # item\r\n  - label: a\r\n# end\r\n"
+    out = fmt(text)
+    assert "\r" not in out
+    assert out == (
+        "# head\nname: A # eol\nprompt: |\n  a\n  b\n\ntransfer_destinations:\n  # item\n  - label: a\n# end\n"
+    )
+    assert _loaded(tmp_path, out) == _loaded(tmp_path, text)
+
+
+@pytest.mark.parametrize(("separator", "escape"), [("\\u2028", "\\L"), ("\\u2029", "\\P")])
+def test_text_with_a_unicode_line_separator_stays_quoted(separator: str, escape: str) -> None:
+    """YAML 1.1 readers (libyaml, ruamel's own) break a literal block's line there; YAML 1.2 ones do not."""
+    out = fmt(f'name: A\nprompt: "a{separator}b\\nc"\n')
+    assert out == f'name: A\nprompt: "a{escape}b\\nc"\n'
+    assert fmt(out) == out
+
+
+def test_a_tag_directive_is_refused_in_place_not_a_crash() -> None:
+    with pytest.raises(LocatedError) as caught:
+        fmt("%TAG !e! tag:example.com,2000:\n---\nname: !e!foo A\n")
+    assert str(caught.value).startswith("f.yaml:")
+
+
 # --- property: generated assistants, written in any style ---------------------------------------------------
 TRICKY = st.sampled_from(
     [
@@ -424,6 +458,18 @@ def test_a_link_out_of_the_directory_is_an_error(
     assert outside.read_text() == MESSY
 
 
+def test_file_names_are_printed_with_control_characters_visible(workdir: Path) -> None:
+    write(workdir / "assistants/a\x1b[31m\nb.yaml", MESSY)
+    for args, line in (
+        (("fmt", "--check"), "assistants/a\\u001b[31m\\u000ab.yaml"),
+        (("fmt", "--diff"), "--- a/assistants/a\\u001b[31m\\u000ab.yaml"),
+        (("fmt",), "formatted assistants/a\\u001b[31m\\u000ab.yaml"),
+    ):
+        result = run_cli(*args)
+        assert result.out.splitlines()[0] == line
+        assert "\x1b" not in result.all
+
+
 def test_fmt_keeps_the_file_mode(workdir: Path) -> None:
     path = write(workdir / "assistants/a.yaml", MESSY)
     path.chmod(0o600)
@@ -441,7 +487,13 @@ def test_imported_files_pass_fmt_check(
     emulator.state.add_faq_suggestion(reception["id"], "Do you open on Sundays?")
     emulator.state.seed_assistant(PLAIN)
     emulator.state.seed_assistant(
-        {**PLAIN, "name": "On", "first_sentence": "12:30", "end_of_call_sentence": "no"}
+        {
+            **PLAIN,
+            "name": "On",
+            "first_sentence": "12:30",
+            "end_of_call_sentence": "no",
+            "voicemail_message": "a line\u2028separator\nand a break",
+        }
     )
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".git").mkdir()

@@ -21,11 +21,13 @@ def run_fmt(session: Session, paths: Sequence[Path], *, check: bool = False, dif
     `check` or `diff`; exits 1 when one would change (with `check` or `diff`) or one cannot be read."""
     from revox_sync.config.yaml import read_text
     from revox_sync.fmt import UNORDERED_FILES, format_text, literal_secrets
+    from revox_sync.output import printable
 
     env = session.env
     files, errors = _files(session, paths)
     changed: list[str] = []
     for path, shown in files:
+        shown = printable(shown)  # a file name may hold ESC or a line break
         try:
             before = read_text(path)
             after = format_text(before, ordered=path.name not in UNORDERED_FILES, shown=shown)
