@@ -3,8 +3,10 @@ and shell completion exercised in a real bash with COMP_WORDS / COMP_CWORD."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -131,7 +133,7 @@ def test_doctor_with_a_broken_project_file(project: Path) -> None:
 # --- completion, in a real bash --------------------------------------------------------------------------------
 def _complete(cwd: Path, *words: str) -> list[str]:
     """What bash offers after `words` (the last one being completed), with the script the README installs."""
-    array = " ".join(f"'{w}'" for w in words)
+    array = " ".join(shlex.quote(w) for w in words)
     script = (
         'eval "$(_REVOX_SYNC_COMPLETE=bash_source revox-sync)"\n'
         f"COMP_WORDS=({array}); COMP_CWORD={len(words) - 1}\n"
@@ -157,12 +159,31 @@ def test_bash_completes_commands_targets_and_environments(project: Path) -> None
     assert _complete(project, "revox-sync", "plan", "--target", "") == [
         "+15551234567",
         "A",
-        "Sales qualifier",
+        "'Sales qualifier'",
         "asst_123",
     ]
-    assert _complete(project, "revox-sync", "apply", "--target", "Sa") == ["Sales qualifier"]
+    assert _complete(project, "revox-sync", "apply", "--target", "Sa") == ["'Sales qualifier'"]
     assert _complete(project, "revox-sync", "--env", "") == ["production", "staging"]
     assert _complete(project, "revox-sync", "validate", "--env", "st") == ["staging"]
+
+
+@pytest.mark.parametrize(
+    "name", ["Sales qualifier", 'it\'s "quoted"', "$(touch pwned) `touch pwned` $HOME", "Bot *", "a;b|c&d"]
+)
+def test_bash_inserts_a_hostile_name_as_one_word_and_runs_nothing(project: Path, name: str) -> None:
+    """bash puts a completion on the command line as it is: it comes quoted for the shell."""
+    write(project / "assistants/b.yaml", f"name: {json.dumps(name)}\nprompt: p\n")
+    write(project / "Bot 1", "a file a glob would find")
+    (offered,) = _complete(project, "revox-sync", "plan", "--target", name[:3])
+    words = subprocess.run(
+        ["bash", "--norc", "-c", 'eval "set -- $0"; printf "%s\\n" "$#" "$1"', offered],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert words.stdout == f"1\n{name}\n"
+    assert not (project / "pwned").exists()
 
 
 def test_completion_of_a_broken_directory_offers_nothing_and_says_nothing(project: Path) -> None:
