@@ -14,14 +14,17 @@
   runs of blank lines squeezed to one; one final newline; LF line breaks.
 
 Every comment, `!file` tag, `${VAR}` reference, anchor and alias is kept, and `format_text` checks that the
-result means exactly what the input meant (same tags, values, mappings and lists) before returning it:
-a layout it cannot produce without changing the meaning is refused, never written.
+result means exactly what the input meant (same tags, values, mappings and lists) and holds every comment
+of the input before returning it: a layout it cannot produce without changing the meaning or losing a
+comment is refused, never written.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -58,10 +61,58 @@ def format_text(text: str, *, ordered: bool, shown: str = "<text>") -> str:
     if _means(written, shown) is not None:  # the writer drops what it cannot carry (a `%TAG` directive)
         for candidate in (lay_out(written, ordered=ordered), lay_out(written, ordered=False)):
             if _means(candidate, shown) == meaning(before):
+                _keep_comments(text, candidate, shown)
                 return candidate
     raise LocatedError(
         Location(shown, 1, 1), "cannot format this file without changing what it means; it was left as it is"
     )
+
+
+def _keep_comments(text: str, out: str, shown: str) -> None:
+    """Raise LocatedError at the first comment of `text` that `out` lost (ruamel's writer drops a few: one
+    between two flow mappings of a list, one on a block scalar's indicator line in a list)."""
+    kept = Counter(comment for comment, _ in _comments(out))
+    for comment, (line, col) in _comments(text):
+        if kept[comment] <= 0:
+            raise LocatedError(
+                Location(shown, line, col),
+                "cannot format this file without losing this comment; it was left as it is",
+            )
+        kept[comment] -= 1
+
+
+def _comments(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Each comment of well-formed YAML `text` (`#` at a line's start or after a space, outside every
+    scalar), stripped, with its 1-based line and column."""
+    from bisect import bisect_right
+
+    from ruamel.yaml.events import ScalarEvent
+
+    from revox_sync.config.yaml import _events
+
+    spans = [
+        # a block scalar's text starts on the line after its indicator, which may end with a comment
+        (
+            text.find("\n", e.start_mark.index) if e.style in ("|", ">") else e.start_mark.index,
+            e.end_mark.index,
+        )
+        for e in _events(text)
+        if isinstance(e, ScalarEvent)
+    ]
+    starts = [start for start, _ in spans]  # in order, never overlapping
+    found = []
+    line, line_start = 1, 0
+    for match in _COMMENT_RE.finditer(text):
+        at = bisect_right(starts, match.start()) - 1
+        if at >= 0 and match.start() < spans[at][1]:
+            continue  # a `#` inside a value
+        line += text.count("\n", line_start, match.start())
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        found.append((match.group().rstrip(), (line, match.start() - line_start + 1)))
+    return found
+
+
+_COMMENT_RE = re.compile(r"(?:^|(?<=[ \t]))#[^\n]*", re.MULTILINE)
 
 
 def _means(text: str, shown: str) -> str | None:
@@ -160,6 +211,8 @@ def lay_out(text: str, *, ordered: bool = True) -> str:
     if not spans:
         return _one_final_newline(text)
     header = _squeezed(lines[: spans[0][1]])
+    while header and not header[0].strip():
+        del header[0]  # the file starts with its first comment or key
     after = "" if header and not header[-1].strip() else None
     _strip_blank_end(header)
     entries: list[_Entry] = []

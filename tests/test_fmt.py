@@ -240,6 +240,34 @@ def test_text_with_a_unicode_line_separator_stays_quoted(separator: str, escape:
     assert fmt(out) == out
 
 
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("name: A\nl:\n  - {a: 1}\n# between\n  - {a: 2} #x\n", "f.yaml:4:1: "),
+        ("name: A\nl:\n  - a\n  # before\n  - |  # on the indicator\n    text\n  - b\n", "f.yaml:4:3: "),
+        ("name: A\nl:\n  - >- # on the indicator\n    text\n  - b\n", "f.yaml:3:8: "),
+        ("name: A\nvoice: {provider: x, # in a flow mapping\n  id: y}\n", "f.yaml:2:22: "),
+        ("# before the document start\n---\nname: A\n", "f.yaml:1:1: "),
+    ],
+)
+def test_a_comment_the_writer_would_drop_leaves_the_file_as_it_is(text: str, where: str) -> None:
+    with pytest.raises(LocatedError) as caught:
+        fmt(text)
+    assert (
+        str(caught.value)
+        == f"{where}cannot format this file without losing this comment; it was left as it is"
+    )
+
+
+def test_comments_are_told_from_hashes_in_values() -> None:
+    text = "name: A # c\nprompt: |\n  # not a comment\n  a #b\nfirst_sentence: 'x # y'\nl: [a, b] # d\n"
+    assert fmt(text) == text.replace("'x # y'", '"x # y"')
+
+
+def test_blank_lines_before_the_first_comment_go_at_once() -> None:
+    assert fmt("\n\n# c\nname: A\n") == "# c\nname: A\n"
+
+
 def test_a_tag_directive_is_refused_in_place_not_a_crash() -> None:
     with pytest.raises(LocatedError) as caught:
         fmt("%TAG !e! tag:example.com,2000:\n---\nname: !e!foo A\n")
