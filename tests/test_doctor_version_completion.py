@@ -10,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -119,6 +120,25 @@ def test_doctor_with_an_unreachable_url(project: Path) -> None:
     [line] = [line for line in result.out.splitlines() if line.startswith("✗ API (account)")]
     assert line.startswith("✗ API (account): http://127.0.0.1:9: ")
     assert line.endswith(": check the base URL and the network")
+
+
+def test_doctor_with_a_slow_server_keeps_to_the_timeout_given(project: Path, emulator) -> None:
+    emulator.inject("GET", "^/assistants", delay=20.0, times=5)
+    started = time.monotonic()
+    result = run_cli(
+        "--base-url",
+        emulator.url,
+        "--api-key",
+        API_KEY,
+        "--timeout",
+        "1",
+        "doctor",
+        environ={"PATH": os.environ["PATH"]},
+    )
+    assert time.monotonic() - started < 10
+    [line] = [line for line in result.out.splitlines() if line.startswith("✗ API (account)")]
+    assert "(--timeout 1s)" in line and line.endswith(": check the base URL and the network")
+    assert API_KEY not in result.all
 
 
 def test_doctor_with_a_broken_project_file(project: Path) -> None:
