@@ -5,8 +5,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -496,6 +500,37 @@ def test_file_names_are_printed_with_control_characters_visible(workdir: Path) -
         result = run_cli(*args)
         assert result.out.splitlines()[0] == line
         assert "\x1b" not in result.all
+
+
+@contextlib.contextmanager
+def _unwritable(directory: Path) -> Iterator[None]:
+    """`directory` unwritable while inside: by its mode, or for root (whom modes do not stop) chattr +i."""
+    directory.chmod(0o555)
+    root = os.geteuid() == 0
+    if root and subprocess.run(["chattr", "+i", str(directory)], check=False).returncode != 0:
+        directory.chmod(0o755)
+        pytest.skip("root, and no chattr here: nothing makes a directory unwritable")
+    try:
+        yield
+    finally:
+        if root:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+        directory.chmod(0o755)
+
+
+def test_a_file_that_cannot_be_written_is_one_located_error(workdir: Path) -> None:
+    write(workdir / "assistants/a.yaml", MESSY)
+    write(workdir / "assistants/b.yaml", MESSY)
+    with _unwritable(workdir / "assistants"):
+        result = run_cli("fmt")
+    assert result.code == 1 and result.out == ""
+    reason = "Operation not permitted" if os.geteuid() == 0 else "Permission denied"
+    assert result.err.splitlines() == [
+        f"assistants/a.yaml: cannot write: {reason}",
+        f"assistants/b.yaml: cannot write: {reason}",
+        "2 errors.",
+    ]
+    assert (workdir / "assistants/a.yaml").read_text() == MESSY
 
 
 def test_fmt_keeps_the_file_mode(workdir: Path) -> None:
