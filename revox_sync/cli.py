@@ -3,6 +3,7 @@ and `main(argv) -> int`, the one error boundary that maps outcomes to exit codes
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from revox_sync.commands.session import Session
 from revox_sync.errors import FatalError
 from revox_sync.output import Environment
 
+COMPLETE_VAR = "_REVOX_SYNC_COMPLETE"  # click's variable for the program name revox-sync
 GLOBAL_OPTIONS = frozenset(
     {"--api-key", "--base-url", "--local", "--env", "--var", "--var-file", "--timeout", "--no-color", "-v"}
 )
@@ -52,6 +54,20 @@ def _complete_env(ctx: click.Context, _param: click.Parameter, incomplete: str) 
     from revox_sync.commands.complete import environment_names
 
     return [name for name in environment_names() if name.startswith(incomplete)]
+
+
+def _quote_bash_completions() -> None:
+    """bash puts a completion on the command line as it is (zsh's compadd and fish quote what they insert):
+    a name with a space, a quote or `$(...)` must come quoted for the shell, or it becomes several words."""
+    import shlex
+
+    from click.shell_completion import BashComplete, CompletionItem, add_completion_class
+
+    class QuotingBashComplete(BashComplete):
+        def format_completion(self, item: CompletionItem) -> str:
+            return f"{item.type},{shlex.quote(item.value) if item.type == 'plain' else item.value}"
+
+    add_completion_class(QuotingBashComplete)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -365,6 +381,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     """Run the CLI; every expected failure becomes a message and exit 1, never a traceback."""
     env = env or Environment()
     args = list(sys.argv[1:] if argv is None else argv)
+    if COMPLETE_VAR in os.environ:  # click answers the shell's completion request itself, then exits
+        _quote_bash_completions()
     try:
         result = cli.main(args=args, prog_name="revox-sync", standalone_mode=False, obj=env)
     except click.exceptions.NoArgsIsHelpError as exc:

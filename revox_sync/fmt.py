@@ -11,17 +11,20 @@
   type of what it interpolates to.
 - Multi-line text as a literal block (`|`); folded blocks stay folded.
 - Two-space indent, list dashes indented by two; one blank line around each top-level block collection,
-  runs of blank lines squeezed to one; one final newline.
+  runs of blank lines squeezed to one; one final newline; LF line breaks.
 
 Every comment, `!file` tag, `${VAR}` reference, anchor and alias is kept, and `format_text` checks that the
-result means exactly what the input meant (same tags, values, mappings and lists) before returning it:
-a layout it cannot produce without changing the meaning is refused, never written.
+result means exactly what the input meant (same tags, values, mappings and lists) and holds every comment
+of the input before returning it: a layout it cannot produce without changing the meaning or losing a
+comment is refused, never written.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +46,7 @@ def format_text(text: str, *, ordered: bool, shown: str = "<text>") -> str:
     Raises LocatedError at `shown` when `text` is not one well-formed YAML document, or when no layout
     could keep its meaning."""
     before = compose_text(text, shown)
+    text = text.replace("\r\n", "\n")  # YAML reads CRLF as LF; the writer would leave it in comments only
     if before is None:
         return _one_final_newline(text)  # empty, or only comments: nothing to lay out, nothing to lose
     try:
@@ -54,12 +58,61 @@ def format_text(text: str, *, ordered: bool, shown: str = "<text>") -> str:
         raise LocatedError(Location(shown, line, col), f"cannot format: {problem}") from None
     doc = _canonical(doc)
     written = dump(yaml_writer(), doc)
-    for candidate in (lay_out(written, ordered=ordered), lay_out(written, ordered=False)):
-        if _means(candidate, shown) == meaning(before):
-            return candidate
+    if _means(written, shown) is not None:  # the writer drops what it cannot carry (a `%TAG` directive)
+        for candidate in (lay_out(written, ordered=ordered), lay_out(written, ordered=False)):
+            if _means(candidate, shown) == meaning(before):
+                _keep_comments(text, candidate, shown)
+                return candidate
     raise LocatedError(
         Location(shown, 1, 1), "cannot format this file without changing what it means; it was left as it is"
     )
+
+
+def _keep_comments(text: str, out: str, shown: str) -> None:
+    """Raise LocatedError at the first comment of `text` that `out` lost (ruamel's writer drops a few: one
+    between two flow mappings of a list, one on a block scalar's indicator line in a list)."""
+    kept = Counter(comment for comment, _ in _comments(out))
+    for comment, (line, col) in _comments(text):
+        if kept[comment] <= 0:
+            raise LocatedError(
+                Location(shown, line, col),
+                "cannot format this file without losing this comment; it was left as it is",
+            )
+        kept[comment] -= 1
+
+
+def _comments(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Each comment of well-formed YAML `text` (`#` at a line's start or after a space, outside every
+    scalar), stripped, with its 1-based line and column."""
+    from bisect import bisect_right
+
+    from ruamel.yaml.events import ScalarEvent
+
+    from revox_sync.config.yaml import _events
+
+    spans = [
+        # a block scalar's text starts on the line after its indicator, which may end with a comment
+        (
+            text.find("\n", e.start_mark.index) if e.style in ("|", ">") else e.start_mark.index,
+            e.end_mark.index,
+        )
+        for e in _events(text)
+        if isinstance(e, ScalarEvent)
+    ]
+    starts = [start for start, _ in spans]  # in order, never overlapping
+    found = []
+    line, line_start = 1, 0
+    for match in _COMMENT_RE.finditer(text):
+        at = bisect_right(starts, match.start()) - 1
+        if at >= 0 and match.start() < spans[at][1]:
+            continue  # a `#` inside a value
+        line += text.count("\n", line_start, match.start())
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        found.append((match.group().rstrip(), (line, match.start() - line_start + 1)))
+    return found
+
+
+_COMMENT_RE = re.compile(r"(?:^|(?<=[ \t]))#[^\n]*", re.MULTILINE)
 
 
 def _means(text: str, shown: str) -> str | None:
@@ -158,6 +211,8 @@ def lay_out(text: str, *, ordered: bool = True) -> str:
     if not spans:
         return _one_final_newline(text)
     header = _squeezed(lines[: spans[0][1]])
+    while header and not header[0].strip():
+        del header[0]  # the file starts with its first comment or key
     after = "" if header and not header[-1].strip() else None
     _strip_blank_end(header)
     entries: list[_Entry] = []
@@ -270,9 +325,10 @@ def _one_final_newline(text: str) -> str:
 
 # --- what a document means ----------------------------------------------------------------------------------
 def meaning(root: Any) -> str:
-    """A digest of what a composed document means to revox-sync: each scalar's tag and value (a number by
-    its value, a string with `${` also by whether it is plain), mappings as unordered pairs, lists in order.
-    Layout, quoting style, comments and anchor names do not count; shared (aliased) nodes are hashed once."""
+    """A digest of what a composed document means to revox-sync: each scalar's tag and value (a number, a
+    boolean or a null by its value, a string with `${` also by whether it is plain), mappings as unordered
+    pairs, lists in order. Layout, quoting style, comments and anchor names do not count; shared (aliased)
+    nodes are hashed once."""
     memo: dict[int, str] = {}
     budget = [MAX_NODES]
 
@@ -292,7 +348,7 @@ def meaning(root: Any) -> str:
         tag = _tag(node)
         if node.id == "scalar":
             value = node.value
-            if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+            if tag in _BY_VALUE:  # `~`, an empty value and `null` are one null; `0o17` and `15` one number
                 value = repr(resolve_plain(value))
             plain = node.style is None and "${" in value
             parts = ["s", tag, value, str(plain)]
@@ -309,6 +365,8 @@ def meaning(root: Any) -> str:
 
     return "" if root is None else digest(root, frozenset())
 
+
+_BY_VALUE = frozenset(f"tag:yaml.org,2002:{name}" for name in ("int", "float", "null", "bool"))
 
 # Files whose top-level keys are not an assistant's: their order is the author's.
 UNORDERED_FILES = frozenset(

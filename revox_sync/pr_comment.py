@@ -57,9 +57,10 @@ def upsert(
     environment: str,
     markdown: str,
     *,
-    author: str = BOT,
+    author: str | None = None,
 ) -> str:
-    """Update this environment's comment on pull request `number`, or create it; 'updated' or 'created'."""
+    """Update this environment's comment on pull request `number`, or create it; 'updated' or 'created'.
+    Only a comment by `author` is updated (default: whoever the token posts as)."""
     import httpx
 
     headers = {
@@ -70,6 +71,7 @@ def upsert(
     base = f"{api_url.rstrip('/')}/repos/{repository}"
     body = {"body": comment_body(environment, markdown)}
     with httpx.Client(headers=headers, timeout=30.0, follow_redirects=False) as client:
+        author = author or _poster(client, api_url)
         comments: list[dict[str, Any]] = []
         page = 1
         while True:
@@ -88,6 +90,14 @@ def upsert(
         return "created"
 
 
+def _poster(client: Any, api_url: str) -> str:
+    """Who the token posts as: a personal token's user, else the workflow's bot (its GITHUB_TOKEN may not
+    read `/user`)."""
+    answer = client.get(f"{api_url.rstrip('/')}/user")
+    login = answer.json().get("login") if answer.status_code == 200 else None
+    return login if isinstance(login, str) and login else BOT
+
+
 def _pull_request_number(event_path: str | None) -> int | None:
     if not event_path:
         return None
@@ -103,7 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m revox_sync.pr_comment", description=__doc__)
     parser.add_argument("--environment", default="", help="the revox-sync environment the plan is for")
     parser.add_argument("--body-file", required=True, help="the Markdown plan")
-    parser.add_argument("--author", default=BOT, help=f"who posts the comments (default {BOT})")
+    parser.add_argument(
+        "--author", default=None, help=f"who posts the comments (default: the token's user, else {BOT})"
+    )
     args = parser.parse_args(argv)
     env = os.environ
     token, repository = env.get("GITHUB_TOKEN", ""), env.get("GITHUB_REPOSITORY", "")

@@ -114,6 +114,7 @@ class FakeGitHub:
         self.comments: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
         self.tokens: set[str] = set()
+        self.user: str | None = None  # the user of a personal token; None: the workflow's GITHUB_TOKEN
         fake = self
 
         class Handler(JsonHandler):
@@ -123,6 +124,9 @@ class FakeGitHub:
             def do_GET(self) -> None:
                 fake.requests.append(("GET", self.path))
                 fake.tokens.add(self.headers["Authorization"])
+                if self.path == "/user":  # GITHUB_TOKEN may not read it
+                    self._answer(*((200, {"login": fake.user}) if fake.user else (403, {"message": "no"})))
+                    return
                 page = int(re.search(r"[?&]page=(\d+)", self.path).group(1))  # type: ignore[union-attr]
                 self._answer(200, fake.comments[(page - 1) * 100 : page * 100])
 
@@ -130,7 +134,7 @@ class FakeGitHub:
                 fake.requests.append(("POST", self.path))
                 comment = {
                     "id": 1000 + len(fake.comments),
-                    "user": {"login": "github-actions[bot]"},
+                    "user": {"login": fake.user or "github-actions[bot]"},
                     **self._body(),
                 }
                 fake.comments.append(comment)
@@ -267,6 +271,28 @@ def test_validate_step_and_an_unknown_command(repo: Path) -> None:
     assert code == 1 and "::error::command must be validate, plan or apply, not 'destroy'" in output
 
 
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        {"environment": "x\nplan-file=/etc/passwd"},
+        {"environment": "prod uction"},
+        {"environment": "$(touch pwned)"},
+        {"environment": "../../up"},
+        {"plan-file": "p.json\nexitcode=0"},
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "plan", "apply"])
+def test_a_hostile_environment_or_plan_file_stops_the_step_before_it_writes_anything(
+    repo: Path, command: str, inputs: dict[str, str]
+) -> None:
+    """A line break would add outputs of its own to GITHUB_OUTPUT (a plan-file the next step uploads)."""
+    code, output, outputs, summary = run_step("run", repo, {"command": command, **inputs})
+    assert (code, outputs, summary) == (1, {}, "")
+    assert output.splitlines()[-1].startswith("::error::")
+    assert not (repo / "pwned").exists()
+    assert sorted(p.name for p in (repo / "runner-temp").iterdir()) == ["output", "summary"]
+
+
 def test_install_step_pins_a_version_or_takes_a_requirement(tmp_path: Path) -> None:
     shims = tmp_path / "shims"
     write(shims / "python", '#!/bin/sh\necho "$@" >> "$HOME/calls"\n').chmod(0o755)
@@ -341,3 +367,20 @@ def test_upsert_finds_the_comment_past_the_first_page(github: FakeGitHub) -> Non
         ("PATCH", "/repos/acme/voice/issues/comments/9000")
     ]
     assert [c["body"] for c in github.comments if c["id"] == 9000] == [marker("prod") + "\nnew plan"]
+
+
+def test_upsert_with_a_personal_token_updates_the_comment_it_posted(github: FakeGitHub) -> None:
+    """A `github-token` of a person posts as that person, not as github-actions[bot]."""
+    from revox_sync.pr_comment import upsert
+
+    github.user = "octo-deployer"
+    github.comments.append(
+        {"id": 1, "user": {"login": "github-actions[bot]"}, "body": marker("prod") + "\nx"}
+    )
+    assert upsert(github.url, "acme/voice", 7, "ghp_tok", "prod", "plan 1") == "created"
+    assert upsert(github.url, "acme/voice", 7, "ghp_tok", "prod", "plan 2") == "updated"
+    assert [r for r in github.requests if r[0] != "GET"] == [
+        ("POST", "/repos/acme/voice/issues/7/comments"),
+        ("PATCH", "/repos/acme/voice/issues/comments/1001"),
+    ]
+    assert [c["body"] for c in github.comments] == [marker("prod") + "\nx", marker("prod") + "\nplan 2"]

@@ -336,10 +336,7 @@ def test_the_readme_action_snippet_names_real_inputs() -> None:
     ours = [s["uses"] for s in load(GITHUB)["jobs"]["plan"]["steps"] if "revox-sync@" in s.get("uses", "")]
     assert use["uses"] == ours[0]
     commented = re.findall(r"^\s+#\s+([\w-]+):", block, flags=re.M)
-    assert set(use["with"]) | set(commented) == set(load(ACTION)["inputs"]) - {
-        "python-version",
-        "github-token",
-    }
+    assert set(use["with"]) | set(commented) == set(load(ACTION)["inputs"]) - {"python-version"}
 
 
 def test_the_readme_completion_lines_are_the_ones_click_answers() -> None:

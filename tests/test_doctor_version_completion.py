@@ -3,11 +3,14 @@ and shell completion exercised in a real bash with COMP_WORDS / COMP_CWORD."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -119,6 +122,25 @@ def test_doctor_with_an_unreachable_url(project: Path) -> None:
     assert line.endswith(": check the base URL and the network")
 
 
+def test_doctor_with_a_slow_server_keeps_to_the_timeout_given(project: Path, emulator) -> None:
+    emulator.inject("GET", "^/assistants", delay=20.0, times=5)
+    started = time.monotonic()
+    result = run_cli(
+        "--base-url",
+        emulator.url,
+        "--api-key",
+        API_KEY,
+        "--timeout",
+        "1",
+        "doctor",
+        environ={"PATH": os.environ["PATH"]},
+    )
+    assert time.monotonic() - started < 10
+    [line] = [line for line in result.out.splitlines() if line.startswith("✗ API (account)")]
+    assert "(--timeout 1s)" in line and line.endswith(": check the base URL and the network")
+    assert API_KEY not in result.all
+
+
 def test_doctor_with_a_broken_project_file(project: Path) -> None:
     write(project / "revox-sync.yaml", "environments: [oops]\n")
     result = run_cli("doctor", environ={"PATH": os.environ["PATH"]})
@@ -131,7 +153,7 @@ def test_doctor_with_a_broken_project_file(project: Path) -> None:
 # --- completion, in a real bash --------------------------------------------------------------------------------
 def _complete(cwd: Path, *words: str) -> list[str]:
     """What bash offers after `words` (the last one being completed), with the script the README installs."""
-    array = " ".join(f"'{w}'" for w in words)
+    array = " ".join(shlex.quote(w) for w in words)
     script = (
         'eval "$(_REVOX_SYNC_COMPLETE=bash_source revox-sync)"\n'
         f"COMP_WORDS=({array}); COMP_CWORD={len(words) - 1}\n"
@@ -157,12 +179,31 @@ def test_bash_completes_commands_targets_and_environments(project: Path) -> None
     assert _complete(project, "revox-sync", "plan", "--target", "") == [
         "+15551234567",
         "A",
-        "Sales qualifier",
+        "'Sales qualifier'",
         "asst_123",
     ]
-    assert _complete(project, "revox-sync", "apply", "--target", "Sa") == ["Sales qualifier"]
+    assert _complete(project, "revox-sync", "apply", "--target", "Sa") == ["'Sales qualifier'"]
     assert _complete(project, "revox-sync", "--env", "") == ["production", "staging"]
     assert _complete(project, "revox-sync", "validate", "--env", "st") == ["staging"]
+
+
+@pytest.mark.parametrize(
+    "name", ["Sales qualifier", 'it\'s "quoted"', "$(touch pwned) `touch pwned` $HOME", "Bot *", "a;b|c&d"]
+)
+def test_bash_inserts_a_hostile_name_as_one_word_and_runs_nothing(project: Path, name: str) -> None:
+    """bash puts a completion on the command line as it is: it comes quoted for the shell."""
+    write(project / "assistants/b.yaml", f"name: {json.dumps(name)}\nprompt: p\n")
+    write(project / "Bot 1", "a file a glob would find")
+    (offered,) = _complete(project, "revox-sync", "plan", "--target", name[:3])
+    words = subprocess.run(
+        ["bash", "--norc", "-c", 'eval "set -- $0"; printf "%s\\n" "$#" "$1"', offered],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert words.stdout == f"1\n{name}\n"
+    assert not (project / "pwned").exists()
 
 
 def test_completion_of_a_broken_directory_offers_nothing_and_says_nothing(project: Path) -> None:

@@ -5,8 +5,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +214,68 @@ def test_bad_yaml_is_one_located_error(text: str, message: str) -> None:
         fmt(text)
     assert str(caught.value).startswith(message)
     assert "\n" not in str(caught.value)
+
+
+# --- hostile files ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["", " ~", " Null", " NULL", " null", " # no value"])
+def test_every_way_of_writing_null_is_formatted_as_null(value: str, tmp_path: Path) -> None:
+    text = f"name: A\nprompt: p\nvoice:{value}\n"
+    out = fmt(text)
+    assert out == f"name: A\nprompt: p\nvoice: null{value if '#' in value else ''}\n"
+    assert _loaded(tmp_path, out) == _loaded(tmp_path, text)
+
+
+def test_a_crlf_file_comments_included_is_written_with_lf_only(tmp_path: Path) -> None:
+    text = "# head\r\nname: A # eol\r\nprompt: |\r\n  a\r\n  b\r\ntransfer_destinations:\r\n"
+    text += "  # item\r\n  - label: a\r\n# end\r\n"
+    out = fmt(text)
+    assert "\r" not in out
+    assert out == (
+        "# head\nname: A # eol\nprompt: |\n  a\n  b\n\ntransfer_destinations:\n  # item\n  - label: a\n# end\n"
+    )
+    assert _loaded(tmp_path, out) == _loaded(tmp_path, text)
+
+
+@pytest.mark.parametrize(("separator", "escape"), [("\\u2028", "\\L"), ("\\u2029", "\\P")])
+def test_text_with_a_unicode_line_separator_stays_quoted(separator: str, escape: str) -> None:
+    """YAML 1.1 readers (libyaml, ruamel's own) break a literal block's line there; YAML 1.2 ones do not."""
+    out = fmt(f'name: A\nprompt: "a{separator}b\\nc"\n')
+    assert out == f'name: A\nprompt: "a{escape}b\\nc"\n'
+    assert fmt(out) == out
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("name: A\nl:\n  - {a: 1}\n# between\n  - {a: 2} #x\n", "f.yaml:4:1: "),
+        ("name: A\nl:\n  - a\n  # before\n  - |  # on the indicator\n    text\n  - b\n", "f.yaml:4:3: "),
+        ("name: A\nl:\n  - >- # on the indicator\n    text\n  - b\n", "f.yaml:3:8: "),
+        ("name: A\nvoice: {provider: x, # in a flow mapping\n  id: y}\n", "f.yaml:2:22: "),
+        ("# before the document start\n---\nname: A\n", "f.yaml:1:1: "),
+    ],
+)
+def test_a_comment_the_writer_would_drop_leaves_the_file_as_it_is(text: str, where: str) -> None:
+    with pytest.raises(LocatedError) as caught:
+        fmt(text)
+    assert (
+        str(caught.value)
+        == f"{where}cannot format this file without losing this comment; it was left as it is"
+    )
+
+
+def test_comments_are_told_from_hashes_in_values() -> None:
+    text = "name: A # c\nprompt: |\n  # not a comment\n  a #b\nfirst_sentence: 'x # y'\nl: [a, b] # d\n"
+    assert fmt(text) == text.replace("'x # y'", '"x # y"')
+
+
+def test_blank_lines_before_the_first_comment_go_at_once() -> None:
+    assert fmt("\n\n# c\nname: A\n") == "# c\nname: A\n"
+
+
+def test_a_tag_directive_is_refused_in_place_not_a_crash() -> None:
+    with pytest.raises(LocatedError) as caught:
+        fmt("%TAG !e! tag:example.com,2000:\n---\nname: !e!foo A\n")
+    assert str(caught.value).startswith("f.yaml:")
 
 
 # --- property: generated assistants, written in any style ---------------------------------------------------
@@ -424,6 +490,49 @@ def test_a_link_out_of_the_directory_is_an_error(
     assert outside.read_text() == MESSY
 
 
+def test_file_names_are_printed_with_control_characters_visible(workdir: Path) -> None:
+    write(workdir / "assistants/a\x1b[31m\nb.yaml", MESSY)
+    for args, line in (
+        (("fmt", "--check"), "assistants/a\\u001b[31m\\u000ab.yaml"),
+        (("fmt", "--diff"), "--- a/assistants/a\\u001b[31m\\u000ab.yaml"),
+        (("fmt",), "formatted assistants/a\\u001b[31m\\u000ab.yaml"),
+    ):
+        result = run_cli(*args)
+        assert result.out.splitlines()[0] == line
+        assert "\x1b" not in result.all
+
+
+@contextlib.contextmanager
+def _unwritable(directory: Path) -> Iterator[None]:
+    """`directory` unwritable while inside: by its mode, or for root (whom modes do not stop) chattr +i."""
+    directory.chmod(0o555)
+    root = os.geteuid() == 0
+    if root and subprocess.run(["chattr", "+i", str(directory)], check=False).returncode != 0:
+        directory.chmod(0o755)
+        pytest.skip("root, and no chattr here: nothing makes a directory unwritable")
+    try:
+        yield
+    finally:
+        if root:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+        directory.chmod(0o755)
+
+
+def test_a_file_that_cannot_be_written_is_one_located_error(workdir: Path) -> None:
+    write(workdir / "assistants/a.yaml", MESSY)
+    write(workdir / "assistants/b.yaml", MESSY)
+    with _unwritable(workdir / "assistants"):
+        result = run_cli("fmt")
+    assert result.code == 1 and result.out == ""
+    reason = "Operation not permitted" if os.geteuid() == 0 else "Permission denied"
+    assert result.err.splitlines() == [
+        f"assistants/a.yaml: cannot write: {reason}",
+        f"assistants/b.yaml: cannot write: {reason}",
+        "2 errors.",
+    ]
+    assert (workdir / "assistants/a.yaml").read_text() == MESSY
+
+
 def test_fmt_keeps_the_file_mode(workdir: Path) -> None:
     path = write(workdir / "assistants/a.yaml", MESSY)
     path.chmod(0o600)
@@ -441,7 +550,13 @@ def test_imported_files_pass_fmt_check(
     emulator.state.add_faq_suggestion(reception["id"], "Do you open on Sundays?")
     emulator.state.seed_assistant(PLAIN)
     emulator.state.seed_assistant(
-        {**PLAIN, "name": "On", "first_sentence": "12:30", "end_of_call_sentence": "no"}
+        {
+            **PLAIN,
+            "name": "On",
+            "first_sentence": "12:30",
+            "end_of_call_sentence": "no",
+            "voicemail_message": "a line\u2028separator\nand a break",
+        }
     )
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".git").mkdir()

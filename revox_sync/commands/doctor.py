@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from revox_sync.commands.session import Session
     from revox_sync.config.project import Project
 
-API_CHECK_SECONDS = 15.0  # the whole of one account's check, retries included
+API_CHECK_SECONDS = 15.0  # the whole of one account's check, retries included, unless --timeout says
 IGNORED = (".revox-local/", ".revox-sync/")  # the local emulator's state (secrets resolved), the backups
 
 
@@ -124,7 +124,11 @@ def _account(session: Session, env_name: str | None) -> Iterator[Check]:
     url = url or DEFAULT_BASE_URL
     try:
         with RevoxClient(
-            key, url, run_timeout=API_CHECK_SECONDS, max_retries=1, secrets=session.env.secrets
+            key,
+            url,
+            run_timeout=session.run_timeout or API_CHECK_SECONDS,
+            max_retries=1,
+            secrets=session.env.secrets,
         ) as client:
             count = len(client.list_assistants())
     except FatalError as exc:

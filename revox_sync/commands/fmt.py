@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from revox_sync.commands import EXIT_ERROR, EXIT_OK
-from revox_sync.errors import ConfigErrors, LocatedError
+from revox_sync.errors import ConfigErrors, LocatedError, Location
 
 if TYPE_CHECKING:
     from revox_sync.commands.session import Session
@@ -21,11 +21,13 @@ def run_fmt(session: Session, paths: Sequence[Path], *, check: bool = False, dif
     `check` or `diff`; exits 1 when one would change (with `check` or `diff`) or one cannot be read."""
     from revox_sync.config.yaml import read_text
     from revox_sync.fmt import UNORDERED_FILES, format_text, literal_secrets
+    from revox_sync.output import printable
 
     env = session.env
     files, errors = _files(session, paths)
     changed: list[str] = []
     for path, shown in files:
+        shown = printable(shown)  # a file name may hold ESC or a line break
         try:
             before = read_text(path)
             after = format_text(before, ordered=path.name not in UNORDERED_FILES, shown=shown)
@@ -46,7 +48,11 @@ def run_fmt(session: Session, paths: Sequence[Path], *, check: bool = False, dif
         else:
             from revox_sync.files import write_atomic
 
-            write_atomic(Path(os.path.realpath(path)), after)
+            try:
+                write_atomic(Path(os.path.realpath(path)), after)
+            except OSError as exc:  # a read-only checkout, a full disk: the file is left as it was
+                errors.append(LocatedError(Location(shown), f"cannot write: {exc.strerror or exc}"))
+                continue
             env.out(f"formatted {shown}")
     if errors:
         raise ConfigErrors(errors)
@@ -63,7 +69,6 @@ def _files(session: Session, paths: Sequence[Path]) -> tuple[list[tuple[Path, st
     """The YAML files to format, each once, as shown in messages: those under each directory (hidden ones
     skipped, links checked as the loader checks them) and each file named."""
     from revox_sync.config.discovery import YAML_SUFFIXES, display_path, scan
-    from revox_sync.errors import Location
 
     if not paths:
         from revox_sync.config.project import find_project_file

@@ -64,7 +64,7 @@ _BLOCK_PRECHECK = 200  # columns of indentation and `-`/`?`/`:` indicators at th
 
 _DEEP_LINE = re.compile(rf"\n[ \t?:-]{{{_BLOCK_PRECHECK}}}")
 
-_OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")  # libyaml's line breaks besides "\n"
+OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")  # libyaml's line breaks besides "\n"
 
 _TAG = "tag:yaml.org,2002:"
 
@@ -376,7 +376,7 @@ def _may_nest_deeply(text: str) -> bool:
     """
     if text.count("[") + text.count("{") > _FLOW_PRECHECK:
         return True
-    for other in _OTHER_BREAKS:
+    for other in OTHER_BREAKS:
         if other in text:
             text = text.replace(other, "\n")
     return _DEEP_LINE.match("\n" + text[:_BLOCK_PRECHECK]) is not None or _DEEP_LINE.search(text) is not None

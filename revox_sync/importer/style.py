@@ -83,13 +83,15 @@ def styled_str(text: str, like: Any = None, flow: bool = False) -> Any:
         SingleQuotedScalarString,
     )
 
+    from revox_sync.config.yaml import OTHER_BREAKS
+
     candidates: list[Any] = []
     if isinstance(like, (SingleQuotedScalarString, DoubleQuotedScalarString)):
         candidates.append(type(like))
     if isinstance(like, FoldedScalarString) and "\n" not in text:
         candidates.append(FoldedScalarString)
-    if "\n" in text:
-        candidates.append(LiteralScalarString)
+    if "\n" in text and not any(brk in text for brk in OTHER_BREAKS):
+        candidates.append(LiteralScalarString)  # YAML 1.1 readers would break a block's line at `\u2028`
     for kind in candidates:
         node = kind(text)
         if _reads_back(node, text):
