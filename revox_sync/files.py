@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -58,3 +59,14 @@ def read_regular(path: Path) -> bytes:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
         return handle.read()
+
+
+def ignored_by_git(directory: Path, what: str) -> None:
+    """Make `directory` ignore itself in git (a `.gitignore` of `*` inside it), as pytest's cache does: it
+    holds account state or secrets that must never be committed. Best effort: a folder that cannot be
+    written is reported by whatever writes there next."""
+    ignore = directory / ".gitignore"
+    if ignore.exists():
+        return
+    with contextlib.suppress(OSError):
+        write_atomic(ignore, f"# {what}: never commit it\n*\n")

@@ -26,10 +26,10 @@ def start_local(state_dir: Path = LOCAL_STATE_DIR) -> EmulatorServer:
     from revox_sync.emulator.state import EmulatorState
 
     state_dir = Path(state_dir)
+    from revox_sync.files import ignored_by_git
+
     state_dir.mkdir(parents=True, exist_ok=True)
-    ignore = state_dir / ".gitignore"
-    if not ignore.exists():  # the state holds resolved secrets: keep it out of the user's commits
-        ignore.write_text("# revox-sync --local state: never commit it\n*\n", encoding="utf-8")
+    ignored_by_git(state_dir, "revox-sync --local state (it holds resolved secrets)")
     state = EmulatorState.load(
         state_dir / STATE_FILE_NAME, hint=f"the local emulator's state; delete {state_dir}/ to start over"
     )

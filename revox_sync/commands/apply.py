@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.commands import EXIT_ERROR, EXIT_OK
-from revox_sync.commands.plan import compute_plan, print_plan
+from revox_sync.commands.plan import compute_plan, learn_remote_secrets, print_plan
 from revox_sync.errors import FatalError
 from revox_sync.options import DEFAULT_PARALLELISM
 from revox_sync.output import printable
@@ -139,13 +139,10 @@ def _back_up(
 
     from revox_sync.engine import backup
     from revox_sync.engine.render import json_document
-    from revox_sync.files import write_new
-    from revox_sync.sensitive import secret_values
+    from revox_sync.files import ignored_by_git, write_new
 
     env = session.env
-    for objects in remote.values():  # a key the account holds now may sit in a text it also holds
-        for r in objects:
-            env.add_secrets(secret_values(r))
+    learn_remote_secrets(session, remote)
     now = datetime.now(timezone.utc)
     saved = backup.snapshot(plan, remote)
     if not saved:
@@ -155,15 +152,8 @@ def _back_up(
         saved, created, key=session.key, target=session.target, secrets=env.secrets, now=now
     )
     directory = backup_dir if backup_dir is not None else DEFAULT_BACKUP_DIR
-    if backup_dir is None and not (directory.parent / ".gitignore").exists():
-        import contextlib
-
-        from revox_sync.files import write_atomic
-
-        # the folder holds account state: keep it out of the user's commits (a folder that cannot be
-        # written is reported by the backup itself, below)
-        with contextlib.suppress(OSError):
-            write_atomic(directory.parent / ".gitignore", "# revox-sync backups: never commit them\n*\n")
+    if backup_dir is None:
+        ignored_by_git(directory.parent, "revox-sync backups")
     try:
         path = write_new(directory, backup.file_name(now, session.key), json_document(doc) + "\n", mode=0o600)
     except OSError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +91,6 @@ def _compute_plan(
 ) -> Computed:
     from revox_sync.engine.plan import build_plan
     from revox_sync.kinds import KINDS
-    from revox_sync.sensitive import secret_values
 
     loaded = load_config(session, config_dir)
     client = session.client()
@@ -103,14 +102,22 @@ def _compute_plan(
             for note in kind.sandbox(session.server.state, config):
                 session.env.info(note)
     remote = {k.name: k.fetch(client) for k in managed}
-    for objects in remote.values():  # an old key the account holds may sit in a text it also holds
-        for r in objects:
-            session.env.add_secrets(secret_values(r))
+    learn_remote_secrets(session, remote)
     plan = build_plan(
         KINDS, loaded, remote, prune=prune, targets=targets, key=session.key, scope=session.scope()
     )
     plan = dataclasses.replace(plan.redacted(session.env.secrets), target=session.target, key=session.key)
     return Computed(plan, loaded, remote)
+
+
+def learn_remote_secrets(session: Session, remote: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+    """Blank in all output the values the account holds at sensitive fields: an old key may sit in a text
+    the account also holds."""
+    from revox_sync.sensitive import secret_values
+
+    for objects in remote.values():
+        for r in objects:
+            session.env.add_secrets(secret_values(r))
 
 
 def print_plan(session: Session, plan: Plan, fmt: str = "text") -> None:

@@ -63,7 +63,7 @@ def run_restore(
 def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
     """The plan that puts the backup's objects back: updates of the fields that differ, a create for one
     the account lost (named in a note with its old id), a number routed back."""
-    from revox_sync.commands.plan import Computed
+    from revox_sync.commands.plan import Computed, learn_remote_secrets
     from revox_sync.engine.change import Desired
     from revox_sync.engine.kind import Loaded
     from revox_sync.engine.plan import build_plan
@@ -74,9 +74,7 @@ def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
     for s in backup.objects:
         env.add_secrets(secret_values(s.state))
     remote = {k.name: k.fetch(client) for k in KINDS}
-    for objects in remote.values():
-        for r in objects:
-            env.add_secrets(secret_values(r))
+    learn_remote_secrets(session, remote)
     now = {(kind, str(r.get("id"))): str(r.get("name")) for kind, objects in remote.items() for r in objects}
     gone = {(s.kind, s.id): s.name for s in backup.objects if (s.kind, s.id) not in now}
     where = Location(source)
