@@ -37,7 +37,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
@@ -69,17 +69,24 @@ class UpdateResult:
     unpatched_calls_notice: dict[str, Any] | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Reply:
     """One answer, read whole: within the size cap and before the deadline."""
 
     status: int
     headers: httpx.Headers
-    content: bytes
+    content: bytes | bytearray
 
     @property
     def text(self) -> str:
         return self.content.decode("utf-8", "replace")
+
+    def take_text(self) -> str:
+        """The body as text, which the reply no longer holds as bytes: a listing of 10,000 assistants is
+        190 MiB, better not held twice while it is parsed. Raises UnicodeDecodeError (keeping the bytes)."""
+        text = self.content.decode("utf-8")
+        self.content = b""
+        return text
 
 
 @dataclass(frozen=True)
@@ -208,11 +215,44 @@ def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
 def _decode(reply: Reply, scrub: Callable[[str], str] = str) -> Any:
     """The JSON of a body, or _NotJson (an empty body is not JSON either)."""
     try:
-        return json.loads(reply.content.decode("utf-8"))
-    except ValueError:  # UnicodeDecodeError is one too, and an integer too long to read
+        return _parse(reply.content.decode("utf-8"), scrub)
+    except UnicodeDecodeError:
         return _NotJson(scrub(reply.text))
+
+
+def _decode_taking(reply: Reply, scrub: Callable[[str], str], strings: Mapping[str, str]) -> Any:
+    """`_decode`, letting go of the reply's bytes first; each long string equal to one of `strings` is
+    that one, not a copy (an account in sync holds the very texts the files do)."""
+    try:
+        text = reply.take_text()
+    except UnicodeDecodeError:
+        return _NotJson(scrub(reply.text))
+    return _parse(text, scrub, _sharing(strings) if strings else None)
+
+
+def _parse(
+    text: str, scrub: Callable[[str], str], hook: Callable[[dict[str, Any]], Any] | None = None
+) -> Any:
+    try:
+        return json.loads(text, object_hook=hook)
+    except ValueError:  # an integer too long to read, too
+        return _NotJson(scrub(text))
     except RecursionError:
         return _NotJson("(JSON nested too deeply to read)")
+
+
+def _sharing(strings: Mapping[str, str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A JSON object hook putting `strings`' own objects in place of equal values (and list items)."""
+
+    def share(obj: dict[str, Any]) -> dict[str, Any]:
+        for key, value in obj.items():
+            if type(value) is str:
+                obj[key] = strings.get(value, value)
+            elif type(value) is list:
+                value[:] = [strings.get(v, v) if type(v) is str else v for v in value]
+        return obj
+
+    return share
 
 
 def _kind(value: Any) -> str:
@@ -271,6 +311,8 @@ class RevoxClient:
         self.base_url = check_base_url(base_url)
         self._api_key = api_key or None
         self._secrets = secrets  # what else messages must never quote (a set the caller keeps growing)
+        # texts the answers will likely repeat (the files' own), kept once: see `_decode_taking`
+        self.shared_strings: Mapping[str, str] = {}
         given = {
             "timeout": timeout,
             "request_deadline": request_deadline,
@@ -547,15 +589,13 @@ class RevoxClient:
                 declared = response.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > self.max_response_bytes:
                     raise self._too_large(where)
-                chunks: list[bytes] = []
-                size = 0
+                content = bytearray()  # grown in place: a list of chunks joined at the end is held twice
                 for chunk in response.iter_bytes():
                     if time.monotonic() >= deadline:
                         raise _Cut()
-                    size += len(chunk)
-                    if size > self.max_response_bytes:
+                    if len(content) + len(chunk) > self.max_response_bytes:
                         raise self._too_large(where)
-                    chunks.append(chunk)
+                    content += chunk
         except (httpx.HTTPError, _Cut) as exc:
             elapsed = (time.monotonic() - started) * 1000
             self._log(f"{where} -> {type(exc).__name__} ({elapsed:.0f} ms)")
@@ -564,7 +604,7 @@ class RevoxClient:
             self._deadline.at = None
         elapsed = (time.monotonic() - started) * 1000
         self._log(f"{where} -> {response.status_code} ({elapsed:.0f} ms)")
-        return Reply(response.status_code, response.headers, b"".join(chunks))
+        return Reply(response.status_code, response.headers, content)
 
     def _too_large(self, where: str) -> ApiError:
         size = _size(self.max_response_bytes)
@@ -679,7 +719,7 @@ class RevoxClient:
                 raise self._final_error(method, path, reply, not_found, json)
             if status == 204:
                 return {}
-            return _decode(reply, self._scrub)
+            return _decode_taking(reply, self._scrub, self.shared_strings)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
