@@ -124,6 +124,15 @@ class PositionMap:
         line, col = self.values.get(found, (1, 1))
         return Location(self.files.get(found, self.path), line, col)
 
+    def shallow(self, depth: int = 2) -> PositionMap:
+        """Only the paths `depth` deep or less: a lookup below them finds their nearest ancestor. What a plan
+        keeps of each file after checking it (a hundred positions a file took more memory than its text)."""
+
+        def cut(found: Mapping[Loc, Any]) -> dict[Loc, Any]:
+            return {loc: at for loc, at in found.items() if len(loc) <= depth}
+
+        return PositionMap(self.path, cut(self.values), cut(self.keys), cut(self.files))
+
     def key(self, loc: Sequence[str | int]) -> Location:
         """The mapping key of `loc` (for unknown or read-only keys); the value when there is no key."""
         found = self._resolve(loc)

@@ -32,7 +32,7 @@ def to_desired(loaded: LoadedAssistant) -> Desired:
         name_location=loaded.positions.value(("name",)),
         id_location=loaded.positions.value(("id",)) if loaded.id else None,
         source=loaded,
-        previous_names=tuple(loaded.spec.previous_names or ()),
+        previous_names=tuple(loaded.data.get("previous_names") or ()),  # validated: strings
     )
 
 
@@ -45,7 +45,7 @@ class AssistantKind:
 
     def load(self, context: LoadContext) -> Loaded:
         """Every file of the config directory; a missing, empty or broken directory plans nothing."""
-        loaded, warnings = load_directory(context.config_dir, variables=context.variables)
+        loaded, warnings = load_directory(context.config_dir, variables=context.variables, shallow=True)
         if not loaded:
             raise FatalError(
                 f"no assistant files (*.yaml, *.yml) in {display_path(context.config_dir)}/: nothing to plan"

@@ -73,11 +73,13 @@ class LoadResult:
 
 
 def load_directory(
-    config_dir: Path, *, variables: Mapping[str, str] | None = None
+    config_dir: Path, *, variables: Mapping[str, str] | None = None, shallow: bool = False
 ) -> tuple[list[LoadedAssistant], list[LocatedWarning]]:
     """Load every assistant file under `config_dir`. Raises ConfigErrors with every error of every file.
 
     A directory without assistant files gives an empty list; the caller decides whether that is an error.
+    `shallow` keeps only the positions of the first two levels of each file once it is checked (what a plan
+    still points at: a name, an id, `voice.clone`).
     """
     config_dir = Path(config_dir)
     result = LoadResult()
@@ -92,7 +94,7 @@ def load_directory(
         result.errors.append(_error(display_path(config_dir), "config directory is not a directory"))
     else:
         files, result.errors = scan(config_dir, config_dir, RESERVED_ROOT_FILES)
-        _load_into(result, [(f, config_dir) for f in files], variables)
+        _load_into(result, [(f, config_dir) for f in files], variables, shallow=shallow)
     result.raise_for_errors()
     return result.assistants, sorted(result.warnings)
 
@@ -215,11 +217,13 @@ def _load_into(
     jobs: Sequence[tuple[Path, Path]],
     variables: Mapping[str, str] | None,
     workers: int = 1,
+    *,
+    shallow: bool = False,
 ) -> None:
     if workers > 1 and len(jobs) > 1:
         parts = _in_pool(jobs, variables, workers)
     else:
-        parts = [_load_files(jobs, variables)]
+        parts = [_load_files(jobs, variables, shallow)]
     first = len(result.errors)
     names: dict[str, Location] = {}
     ids: dict[str, Location] = {}
@@ -253,7 +257,9 @@ def _in_pool(
         return list(pool.map(_load_files, runs, [shared] * len(runs)))
 
 
-def _load_files(jobs: Sequence[tuple[Path, Path]], variables: Mapping[str, str] | None) -> _Loaded:
+def _load_files(
+    jobs: Sequence[tuple[Path, Path]], variables: Mapping[str, str] | None, shallow: bool = False
+) -> _Loaded:
     """Each file on its own (read, templates, rows, model): all that needs no other file."""
     env: Mapping[str, str] = os.environ if variables is None else variables
     includes: dict[str, str | tuple[str, int, int]] = {}
@@ -264,7 +270,7 @@ def _load_files(jobs: Sequence[tuple[Path, Path]], variables: Mapping[str, str] 
         resolver = templates.setdefault(os.path.abspath(root), Templates(root, env, includes))
         resolved = resolver.resolve(read_document(file, root, env, includes), file)
         for document, row in expand(resolved):
-            _check_one(out, file, document, row)
+            _check_one(out, file, document, row, shallow)
     return out
 
 
@@ -287,7 +293,7 @@ def _one_line_per_mistake(errors: list[LocatedError]) -> list[LocatedError]:
     return out
 
 
-def _check_one(out: _Loaded, file: Path, document: Document, row: Row | None) -> None:
+def _check_one(out: _Loaded, file: Path, document: Document, row: Row | None, shallow: bool = False) -> None:
     """One assistant of a file (one of its rows, for a `for_each` file): every error names the row too."""
     result = out.result
     at = f" (row {row.location})" if row is not None else ""
@@ -310,7 +316,8 @@ def _check_one(out: _Loaded, file: Path, document: Document, row: Row | None) ->
         else:
             result.errors.append(LocatedError(location, message))
     if spec is not None:
-        result.assistants.append(LoadedAssistant(file, data, positions, frozenset(document.sensitive), row))
+        kept = positions.shallow() if shallow else positions
+        result.assistants.append(LoadedAssistant(file, data, kept, frozenset(document.sensitive), row))
 
 
 def _in_row(error: LocatedError, at: str) -> LocatedError:
