@@ -6,7 +6,8 @@ The files are bench_validate's (~16 KB each: a 10 KB prompt, 20 FAQ items); an i
 same assistants, so `plan` finds no change. Every figure is one process, start-up included, as a user runs it:
 
 - floor: PyYAML's C loader parsing the same files, plus `json.loads` of the same GET /assistants;
-- `revox-sync plan`: wall time and peak memory (beside the input bytes);
+- `revox-sync plan`: wall time and peak memory, beside the input bytes, and how much the peak grew past the
+  constant (the peak of a plan of 10) for each input byte;
 - `revox-sync import --all` into an empty directory, beside the `plan` of what it wrote.
 
 `--big` adds the plan of N = 10,000. `--compare DIR` also runs the revox_sync of another checkout (say, a `git worktree`
@@ -79,7 +80,10 @@ def expect(codes: tuple[int, ...]) -> Callable[[str, Ran], None]:
     return check
 
 
-def one_size(n: int, repeat: int, builds: dict[str, Path], work: Path, only: str | None) -> None:
+def one_size(
+    n: int, repeat: int, builds: dict[str, Path], work: Path, only: str | None, constant: dict[str, int]
+) -> dict[str, int]:
+    """The figures of N assistants; returns each build's peak memory (the constant, at a small N)."""
     files = work / f"assistants-{n}"
     with EmulatorServer() as server:
         for data in write_files(files, n):
@@ -100,12 +104,15 @@ def one_size(n: int, repeat: int, builds: dict[str, Path], work: Path, only: str
         print(
             f"\nN = {n:,} assistants, {size / MIB:.1f} MiB of YAML ({size / n / 1000:.1f} KB each), best of {repeat}:"
         )
-        print(f"    {'':<26}{'wall':>8}{'x floor':>9}{'peak':>10}{'peak / input':>14}")
+        print(f"    {'':<26}{'wall':>8}{'x floor':>9}{'peak':>10}{'peak / input':>14}{'growth / input':>16}")
         for name, ran in found.items():
+            build = name[name.find("(") + 1 : -1] if "(" in name else ""
+            grown = f"{(ran.peak_bytes - constant[build]) / size:15.2f}x" if build in constant else ""
             print(
                 f"    {name:<26}{ran.seconds:7.2f}s{ran.seconds / floor.seconds:8.2f}x"
-                f"{ran.peak_bytes / MIB:8.0f}MiB{ran.peak_bytes / size:13.2f}x"
+                f"{ran.peak_bytes / MIB:8.0f}MiB{ran.peak_bytes / size:13.2f}x{grown}"
             )
+        peaks = {name: found[f"plan ({name})"].peak_bytes for name in builds}
 
         saved = {}
         for name, root in builds.items():
@@ -117,7 +124,7 @@ def one_size(n: int, repeat: int, builds: dict[str, Path], work: Path, only: str
             print(f"    saved plans of every build identical: {'yes' if same else 'NO'}")
         print(f"    config fingerprint {json.loads(next(iter(saved.values())))['config_fingerprint']}")
         if only == "plan":
-            return
+            return peaks
 
         counter = iter(range(1_000_000))
 
@@ -148,6 +155,7 @@ def one_size(n: int, repeat: int, builds: dict[str, Path], work: Path, only: str
                 f"    {f'import --all ({name})':<26}{mine.seconds:7.2f}s{mine.seconds / after.seconds:11.2f}x"
             )
             print(f"    {f'plan after it ({name})':<26}{after.seconds:7.2f}s")
+        return peaks
 
 
 def main() -> None:
@@ -162,9 +170,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="revox-scale-") as tmp:
         work = Path(tmp)
         (work / ".git").mkdir()  # no project file above is looked for
-        one_size(args.n, args.repeat, builds, work, args.only)
+        # growth / input: (peak - the peak at N = 10, the constant) / input bytes; the goal is at most 2x
+        constant = one_size(10, args.repeat, builds, work, "plan", {})
+        one_size(args.n, args.repeat, builds, work, args.only, constant)
         if args.big:  # the import's figure is the one at --n; at 10,000 the plan's
-            one_size(10_000, args.repeat, builds, work, "plan")
+            one_size(10_000, args.repeat, builds, work, "plan", constant)
 
 
 if __name__ == "__main__":

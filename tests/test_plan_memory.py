@@ -1,0 +1,117 @@
+"""What a plan of thousands keeps in memory changed; what it computes must not have. The configuration's
+fingerprints, now hashed one object at a time, equal the fingerprint of the whole sorted list; a listing
+decoded with the files' texts holds those very texts; a plan keeps only shallow positions, yet still points
+at a name, an id and `voice.clone` exactly."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+from emulator_fixtures import API_KEY, client, emulator  # noqa: F401  (fixtures)
+from helpers import write
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from revox_sync.client import RevoxClient
+from revox_sync.commands.plan import long_texts
+from revox_sync.emulator import EmulatorServer
+from revox_sync.engine.change import Desired
+from revox_sync.engine.kind import LoadContext, Loaded
+from revox_sync.engine.plan import config_fingerprints
+from revox_sync.kinds.assistant.kind import KIND as ASSISTANTS
+
+
+def _reference(desired: list[Desired], key: bytes) -> tuple[str, str]:
+    """The definition, the slow way: each list made whole, sorted as strings, encoded, then hashed."""
+
+    def encode(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+    def blank(value: Any, loc: tuple[Any, ...], secret: frozenset[Any]) -> Any:
+        if loc in secret:
+            return "(sensitive)"
+        if isinstance(value, dict):
+            return {k: blank(v, (*loc, k), secret) for k, v in value.items()}
+        if isinstance(value, list):
+            return [blank(v, (*loc, i), secret) for i, v in enumerate(value)]
+        return value
+
+    shown = sorted(encode([d.kind, d.name, d.id, blank(d.data, (), d.sensitive)]) for d in desired)
+    whole = sorted(encode([d.kind, d.name, d.data]) for d in desired)
+    return (
+        hashlib.sha256(("[" + ",".join(shown) + "]").encode()).hexdigest()[:20],
+        hmac.new(key, ("[" + ",".join(whole) + "]").encode(), hashlib.sha256).hexdigest()[:20],
+    )
+
+
+# names that JSON escapes, that share prefixes, and that sort differently encoded than raw
+NAMES = st.text(
+    alphabet=st.sampled_from(["a", "b", '"', "\\", " ", "é", "\n", "\x01", "😀", ",", "]"]), max_size=6
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["assistant", "voice", "phone_number"]),
+            NAMES,
+            st.one_of(st.none(), st.text(max_size=3)),
+            st.dictionaries(st.sampled_from(["prompt", "api_key", "n"]), st.one_of(NAMES, st.integers())),
+            st.booleans(),
+        ),
+        max_size=8,
+    ),
+)
+def test_streamed_fingerprints_equal_the_sorted_whole(objects: list[tuple[Any, ...]]) -> None:
+    desired = [
+        Desired(kind, name, data, id=id_, sensitive=frozenset({("api_key",)}) if secret else frozenset())
+        for kind, name, id_, data, secret in objects
+    ]
+    assert config_fingerprints(desired, b"key") == _reference(desired, b"key")
+
+
+def test_a_listing_holds_the_files_texts_not_copies(client: RevoxClient, emulator: EmulatorServer) -> None:  # noqa: F811
+    prompt = ("You answer the phone for the clinic. " * 20).strip()  # as the API keeps it: trimmed
+    answer = "We open at nine and close at five, Monday to Friday."
+    emulator.state.create_assistant(
+        {"name": "A", "prompt": prompt, "faq_items": [{"question": "When are you open?", "answer": answer}]}
+    )
+    mine = {"".join(prompt): "".join(prompt), "".join(answer): "".join(answer)}  # objects of this test's own
+    client.shared_strings = mine
+    (found,) = client.list_assistants()
+    assert found["prompt"] == prompt and found["prompt"] is mine[prompt]
+    assert found["faq_items"][0]["answer"] is mine[answer]
+    assert found["faq_items"][0]["question"] == "When are you open?"
+    client.shared_strings = {}
+    (again,) = client.list_assistants()
+    assert again["prompt"] == prompt and again["prompt"] is not mine[prompt]
+
+
+def test_long_texts_are_the_files_long_strings(tmp_path: Path) -> None:
+    long = "x" * 40
+    desired = Desired(
+        "assistant", "A", {"prompt": long, "faq_items": [{"q": "short", "a": long + "!"}], "n": 3}
+    )
+    table = long_texts({"assistant": Loaded([desired]), "voice": None})
+    assert table == {long: long, long + "!": long + "!"}
+    assert table[long] is desired.data["prompt"]
+
+
+def test_a_plan_keeps_shallow_positions_that_still_point_exactly(tmp_path: Path) -> None:
+    write(
+        tmp_path / "a.yaml",
+        "name: A\nid: asst_1\nvoice:\n  clone: Narrator\nfaq_items:\n  - question: Q?\n    answer: An answer.\n",
+    )
+    (d,) = ASSISTANTS.load(LoadContext(tmp_path)).desired
+    positions = d.source.positions
+    assert (d.name_location.line, d.name_location.col) == (1, 7)
+    assert d.id_location is not None and d.id_location.line == 2
+    assert (positions.value(("voice", "clone")).line, positions.value(("voice", "clone")).col) == (4, 10)
+    assert positions.value(("faq_items", 0)).line == 6
+    assert ("faq_items", 0, "answer") not in positions.values  # dropped: below two levels
+    assert positions.value(("faq_items", 0, "answer")).line == 6  # its nearest ancestor
