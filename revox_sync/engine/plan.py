@@ -348,10 +348,9 @@ def config_fingerprints(desired: Sequence[Desired], key: bytes) -> tuple[str, st
     objects of one kind and name (which loading refuses) are ordered by the rest."""
     shown = _Digest(b"")
     whole = _Digest(key)
-    heads = [canonical_json(d.kind) + "," + canonical_json(d.name) for d in desired]
     by_head: dict[str, list[Desired]] = {}
-    for head, d in zip(heads, desired):
-        by_head.setdefault(head, []).append(d)
+    for d in desired:
+        by_head.setdefault(canonical_json(d.kind) + "," + canonical_json(d.name), []).append(d)
     for head in sorted(by_head):
         items = [_fingerprint_items(head, d) for d in by_head[head]]
         for shown_item, _ in sorted(items):

@@ -182,14 +182,15 @@ POOL_MIN_FILES = 64
 def workers_for(files: int) -> int:
     """How many processes load `files` files: past the crossover, the cores this process may use that the
     load average says are idle (on a busy machine a pool only adds the cost of sending results back);
-    `REVOX_SYNC_WORKERS` sets it (1: never a pool)."""
+    `REVOX_SYNC_WORKERS` sets it (1: never a pool). The load average counts this run's own core (and the
+    run just before it, a pre-commit hook run after another): one of them is this process's."""
     wanted = os.environ.get("REVOX_SYNC_WORKERS", "")
     if wanted.isdigit() and int(wanted) > 0:
         return int(wanted)
     if files < POOL_MIN_FILES:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    idle = cores - os.getloadavg()[0] if hasattr(os, "getloadavg") else cores
+    idle = cores + 1 - os.getloadavg()[0] if hasattr(os, "getloadavg") else cores
     return max(1, min(cores, round(idle), files // (POOL_MIN_FILES // 2)))
 
 
