@@ -485,9 +485,15 @@ class _Walker:
         mark = node.start_mark
         self.values[path] = (mark.line + 1, mark.column + 1)
         kind = node.id
-        if kind == "scalar":
-            return self._scalar(node, path)
         tag = _SHARED_TAGS.get(id(node.ctag)) or str(node.ctag)
+        if kind == "scalar":
+            text = node.value
+            if tag != _STR or "${" in text:
+                return self._scalar(node, path)
+            self._chars += len(text)  # a plain text, most of every file: `_scalar`'s usual case, inlined
+            if self._chars > MAX_EXPANDED_CHARS:
+                return self._scalar(node, path)  # which reports it
+            return text
         if kind == "sequence":
             if tag != _SEQ:
                 self._bad_tag(node)
