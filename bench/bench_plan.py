@@ -33,9 +33,9 @@ from revox_sync.engine.change import Desired
 from revox_sync.engine.kind import Loaded
 from revox_sync.engine.plan import build_plan
 from revox_sync.kinds import KINDS
+from revox_sync.kinds.assistant.fields import SERVER_OWNED_FIELDS
 from revox_sync.kinds.assistant.load import load_directory
 from revox_sync.kinds.assistant.normalize import canonical_assistant
-from revox_sync.kinds.assistant.spec import SERVER_OWNED_FIELDS
 from revox_sync.output import Environment
 
 PROMPT_LINE = "You are a helpful, concise voice agent for Acme. Confirm the caller's details politely.\n"

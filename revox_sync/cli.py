@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -368,7 +367,7 @@ def emulator(
 ) -> int:
     """Serve the local Revox API emulator on loopback."""
     from revox_sync.commands.emulator import run_emulator
-    from revox_sync.kinds.assistant.spec import E164_RE
+    from revox_sync.kinds.assistant.fields import E164_RE
 
     bad = [n for n in phone_numbers if not E164_RE.match(n)]
     if bad:
@@ -411,6 +410,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return EXIT_ERROR
     except Exception as exc:
         if env.verbose:
+            import traceback
+
             env.err(traceback.format_exc().rstrip())
         env.error(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback; please report it)")
         return EXIT_ERROR

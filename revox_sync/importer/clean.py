@@ -7,7 +7,9 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from revox_sync.kinds.assistant import normalize, spec
+from revox_sync.kinds.assistant import normalize
+from revox_sync.kinds.assistant.fields import NOT_NULLABLE, SERVER_OWNED_FIELDS
+from revox_sync.kinds.assistant.shape import ASSISTANT_FIELDS
 
 Loc = tuple[str | int, ...]
 
@@ -41,9 +43,7 @@ LEADING_FIELDS = (
     "first_sentence_mode",
     "first_sentence_delay_ms",
 )
-FIELD_ORDER: tuple[str, ...] = LEADING_FIELDS + tuple(
-    f for f in spec.ASSISTANT_FIELDS if f not in LEADING_FIELDS
-)
+FIELD_ORDER: tuple[str, ...] = LEADING_FIELDS + tuple(f for f in ASSISTANT_FIELDS if f not in LEADING_FIELDS)
 ALWAYS_WRITTEN = frozenset({"name", "prompt"})
 
 
@@ -159,14 +159,14 @@ def wanted_fields(remote: dict[str, Any], *, with_defaults: bool, unknown: set[s
     """Every top-level field the file should manage, in file form (before secrets and escapes); the remote
     keys this version does not know are added to `unknown`."""
     for key in remote:
-        if key not in spec.ASSISTANT_FIELDS and key not in spec.SERVER_OWNED_FIELDS:
+        if key not in ASSISTANT_FIELDS and key not in SERVER_OWNED_FIELDS:
             unknown.add(key)
     out: dict[str, Any] = {}
     for name in FIELD_ORDER:
         if name == "id" or name not in remote:
             continue
         value = remote[name]
-        if value is None and name in spec.NOT_NULLABLE:
+        if value is None and name in NOT_NULLABLE:
             continue
         if name not in ALWAYS_WRITTEN and not with_defaults and is_default(name, value):
             continue

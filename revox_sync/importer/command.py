@@ -18,7 +18,8 @@ from revox_sync.importer.outcome import Outcome, Record, Write
 from revox_sync.importer.placeholders import Known
 from revox_sync.importer.reimport import FileUpdate
 from revox_sync.importer.voices import Clones, declare
-from revox_sync.kinds.assistant import spec
+from revox_sync.kinds.assistant.fields import MATCHING_FIELDS
+from revox_sync.kinds.assistant.shape import ASSISTANT_FIELDS
 from revox_sync.sensitive import MIN_SECRET_LENGTH
 
 if TYPE_CHECKING:
@@ -116,8 +117,7 @@ def _warn_short_secrets(env: Environment, importer: Importer, chosen: list[dict[
         return
     # what the files hold of them: not the server's ids and timestamps, where two letters always turn up
     managed = [
-        {k: v for k, v in r.items() if k in spec.ASSISTANT_FIELDS and k not in spec.MATCHING_FIELDS}
-        for r in chosen
+        {k: v for k, v in r.items() if k in ASSISTANT_FIELDS and k not in MATCHING_FIELDS} for r in chosen
     ]
     texts = list(_strings(managed))
     for variable, value in importer.known.short.items():

@@ -40,7 +40,7 @@ from revox_sync.engine.change import Action, Desired, FieldChange, Pending
 from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Use, Written
 from revox_sync.engine.plan import fingerprint
 from revox_sync.errors import ConfigErrors, LocatedError, Location
-from revox_sync.kinds.assistant.spec import E164_RE
+from revox_sync.kinds.assistant.fields import E164_RE
 from revox_sync.kinds.table import load_table
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from revox_sync.config.yaml import Loc
-from revox_sync.kinds.assistant.spec import WORKDAYS, parse_time
+from revox_sync.kinds.assistant.fields import WORKDAYS, parse_time
 from revox_sync.rules.rule import Hit, Params, Rule, Subject
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

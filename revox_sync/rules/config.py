@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from revox_sync.config.yaml import YamlDoc, is_mapping, is_null, unknown_key_message
 from revox_sync.errors import ConfigErrors, LocatedError, Location
-from revox_sync.kinds.assistant.spec import parse_time
+from revox_sync.kinds.assistant.fields import parse_time
 from revox_sync.rules.builtin import BUILTIN, PROFILES, profile_params
 from revox_sync.rules.custom import _scalar, _strings, read_custom, read_severity
 from revox_sync.rules.rule import Rule, Severity
@@ -100,7 +100,7 @@ def load_policy(project: Project | None, env_name: str | None = None) -> Policy:
     """The policy of one environment (the top level's when `env_name` is None); ConfigErrors when the
     section is wrong."""
     from revox_sync.kinds import KINDS
-    from revox_sync.kinds.assistant.spec import ASSISTANT_FIELDS
+    from revox_sync.kinds.assistant.shape import ASSISTANT_FIELDS
 
     kinds = [k.name for k in KINDS]
     fields = {"assistant": ASSISTANT_FIELDS}

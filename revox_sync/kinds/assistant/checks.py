@@ -1,5 +1,9 @@
 """The checks of one assistant file's data: the model's own, then the rules the API documents that span
-fields or list items, each pointing at the exact value it is about."""
+fields or list items, each pointing at the exact value it is about.
+
+Data the models' shape plainly accepts (`shape.plain`) is not handed to pydantic: the rules across fields read
+a view of it, which reads like the model. Only data that shape does not accept goes to the models, imported
+then, for their findings and messages."""
 
 from __future__ import annotations
 
@@ -7,13 +11,10 @@ import contextlib
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Literal
 
 from revox_sync.engine.change import Loc, dotted
-from revox_sync.kinds.assistant.normalize import keyed_lists
-from revox_sync.kinds.assistant.spec import (
+from revox_sync.kinds.assistant.fields import (
     DEPRECATED_FIELDS,
     E164_RE,
     EMAIL_RE,
@@ -23,11 +24,15 @@ from revox_sync.kinds.assistant.spec import (
     SPEED_RANGES,
     TOOL_NAME_RE,
     URL_RE,
-    AssistantSpec,
-    InputField,
-    Voice,
     parse_time,
 )
+from revox_sync.kinds.assistant.normalize import keyed_lists
+from revox_sync.kinds.assistant.shape import Plain, plain
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+    from revox_sync.kinds.assistant.spec import AssistantSpec, InputField, Voice
 
 
 # --- checking one file's data -----------------------------------------------------------------------------
@@ -43,6 +48,8 @@ class Issue:
 
 def _keys_at(loc: Loc) -> set[str]:
     """The keys a mapping at `loc` may hold (all variants of a union), for did-you-mean."""
+    from revox_sync.kinds.assistant.spec import AssistantSpec
+
     models: list[type[BaseModel]] = [AssistantSpec]
     for part in loc:
         if isinstance(part, int):
@@ -53,6 +60,8 @@ def _keys_at(loc: Loc) -> set[str]:
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     found: list[type[BaseModel]] = []
@@ -121,20 +130,27 @@ def _null_issues(data: dict[str, Any]) -> Iterator[Issue]:
             )
 
 
-def check_assistant(data: dict[str, Any]) -> tuple[AssistantSpec | None, list[Issue]]:
-    """Validate one file's data: the model, or None, and every issue found (errors and warnings)."""
+def check_assistant(data: dict[str, Any]) -> tuple[AssistantSpec | Plain | None, list[Issue]]:
+    """Validate one file's data: the model (or the view of plainly valid data), or None, and every issue
+    found (errors and warnings)."""
     issues = list(_null_issues(data))
-    try:
-        spec = AssistantSpec.model_validate(data)
-    except ValidationError as exc:
-        issues.extend(_pydantic_issues(exc))
-        # Check the fields that are well-formed too, so one run reports every problem of the file.
-        broken = {err["loc"][0] for err in exc.errors() if err["loc"]}
-        rest = {"name": "-"} | {k: v for k, v in data.items() if k not in broken}
-        with contextlib.suppress(ValidationError):
-            issues.extend(_semantic_issues(AssistantSpec.model_validate(rest)))
-        issues.extend(_duplicate_item_issues(data))
-        return None, issues
+    spec: AssistantSpec | Plain | None = plain(data)
+    if spec is None:
+        from pydantic import ValidationError
+
+        from revox_sync.kinds.assistant.spec import AssistantSpec
+
+        try:
+            spec = AssistantSpec.model_validate(data)
+        except ValidationError as exc:
+            issues.extend(_pydantic_issues(exc))
+            # Check the fields that are well-formed too, so one run reports every problem of the file.
+            broken = {err["loc"][0] for err in exc.errors() if err["loc"]}
+            rest = {"name": "-"} | {k: v for k, v in data.items() if k not in broken}
+            with contextlib.suppress(ValidationError):
+                issues.extend(_semantic_issues(AssistantSpec.model_validate(rest)))
+            issues.extend(_duplicate_item_issues(data))
+            return None, issues
     issues.extend(_semantic_issues(spec))
     issues.extend(_duplicate_item_issues(data))
     if any(i.severity == "error" for i in issues):
@@ -204,7 +220,7 @@ def _voice_issues(voice: Voice) -> Iterator[Issue]:
         yield Issue(("voice", "model"), "voice.model: only used with cartesia", severity="warning")
 
 
-def _semantic_issues(spec: AssistantSpec) -> Iterator[Issue]:
+def _semantic_issues(spec: AssistantSpec | Plain) -> Iterator[Issue]:
     """Rules the API documents that span fields or items."""
     if spec.voice is not None:
         yield from _voice_issues(spec.voice)

@@ -12,7 +12,8 @@ from revox_sync.engine.change import Action, Desired
 from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Use, Written
 from revox_sync.engine.plan import fingerprint, match_by_name, plan_strays, record_names
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
-from revox_sync.kinds.assistant import normalize, spec
+from revox_sync.kinds.assistant import normalize
+from revox_sync.kinds.assistant.fields import MATCHING_FIELDS
 from revox_sync.kinds.assistant.load import LoadedAssistant, load_directory
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def to_desired(loaded: LoadedAssistant) -> Desired:
     return Desired(
         kind="assistant",
         name=loaded.name,
-        data={k: v for k, v in loaded.data.items() if k not in spec.MATCHING_FIELDS},
+        data={k: v for k, v in loaded.data.items() if k not in MATCHING_FIELDS},
         id=loaded.id,
         file=display_path(loaded.path),
         sensitive=loaded.sensitive,

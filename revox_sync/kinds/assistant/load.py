@@ -6,15 +6,17 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from revox_sync.config.discovery import YAML_SUFFIXES, display_path, is_within, link_error, same_dir, scan
 from revox_sync.config.templates import TEMPLATES_DIR, Row, Templates, expand
 from revox_sync.config.yaml import Document, Loc, PositionMap, read_document
 from revox_sync.errors import ConfigErrors, LocatedError, LocatedWarning, Location
 from revox_sync.kinds.assistant.checks import check_assistant
-from revox_sync.kinds.assistant.spec import AssistantSpec
 from revox_sync.sensitive import scrub, secret_values
+
+if TYPE_CHECKING:
+    from revox_sync.kinds.assistant.spec import AssistantSpec
 
 # Files at the root of the config directory that other kinds (and the project) own: never assistant files.
 RESERVED_ROOT_FILES = frozenset(
@@ -46,6 +48,8 @@ class LoadedAssistant:
     def spec(self) -> AssistantSpec:
         """The validated model, made again when asked (only `--online` asks): kept for every file, the
         models took more memory than the files' text."""
+        from revox_sync.kinds.assistant.spec import AssistantSpec
+
         return AssistantSpec.model_validate(self.data)
 
     @property

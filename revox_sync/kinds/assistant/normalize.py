@@ -4,6 +4,9 @@ Two sources of truth and nothing else:
 - the models in `spec` say each nested field's type and API default (omitted sub-field = default);
 - `RULES` below says, per field path, how values compare beyond that (times, sets, keyed lists, ...).
 Paths use `[]` for "any list item": `custom_tools[].headers`.
+
+The models are read (and pydantic imported) when a value is first completed or compared: checking files
+reads `RULES` alone.
 """
 
 from __future__ import annotations
@@ -11,19 +14,19 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Union
-
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+from typing import TYPE_CHECKING, Any, Union
 
 from revox_sync.engine.change import NO_RULE, FieldChange, Loc, Rule, diff_fields
-from revox_sync.kinds.assistant import spec
+from revox_sync.kinds.assistant.fields import CONFIG_ONLY, FILLED_WHEN_OMITTED, Weekday, parse_time
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from pydantic.fields import FieldInfo
 
 RULES: dict[str, Rule] = {
     "call_retry_config.calling_windows[].calling_window_start_time": Rule(time=True),
     "call_retry_config.calling_windows[].calling_window_end_time": Rule(time=True),
-    "call_retry_config.allowed_days": Rule(unordered=True, order=typing.get_args(spec.Weekday)),
+    "call_retry_config.allowed_days": Rule(unordered=True, order=typing.get_args(Weekday)),
     "after_call_sms_outcomes": Rule(unordered=True, null_is_empty=True),
     "email_notification_outcomes": Rule(unordered=True, null_is_empty=True),
     "slack.outcomes": Rule(unordered=True),
@@ -116,6 +119,8 @@ def _unwrap(annotation: Any) -> list[Any]:
 
 def _models(field: FieldInfo) -> tuple[tuple[type[BaseModel], tuple[Any, ...]], ...]:
     """The models a mapping value of this field may be shaped by, each with the `type` tags it accepts."""
+    from pydantic import BaseModel
+
     out = []
     for model in _unwrap(field.annotation):
         if isinstance(model, type) and issubclass(model, BaseModel):
@@ -135,6 +140,8 @@ def _model_for(meta: _Meta, value: Any) -> type[BaseModel] | None:
 
 
 def _item_model(field: FieldInfo) -> type[BaseModel] | None:
+    from pydantic import BaseModel
+
     for member in _unwrap(field.annotation):
         if typing.get_origin(member) is list:
             (item,) = typing.get_args(member)
@@ -148,6 +155,8 @@ def _is_float(field: FieldInfo) -> bool:
 
 
 def _default(field: FieldInfo) -> Any:
+    from pydantic_core import PydanticUndefined
+
     if field.default_factory is not None:
         made = field.default_factory()  # type: ignore[call-arg]
         return _dump(made)
@@ -155,6 +164,8 @@ def _default(field: FieldInfo) -> Any:
 
 
 def _dump(value: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         return value.model_dump()
     if isinstance(value, list):
@@ -165,7 +176,7 @@ def _dump(value: Any) -> Any:
 # --- completing and canonicalising ------------------------------------------------------------------------
 def complete(field: str, value: Any) -> Any:
     """A top-level field's value as it is sent: as written, plus the sub-fields the API requires in a
-    request (`spec.FILLED_WHEN_OMITTED`) set to their default when the file omits them.
+    request (`fields.FILLED_WHEN_OMITTED`) set to their default when the file omits them.
 
     The API replaces a nested object whole, so an omitted sub-field means its default either way.
     Leaf values keep the form the user wrote ('6pm' stays '6pm').
@@ -197,7 +208,9 @@ def _top(field: str) -> _Meta:
     """The meta of a top-level field, without asking pydantic's `model_fields` descriptor each time."""
     meta = _TOPS.get(field)
     if meta is None:
-        meta = _TOPS[field] = _meta(spec.AssistantSpec.model_fields[field])
+        from revox_sync.kinds.assistant.spec import AssistantSpec
+
+        meta = _TOPS[field] = _meta(AssistantSpec.model_fields[field])
     return meta
 
 
@@ -231,7 +244,7 @@ def _subs(model: type[BaseModel], path: str) -> tuple[tuple[_Sub, ...], frozense
         for name, sub in model.model_fields.items():
             sub_path = f"{path}.{name}"
             derive = CONTEXT_DEFAULTS.get(sub_path)
-            config_only, filled = sub_path in spec.CONFIG_ONLY, sub_path in spec.FILLED_WHEN_OMITTED
+            config_only, filled = sub_path in CONFIG_ONLY, sub_path in FILLED_WHEN_OMITTED
             subs.append(_Sub(name, sub_path, _meta(sub), config_only, filled, derive, _default(sub)))
         found = _SUBS[(model, path)] = (tuple(subs), frozenset(model.model_fields))
     return found
@@ -265,7 +278,7 @@ def _complete(meta: _Meta, value: Any, path: str, *, canonical: bool) -> Any:
     if canonical:
         if isinstance(value, str):
             if RULES.get(path, NO_RULE).time:
-                return spec.parse_time(value) or value
+                return parse_time(value) or value
             return server_text(value)
         elif meta.is_float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)

@@ -1,10 +1,11 @@
-"""The JSON Schema of an assistant file, for editors (yaml-language-server) and other validators."""
+"""The JSON Schema of an assistant file, for editors (yaml-language-server) and other validators; and the
+models' own schema, which `shape.json` holds."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from revox_sync.kinds.assistant.spec import AssistantSpec
+from revox_sync.kinds.assistant import spec
 
 # Editor hover text for the top-level fields (from the API reference, shortened).
 FIELD_DOCS: dict[str, str] = {
@@ -104,7 +105,7 @@ def _allow_interpolation(node: Any) -> Any:
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of an assistant file, for editors and other validators."""
-    schema = AssistantSpec.model_json_schema()
+    schema = spec.AssistantSpec.model_json_schema()
     for name, text in FIELD_DOCS.items():
         schema["properties"][name]["description"] = text
     schema = _allow_interpolation(schema)
@@ -115,3 +116,20 @@ def json_schema() -> dict[str, Any]:
         "One Revox voice assistant. Absent keys are unmanaged; `!file path` may stand for any string."
     )
     return dict(schema)
+
+
+def shape() -> dict[str, Any]:
+    """The models' JSON Schema with the defaults their factories make written out: what `shape.json` holds,
+    for checking a file without pydantic (`shape.plain`). Write it again after changing a model:
+
+        python -c "import json, pathlib; from revox_sync.kinds.assistant import schema; text = json.dumps(schema.shape(), indent=1); pathlib.Path('revox_sync/kinds/assistant/shape.json').write_text(text)"
+    """
+    from pydantic_core import to_jsonable_python
+
+    doc = spec.AssistantSpec.model_json_schema()
+    for name, node in [("AssistantSpec", doc), *doc["$defs"].items()]:
+        for field, info in getattr(spec, name).model_fields.items():
+            if info.default_factory is not None:
+                made = info.get_default(call_default_factory=True)
+                node["properties"][field]["default"] = to_jsonable_python(made)
+    return doc
