@@ -7,6 +7,8 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -14,6 +16,39 @@ def write_atomic(path: Path, text: str, *, mode: int | None = None, exclusive: b
     """Write `text` to `path` via a temporary file in the same directory and an atomic rename; `mode`
     (say 0o600 for a file that holds secrets) wins over the mode the file had. `exclusive`: never replace
     a file (FileExistsError), by linking instead of renaming."""
+    _put_in_place(_staged(path, text, mode), path, exclusive)
+
+
+@contextmanager
+def staged_writes(writes: Sequence[tuple[Path, str]], threads: int = 8) -> Iterator[Callable[[Path], None]]:
+    """`write_atomic` of each of `writes`, its temporary file written and synced to disk on one of `threads`
+    threads ahead of time (waiting for the disk is most of a write), and put in place when the caller calls
+    the function given with its path, in the order of `writes`: what failed raises there, as it would have
+    one write after the other. Temporary files never put in place are removed on the way out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(threads, len(writes))))
+    futures = [pool.submit(_staged, path, text, None) for path, text in writes]
+    placed = 0
+
+    def put(path: Path) -> None:
+        nonlocal placed
+        assert writes[placed][0] == path, "writes are put in place in the order they were staged"
+        tmp = futures[placed].result()
+        placed += 1
+        _put_in_place(tmp, path, False)
+
+    try:
+        yield put
+    finally:
+        pool.shutdown(cancel_futures=True)
+        for future in futures[placed:]:
+            if not future.cancelled() and future.exception() is None:
+                Path(future.result()).unlink(missing_ok=True)
+
+
+def _staged(path: Path, text: str, mode: int | None) -> str:
+    """A temporary file beside `path` holding `text`, on disk, with the mode `path` is to have."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -27,6 +62,15 @@ def write_atomic(path: Path, text: str, *, mode: int | None = None, exclusive: b
             os.chmod(tmp, path.stat().st_mode & 0o777)
         else:
             os.chmod(tmp, 0o644)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _put_in_place(tmp: str, path: Path, exclusive: bool) -> None:
+    """The temporary file `tmp` renamed to `path` (linked, when `exclusive`, so an existing file stays)."""
+    try:
         if exclusive:
             os.link(tmp, path)
             os.unlink(tmp)

@@ -202,12 +202,16 @@ class _Entry:
     block: bool  # a non-empty block collection: a blank line before and after it
 
 
-def lay_out(text: str, *, ordered: bool = True) -> str:
+Span = tuple[str, int, int, bool, int]  # a top-level key's lines: see `_top_level`
+
+
+def lay_out(text: str, *, ordered: bool = True, spans: list[Span] | None = None) -> str:
     """`text` (a YAML document as ruamel writes it) with its top-level keys in the documented order when
     `ordered`, a blank line around each top-level block collection and at most one blank line elsewhere
-    between top-level entries, and one final newline. Lines inside values are never touched."""
+    between top-level entries, and one final newline. Lines inside values are never touched. `spans`: what
+    `_top_level` would find in `text`, from a caller that knows it without parsing."""
     lines = text.splitlines(keepends=True)
-    spans = _top_level(text)
+    spans = _top_level(text) if spans is None else spans
     if not spans:
         return _one_final_newline(text)
     header = _squeezed(lines[: spans[0][1]])
@@ -252,7 +256,7 @@ def _strip_blank_end(lines: list[str], keep: int = 0) -> None:
     del lines[len(lines) - blank + min(keep, blank) :]
 
 
-def _top_level(text: str) -> list[tuple[str, int, int, bool, int]]:
+def _top_level(text: str) -> list[Span]:
     """(key, its first line, the line after its value's last line, whether the value is a block collection,
     how many blank lines at its end are content) of each top-level key of a block mapping, lines 0-based;
     nothing for any other document."""
@@ -268,7 +272,7 @@ def _top_level(text: str) -> list[tuple[str, int, int, bool, int]]:
             return []  # a list, a single value, a flow mapping: nothing to order
     else:
         return []
-    found: list[tuple[str, int, int, bool, int]] = []
+    found: list[Span] = []
     for event in events:
         if isinstance(event, MappingEndEvent):
             return found

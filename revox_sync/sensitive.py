@@ -23,12 +23,12 @@ SENSITIVE_PATTERNS: tuple[Path, ...] = (
 SENSITIVE_VARIABLE_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
-_FIRST_PARTS = frozenset(pattern[0] for pattern in SENSITIVE_PATTERNS)
+SENSITIVE_TOP_FIELDS = frozenset(pattern[0] for pattern in SENSITIVE_PATTERNS)  # where sensitive paths start
 
 
 def is_sensitive_path(path: Path) -> bool:
     """True when `path` (or an ancestor) is a sensitive field by name."""
-    if not path or path[0] not in _FIRST_PARTS:  # most paths: asked once per value walked
+    if not path or path[0] not in SENSITIVE_TOP_FIELDS:  # most paths: asked once per value walked
         return False
     for pattern in SENSITIVE_PATTERNS:
         if len(path) >= len(pattern) and all(

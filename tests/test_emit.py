@@ -7,7 +7,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revox_sync.importer.emit import plain_dump
+from revox_sync.fmt import lay_out
+from revox_sync.importer.create import HEADER
+from revox_sync.importer.emit import plain_dump, top_level
 from revox_sync.importer.style import dump, tagged, to_yaml, yaml_writer
 
 TRICKY = st.sampled_from(
@@ -82,6 +84,7 @@ def test_the_plain_emitter_writes_what_ruamel_writes(data: dict[str, Any], with_
     mine = plain_dump(doc)
     if mine is not None:
         assert mine == dump(yaml_writer(), doc)
+        assert lay_out(HEADER + mine, spans=top_level(HEADER + mine)) == lay_out(HEADER + mine)
 
 
 def test_a_typical_new_file_is_written_by_the_plain_emitter() -> None:

@@ -73,9 +73,10 @@ def compute_plan(
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """No garbage collection while files load and the plan is made: they allocate millions of objects
-    that all live to the end of the run, and full collections walking them again and again find nothing
-    to free (15% of a plan of 10,000). What was made is then frozen, out of every later collection's way."""
+    """No garbage collection while files load and the plan is made (or import makes its files): they
+    allocate millions of objects that mostly live to the end of the run, and full collections walking them
+    again and again find little to free (15% of a plan of 10,000). What was made is then frozen, out of
+    every later collection's way."""
     enabled = gc.isenabled()
     gc.disable()
     try:

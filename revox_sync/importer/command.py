@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.config.discovery import display_path
 from revox_sync.errors import FatalError
-from revox_sync.files import write_atomic
+from revox_sync.files import staged_writes
 from revox_sync.importer.create import Importer
 from revox_sync.importer.fleet import HINT, Report, generated, report
 from revox_sync.importer.layout import existing_files, inside, pair_files
 from revox_sync.importer.outcome import Outcome, Record, Write
-from revox_sync.importer.placeholders import Known
+from revox_sync.importer.placeholders import Known, strings
 from revox_sync.importer.reimport import FileUpdate
 from revox_sync.importer.voices import Clones, declare
 from revox_sync.kinds.assistant.fields import MATCHING_FIELDS
@@ -88,15 +88,17 @@ def run_import(
     voices, samples = declare(config_dir, clones, every=not names)
     extra = [] if voices is None else [voices]
     _check_writes([*(w for o in outcomes for w in o.writes), *extra], config_dir, overwrite, importer.known)
-    for outcome in outcomes:
-        for write in outcome.writes:
-            if write.changed:
-                _write(env, write, record)
-            elif write.path == outcome.yaml_path:
-                env.out(f"unchanged {display_path(write.path)}")
-                record.files.append({"path": display_path(write.path), "status": "unchanged"})
-    for write in extra:
-        _write(env, write, record)
+    changes = [*(w for o in outcomes for w in o.writes if w.changed), *extra]
+    with staged_writes([(w.path, w.text) for w in changes]) as put:
+        for outcome in outcomes:
+            for write in outcome.writes:
+                if write.changed:
+                    _write(env, write, record, put)
+                elif write.path == outcome.yaml_path:
+                    env.out(f"unchanged {display_path(write.path)}")
+                    record.files.append({"path": display_path(write.path), "status": "unchanged"})
+        for write in extra:
+            _write(env, write, record, put)
     for sample in samples:
         env.info(sample)
     for said in sorted(reports):
@@ -119,7 +121,7 @@ def _warn_short_secrets(env: Environment, importer: Importer, chosen: list[dict[
     managed = [
         {k: v for k, v in r.items() if k in ASSISTANT_FIELDS and k not in MATCHING_FIELDS} for r in chosen
     ]
-    texts = list(_strings(managed))
+    texts = list(strings(managed))
     for variable, value in importer.known.short.items():
         if any(value in text for text in texts):
             env.warn(
@@ -128,22 +130,11 @@ def _warn_short_secrets(env: Environment, importer: Importer, chosen: list[dict[
             )
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
-def _write(env: Environment, write: Write, record: Record) -> None:
-    write_atomic(write.path, write.text)
-    status = "updated" if write.existed else "created"
-    env.out(f"{status} {display_path(write.path)}")
-    record.files.append({"path": display_path(write.path), "status": status})
+def _write(env: Environment, write: Write, record: Record, put: Callable[[Path], None]) -> None:
+    put(write.path)
+    status, shown = "updated" if write.existed else "created", display_path(write.path)
+    env.out(f"{status} {shown}")
+    record.files.append({"path": shown, "status": status})
 
 
 def _check_writes(writes: list[Write], config_dir: Path, overwrite: bool, known: Known) -> None:

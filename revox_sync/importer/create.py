@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from revox_sync.config.discovery import display_path
 from revox_sync.importer.clean import wanted_fields
 from revox_sync.importer.comments import commented, suggested, with_suggestions
-from revox_sync.importer.emit import plain_dump
+from revox_sync.importer.emit import plain_dump, top_level
 from revox_sync.importer.layout import LONG_TEXT, TEXT_FILE_SUFFIX, Paths
 from revox_sync.importer.outcome import Outcome, Write
-from revox_sync.importer.placeholders import Known, Placeholders, escape_vars, secrets_and_escapes
+from revox_sync.importer.placeholders import Known, Placeholders, escape_vars, secrets_and_escapes, strings
 from revox_sync.importer.protect import protect
 from revox_sync.importer.style import dump, tagged, to_yaml, yaml_writer
 from revox_sync.importer.voices import Clones
@@ -87,10 +87,16 @@ class Importer:
         for name, value in fields.items():
             if name != "name":
                 doc[name] = self.field_node(outcome, yaml_path, name, value, make)
-        protect(doc, (), make, lambda _ref: None, [])  # new text files hold no secret (field_node)
+        # protect has nothing to do where no value holds a known secret; new text files hold none (field_node)
+        if self.known.found("\n".join(strings([str(remote.get("name")), doc["id"], fields]))):
+            protect(doc, (), make, lambda _ref: None, [])
         from revox_sync.fmt import lay_out
 
-        text = lay_out(HEADER + (plain_dump(doc) or dump(yaml_writer(), doc)))  # the layout `fmt` keeps
+        plain = plain_dump(doc)
+        if plain is not None:  # the layout `fmt` keeps
+            text = lay_out(HEADER + plain, spans=top_level(HEADER + plain))
+        else:
+            text = lay_out(HEADER + dump(yaml_writer(), doc))
         outcome.suggestions = suggested(remote)
         text = with_suggestions(text, commented(self.known, outcome.suggestions, make))
         outcome.writes.insert(0, Write(yaml_path, text, existed=False, changed=True))

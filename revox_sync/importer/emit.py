@@ -14,6 +14,11 @@ import re
 from functools import lru_cache
 from typing import Any
 
+# at module level: these run once per node, where an import statement costs more than their work
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+
 _NOT_STR_WORDS = frozenset(
     {"null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"}
 )  # keys
@@ -39,10 +44,22 @@ def plain_dump(doc: Any) -> str | None:
     return "".join(lines)
 
 
+def top_level(text: str) -> list[tuple[str, int, int, bool, int]]:
+    """The top-level keys of `text`, comment lines and then a document `plain_dump` wrote, as
+    `fmt._top_level` finds them (key, first line, line after its value, block collection, 0), found without
+    parsing: each key starts a line at the margin, all its value holds is on lines indented below it."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if not line.startswith((" ", "#"))]
+    ends = [*starts[1:], len(lines)]
+    found: list[tuple[str, int, int, bool, int]] = []
+    for start, end in zip(starts, ends, strict=True):
+        key, _, value = lines[start].partition(":")
+        found.append((key, start, end, not value, 0))
+    return found
+
+
 def _mapping(node: Any, indent: int, lines: list[str], first: str) -> None:
     """Keys at column `indent`; the first line starts with `first` (a list item's dash) when given."""
-    from ruamel.yaml.comments import CommentedMap
-
     if type(node) is not CommentedMap or _commented(node):
         raise _Unsupported
     for n, (key, value) in enumerate(node.items()):
@@ -53,8 +70,6 @@ def _mapping(node: Any, indent: int, lines: list[str], first: str) -> None:
 
 
 def _entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
     if isinstance(value, CommentedMap) and value:
         lines.append(head + "\n")
         _mapping(value, indent + 2, lines, "")
@@ -75,8 +90,6 @@ def _entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
 
 
 def _flow_or_scalar(value: Any) -> str:
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
     if isinstance(value, CommentedMap):
         if value or _commented(value):
             raise _Unsupported
@@ -101,9 +114,6 @@ def _commented(node: Any) -> bool:
 
 def _scalar(value: Any, *, flow: bool) -> str:
     """One scalar as ruamel writes it (its style chosen as ruamel chooses it)."""
-    from ruamel.yaml.comments import TaggedScalar
-    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
-
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -130,7 +140,7 @@ def _scalar(value: Any, *, flow: bool) -> str:
         return f"'{value}'"
     if type(value) is not str:
         raise _Unsupported
-    if _plain(value, flow=flow):
+    if written_plain(value, flow=flow):
         return value
     if "'" in value:
         return _double(value)
@@ -143,26 +153,31 @@ def _double(value: str) -> str:
     return f'"{value}"'
 
 
-def _plain(value: str, *, flow: bool) -> bool:
-    """Whether ruamel writes this single-line ASCII string plain (`Emitter.analyze_scalar`): it must read
-    back as a string and hold no indicator. A first character that may be an indicator is left to ruamel."""
-    first = value[0]
-    if first in "#,[]{}&*!|>'\"%@`" or value.startswith(("---", "...", "- ")) or value == "-":
-        return False  # an indicator first
-    if not (first.isalnum() or first in "+.-"):
-        raise _Unsupported  # `?` and `:` first: more cases than are worth writing down
-    if _resolved(value) != _STR_TAG or value.endswith((" ", ":")) or ": " in value or " #" in value:
+@lru_cache(maxsize=4096)
+def written_plain(value: str, *, flow: bool) -> bool:
+    """Whether ruamel's writer writes the non-empty string `value` plain as a value (in a flow collection
+    when `flow`): it must read back as a string and hold no indicator (`Emitter.analyze_scalar`). Decided
+    here for single-line ASCII text that starts with a letter, a digit, `+`, `.`, `-` or an indicator; for
+    the rest (`?` or `:` first has more cases than are worth writing down) by ruamel's own analysis."""
+    if _resolved(value) != STR_TAG:
         return False
-    return not (flow and any(c in value for c in ",[]{}"))
+    first = value[0]
+    if _ASCII_LINE_RE.fullmatch(value) and (first.isalnum() or first in "+.-#,[]{}&*!|>'\"%@`"):
+        if first in "#,[]{}&*!|>'\"%@`" or value.startswith(("---", "...", "- ")) or value == "-":
+            return False  # an indicator first
+        if value.endswith((" ", ":")) or ": " in value or " #" in value:
+            return False
+        return not (flow and any(c in value for c in ",[]{}"))
+    analysis = _analyser().analyze_scalar(value)
+    return bool(analysis.allow_flow_plain if flow else analysis.allow_block_plain)
 
 
-_STR_TAG = "tag:yaml.org,2002:str"
+STR_TAG = "tag:yaml.org,2002:str"
 
 
 @lru_cache(maxsize=1)
 def _resolver() -> tuple[Any, frozenset[Any]]:
     """ruamel's writer's resolver, and the first characters it has implicit tags for (YAML 1.2)."""
-    from ruamel.yaml.nodes import ScalarNode
 
     from revox_sync.importer.style import yaml_writer
 
@@ -171,12 +186,19 @@ def _resolver() -> tuple[Any, frozenset[Any]]:
     return resolver, frozenset(resolver.versioned_resolver)
 
 
+@lru_cache(maxsize=1)
+def _analyser() -> Any:
+    """The emitter of a writer that never writes: its analysis of a scalar decides whether ruamel writes it
+    plain."""
+    from revox_sync.importer.style import yaml_writer
+
+    return yaml_writer().emitter
+
+
 def _resolved(value: str) -> str:
     """The tag ruamel's writer resolves a plain scalar to (a plain `+1415...` would be an int); a first
     character no implicit tag starts with is a string without asking."""
-    from ruamel.yaml.nodes import ScalarNode
-
     resolver, starts = _resolver()
     if value[0] not in starts and None not in starts:
-        return _STR_TAG
+        return STR_TAG
     return str(resolver.resolve(ScalarNode, value, (True, False)))

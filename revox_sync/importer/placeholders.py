@@ -13,7 +13,13 @@ from revox_sync.config.yaml import references
 from revox_sync.engine.change import dotted
 from revox_sync.importer.clean import Loc
 from revox_sync.importer.outcome import Outcome, Secret
-from revox_sync.sensitive import MIN_SECRET_LENGTH, is_sensitive_path, is_sensitive_variable, secret_pattern
+from revox_sync.sensitive import (
+    MIN_SECRET_LENGTH,
+    SENSITIVE_TOP_FIELDS,
+    is_sensitive_path,
+    is_sensitive_variable,
+    secret_pattern,
+)
 
 API_KEY_VARIABLE = "REVOX_API_KEY"  # the placeholder of the run's own key, when no variable holds it
 
@@ -151,10 +157,23 @@ def variable_parts(loc: Loc, remote: dict[str, Any]) -> list[str]:
     return [p for p in loc if isinstance(p, str)]
 
 
+def strings(value: Any) -> Iterator[str]:
+    """Every string in plain data."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v)
+
+
 def _sensitive_strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from _sensitive_strings(v, (*loc, k))
+            if loc or k in SENSITIVE_TOP_FIELDS:  # no other top-level field holds a sensitive path
+                yield from _sensitive_strings(v, (*loc, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _sensitive_strings(v, (*loc, i))

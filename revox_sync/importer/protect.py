@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
 from revox_sync.config.yaml import VARIABLE_RE
 from revox_sync.importer.clean import Loc
 from revox_sync.importer.placeholders import Placeholders, escape_vars
@@ -54,10 +56,10 @@ def protect(
 
 def _protected(raw: str, loc: Loc, secrets: Placeholders, like: Any) -> Any:
     """The node that writes the string `raw` at `loc` without a secret; None when `raw` holds none."""
-    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
     if is_sensitive_path(loc) and raw and not any(m.group(1) for m in VARIABLE_RE.finditer(raw)):
         return to_yaml(secrets(loc, raw.replace("$${", "${")))
+    if "$" not in raw and file_tag_path(like) is None and not secrets.known.found(raw):
+        return None  # no reference, no escape, no secret: `placeholders` would give `raw` back
     result = secrets.known.placeholders(raw)
     if result is None:
         return to_yaml(secrets(loc, raw, whole=True))

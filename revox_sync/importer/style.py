@@ -10,6 +10,20 @@ import itertools
 import re
 from typing import Any
 
+# at module level: most of these run once per scalar, where an import statement costs more than their work
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
+
+from revox_sync.config.yaml import OTHER_BREAKS, plain_tag
+from revox_sync.importer.emit import STR_TAG, written_plain
 from revox_sync.importer.outcome import Secret
 
 FILE_TAG = "!file"
@@ -17,8 +31,6 @@ FILE_TAG = "!file"
 
 def yaml_writer(indent: int = 2, offset: int = 2, explicit_start: bool = False) -> Any:
     """A round-trip writer with the given layout: long lines never folded, null written `null`."""
-    from ruamel.yaml import YAML
-
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
@@ -63,12 +75,10 @@ def dump(yaml: Any, doc: Any) -> str:
 
 def _reads_back(node: Any, text: str) -> bool:
     """Whether a styled string node dumps to YAML that reads back exactly as `text`."""
-    from ruamel.yaml import YAML
-
     try:
         dumped = dump(yaml_writer(), {"v": node})
         ends = "\n...\n" in dumped  # a block of blank lines only: ruamel ends the document after it
-        return not ends and bool(YAML(typ="safe").load(dumped) == {"v": text})
+        return not ends and bool(_read(dumped) == {"v": text})
     except Exception:
         return False
 
@@ -76,15 +86,6 @@ def _reads_back(node: Any, text: str) -> bool:
 def styled_str(text: str, like: Any = None, flow: bool = False) -> Any:
     """A string node: the style of `like` when it can carry `text`; multi-line text as a literal block;
     plain where it reads back (inside a flow collection when `flow`), else double-quoted."""
-    from ruamel.yaml.scalarstring import (
-        DoubleQuotedScalarString,
-        FoldedScalarString,
-        LiteralScalarString,
-        SingleQuotedScalarString,
-    )
-
-    from revox_sync.config.yaml import OTHER_BREAKS
-
     candidates: list[Any] = []
     if isinstance(like, (SingleQuotedScalarString, DoubleQuotedScalarString)):
         candidates.append(type(like))
@@ -106,13 +107,9 @@ def misread_by_yaml11(text: str) -> bool:
     """Whether plain `text` means something else to a YAML 1.1 tool (an old linter, an editor) than to
     revox-sync's YAML 1.2: `on` and `y` (booleans), `12:30` (a number), `2024-01-01` (a date), `0777`
     (octal), `0o17` (a string there)."""
-    from ruamel.yaml.nodes import ScalarNode
-    from ruamel.yaml.resolver import VersionedResolver
-
-    from revox_sync.config.yaml import plain_tag
-
-    old = str(VersionedResolver(version=(1, 1)).resolve(ScalarNode, text, (True, False)))
-    old = "tag:yaml.org,2002:str" if old == "tag:yaml.org,2002:value" else old
+    resolver, starts = _yaml11()
+    old = str(resolver.resolve(ScalarNode, text, (True, False))) if text[:1] in starts else STR_TAG
+    old = STR_TAG if old == "tag:yaml.org,2002:value" else old
     if old != plain_tag(text) or _CLOCK_RE.fullmatch(text):
         return True
     return old == "tag:yaml.org,2002:int" and bool(_OCTAL11_RE.fullmatch(text))
@@ -122,18 +119,23 @@ _OCTAL11_RE = re.compile(r"[-+]?0[0-7_]+")  # octal to YAML 1.1, decimal to YAML
 _CLOCK_RE = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")  # `09:30` too, as `12:30` is a number
 
 
+@functools.cache
+def _yaml11() -> tuple[Any, frozenset[str]]:
+    """A YAML 1.1 resolver, made once (making one registers all its patterns again), and the first
+    characters it has implicit tags for: text starting with any other is a string."""
+    resolver = VersionedResolver(version=(1, 1))
+    return resolver, frozenset(resolver.versioned_resolver)
+
+
 @functools.lru_cache(maxsize=4096)
 def reads_plain(text: str, flow: bool = False) -> bool:
     """Whether `text` can be written without quotes (inside a flow collection when `flow`) and read back as
     this string by revox-sync and by YAML 1.1 tools alike."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    from revox_sync.config.yaml import plain_tag
-
     if not text or text != text.strip() or misread_by_yaml11(text) or plain_tag(text) != plain_tag("a"):
         return False
-    if _SAFE_PLAIN_RE.fullmatch(text):
+    if _SAFE_PLAIN_RE.fullmatch(text) or (
+        not flow and len(text) < _UNFOLDED and _SAFE_BLOCK_PLAIN_RE.fullmatch(text)
+    ):
         return True
     in_list, in_map = CommentedSeq([text]), CommentedMap(v=text)
     in_list.fa.set_flow_style()
@@ -141,24 +143,47 @@ def reads_plain(text: str, flow: bool = False) -> bool:
     contexts = (
         [(in_list, f"[{text}]\n"), (in_map, f"{{v: {text}}}\n")] if flow else [({"v": text}, f"v: {text}\n")]
     )
+    if (
+        len(text) < _UNFOLDED
+    ):  # whether the writer writes it plain: its own verdict, or (long text) by writing
+        if not written_plain(text, flow=flow):
+            return False
+    elif any(dump(yaml_writer(), node) != plain for node, plain in contexts):
+        return False
     for node, plain in contexts:
-        written = dump(yaml_writer(), node)
         try:
-            if written != plain or YAML(typ="safe").load(written) != node:
+            if _read(plain) != node:
                 return False
         except Exception:  # ruamel writes some plain scalars its own reader refuses (`{v: 09:00}`)
             return False
     return True
 
 
-_SAFE_PLAIN_RE = re.compile(r"[^\W\d][\w .'/@+()-]*")  # words: plain in any context, no need to try
+_UNFOLDED = 4000  # shorter text never reaches the writer's width (4096), where it folds plain scalars
+
+
+@functools.cache
+def _reader() -> Any:
+    """A safe reader made once: making one costs more than reading a line with it."""
+    return YAML(typ="safe")
+
+
+def _read(text: str) -> Any:
+    """`text` as the safe reader reads it; one that failed halfway is not used again (it keeps state)."""
+    try:
+        return _reader().load(text)
+    except Exception:
+        _reader.cache_clear()
+        raise
+
+
+# words: plain in any context, no need to try; sentences too, outside flow collections
+_SAFE_PLAIN_RE = re.compile(r"[^\W\d][\w .'/@+()-]*")
+_SAFE_BLOCK_PLAIN_RE = re.compile(r"[^\W\d][\w .'/@+()\-,?!;&%$\"]*")
 
 
 def to_yaml(value: Any, like: Any = None, flow: bool = False) -> Any:
     """Plain data to ruamel nodes: lists of scalars in flow style, secrets as double-quoted placeholders."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
     if isinstance(value, Secret):
         return DoubleQuotedScalarString("${" + value.variable + "}")
     if isinstance(value, dict):
@@ -181,15 +206,11 @@ def to_yaml(value: Any, like: Any = None, flow: bool = False) -> Any:
 
 def tagged(path_text: str) -> Any:
     """A `!file path` node: the loader reads that file's text in its place."""
-    from ruamel.yaml.comments import TaggedScalar
-
     return TaggedScalar(value=path_text, tag=FILE_TAG)
 
 
 def file_tag_path(node: Any) -> str | None:
     """The path of a `!file` node; None for any other node."""
-    from ruamel.yaml.comments import TaggedScalar
-
     if isinstance(node, TaggedScalar) and str(getattr(node.tag, "value", node.tag)) == FILE_TAG:
         return str(node.value)
     return None
