@@ -342,3 +342,52 @@ def test_an_api_error_that_echoes_a_clone_request_never_prints_the_audio(workdir
     assert result.code == 1
     assert '"audio": "(sent data)"' in result.all
     assert base64.b64encode(sample).decode()[:40] not in result.all
+
+
+def test_an_interrupt_counts_as_in_flight_only_the_writes_still_running() -> None:
+    """A worker that ended a write and started the next before the run took the first result has one write in
+    flight, not two: the count is of writes still running, whatever the run has taken so far."""
+    from revox_sync.engine.apply import Interrupts, apply_plan
+    from revox_sync.engine.change import Action
+    from revox_sync.engine.kind import Written
+    from revox_sync.engine.plan import Plan
+
+    interrupts = Interrupts()
+    both_running = threading.Barrier(2, timeout=10)
+    interrupted, release = threading.Event(), threading.Event()
+    counts: list[tuple[int, int]] = []
+
+    class Slow:
+        name = "assistant"
+
+        def write(self, client: object, action: Action, body: dict[str, object]) -> Written:
+            if action.name in (
+                "c",
+                "d",
+            ):  # the second write of each worker: both run when the interrupt comes
+                if both_running.wait() == 0:
+                    interrupts()
+                    interrupted.set()
+                release.wait(10)
+            return Written(action.id)
+
+    def taken(result: object) -> None:
+        interrupted.wait(10)  # the first result taken; the other worker's first one waits in the queue
+
+    def interrupt(count: int, in_flight: int) -> None:
+        counts.append((count, in_flight))
+        release.set()
+
+    actions = tuple(Action("assistant", "update", name, f"id-{name}") for name in "abcd")
+    plan = Plan(actions=actions, fingerprints={}, config_fingerprint="")
+    results = apply_plan(
+        plan,
+        {"assistant": Slow()},  # type: ignore[dict-item]
+        None,  # type: ignore[arg-type]
+        parallelism=2,
+        on_result=taken,
+        interrupts=interrupts,
+        on_interrupt=interrupt,
+    )
+    assert counts == [(1, 2)]
+    assert [r.outcome for r in results] == ["succeeded"] * 4

@@ -234,11 +234,12 @@ def _run_level(
     ]
     for worker in workers:
         worker.start()
-    finished = 0
     while workers:
         if interrupts.count != progress.seen:
             progress.seen = interrupts.count
-            in_flight = sum(1 for r, _ in runnable if r.started) - finished
+            # a write is in flight until it ends (started, not ended: "abandoned" were it left now), not
+            # until this loop takes its result: its worker may already have started the next one
+            in_flight = sum(1 for r, _ in runnable if r.outcome == "abandoned")
             progress.on_interrupt(progress.seen, in_flight)
         if interrupts.abandoning:
             return
@@ -248,7 +249,6 @@ def _run_level(
             if not any(w.is_alive() for w in workers) and done.empty():
                 return
             continue
-        finished += 1
         progress.on_result(result)
 
 
