@@ -251,3 +251,28 @@ def test_validate_of_a_valid_file_imports_neither_pydantic_nor_the_network(tmp_p
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
+def test_many_files_are_checked_by_the_models_alone_and_read_the_same(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Past SHAPE_MAX_FILES the shape is not read (the models cost less per file); what loads is the same."""
+    from revox_sync.kinds.assistant import checks, load
+
+    for i in range(3):
+        (tmp_path / f"a{i}.yaml").write_text(
+            f"name: A{i}\nprompt: Hello.\nfirst_sentence_delay_ms: 5\nfaq_items:\n"
+            "  - question: When?\n    answer: At nine.\nmax_call_duration_secs: 60\n",
+            encoding="utf-8",
+        )
+    few, _ = load.load_directory(tmp_path)
+    shape_reads: list[int] = []
+    monkeypatch.setattr(checks, "plain", lambda data: shape_reads.append(1) or plain(data))
+    load.load_directory(tmp_path)
+    assert len(shape_reads) == 3  # under the limit: every file read against the shape first
+    monkeypatch.setattr(load, "SHAPE_MAX_FILES", 2)
+    shape_reads.clear()
+    many, _ = load.load_directory(tmp_path)
+    assert shape_reads == []
+    assert [(a.data, a.positions) for a in many] == [(a.data, a.positions) for a in few]
+    assert plain(many[0].data) is not None  # the files are plainly valid: the shape would have taken them

@@ -130,11 +130,14 @@ def _null_issues(data: dict[str, Any]) -> Iterator[Issue]:
             )
 
 
-def check_assistant(data: dict[str, Any]) -> tuple[AssistantSpec | Plain | None, list[Issue]]:
+def check_assistant(
+    data: dict[str, Any], *, shape_first: bool = True
+) -> tuple[AssistantSpec | Plain | None, list[Issue]]:
     """Validate one file's data: the model (or the view of plainly valid data), or None, and every issue
-    found (errors and warnings)."""
+    found (errors and warnings). `shape_first` reads the shape first, which spares importing the models
+    (a few files) but costs more per file than they do (many files, once they are imported)."""
     issues = list(_null_issues(data))
-    spec: AssistantSpec | Plain | None = plain(data)
+    spec: AssistantSpec | Plain | None = plain(data) if shape_first else None
     if spec is None:
         from pydantic import ValidationError
 
