@@ -65,7 +65,9 @@ def cli(root: Path, *args: str) -> str:
 
 
 def write_fleet(root: Path, n: int) -> None:
-    prompt = "".join("  " + PARAGRAPH for _ in range(10_000 // len(PARAGRAPH) + 1))
+    # every line of the block scalar indented (the paragraph holds a line break of its own)
+    lines = PARAGRAPH.splitlines(keepends=True) * (10_000 // len(PARAGRAPH) + 1)
+    prompt = "".join("  " + line for line in lines)
     (root / "fleet/templates").mkdir(parents=True)
     (root / "fleet/templates/receptionist.yaml").write_text(TEMPLATE.format(prompt=prompt), encoding="utf-8")
     rows = "".join(f"City {i:04d},+1512555{i:04d},{TIMEZONES[i % 4]}\n" for i in range(n))
