@@ -37,7 +37,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
@@ -220,39 +220,22 @@ def _decode(reply: Reply, scrub: Callable[[str], str] = str) -> Any:
         return _NotJson(scrub(reply.text))
 
 
-def _decode_taking(reply: Reply, scrub: Callable[[str], str], strings: Mapping[str, str]) -> Any:
-    """`_decode`, letting go of the reply's bytes first; each long string equal to one of `strings` is
-    that one, not a copy (an account in sync holds the very texts the files do)."""
+def _decode_taking(reply: Reply, scrub: Callable[[str], str]) -> Any:
+    """`_decode`, letting go of the reply's bytes before the text is parsed."""
     try:
         text = reply.take_text()
     except UnicodeDecodeError:
         return _NotJson(scrub(reply.text))
-    return _parse(text, scrub, _sharing(strings) if strings else None)
+    return _parse(text, scrub)
 
 
-def _parse(
-    text: str, scrub: Callable[[str], str], hook: Callable[[dict[str, Any]], Any] | None = None
-) -> Any:
+def _parse(text: str, scrub: Callable[[str], str]) -> Any:
     try:
-        return json.loads(text, object_hook=hook)
+        return json.loads(text)
     except ValueError:  # an integer too long to read, too
         return _NotJson(scrub(text))
     except RecursionError:
         return _NotJson("(JSON nested too deeply to read)")
-
-
-def _sharing(strings: Mapping[str, str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A JSON object hook putting `strings`' own objects in place of equal values (and list items)."""
-
-    def share(obj: dict[str, Any]) -> dict[str, Any]:
-        for key, value in obj.items():
-            if type(value) is str:
-                obj[key] = strings.get(value, value)
-            elif type(value) is list:
-                value[:] = [strings.get(v, v) if type(v) is str else v for v in value]
-        return obj
-
-    return share
 
 
 def _kind(value: Any) -> str:
@@ -311,8 +294,6 @@ class RevoxClient:
         self.base_url = check_base_url(base_url)
         self._api_key = api_key or None
         self._secrets = secrets  # what else messages must never quote (a set the caller keeps growing)
-        # texts the answers will likely repeat (the files' own), kept once: see `_decode_taking`
-        self.shared_strings: Mapping[str, str] = {}
         given = {
             "timeout": timeout,
             "request_deadline": request_deadline,
@@ -719,7 +700,7 @@ class RevoxClient:
                 raise self._final_error(method, path, reply, not_found, json)
             if status == 204:
                 return {}
-            return _decode_taking(reply, self._scrub, self.shared_strings)
+            return _decode_taking(reply, self._scrub)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

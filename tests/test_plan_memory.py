@@ -1,7 +1,6 @@
 """What a plan of thousands keeps in memory changed; what it computes must not have. The configuration's
-fingerprints, now hashed one object at a time, equal the fingerprint of the whole sorted list; a listing
-decoded with the files' texts holds those very texts; a plan keeps only shallow positions, yet still points
-at a name, an id and `voice.clone` exactly."""
+fingerprints, now hashed one object at a time, equal the fingerprint of the whole sorted list; a plan
+keeps only shallow positions, yet still points at a name, an id and `voice.clone` exactly."""
 
 from __future__ import annotations
 
@@ -11,16 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from emulator_fixtures import API_KEY, client, emulator  # noqa: F401  (fixtures)
 from helpers import write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revox_sync.client import RevoxClient
-from revox_sync.commands.plan import long_texts
-from revox_sync.emulator import EmulatorServer
 from revox_sync.engine.change import Desired
-from revox_sync.engine.kind import LoadContext, Loaded
+from revox_sync.engine.kind import LoadContext
 from revox_sync.engine.plan import config_fingerprints
 from revox_sync.kinds.assistant.kind import KIND as ASSISTANTS
 
@@ -75,33 +72,6 @@ def test_streamed_fingerprints_equal_the_sorted_whole(objects: list[tuple[Any, .
     assert config_fingerprints(desired, b"key") == _reference(desired, b"key")
 
 
-def test_a_listing_holds_the_files_texts_not_copies(client: RevoxClient, emulator: EmulatorServer) -> None:  # noqa: F811
-    prompt = ("You answer the phone for the clinic. " * 20).strip()  # as the API keeps it: trimmed
-    answer = "We open at nine and close at five, Monday to Friday."
-    emulator.state.create_assistant(
-        {"name": "A", "prompt": prompt, "faq_items": [{"question": "When are you open?", "answer": answer}]}
-    )
-    mine = {"".join(prompt): "".join(prompt), "".join(answer): "".join(answer)}  # objects of this test's own
-    client.shared_strings = mine
-    (found,) = client.list_assistants()
-    assert found["prompt"] == prompt and found["prompt"] is mine[prompt]
-    assert found["faq_items"][0]["answer"] is mine[answer]
-    assert found["faq_items"][0]["question"] == "When are you open?"
-    client.shared_strings = {}
-    (again,) = client.list_assistants()
-    assert again["prompt"] == prompt and again["prompt"] is not mine[prompt]
-
-
-def test_long_texts_are_the_files_long_strings(tmp_path: Path) -> None:
-    long = "x" * 40
-    desired = Desired(
-        "assistant", "A", {"prompt": long, "faq_items": [{"q": "short", "a": long + "!"}], "n": 3}
-    )
-    table = long_texts({"assistant": Loaded([desired]), "voice": None})
-    assert table == {long: long, long + "!": long + "!"}
-    assert table[long] is desired.data["prompt"]
-
-
 def test_a_plan_keeps_shallow_positions_that_still_point_exactly(tmp_path: Path) -> None:
     write(
         tmp_path / "a.yaml",
@@ -115,3 +85,17 @@ def test_a_plan_keeps_shallow_positions_that_still_point_exactly(tmp_path: Path)
     assert positions.value(("faq_items", 0)).line == 6
     assert ("faq_items", 0, "answer") not in positions.values  # dropped: below two levels
     assert positions.value(("faq_items", 0, "answer")).line == 6  # its nearest ancestor
+
+
+def test_a_reply_lets_go_of_its_bytes_once_read_as_text_and_keeps_bytes_it_cannot_read() -> None:
+    import httpx
+
+    from revox_sync.client import Reply
+
+    reply = Reply(200, httpx.Headers(), bytearray('{"name": "Café"}'.encode()))
+    assert reply.take_text() == '{"name": "Café"}'
+    assert reply.content == b""  # the listing is not held twice while it is parsed
+    broken = Reply(200, httpx.Headers(), b"\xff\xfe")
+    with pytest.raises(UnicodeDecodeError):
+        broken.take_text()
+    assert broken.content == b"\xff\xfe"  # what an error message quotes is still there

@@ -95,7 +95,6 @@ def _compute_plan(
 
     loaded = load_config(session, config_dir)
     client = session.client()
-    client.shared_strings = long_texts(loaded)
     managed = [k for k in KINDS if loaded[k.name] is not None]
     if session.server is not None:
         for kind in managed:
@@ -104,30 +103,12 @@ def _compute_plan(
             for note in kind.sandbox(session.server.state, config):
                 session.env.info(note)
     remote = {k.name: k.fetch(client) for k in managed}
-    client.shared_strings = {}  # the files' texts are not the client's to keep alive
     learn_remote_secrets(session, remote)
     plan = build_plan(
         KINDS, loaded, remote, prune=prune, targets=targets, key=session.key, scope=session.scope()
     )
     plan = dataclasses.replace(plan.redacted(session.env.secrets), target=session.target, key=session.key)
     return Computed(plan, loaded, remote)
-
-
-def long_texts(loaded: Mapping[str, Loaded | None], shortest: int = 32) -> dict[str, str]:
-    """The files' texts worth sharing with the listings that repeat them (prompts, FAQ answers): an
-    account in sync holds each twice otherwise, once as read and once as fetched."""
-    found: dict[str, str] = {}
-    stack: list[Any] = [d.data for config in loaded.values() if config is not None for d in config.desired]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            if len(value) >= shortest:
-                found.setdefault(value, value)
-        elif isinstance(value, dict):
-            stack += value.values()
-        elif isinstance(value, list):
-            stack += value
-    return found
 
 
 def learn_remote_secrets(session: Session, remote: Mapping[str, Sequence[dict[str, Any]]]) -> None:
