@@ -223,7 +223,9 @@ def _action_for(d: Desired, remote: dict[str, Any] | None) -> Action | None:
         want = normalize.canonical_assistant(d.data, d.data)
         _, changes = normalize.diff_assistant(want, {}, d.sensitive)
         return Action("assistant", "create", d.name, None, d.file, tuple(changes), body, desired=d)
-    fields = list(d.data)
+    # a field whose value reads the same as the account's cannot differ in canonical form (a function of the
+    # value alone, compared with the same ==): most fields of an assistant in sync, left uncanonicalised
+    fields = [f for f, value in d.data.items() if f not in remote or remote[f] != value]
     changed, changes = normalize.diff_assistant(
         normalize.canonical_assistant(d.data, fields),
         normalize.canonical_assistant(remote, fields),
