@@ -41,10 +41,15 @@ def staged_writes(writes: Sequence[tuple[Path, str]], threads: int = 8) -> Itera
     try:
         yield put
     finally:
-        pool.shutdown(cancel_futures=True)
-        for future in futures[placed:]:
-            if not future.cancelled() and future.exception() is None:
-                Path(future.result()).unlink(missing_ok=True)
+        from revox_sync.engine.apply import catching_interrupts
+
+        with catching_interrupts() as late:  # a second Ctrl-C must not leave the rest of them behind
+            pool.shutdown(cancel_futures=True)
+            for future in futures[placed:]:
+                if not future.cancelled() and future.exception() is None:
+                    Path(future.result()).unlink(missing_ok=True)
+        if late.count:
+            raise KeyboardInterrupt
 
 
 def _staged(path: Path, text: str, mode: int | None) -> str:

@@ -29,3 +29,28 @@ def test_a_write_that_fails_raises_when_put_and_leaves_the_ones_before_it(tmp_pa
         for path, _ in writes:
             put(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "blocked"]
+
+
+def test_a_second_interrupt_during_the_clean_up_still_removes_every_staged_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C twice: the second arrives while the staged files are being removed, and none stays behind."""
+    import signal
+
+    unlink = Path.unlink
+    sent: list[int] = []
+
+    def unlink_and_interrupt(self: Path, missing_ok: bool = False) -> None:
+        if not sent:
+            sent.append(1)
+            signal.raise_signal(signal.SIGINT)  # a real signal, in the middle of the clean-up
+        unlink(self, missing_ok=missing_ok)
+
+    writes = [(tmp_path / f"a{i}.yaml", f"name: A{i}\n") for i in range(6)]
+    with pytest.raises(KeyboardInterrupt), staged_writes(writes) as put:
+        put(writes[0][0])
+        monkeypatch.setattr(Path, "unlink", unlink_and_interrupt)
+        raise KeyboardInterrupt  # the first Ctrl-C
+    monkeypatch.undo()
+    assert sent == [1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a0.yaml"]  # no `.a1.yaml.*.tmp` left
