@@ -213,15 +213,8 @@ def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
 
 
 def _decode(reply: Reply, scrub: Callable[[str], str] = str) -> Any:
-    """The JSON of a body, or _NotJson (an empty body is not JSON either)."""
-    try:
-        return _parse(reply.content.decode("utf-8"), scrub)
-    except UnicodeDecodeError:
-        return _NotJson(scrub(reply.text))
-
-
-def _decode_taking(reply: Reply, scrub: Callable[[str], str]) -> Any:
-    """`_decode`, letting go of the reply's bytes before the text is parsed."""
+    """The JSON of a body, or _NotJson (an empty body is not JSON either); every answer is decoded once, so
+    the reply lets go of its bytes before the text is parsed."""
     try:
         text = reply.take_text()
     except UnicodeDecodeError:
@@ -700,7 +693,7 @@ class RevoxClient:
                 raise self._final_error(method, path, reply, not_found, json)
             if status == 204:
                 return {}
-            return _decode_taking(reply, self._scrub)
+            return _decode(reply, self._scrub)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

@@ -266,13 +266,18 @@ class Pending:
         return KNOWN_AFTER_APPLY
 
 
-def pending_in(value: Any) -> Iterator[Pending]:
-    """Every Pending id inside a request body."""
-    if isinstance(value, Pending):
-        yield value
-    elif isinstance(value, dict):
+def leaves(value: Any) -> Iterator[Any]:
+    """Every value inside plain data that is neither a mapping nor a list."""
+    if isinstance(value, dict):
         for item in value.values():
-            yield from pending_in(item)
+            yield from leaves(item)
     elif isinstance(value, list):
         for item in value:
-            yield from pending_in(item)
+            yield from leaves(item)
+    else:
+        yield value
+
+
+def pending_in(value: Any) -> Iterator[Pending]:
+    """Every Pending id inside a request body."""
+    return (leaf for leaf in leaves(value) if isinstance(leaf, Pending))

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # at module level: these run once per node, where an import statement costs more than their work
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+
+if TYPE_CHECKING:
+    from revox_sync.fmt import Span
 
 _NOT_STR_WORDS = frozenset(
     {"null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"}
@@ -44,14 +47,14 @@ def plain_dump(doc: Any) -> str | None:
     return "".join(lines)
 
 
-def top_level(text: str) -> list[tuple[str, int, int, bool, int]]:
+def top_level(text: str) -> list[Span]:
     """The top-level keys of `text`, comment lines and then a document `plain_dump` wrote, as
     `fmt._top_level` finds them (key, first line, line after its value, block collection, 0), found without
     parsing: each key starts a line at the margin, all its value holds is on lines indented below it."""
     lines = text.splitlines()
     starts = [i for i, line in enumerate(lines) if not line.startswith((" ", "#"))]
     ends = [*starts[1:], len(lines)]
-    found: list[tuple[str, int, int, bool, int]] = []
+    found: list[Span] = []
     for start, end in zip(starts, ends, strict=True):
         key, _, value = lines[start].partition(":")
         found.append((key, start, end, not value, 0))

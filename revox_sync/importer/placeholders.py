@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from revox_sync.config.yaml import references
-from revox_sync.engine.change import dotted
+from revox_sync.engine.change import dotted, leaves
 from revox_sync.importer.clean import Loc
 from revox_sync.importer.outcome import Outcome, Secret
 from revox_sync.sensitive import (
@@ -159,14 +159,7 @@ def variable_parts(loc: Loc, remote: dict[str, Any]) -> list[str]:
 
 def strings(value: Any) -> Iterator[str]:
     """Every string in plain data."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from strings(v)
+    return (leaf for leaf in leaves(value) if isinstance(leaf, str))
 
 
 def _sensitive_strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:

@@ -143,9 +143,8 @@ def reads_plain(text: str, flow: bool = False) -> bool:
     contexts = (
         [(in_list, f"[{text}]\n"), (in_map, f"{{v: {text}}}\n")] if flow else [({"v": text}, f"v: {text}\n")]
     )
-    if (
-        len(text) < _UNFOLDED
-    ):  # whether the writer writes it plain: its own verdict, or (long text) by writing
+    # whether the writer writes it plain: its own verdict, or (text long enough to fold) by writing it
+    if len(text) < _UNFOLDED:
         if not written_plain(text, flow=flow):
             return False
     elif any(dump(yaml_writer(), node) != plain for node, plain in contexts):
