@@ -64,6 +64,42 @@ def test_a_broken_action_fails_the_schema(tmp_path: Path) -> None:
     assert done.returncode == 1
 
 
+def zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
+    """zizmor offline (no GitHub here nor in CI), with the repository's zizmor.yml found beside the files."""
+    return subprocess.run(
+        [str(BIN / "zizmor"), "--offline", "--no-progress", "--format", "json", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_zizmor_finds_nothing_in_the_action_and_the_example_workflow() -> None:
+    done = zizmor(ACTION, WORKFLOW)
+    assert (done.returncode, json.loads(done.stdout)) == (0, []), done.stdout + done.stderr
+
+
+def test_every_uses_is_pinned_to_a_commit_named_by_its_release() -> None:
+    """zizmor's unpinned-uses, and the comment that says which release the commit is; the example's use of
+    this project's own action is the one tag (zizmor.yml), as its release commit is known only once made."""
+    text = ACTION.read_text() + WORKFLOW.read_text()
+    uses = re.findall(r"^\s*(?:- )?uses: (.*)$", text, flags=re.M)
+    pinned = [line for line in uses if not line.startswith("revox-sync/revox-sync@v0.1.0")]
+    assert (len(uses), len(pinned)) == (11, 7)
+    for line in pinned:
+        assert re.fullmatch(r"[\w/.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+(: .*)?", line), line
+
+
+def test_zizmor_fails_an_unpinned_checkout_that_keeps_its_credentials(tmp_path: Path) -> None:
+    broken = write(tmp_path / "w.yml", WORKFLOW.read_text().replace(
+        "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n"
+        "          persist-credentials: false", "actions/checkout@v4\n        with:\n          fetch-depth: 1", 1
+    ))
+    done = zizmor(broken)
+    assert done.returncode != 0
+    assert {f["ident"] for f in json.loads(done.stdout)} == {"unpinned-uses", "artipacked"}
+
+
 def test_inputs_reach_scripts_only_through_env() -> None:
     """An input pasted into a script (`${{ inputs.x }}` inside `run:`) could inject shell code."""
     doc = action()
