@@ -86,7 +86,9 @@ def refuse_linked_directories(path: Path) -> None:
         return
     for directory in reversed(path.parents[:-1]):
         if directory.is_symlink():
-            raise OSError(errno.ELOOP, f"{directory} is a symbolic link, and an output never goes through one")
+            raise OSError(
+                errno.ELOOP, f"{directory} is a symbolic link, and an output never goes through one"
+            )
 
 
 def _put_in_place(tmp: str, path: Path, exclusive: bool) -> None:

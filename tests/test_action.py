@@ -91,10 +91,15 @@ def test_every_uses_is_pinned_to_a_commit_named_by_its_release() -> None:
 
 
 def test_zizmor_fails_an_unpinned_checkout_that_keeps_its_credentials(tmp_path: Path) -> None:
-    broken = write(tmp_path / "w.yml", WORKFLOW.read_text().replace(
-        "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n"
-        "          persist-credentials: false", "actions/checkout@v4\n        with:\n          fetch-depth: 1", 1
-    ))
+    broken = write(
+        tmp_path / "w.yml",
+        WORKFLOW.read_text().replace(
+            "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n"
+            "          persist-credentials: false",
+            "actions/checkout@v4\n        with:\n          fetch-depth: 1",
+            1,
+        ),
+    )
     done = zizmor(broken)
     assert done.returncode != 0
     assert {f["ident"] for f in json.loads(done.stdout)} == {"unpinned-uses", "artipacked"}
@@ -266,7 +271,11 @@ def test_plan_step_writes_summary_saved_plan_and_comment_file(repo: Path, emulat
     assert code == 0, output
     assert outputs["exitcode"] == "2"  # changes; not a failure here
     work = step_dir(outputs, "plan-file", "comment-file")
-    assert outputs == {"plan-file": f"{work}/plan-staging.json", "comment-file": f"{work}/comment.md", "exitcode": "2"}
+    assert outputs == {
+        "plan-file": f"{work}/plan-staging.json",
+        "comment-file": f"{work}/comment.md",
+        "exitcode": "2",
+    }
     assert summary.startswith("## revox-sync plan (staging)\n\n")
     assert "Support" in summary and "1 to add" in summary
     assert json.loads((work / "plan-staging.json").read_text())["format_version"]
@@ -425,7 +434,9 @@ def test_a_forks_pull_request_validates_and_its_plan_says_why_it_cannot_run(repo
     read-only: validate runs in full; plan fails saying why, in an annotation and the summary, and leaves no
     comment to post nor plan to upload."""
     head = {"github.event.pull_request.head.repo.full_name": "mallory/voice"}
-    code, output, outputs, _ = run_step("run", repo, {"command": "validate", "environment": "staging"}, FORK_PR, head)
+    code, output, outputs, _ = run_step(
+        "run", repo, {"command": "validate", "environment": "staging"}, FORK_PR, head
+    )
     assert (code, outputs["exitcode"]) == (0, "0"), output
     code, output, outputs, summary = run_step(
         "run", repo, {"command": "plan", "environment": "staging"}, FORK_PR, head
@@ -440,7 +451,9 @@ def test_a_forks_pull_request_validates_and_its_plan_says_why_it_cannot_run(repo
 
 def test_a_pull_request_from_a_branch_of_the_repository_gets_no_fork_note(repo: Path) -> None:
     head = {"github.event.pull_request.head.repo.full_name": "acme/voice"}
-    code, output, outputs, _ = run_step("run", repo, {"command": "plan", "environment": "staging"}, FORK_PR, head)
+    code, output, outputs, _ = run_step(
+        "run", repo, {"command": "plan", "environment": "staging"}, FORK_PR, head
+    )
     assert code == 1 and "fork" not in output
     assert "**revox-sync plan failed** (exit 1)" in Path(outputs["comment-file"]).read_text()
     code, output, outputs, _ = run_step(

@@ -129,7 +129,10 @@ def test_github_jobs_use_the_action() -> None:
         {"command": "plan", "environment": env, "comment": "false", "detailed-exitcode": "true"}
     ]
     downloads = [s for s in load(GITHUB)["jobs"]["apply"]["steps"] if "gh run download" in s.get("run", "")]
-    assert downloads and '--name "revox-plan-$ENVIRONMENT" --dir "$RUNNER_TEMP/revox-plan"' in downloads[0]["run"]
+    assert (
+        downloads
+        and '--name "revox-plan-$ENVIRONMENT" --dir "$RUNNER_TEMP/revox-plan"' in downloads[0]["run"]
+    )
     uploads = [
         s
         for s in load(ACTION)["runs"]["steps"]

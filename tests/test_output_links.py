@@ -19,7 +19,9 @@ def outside(tmp_path: Path) -> Path:
     return target
 
 
-def test_plan_out_at_a_link_replaces_the_link_and_leaves_its_target(workdir: Path, cli, tmp_path: Path) -> None:
+def test_plan_out_at_a_link_replaces_the_link_and_leaves_its_target(
+    workdir: Path, cli, tmp_path: Path
+) -> None:
     write(workdir / "assistants/support.yaml", "name: Support\nprompt: Help callers.\n")
     target = outside(tmp_path)
     (workdir / "plan-staging.json").symlink_to(target)
@@ -33,7 +35,9 @@ def test_plan_out_at_a_link_replaces_the_link_and_leaves_its_target(workdir: Pat
     assert API_KEY not in result.out + result.err + saved.read_text()
 
 
-def test_plan_out_at_a_dangling_link_creates_nothing_where_it_points(workdir: Path, cli, tmp_path: Path) -> None:
+def test_plan_out_at_a_dangling_link_creates_nothing_where_it_points(
+    workdir: Path, cli, tmp_path: Path
+) -> None:
     write(workdir / "assistants/support.yaml", "name: Support\nprompt: Help callers.\n")
     nowhere = tmp_path.parent / f"{tmp_path.name}-nowhere.json"
     (workdir / "plan.json").symlink_to(nowhere)
@@ -59,7 +63,10 @@ def test_a_plan_that_cannot_be_saved_says_why_in_one_line(workdir: Path, cli) ->
     write(workdir / "taken", "a file, not a directory\n")
     result = cli("plan", "--out", str(workdir / "taken/plan.json"))
     assert result.code == 1
-    assert result.err.splitlines()[-1] == f"error: cannot save the plan to {workdir}/taken/plan.json: File exists"
+    assert (
+        result.err.splitlines()[-1]
+        == f"error: cannot save the plan to {workdir}/taken/plan.json: File exists"
+    )
     assert "please report" not in result.err
 
 
