@@ -8,8 +8,9 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from emulator_fixtures import API_KEY
-from helpers import write
+from helpers import run_cli, write
 
 
 def outside(tmp_path: Path) -> Path:
@@ -90,3 +91,27 @@ def test_apply_refuses_a_backup_folder_behind_a_link_before_any_write(
     assert cli("apply", "--auto-approve", "--backup-dir", "real-backups").code == 0
     (backup,) = (workdir / "real-backups").iterdir()
     assert API_KEY not in backup.read_text()
+
+
+def test_the_local_state_folder_never_writes_through_a_link(workdir: Path, tmp_path: Path) -> None:
+    """`.revox-local/` is the project's: links committed at its lock and journal create nothing where they
+    point (the snapshot is replaced by write_atomic like every other output)."""
+    from revox_sync.emulator.store import Store
+
+    write(workdir / "assistants/support.yaml", "name: Support\nprompt: Help callers.\n")
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    elsewhere.mkdir()
+    (workdir / ".revox-local").mkdir()
+    (workdir / ".revox-local/state.json.lock").symlink_to(elsewhere / "lock")
+    result = run_cli("--local", "plan")
+    assert result.code == 1
+    assert result.err.splitlines()[-1] == (
+        "error: cannot start the local emulator: [Errno 40] Too many levels of symbolic links: "
+        "'.revox-local/state.json.lock'"
+    )
+    store = Store(workdir / "other/state.json", hint="")
+    (workdir / "other").mkdir()
+    (workdir / "other/state.json.journal").symlink_to(elsewhere / "journal")
+    with pytest.raises(OSError):
+        store.append({"op": "put"})
+    assert sorted(os.listdir(elsewhere)) == []
