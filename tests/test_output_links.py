@@ -94,8 +94,8 @@ def test_apply_refuses_a_backup_folder_behind_a_link_before_any_write(
 
 
 def test_the_local_state_folder_never_writes_through_a_link(workdir: Path, tmp_path: Path) -> None:
-    """`.revox-local/` is the project's: links committed at its lock and journal create nothing where they
-    point (the snapshot is replaced by write_atomic like every other output)."""
+    """`.revox-local/` is the project's: a link committed at it, its lock or its journal creates nothing where
+    it points (the snapshot is replaced by write_atomic like every other output)."""
     from revox_sync.emulator.store import Store
 
     write(workdir / "assistants/support.yaml", "name: Support\nprompt: Help callers.\n")
@@ -108,6 +108,15 @@ def test_the_local_state_folder_never_writes_through_a_link(workdir: Path, tmp_p
     assert result.err.splitlines()[-1] == (
         "error: cannot start the local emulator: [Errno 40] Too many levels of symbolic links: "
         "'.revox-local/state.json.lock'"
+    )
+    (workdir / ".revox-local/state.json.lock").unlink()
+    (workdir / ".revox-local").rename(workdir / "real-state")
+    (workdir / ".revox-local").symlink_to(elsewhere, target_is_directory=True)
+    result = run_cli("--local", "plan")
+    assert (result.code, result.err.splitlines()[-1]) == (
+        1,
+        "error: cannot start the local emulator: [Errno 40] .revox-local is a symbolic link, and an output "
+        "never goes through one",
     )
     store = Store(workdir / "other/state.json", hint="")
     (workdir / "other").mkdir()
