@@ -61,16 +61,34 @@ def _staged(path: Path, text: str, mode: int | None) -> str:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        elif path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
+        os.chmod(tmp, _mode_kept(path) if mode is None else mode)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return tmp
+
+
+def _mode_kept(path: Path) -> int:
+    """The mode of the regular file at `path`, else 0o644: a link there is replaced, and its target's mode is
+    none of the new file's business."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return 0o644
+    return stat.S_IMODE(found.st_mode) if stat.S_ISREG(found.st_mode) else 0o644
+
+
+def refuse_linked_directories(path: Path) -> None:
+    """OSError when a directory on the way to the output `path` is a symbolic link. Checked for a path relative
+    to the current directory (the checkout, where a pull request can commit a link), not for an absolute one
+    (the operator's own); a link at `path` itself is for the writer to replace, never to write through."""
+    if path.is_absolute():
+        return
+    for directory in reversed(path.parents[:-1]):
+        if directory.is_symlink():
+            raise OSError(
+                errno.ELOOP, f"{directory} is a symbolic link, and an output never goes through one"
+            )
 
 
 def _put_in_place(tmp: str, path: Path, exclusive: bool) -> None:
@@ -88,7 +106,9 @@ def _put_in_place(tmp: str, path: Path, exclusive: bool) -> None:
 
 def write_new(directory: Path, name: str, text: str, *, mode: int) -> Path:
     """A new file in `directory` named `name` (or `name` with -2, -3 ... before its suffix when taken),
-    written atomically: two runs at once never overwrite each other's."""
+    written atomically: two runs at once never overwrite each other's, nor a link there (a link at `directory`
+    or on its way is refused)."""
+    refuse_linked_directories(directory / name)
     stem, dot, suffix = name.rpartition(".")
     for n in range(1, 1000):
         path = directory / (name if n == 1 else f"{stem}-{n}{dot}{suffix}")
@@ -118,4 +138,5 @@ def ignored_by_git(directory: Path, what: str) -> None:
     if ignore.exists():
         return
     with contextlib.suppress(OSError):
+        refuse_linked_directories(ignore)
         write_atomic(ignore, f"# {what}: never commit it\n*\n")

@@ -26,8 +26,11 @@ def start_local(state_dir: Path = LOCAL_STATE_DIR) -> EmulatorServer:
     from revox_sync.emulator.state import EmulatorState
 
     state_dir = Path(state_dir)
-    from revox_sync.files import ignored_by_git
+    from revox_sync.files import ignored_by_git, refuse_linked_directories
 
+    refuse_linked_directories(
+        state_dir / STATE_FILE_NAME
+    )  # it holds resolved secrets: never where a link says
     state_dir.mkdir(parents=True, exist_ok=True)
     ignored_by_git(state_dir, "revox-sync --local state (it holds resolved secrets)")
     state = EmulatorState.load(

@@ -121,14 +121,18 @@ def test_github_jobs_use_the_action() -> None:
     env = "${{ matrix.environment }}"
     assert action_uses("plan") == [
         {"command": "validate", "environment": env},
-        {"command": "plan", "environment": env, "plan-file": f"plan-{env}.json"},
+        {"command": "plan", "environment": env},  # the plan under RUNNER_TEMP, never in the checkout
     ]
-    assert action_uses("apply") == [{"command": "apply", "environment": env, "plan-file": f"plan-{env}.json"}]
+    saved = f"${{{{ runner.temp }}}}/revox-plan/plan-{env}.json"
+    assert action_uses("apply") == [{"command": "apply", "environment": env, "plan-file": saved}]
     assert action_uses("drift") == [
         {"command": "plan", "environment": env, "comment": "false", "detailed-exitcode": "true"}
     ]
     downloads = [s for s in load(GITHUB)["jobs"]["apply"]["steps"] if "gh run download" in s.get("run", "")]
-    assert downloads and '--name "revox-plan-$ENVIRONMENT"' in downloads[0]["run"]
+    assert (
+        downloads
+        and '--name "revox-plan-$ENVIRONMENT" --dir "$RUNNER_TEMP/revox-plan"' in downloads[0]["run"]
+    )
     uploads = [
         s
         for s in load(ACTION)["runs"]["steps"]

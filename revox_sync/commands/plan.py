@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.commands import EXIT_CHANGES, EXIT_OK
-from revox_sync.errors import ConfigErrors, LocatedError
+from revox_sync.errors import ConfigErrors, FatalError, LocatedError
 
 if TYPE_CHECKING:
     from revox_sync.commands.session import Session
@@ -132,10 +132,14 @@ def save_plan(
 ) -> None:
     """Write `plan` to `out_file` and say which command (`words`) applies it."""
     from revox_sync.engine.render import json_document
-    from revox_sync.files import write_atomic
+    from revox_sync.files import refuse_linked_directories, write_atomic
 
     doc = plan.to_dict()
-    write_atomic(out_file, json_document(doc) + "\n")
+    try:  # a link at `out_file` is replaced by the plan, never written through
+        refuse_linked_directories(out_file)
+        write_atomic(out_file, json_document(doc) + "\n")
+    except OSError as exc:
+        raise FatalError(f"cannot save the plan to {out_file}: {exc.strerror or exc}") from None
     command = session.command(*words, config_dir=config_dir)
     session.env.info(f"Saved the plan to {out_file} ({doc['checksum']}). Apply it with: {command}")
 

@@ -36,6 +36,7 @@ except ImportError:  # no flock (Windows): one process per state file is then th
 LOCK_WAIT_SECONDS = 30.0  # a request holds the lock for milliseconds; longer means a stuck process
 COMPACT_MIN_BYTES = 1 << 20
 PRIVATE = 0o600  # the state holds resolved secrets: its owner alone reads it
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # a link committed in the state folder is never written through
 
 
 class StateError(FatalError):
@@ -102,7 +103,7 @@ class Store:
             return
         if self._lock_fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o644)
         fd = self._lock_fd
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
@@ -205,7 +206,7 @@ class Store:
     def append(self, entry: dict[str, Any]) -> bool:
         """Journal one write durably; true when the journal has outgrown the snapshot (time to compact)."""
         data = (json.dumps(entry, separators=(",", ":")) + "\n").encode("utf-8")
-        fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE)
+        fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, PRIVATE)
         try:
             view = memoryview(data)
             while view:
