@@ -119,10 +119,17 @@ def test_markdown_plan_and_comment_show_names_and_prompts_inert(cli, hostile) ->
     assert "Note: 1 remote assistant is not declared in any file (`" in note and live_markdown(note) == []
 
 
-def test_a_name_of_backticks_and_pipes_stays_in_its_code_span(cli, workdir) -> None:
+def test_a_name_of_backticks_pipes_or_tags_stays_in_its_code(cli, workdir) -> None:
     write(workdir / "assistants/a.yaml", 'name: "`@acme` | ``x``"\nprompt: p\n')
+    write(workdir / "assistants/b.yaml", 'name: "x</code></summary>@acme &amp;"\nprompt: p\n')
     md = cli("plan", "--format", "markdown").out
-    assert "| + | assistant | ``` `@acme` \\| ``x`` ``` |  | create |  |" in md.splitlines()
+    lines = md.splitlines()
+    assert "| + | assistant | ``` `@acme` \\| ``x`` ``` |  | create |  |" in lines
+    assert "| + | assistant | `x</code></summary>@acme &amp;` |  | create |  |" in lines
+    assert (
+        "<details><summary>+ assistant <code>x&lt;/code&gt;&lt;/summary&gt;@acme &amp;amp;</code> will be created"
+        "</summary>" in lines
+    )
     assert live_markdown(md) == []
 
 
@@ -168,6 +175,11 @@ def test_validate_github_escapes_message_data_with_githubs_own_escapes(workdir) 
         "%0A::add-mask::x%0A  ::stop-commands::tok%0A\\u0023#[error]legacy"
     ]
     assert result.err == ""
+    document = run_cli("validate", "--format", "json")
+    sarif = run_cli("validate", "--format", "sarif")
+    assert commands(document.all + sarif.all) == []  # yet the same messages, once read as JSON
+    assert json.loads(document.out)["findings"][0]["message"] == "prompt: greeting" + INJECTED
+    assert json.loads(sarif.out)["runs"][0]["results"][0]["message"]["text"] == "prompt: greeting" + INJECTED
 
 
 def test_the_actions_log_summary_and_comment_carry_no_command_nor_mention(workdir: Path, emulator) -> None:
