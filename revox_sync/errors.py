@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from revox_sync.output import printable
+
 
 class FatalError(Exception):
     """An expected failure the user can act on; the CLI prints it without a traceback."""
@@ -32,14 +34,15 @@ class LocatedWarning:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: warning: {self.message}"
+        return printable(f"{self.location}: warning: {self.message}")
 
 
 class LocatedError(FatalError):
-    """An error that points into a file: printed as `path:line:col: message`."""
+    """An error that points into a file: printed as `path:line:col: message`, one line (a line break the
+    message quotes from a file is escaped)."""
 
     def __init__(self, location: Location, message: str) -> None:
-        super().__init__(f"{location}: {message}")
+        super().__init__(printable(f"{location}: {message}"))
         self.location = location
         self.message = message
 

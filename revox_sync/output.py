@@ -18,7 +18,9 @@ COLORS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1",
 _UNPRINTABLE = re.compile(
     "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 )
-
+# A workflow command's first character: `::` at the start after whitespace (the runner trims Unicode spaces
+# too), or the legacy `##[`, which the runner reads anywhere in a line
+_COMMAND = re.compile(r"\A(\s*):(?=:)|#(?=#\[)")
 
 MAX_VALUE_CHARS = 2_000  # of one value or diff line as printed; the JSON plan keeps every value whole
 MAX_MESSAGE_CHARS = 4_000  # of one line of an error, warning or note
@@ -29,11 +31,25 @@ def clip(text: str, limit: int = MAX_VALUE_CHARS) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
+def _escaped(char: str) -> str:
+    return f"\\u{ord(char):04x}"
+
+
+def _command_broken(match: re.Match[str]) -> str:
+    """A workflow command's first character escaped, the whitespace before it kept."""
+    lead = match.group(1) or ""
+    return lead + _escaped(match.group()[len(lead)])
+
+
 def printable(text: str) -> str:
-    """`text` safe to print as one terminal line: control characters (ESC, CR, backspace, newline, C1) and
-    bidirectional overrides become visible `\\uXXXX` escapes, so a name set in the dashboard cannot rewrite,
-    hide or reorder the line it is printed on. Tabs, accents and emoji are left as they are."""
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """`text` safe to print as one terminal line or log line: control characters (ESC, CR, backspace,
+    newline, C1) and bidirectional overrides become visible `\\uXXXX` escapes, so a name set in the dashboard
+    cannot rewrite, hide or reorder the line it is printed on; and the first character of what GitHub's runner
+    would take for a workflow command (`::` starting the text, `##[` anywhere) becomes one too, so no text
+    from a file or the account can mask a value, stop the commands or fake an annotation in a step log.
+    In JSON, each escape is the JSON escape of the same character. Tabs, accents and emoji are left as they
+    are."""
+    return _COMMAND.sub(_command_broken, _UNPRINTABLE.sub(lambda m: _escaped(m.group()), text))
 
 
 def printable_lines(text: str) -> str:
@@ -87,6 +103,7 @@ class Environment:
                 self.secrets.add(
                     json.dumps(value)[1:-1]
                 )  # and inside JSON that escapes every non-ASCII letter
+                self.secrets.add(printable(value))  # and as a line prints it (a secret holding `##[`)
 
     def scrub(self, text: str) -> str:
         return str(scrub(text, self.secrets))

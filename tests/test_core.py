@@ -186,7 +186,7 @@ def test_renderers_read_the_same_plan() -> None:
     assert "      ~ voice: null -> " in text and '  - assistant "Gone" (a9) will be destroyed' in text
     assert "      + prompt: text (2 lines)" in text
     assert text.endswith("Plan: 1 to add, 1 to change, 1 to destroy.")
-    assert "| ~ | assistant | A\\|B | a1 | update | `voice` |" in MarkdownRenderer().render(plan)
+    assert "| ~ | assistant | `A\\|B` | `a1` | update | `voice` |" in MarkdownRenderer().render(plan)
     doc = json.loads(JsonRenderer().render(plan))
     assert [a["action"] for a in doc["actions"]] == ["create", "update", "delete"]
 

@@ -390,7 +390,9 @@ def test_json_and_markdown_formats(cli, emulator, sales):
     assert action["changes"] == [{"path": "voice.speed", "before": 1.1, "after": 1.2}]
     md = cli("plan", "--format", "markdown").out
     assert (
-        "| ~ | assistant | Sales qualifier |" in md and "`voice`" in md and "~ voice.speed: 1.1 -> 1.2" in md
+        "| ~ | assistant | `Sales qualifier` |" in md
+        and "`voice`" in md
+        and "~ voice.speed: 1.1 -> 1.2" in md
     )
 
 

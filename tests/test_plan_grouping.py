@@ -119,7 +119,7 @@ def test_markdown_groups_the_sections_and_keeps_one_table_row_per_object(cli, em
     md = cli("plan", "--prune", "--format", "markdown")
     assert md.code == 0, md.all
     rows = [
-        f"| ~ | assistant | {city} receptionist | {ids[f'{city} receptionist']} | update | `first_sentence` |"
+        f"| ~ | assistant | `{city} receptionist` | `{ids[f'{city} receptionist']}` | update | `first_sentence` |"
         for city in CITIES
     ]
     assert md.out == "\n".join(
@@ -130,12 +130,12 @@ def test_markdown_groups_the_sections_and_keeps_one_table_row_per_object(cli, em
             "",
             "| | kind | name | id | action | fields |",
             "|---|---|---|---|---|---|",
-            "| + | assistant | Gary receptionist |  | create |  |",
+            "| + | assistant | `Gary receptionist` |  | create |  |",
             *rows,
-            f"| - | assistant | Old desk 1 | {ids['Old desk 1']} | delete |  |",
-            f"| - | assistant | Old desk 2 | {ids['Old desk 2']} | delete |  |",
+            f"| - | assistant | `Old desk 1` | `{ids['Old desk 1']}` | delete |  |",
+            f"| - | assistant | `Old desk 2` | `{ids['Old desk 2']}` | delete |  |",
             "",
-            '<details><summary>+ assistant "Gary receptionist" will be created</summary>',
+            "<details><summary>+ assistant <code>Gary receptionist</code> will be created</summary>",
             "",
             "```diff",
             '+ name: "Gary receptionist"',
@@ -145,7 +145,7 @@ def test_markdown_groups_the_sections_and_keeps_one_table_row_per_object(cli, em
             "</details>",
             "",
             "<details><summary>~ 3 assistants will be updated in-place: "
-            '"Austin receptionist", "Chicago receptionist", ... (+1)</summary>',
+            "<code>Austin receptionist</code>, <code>Chicago receptionist</code>, ... (+1)</summary>",
             "",
             "```diff",
             '~ first_sentence: "Hello" -> "Hi there"',
@@ -153,8 +153,8 @@ def test_markdown_groups_the_sections_and_keeps_one_table_row_per_object(cli, em
             "",
             "</details>",
             "",
-            '<details><summary>~ 2 assistants will be updated in-place: "Boston receptionist", '
-            '"Denver receptionist"</summary>',
+            "<details><summary>~ 2 assistants will be updated in-place: <code>Boston receptionist</code>, "
+            "<code>Denver receptionist</code></summary>",
             "",
             "```diff",
             '~ first_sentence: "Hello" -> "Welcome"',
@@ -162,7 +162,7 @@ def test_markdown_groups_the_sections_and_keeps_one_table_row_per_object(cli, em
             "",
             "</details>",
             "",
-            f'<details><summary>~ assistant "Fresno receptionist" ({ids["Fresno receptionist"]}) '
+            f"<details><summary>~ assistant <code>Fresno receptionist</code> (<code>{ids['Fresno receptionist']}</code>) "
             "will be updated in-place</summary>",
             "",
             "```diff",
@@ -188,8 +188,8 @@ def test_names_in_a_group_header_are_escaped(cli, emulator, workdir):
     md = cli("plan", "--format", "markdown").out
     assert [c for c in md if c in "\x1b\x07\u202e"] == []
     assert (
-        '<details><summary>~ 2 assistants will be updated in-place: "Evil\\u001b[2K\\u00071\\u202e", '
-        '"Evil\\u001b[2K\\u00072\\u202e"</summary>'
+        "<details><summary>~ 2 assistants will be updated in-place: <code>Evil\\u001b[2K\\u00071\\u202e</code>, "
+        "<code>Evil\\u001b[2K\\u00072\\u202e</code></summary>"
     ) in md.splitlines()
 
 
@@ -218,7 +218,7 @@ def test_a_markdown_plan_of_300_distinct_changes_fits_a_comment_and_says_what_it
     assert_whole_blocks(md.out)
     lines = md.out.splitlines()
     for name, i in ids.items():  # the table still names every one
-        assert f"| ~ | assistant | {name} | {i} | update | `prompt` |" in lines
+        assert f"| ~ | assistant | `{name}` | `{i}` | update | `prompt` |" in lines
     shown = sum(line.startswith("<details>") for line in lines)
     assert 0 < shown < 300
     assert lines[-4:] == [  # cut after a whole section
@@ -246,19 +246,20 @@ def test_a_capped_table_still_names_every_destroyed_object(cli, emulator, workdi
     assert_whole_blocks(md.out)
     lines = md.out.splitlines()
     for g in gone:
-        assert f"| - | assistant | {g['name']} | {g['id']} | delete |  |" in lines
+        assert f"| - | assistant | `{g['name']}` | `{g['id']}` | delete |  |" in lines
     updates = [line for line in lines if line.startswith("| ~ |")]
     assert 0 < len(updates) < 280
     assert (
         updates
-        == [f"| ~ | assistant | {name} | {ids[name]} | update | `first_sentence` |" for name in sorted(ids)][
-            : len(updates)
-        ]
+        == [
+            f"| ~ | assistant | `{name}` | `{ids[name]}` | update | `first_sentence` |"
+            for name in sorted(ids)
+        ][: len(updates)]
     )
     cut = 280 - len(updates)
     gap = lines.index(updates[-1]) + 1
     assert lines[gap] == f"| | | ... (+{cut} more) | | | |"
-    assert lines[gap + 1].startswith("| - | assistant | Zz old 00 ")
+    assert lines[gap + 1].startswith("| - | assistant | `Zz old 00")
     assert lines[-4:] == [
         "</details>",
         "",
@@ -267,7 +268,7 @@ def test_a_capped_table_still_names_every_destroyed_object(cli, emulator, workdi
     ]
     assert (  # the one change set is shown whole
         "<details><summary>~ 280 assistants will be updated in-place: "
-        f'"City 000{long} receptionist", "City 001{long} receptionist", ... (+278)</summary>'
+        f"<code>City 000{long} receptionist</code>, <code>City 001{long} receptionist</code>, ... (+278)</summary>"
     ) in lines
 
 
@@ -298,7 +299,7 @@ def test_one_change_too_large_for_a_comment_shows_its_first_lines_in_a_closed_fe
         "",
         "| | kind | name | id | action | fields |",
         "|---|---|---|---|---|---|",
-        f"| ~ | assistant | Desk | {remote['id']} | update | `prompt` |",
+        f"| ~ | assistant | `Desk` | `{remote['id']}` | update | `prompt` |",
     ]
     assert lines[-4:] == [
         "</details>",

@@ -56,7 +56,7 @@ def test_control_characters_from_the_dashboard_are_escaped_in_text(cli, emulator
 def test_control_characters_are_escaped_in_markdown_and_json(cli, emulator, workdir):
     _, evil = seed_hostile(emulator, workdir)
     md = cli("plan", "--prune", "--format", "markdown").out
-    assert f"| - | assistant | {SHOWN_NAME} | {evil} | delete |  |" in md.splitlines()
+    assert f"| - | assistant | `{SHOWN_NAME}` | `{evil}` | delete |  |" in md.splitlines()
     assert "    -\\u001b[2Kfake \\u009bline\\u2066" in md.splitlines()
     assert '~ first_sentence: "Hi\\u009b31m" -> "Hi"' in md.splitlines()
     raw = cli("plan", "--prune", "--format", "json").out

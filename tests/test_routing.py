@@ -185,8 +185,8 @@ def test_route_change_shows_names_and_sends_only_changed_fields() -> None:
         '  ~ phone_number "+15557654321": label "Sales" -> "Sales desk"',
     ]
     md = MarkdownRenderer().render(Plan(tuple(changes), {}, "")).splitlines()
-    assert "| ~ | phone_number | +15551234567 | pn_1 | update | `inbound_assistant_id` |" in md
-    assert "| ~ | phone_number | +15557654321 | pn_2 | update | `label` |" in md
+    assert "| ~ | phone_number | `+15551234567` | `pn_1` | update | `inbound_assistant_id` |" in md
+    assert "| ~ | phone_number | `+15557654321` | `pn_2` | update | `label` |" in md
     assert Plan(tuple(changes), {}, "").to_dict()["actions"][0] == {
         "kind": "phone_number",
         "action": "update",
@@ -443,7 +443,7 @@ def test_cli_plan_apply_and_saved_plan_with_routes(emulator: EmulatorServer, tmp
     )
     assert "Plan: 1 to add, 1 to change, 0 to destroy." in r.out
     md = run_cli_or_skip("plan", "--format", "markdown", emulator=emulator)
-    assert "| ~ | phone_number | +15551234567 | " in md.out
+    assert "| ~ | phone_number | `+15551234567` | " in md.out
     emulator.clear_requests()
     r = run_cli_or_skip("apply", "--auto-approve", "plan.json", emulator=emulator)
     assert r.code == 0, r.all

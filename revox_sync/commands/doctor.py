@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from revox_sync.commands import EXIT_ERROR, EXIT_OK
 from revox_sync.errors import FatalError
+from revox_sync.output import printable
 
 if TYPE_CHECKING:
     from revox_sync.commands.session import Session
@@ -43,7 +44,7 @@ def run_doctor(session: Session) -> int:
     env = session.env
     checks = list(_checks(session))
     for check in checks:
-        env.out(env.style(check.line(), {True: "green", False: "red", None: "dim"}[check.ok]))
+        env.out(env.style(printable(check.line()), {True: "green", False: "red", None: "dim"}[check.ok]))
     failed = sum(1 for c in checks if c.ok is False)
     if failed:
         env.error(f"{failed} of {len(checks)} checks failed.")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from revox_sync import options
 from revox_sync.commands import EXIT_ERROR, EXIT_OK
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, LocatedWarning, Location
+from revox_sync.output import printable_lines
 
 if TYPE_CHECKING:
     from revox_sync.commands.session import Session
@@ -135,10 +136,10 @@ def _report(
     from revox_sync.rules import report
 
     findings = sorted(findings)
-    if fmt == "json":
-        session.env.out(report.to_json(findings, strict=strict))
+    if fmt == "json":  # each line made printable: the same JSON values, no workflow command in a step log
+        session.env.out(printable_lines(report.to_json(findings, strict=strict)))
     elif fmt == "sarif":
-        session.env.out(report.to_sarif(findings, rules))
+        session.env.out(printable_lines(report.to_sarif(findings, rules)))
     else:
         for line in report.to_github(report.shown(findings, show_suppressed=show_suppressed)):
             session.env.out(line)

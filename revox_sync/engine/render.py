@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -27,6 +29,7 @@ FULL_PLAN = (
     "`revox-sync plan --format json` prints it."
 )
 Style = Callable[..., str]
+Quote = Callable[[str], str]  # how a renderer shows a name or an id in running text
 
 
 def json_document(doc: Any) -> str:
@@ -59,22 +62,25 @@ def bounded(lines: list[str]) -> list[str]:
     return shown
 
 
-def undeclared_note(plan: Plan) -> str | None:
-    """Remote objects no file declares: left alone, but a reviewer should know (a rename leaves one)."""
-    if not plan.undeclared:
-        return None
+def _json_string(text: str) -> str:
+    return clip(json.dumps(text, ensure_ascii=False))
+
+
+def undeclared_notes(plan: Plan, quote: Quote = _json_string) -> list[str]:
+    """Remote objects no file declares, a line per kind: left alone, but a reviewer should know (a rename
+    leaves one)."""
     notes = []
     for kind in sorted({k for k, _ in plan.undeclared}):
         names = [n for k, n in plan.undeclared if k == kind]
         count = len(names)
-        shown = ", ".join(clip(json.dumps(n, ensure_ascii=False)) for n in names[:10])
+        shown = ", ".join(quote(n) for n in names[:10])
         more = f" and {count - 10} more" if count > 10 else ""
         what, it, its = (f"{kind} is", "it", "its") if count == 1 else (f"{kind}s are", "them", "their")
         notes.append(
             f"Note: {count} remote {what} not declared in any file ({shown}{more}) and left alone; "
             f"declare {it} (pin {its} `id:`) to manage {it}, or plan with --prune to destroy {it}."
         )
-    return "\n".join(notes)
+    return notes
 
 
 Group = tuple[Action, ...]
@@ -115,13 +121,14 @@ def _change_set(action: Action) -> tuple[Any, ...] | None:
     return action.kind, changes, action.notes
 
 
-def title(group: Group) -> str:
+def title(group: Group, quote: Quote | None = None) -> str:
     """One action's title, or a group's: `198 assistants will be updated in-place: "Austin receptionist",
-    "Boston receptionist", ... (+196)` (names quoted as JSON strings, so a quote in one cannot fake a list)."""
+    "Boston receptionist", ... (+196)` (names quoted as JSON strings, so a quote in one cannot fake a list;
+    `quote` shows them otherwise)."""
     first = group[0]
     if len(group) == 1:
-        return action_title(first)
-    names = ", ".join(clip(json.dumps(a.name, ensure_ascii=False)) for a in group[:GROUP_NAMES])
+        return action_title(first, quote)
+    names = ", ".join((quote or _json_string)(a.name) for a in group[:GROUP_NAMES])
     more = f", ... (+{len(group) - GROUP_NAMES})" if len(group) > GROUP_NAMES else ""
     return f"{len(group)} {first.kind}s {HEADLINES[first.op]}: {names}{more}"
 
@@ -131,9 +138,11 @@ def summary_line(plan: Plan) -> str:
     return f"Plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy."
 
 
-def action_title(action: Action) -> str:
-    ident = f" ({action.id})" if action.id else ""
-    return f'{action.kind} "{clip(action.name)}"{ident} {HEADLINES[action.op]}'
+def action_title(action: Action, quote: Quote | None = None) -> str:
+    """`assistant "Desk" (asst_1) will be destroyed`; `quote` shows the name and the id otherwise."""
+    name = quote(action.name) if quote else f'"{clip(action.name)}"'
+    ident = f" ({quote(action.id) if quote else action.id})" if action.id else ""
+    return f"{action.kind} {name}{ident} {HEADLINES[action.op]}"
 
 
 def change_lines(change: FieldChange) -> tuple[str, str, list[str]]:
@@ -170,8 +179,8 @@ class TextRenderer:
         return self.style(printable(text), *styles)
 
     def render(self, plan: Plan) -> str:
-        note = undeclared_note(plan)
-        tail = ["", *(self.line(n, "yellow") for n in note.split("\n"))] if note else []
+        notes = undeclared_notes(plan)
+        tail = ["", *(self.line(n, "yellow") for n in notes)] if notes else []
         if not plan.has_changes:
             return "\n".join([NO_CHANGES, *tail])
         lines: list[str] = []
@@ -221,8 +230,8 @@ class MarkdownRenderer:
         self.budget = budget
 
     def render(self, plan: Plan) -> str:
-        note = undeclared_note(plan)
-        tail = ["", note] if note else []
+        notes = undeclared_notes(plan, lambda name: code(clip(name)))
+        tail = [line for note in notes for line in ("", note)]  # a paragraph each
         if not plan.has_changes:
             return _lines(["### revox-sync plan", "", NO_CHANGES, *tail])
         head = [
@@ -251,9 +260,12 @@ class MarkdownRenderer:
 
 
 def _row(action: Action) -> str:
-    fields = ", ".join(f"`{f}`" for f in action.fields) if action.op == "update" else ""
-    name = markdown_escape(clip(action.name))
-    return f"| {SYMBOLS[action.op]} | {action.kind} | {name} | {action.id or ''} | {action.op} | {fields} |"
+    """One table row; the name, id and fields in code spans, each `|` escaped (also inside a code span, as
+    GitHub's tables require)."""
+    fields = ", ".join(map(code, action.fields)) if action.op == "update" else ""
+    name, ident = code(clip(action.name)), code(action.id or "")
+    cells = (SYMBOLS[action.op], action.kind, name, ident, action.op, fields)
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 class Section(NamedTuple):
@@ -271,7 +283,9 @@ class Section(NamedTuple):
 
 def _section(group: Group) -> Section:
     first = group[0]
-    summary = f"<details><summary>{SYMBOLS[first.op]} {markdown_escape(title(group))}</summary>"
+    summary = (
+        f"<details><summary>{SYMBOLS[first.op]} {title(group, lambda text: html_code(clip(text)))}</summary>"
+    )
     body = []
     for change in first.changes:
         symbol, headline, detail = change_lines(change)
@@ -366,8 +380,19 @@ def _lines(lines: Iterable[str]) -> str:
     return "".join(printable(line) + "\n" for line in lines)
 
 
-def markdown_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;")
+def code(text: str) -> str:
+    """`text` as a Markdown code span, where no mention, link, image, URL or HTML is live: fenced by one more
+    backtick than its longest run of them, and padded when it starts or ends with one; nothing when empty."""
+    if not text:
+        return ""
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if {text[0], text[-1]} & {"`", " "} else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def html_code(text: str) -> str:
+    """`text` in a `<code>` element, for HTML such as a `<summary>` (Markdown is not read there)."""
+    return f"<code>{html.escape(text, quote=False)}</code>"
 
 
 class JsonRenderer:

@@ -163,14 +163,20 @@ def to_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
 
 
 # --- github workflow commands -----------------------------------------------------------------------------
-def _data(text: str) -> str:
-    """GitHub's escapes, then every other control character made visible (`\\u001b`), so a name or a message
-    cannot rewrite the log line it is printed on."""
-    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+DATA_ESCAPES = (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"))  # GitHub's own, `%` first
+PROPERTY_ESCAPES = (*DATA_ESCAPES, (":", "%3A"), (",", "%2C"))
+
+
+def _data(text: str, escapes: tuple[tuple[str, str], ...] = DATA_ESCAPES) -> str:
+    """GitHub's escapes, then every other control character and a legacy `##[` made visible (`\\u001b`), so
+    a name or a message cannot rewrite the log line it is printed on nor start a command in it."""
+    for raw, escaped in escapes:
+        text = text.replace(raw, escaped)
+    return printable(text)
 
 
 def _property(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+    return _data(text, PROPERTY_ESCAPES)
 
 
 def to_github(findings: Sequence[Finding]) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from revox_sync.config.yaml import Loc, PositionMap
 from revox_sync.errors import Location
+from revox_sync.output import printable
 
 Severity = Literal["error", "warning", "off"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "off")
@@ -109,7 +110,9 @@ class Finding:
         return f"{env}{self.message}{where}"
 
     def __str__(self) -> str:
+        """The finding as one line of `validate`'s text (a custom rule's message may hold line breaks)."""
         if self.suppressed is not None:
-            return f"{self.location}: suppressed: [{self.rule}] {self.text} (reason: {self.suppressed or 'none given'})"
+            reason = self.suppressed or "none given"
+            return printable(f"{self.location}: suppressed: [{self.rule}] {self.text} (reason: {reason})")
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.location}: {prefix}[{self.rule}] {self.text}"
+        return printable(f"{self.location}: {prefix}[{self.rule}] {self.text}")
