@@ -40,20 +40,25 @@ if libc.capget(ctypes.byref(header), data) == 0:
     data[0].permitted &= keep
     libc.capset(ctypes.byref(header), data)
 """
+_CAP_MEMORY = "import resource, sys\nresource.setrlimit(resource.RLIMIT_AS, ({0}, {0}))\n"
 _RUN_CLI = "import runpy; sys.argv[0] = 'revox-sync'; runpy.run_module('revox_sync', run_name='__main__')"
 
 
 def revox(
-    *args: str, cwd: Path, emulator: EmulatorServer | None = None, unprivileged: bool = False
+    *args: str,
+    cwd: Path,
+    emulator: EmulatorServer | None = None,
+    unprivileged: bool = False,
+    memory: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m revox_sync ARGS` in a real process (bounded), against `emulator` when given."""
+    """`python -m revox_sync ARGS` in a real process (bounded), against `emulator` when given; `memory` caps
+    its address space (bytes), so that a bomb fails with MemoryError instead of swapping the machine."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVOX_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["NO_COLOR"] = "1"
     server = ["--base-url", emulator.url, "--api-key", API_KEY] if emulator is not None else []
-    start = (
-        [sys.executable, "-c", _DROP_DAC + _RUN_CLI] if unprivileged else [sys.executable, "-m", "revox_sync"]
-    )
+    prelude = (_DROP_DAC if unprivileged else "") + (_CAP_MEMORY.format(memory) if memory else "")
+    start = [sys.executable, "-c", prelude + _RUN_CLI] if prelude else [sys.executable, "-m", "revox_sync"]
     return subprocess.run(
         [*start, *server, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
@@ -300,6 +305,89 @@ def test_a_file_include_is_text_so_a_bomb_there_is_just_a_prompt(workdir):
     write(workdir / "assistants/a.yaml", "name: A\nprompt: !file prompts/bomb.md\n")
     done = revox("validate", cwd=workdir)
     assert (done.returncode, done.stdout, done.stderr) == (0, "1 assistant file valid.\n", "")
+
+
+# --- fleet bombs: rows × references × cell sizes, bounded before a row is filled --------------------------
+REFS = " ".join(["${each.x}"] * 1000)
+NUMBERS = "[" + ", ".join(["0"] * 1000) + "]"
+FLEET_BOMBS = {  # rows of the CSV, the fleet file, the error; each would need gigabytes, the cap is 1 GiB
+    "an assistant over a file's text": (  # 3.9 MB of rows, 44 KB of template: 130 MB an assistant
+        [f"r{i},{'x' * 130_000}" for i in range(30)],
+        f'name: "${{each.n}}"\nprompt: "{REFS}"\nfirst_sentence: {"a" * 34_000}\n',
+        "the assistant of row assistants/rows.csv:2 has more than 50000000 characters, the limit of one file "
+        "(130035001)",
+    ),
+    "a fleet over its text": (  # 40 MB an assistant, 1.2 GB the fleet
+        [f"r{i},{'x' * 40_000}" for i in range(30)],
+        f'name: "${{each.n}}"\nprompt: "{REFS}"\n',
+        "the assistants up to row assistants/rows.csv:4 have more than 100000000 characters, the limit of a "
+        "fleet file (120003003)",
+    ),
+    "a fleet over its nodes": (  # 200 000 rows of 1 000 nodes (and 2 cells)
+        [f"r{i},x" for i in range(200_000)],
+        f'name: "${{each.n}}"\nprompt: p\ntags: {NUMBERS}\n',
+        "the assistants up to row assistants/rows.csv:993 have more than 1000000 nodes, the limit of a fleet "
+        "file (1000928)",
+    ),
+}
+
+
+@pytest.mark.parametrize("bomb", FLEET_BOMBS)
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_fleet_bomb_is_an_error_at_its_for_each_not_memory_error(emulator, workdir, bomb, command):
+    rows, fleet, problem = FLEET_BOMBS[bomb]
+    write(workdir / "assistants/rows.csv", "n,x\n" + "\n".join(rows) + "\n")
+    write(workdir / "assistants/fleet.yaml", "for_each: !file rows.csv\n" + fleet)
+    done = revox(command, cwd=workdir, emulator=emulator, memory=1 << 30)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1,
+        "",
+        f"assistants/fleet.yaml:1:11: for_each: {problem}\n1 error.\n",
+    )
+    assert emulator.requests == []
+
+
+def test_inline_rows_of_an_alias_are_bounded_too(emulator, workdir):
+    rows = "".join(f"  - {{n: r{i}, x: *big}}\n" for i in range(40))  # 40 rows of 1 MB: 40 MB for the reader
+    write(
+        workdir / "assistants/fleet.yaml",
+        f'x-big: &big "{"y" * 1_000_000}"\nfor_each:\n{rows}name: "${{each.n}}"\nprompt: "{REFS}"\n',
+    )
+    done = revox("plan", cwd=workdir, emulator=emulator, memory=1 << 30)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1,
+        "",
+        "assistants/fleet.yaml:3:3: for_each: the assistant of row assistants/fleet.yaml:3:5 has more than "
+        "50000000 characters, the limit of one file (1001001001)\n1 error.\n",
+    )
+    assert emulator.requests == []
+
+
+MANY = "[" + ", ".join(["0"] * 60_000) + "]"
+
+
+@pytest.mark.parametrize(
+    ("head", "problem"),
+    [
+        ("name: Big\n", "1:10: extends: the assistant merged with its templates has"),
+        (
+            "for_each: [{n: A}]\nname: ${each.n}\n",
+            "2:11: for_each: the assistant of row assistants/big.yaml:2:12 has",
+        ),
+    ],
+)
+def test_an_assistant_merged_from_templates_obeys_the_node_limit_of_one_file(
+    cli, emulator, workdir, head, problem
+):
+    write(workdir / "assistants/templates/big.yaml", f"prompt: p\ntags: {MANY}\n")
+    write(workdir / "assistants/big.yaml", f"extends: templates/big.yaml\n{head}labels: {MANY}\n")
+    expected = (
+        f"assistants/big.yaml:{problem} more than 100000 nodes, the limit of one file (120009)\n1 error.\n"
+    )
+    for command in ("validate", "plan"):
+        done = cli(command)
+        assert (done.code, done.out, done.err) == (1, "", expected)
+    assert emulator.requests == []
 
 
 # --- binary and non-UTF-8 project, variable and routing files ------------------------------------------------

@@ -192,3 +192,56 @@ def test_sensitive_values_stay_sensitive_through_templates(cli, emulator, workdi
     assert plan.code == 0, plan.all
     assert "crm-token-0123456789" not in plan.all + (workdir / "plan.json").read_text()
     assert plan.out.count("+ webhook_url: (sensitive)") == 2
+
+
+def test_a_csv_saved_by_excel_reads_its_bom_crlf_and_multi_line_cells(cli, emulator, workdir):
+    write(workdir / "revox-sync.yaml", NOT_ABOUT_POLICY)
+    write(workdir / "assistants/templates/receptionist.yaml", TEMPLATE)
+    write(
+        workdir / "assistants/fleet.yaml",
+        FLEET + 'faq_items:\n  - {question: Opening hours, answer: "${each.hours}"}\n',
+    )
+    # Excel's "CSV UTF-8": a BOM, CRLF line ends, a line break inside a quoted cell
+    rows = 'city,front_desk,hours\r\nAustin,+15125550100,"Mon-Fri 8-6\r\nSat 9-1"\r\nBoston,+16175550100,Mon-Fri\r\n'
+    write(workdir / "assistants/clinics.csv", b"\xef\xbb\xbf" + rows.encode())
+    assert cli("validate").out == "2 assistants (1 file) valid.\n"
+    plan = cli("plan")
+    assert plan.code == 0, plan.all
+    assert '+ name: "Austin receptionist"' in plan.out
+    assert "\ufeff" not in plan.all
+    assert cli("apply", "--auto-approve").code == 0
+    bodies = sorted((b for _, _, b in writes(emulator)), key=lambda b: b["name"])
+    assert [(b["name"], b["faq_items"][0]["answer"]) for b in bodies] == [
+        ("Austin receptionist", "Mon-Fri 8-6\nSat 9-1"),
+        ("Boston receptionist", "Mon-Fri"),
+    ]
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x1b", "\x7f", "\x85"])
+def test_a_control_character_in_a_cell_is_an_error_at_its_row(cli, emulator, fleet, workdir, control):
+    cells = f'Austin,+15125550100\n"Bos\nto{control}n",+16175550100\n'
+    write(workdir / "assistants/clinics.csv", "city,front_desk\n" + cells)
+    expected = (
+        f"assistants/clinics.csv:4:3: for_each: invalid character U+{ord(control):04X} in a cell "
+        "(control characters other than tab and line breaks are not allowed)\n1 error.\n"
+    )
+    for command in ("validate", "plan"):
+        done = cli(command)
+        assert (done.code, done.out, done.err) == (1, "", expected)
+    assert emulator.requests == []
+
+
+def test_a_tab_in_a_cell_is_text(cli, emulator, fleet, workdir):
+    write(workdir / "assistants/clinics.csv", csv([("Austin\tTX", "+15125550100")]))
+    assert cli("apply", "--auto-approve").code == 0
+    assert [b["name"] for _, _, b in writes(emulator)] == ["Austin\tTX receptionist"]
+
+
+def test_a_multi_line_row_is_reported_at_its_first_line(cli, emulator, fleet, workdir):
+    cells = 'Austin,+15125550100\n"Boston\nMA\nUSA",+16175550100,extra\n'
+    write(workdir / "assistants/clinics.csv", "city,front_desk\n" + cells)
+    expected = "assistants/clinics.csv:3: for_each: 3 values for 2 columns (city, front_desk)\n1 error.\n"
+    for command in ("validate", "plan"):
+        done = cli(command)
+        assert (done.code, done.out, done.err) == (1, "", expected)
+    assert emulator.requests == []

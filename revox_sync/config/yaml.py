@@ -342,7 +342,8 @@ def _decode(raw: bytes) -> tuple[str | None, tuple[int, int] | None]:
         return None, (before.count(b"\n") + 1, col)
 
 
-def _line_col(text: str, index: int) -> tuple[int, int]:
+def line_col(text: str, index: int) -> tuple[int, int]:
+    """The 1-based (line, col) of `text[index]`."""
     line_start = text.rfind("\n", 0, index) + 1
     return text.count("\n", 0, index) + 1, index - line_start + 1
 
@@ -354,7 +355,7 @@ def _yaml_error(exc: Exception, text: str) -> tuple[str, int, int]:
     if problem is None:
         # ReaderError (a forbidden character) and friends: find the character ourselves.
         bad = re.search(_NON_PRINTABLE, text)
-        line, col = _line_col(text, bad.start()) if bad else (1, 1)
+        line, col = line_col(text, bad.start()) if bad else (1, 1)
         if bad:
             return (
                 f"invalid character U+{ord(bad.group()):04X} (control characters are not allowed)",
