@@ -20,6 +20,7 @@ from revox_sync.importer.reimport import FileUpdate
 from revox_sync.importer.voices import Clones, declare
 from revox_sync.kinds.assistant.fields import MATCHING_FIELDS
 from revox_sync.kinds.assistant.shape import ASSISTANT_FIELDS
+from revox_sync.names import name_key, same_name
 from revox_sync.sensitive import MIN_SECRET_LENGTH
 
 if TYPE_CHECKING:
@@ -173,7 +174,8 @@ def _check_writes(writes: list[Write], config_dir: Path, overwrite: bool, known:
 
 
 def _report(env: Environment, outcomes: list[Outcome], record: Record) -> None:
-    names: dict[str, list[str]] = {}
+    names: dict[str, list[str]] = {}  # name_key -> files: names alike but for their Unicode form are one
+    spelt: dict[str, str] = {}
     for outcome in outcomes:
         if outcome.suggestions:
             env.info(
@@ -181,11 +183,13 @@ def _report(env: Environment, outcomes: list[Outcome], record: Record) -> None:
                 "await an answer; they are written as comments under faq_items: uncomment and answer them "
                 "to keep them"
             )
-        names.setdefault(str(outcome.remote.get("name")), []).append(display_path(outcome.yaml_path))
-    for name, files in names.items():
+        key = name_key(str(outcome.remote.get("name")))
+        spelt.setdefault(key, str(outcome.remote.get("name")))
+        names.setdefault(key, []).append(display_path(outcome.yaml_path))
+    for key, files in names.items():
         if len(files) > 1:
             env.warn(
-                f"warning: {len(files)} assistants are named {json.dumps(name, ensure_ascii=False)} "
+                f"warning: {len(files)} assistants are named {json.dumps(spelt[key], ensure_ascii=False)} "
                 f"({', '.join(files)}): names must be unique in the config directory, rename all but one "
                 "in its file (the pinned id makes that a rename)"
             )
@@ -208,12 +212,13 @@ def _report(env: Environment, outcomes: list[Outcome], record: Record) -> None:
 
 
 def _select(remote: list[dict[str, Any]], names: Sequence[str]) -> list[dict[str, Any]]:
+    """The assistants named (in any Unicode form) or whose id is given; all of them without `names`."""
     if not names:
         return remote
     chosen: list[dict[str, Any]] = []
     missing: list[str] = []
     for wanted in names:
-        hits = [r for r in remote if r.get("id") == wanted or r.get("name") == wanted]
+        hits = [r for r in remote if r.get("id") == wanted or same_name(str(r.get("name")), wanted)]
         if not hits:
             missing.append(wanted)
         for hit in hits:
