@@ -16,7 +16,7 @@ from typing import Any
 from revox_sync.config.discovery import display_path, is_within
 from revox_sync.config.templates import EXTENDS, FOR_EACH
 from revox_sync.errors import FatalError
-from revox_sync.kinds.assistant.load import LoadedAssistant, find_assistant_files
+from revox_sync.kinds.assistant.load import RESERVED_ROOT_FILES, LoadedAssistant, find_assistant_files
 from revox_sync.names import name_key
 
 # Text fields that go to their own Markdown file: the prompt always, the others when long or multi-line.
@@ -107,9 +107,11 @@ class Paths:
             n += 1
 
     def _free(self, slug: str) -> bool:
+        """Nothing there, claimed, or reserved for another kind (`voices.yaml`): an assistant named "voices"
+        written there would be read as the account's clones."""
         for suffix in (".yaml", ".yml"):
             path = self.config_dir / f"{slug}{suffix}"
-            if path.exists() or os.path.abspath(path) in self.claimed:
+            if path.name in RESERVED_ROOT_FILES or path.exists() or os.path.abspath(path) in self.claimed:
                 return False
         prompts = self.config_dir / PROMPTS_DIR
         for suffix in TEXT_FILE_SUFFIX.values():

@@ -11,12 +11,14 @@ from typing import Any
 
 from revox_sync.config.discovery import display_path, find_one
 from revox_sync.config.yaml import YamlDoc, is_mapping, is_null, read_yaml_file
+from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import LocatedError
 from revox_sync.importer.clean import Loc
 from revox_sync.importer.comments import pop_trailing, push_trailing
 from revox_sync.importer.layout import slugify
 from revox_sync.importer.outcome import Write
 from revox_sync.importer.style import dump, guess_indent, styled_str, yaml_writer
+from revox_sync.kinds.assistant.kind import VOICE
 from revox_sync.names import name_key
 from revox_sync.output import quoted
 
@@ -33,9 +35,10 @@ class Clones:
     """The account's cloned voices, and the names this run's files refer to them by.
 
     A clone is referred to by name only when exactly one clone has its id and no other clone its name (in
-    any Unicode form): anything else would make the reference point at a guess."""
+    any Unicode form), and `scope` owns it: anything else would make the reference point at a guess, or
+    voices.yaml declare what this configuration may not."""
 
-    def __init__(self, voices: list[dict[str, Any]]) -> None:
+    def __init__(self, voices: list[dict[str, Any]], scope: Scope = EVERYTHING) -> None:
         clones = [v for v in voices if v.get("isCloned") is True]
         ids = Counter(str(v.get("id")) for v in clones)
         self.names = Counter(name_key(str(v.get("name"))) for v in clones)  # a name in any Unicode form
@@ -44,7 +47,10 @@ class Clones:
         self.declarable = [
             v
             for v in clones
-            if isinstance(v.get("name"), str) and v["name"].strip() and self.names[name_key(v["name"])] == 1
+            if isinstance(v.get("name"), str)
+            and v["name"].strip()
+            and self.names[name_key(v["name"])] == 1
+            and scope.owned(VOICE, v["name"])
         ]
         self.used: set[str] = set()
         self.ambiguous_used: set[str] = set()
