@@ -34,6 +34,14 @@ def seed(emulator: EmulatorServer, *names: str) -> None:
         emulator.state.seed_assistant({"name": name, "prompt": f"You are {name}."})
 
 
+def on_a_clone(emulator: EmulatorServer, name: str, clone: str) -> dict[str, object]:
+    """An assistant `name` that speaks with the account's cloned voice `clone` (returned)."""
+    voice = emulator.state.seed_voice(clone, "en")
+    voice_ref = {"provider": "cartesia", "id": voice["id"], "model": "sonic-3"}
+    emulator.state.seed_assistant({"name": name, "prompt": "p", "voice": voice_ref})
+    return voice
+
+
 @pytest.mark.parametrize("existing", [False, True], ids=["fresh", "reserved-files-there"])
 def test_an_assistant_never_gets_a_reserved_file(cli, emulator, workdir, existing):
     """Named like what the directory reserves: each gets a file of its own beside them, and those stay as
@@ -66,14 +74,7 @@ def test_an_assistant_never_gets_a_reserved_file(cli, emulator, workdir, existin
 
 
 def test_a_clone_and_an_assistant_named_voices_each_get_their_own_file(cli, emulator, workdir):
-    voice = emulator.state.seed_voice("Brand voice", "en")
-    emulator.state.seed_assistant(
-        {
-            "name": "voices",
-            "prompt": "p",
-            "voice": {"provider": "cartesia", "id": voice["id"], "model": "sonic-3"},
-        }
-    )
+    on_a_clone(emulator, "voices", "Brand voice")
     imported = cli("import", "--all")
     assert imported.code == 0, imported.all
     config = workdir / "assistants"
@@ -144,14 +145,7 @@ def test_import_by_name_of_an_assistant_outside_owns_is_an_error_and_writes_noth
 def test_a_clone_outside_owns_is_not_declared_and_its_assistant_keeps_the_voice_id(cli, emulator, workdir):
     """`owns` lists no voices, so voices.yaml may declare none: the assistant refers to its clone by id."""
     write(workdir / "revox-sync.yaml", OWNS)
-    voice = emulator.state.seed_voice("HQ voice", "en")
-    emulator.state.seed_assistant(
-        {
-            "name": "Harbor desk",
-            "prompt": "p",
-            "voice": {"provider": "cartesia", "id": voice["id"], "model": "sonic-3"},
-        }
-    )
+    voice = on_a_clone(emulator, "Harbor desk", "HQ voice")
     imported = cli("import", "--all")
     assert imported.code == 0, imported.all
     config = workdir / "assistants"
