@@ -7,9 +7,9 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from revox_sync.sensitive import MIN_SECRET_LENGTH, scrub
 
@@ -39,6 +39,17 @@ def _command_broken(match: re.Match[str]) -> str:
     """A workflow command's first character escaped, the whitespace before it kept."""
     lead = match.group(1) or ""
     return lead + _escaped(match.group()[len(lead)])
+
+
+def quoted(name: Any) -> str:
+    """A name set in the dashboard, as a message quotes it: one line, escaped like JSON, cut if huge."""
+    return clip(json.dumps(str(name), ensure_ascii=False), 200)
+
+
+def listed(names: Sequence[Any], limit: int = 10) -> str:
+    """The first `limit` names, quoted, and how many more there are."""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(quoted(n) for n in names[:limit]) + more
 
 
 def printable(text: str) -> str:

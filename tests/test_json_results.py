@@ -199,6 +199,7 @@ def test_import_json_lists_files_and_variables(cli, emulator, workdir: Path) -> 
         ],
         "variables": [{"name": "REVOX_CUSTOM_LLM_API_KEY", "used_by": ['llm_model.api_key of "Custom"']}],
         "generated": [],
+        "skipped": [],
     }
     assert "created assistants/custom.yaml" in result.err
     assert "sk-live-abcdef123456" not in result.all

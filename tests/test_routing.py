@@ -155,7 +155,7 @@ def refs() -> Refs:
             ("assistant", i): n
             for i, n in {"asst_old": "Old", "asst_sup": "Support", "asst_x": "Twin", "asst_y": "Twin"}.items()
         },
-        created={("assistant", "Brand new")},
+        created={("assistant", "Brand new"): "Brand new"},
         ambiguous={("assistant", "Twin"): ("asst_x", "asst_y")},
         destroyed={("assistant", "asst_gone")},
     )

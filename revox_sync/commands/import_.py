@@ -39,6 +39,7 @@ def run_import(
                 variables=session.settings().variables,
                 api_key=session.api_key_used,
                 record=record,
+                scope=session.scope(),
             )
         )
     if json_out is not None:

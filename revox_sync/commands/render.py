@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from revox_sync.commands import EXIT_OK
 from revox_sync.errors import FatalError
+from revox_sync.names import name_key
 
 if TYPE_CHECKING:
     from revox_sync.commands.session import Session
@@ -45,13 +46,13 @@ def run_render(
 def _chosen(desired: Sequence[Desired], names: Sequence[str]) -> list[Desired]:
     if not names:
         return list(desired)
-    by_name = {d.name: d for d in desired}
+    by_name = {name_key(d.name): d for d in desired}  # one name in any Unicode form
     for name in names:
-        if name not in by_name:
-            close = difflib.get_close_matches(name, sorted(by_name), n=1)
+        if name_key(name) not in by_name:
+            close = difflib.get_close_matches(name, sorted(d.name for d in desired), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise FatalError(f"render {name!r}: no assistant of that name{hint}")
-    return [by_name[n] for n in dict.fromkeys(names)]
+    return [by_name[key] for key in dict.fromkeys(name_key(n) for n in names)]
 
 
 def _yaml(chosen: Sequence[Desired], documents: Sequence[dict[str, Any]]) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from revox_sync.commands import EXIT_OK
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
+from revox_sync.names import same_name
 
 if TYPE_CHECKING:
     from revox_sync.commands.apply import Applying
@@ -84,9 +85,9 @@ def restore_plan(session: Session, backup: Backup, source: str) -> Computed:
     taken = [
         LocatedError(where, _taken(s, now.get((s.kind, s.id)), str(r["id"])))
         for s, d, _ in restored
-        if d is not None and now.get((s.kind, s.id)) != d.name
+        if d is not None and not same_name(now.get((s.kind, s.id), ""), d.name)
         for r in remote.get(s.kind, ())
-        if str(r.get("name")) == d.name and str(r.get("id")) != s.id
+        if same_name(str(r.get("name")), d.name) and str(r.get("id")) != s.id
     ]
     if taken:
         raise ConfigErrors(taken)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from revox_sync.engine.change import Pending, pending_in
 from revox_sync.errors import FatalError
+from revox_sync.names import name_key
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
@@ -115,13 +116,14 @@ class RemoteNames:
             if time.monotonic() - self._listed > self._max_age:
                 self._ids = ids_by_name(self._fetch())
                 self._listed = time.monotonic()
-            return list(self._ids.get(name, ()))
+            return list(self._ids.get(name_key(name), ()))
 
 
 def ids_by_name(remote: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    """name_key -> ids: a lookalike name in another Unicode form is the same name."""
     ids: dict[str, list[str]] = {}
     for r in remote:
-        ids.setdefault(str(r.get("name")), []).append(str(r.get("id")))
+        ids.setdefault(name_key(str(r.get("name"))), []).append(str(r.get("id")))
     return ids
 
 
@@ -289,9 +291,10 @@ def find_duplicates(
 ) -> list[tuple[str, list[dict[str, Any]]]]:
     """After the creates, the names this run created that the account now holds more than once: what a
     concurrent apply of the same files leaves behind, which no client-side check can prevent."""
-    wanted = set(created)
+    wanted = {name_key(name): name for name in created}
     same: dict[str, list[dict[str, Any]]] = {}
     for r in fetch():
-        if str(r.get("name")) in wanted:
-            same.setdefault(str(r.get("name")), []).append(r)
+        name = wanted.get(name_key(str(r.get("name"))))
+        if name is not None:
+            same.setdefault(name, []).append(r)
     return [(name, found) for name, found in sorted(same.items()) if len(found) > 1]

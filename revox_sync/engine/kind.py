@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from revox_sync.engine.change import Action, Desired, Pending
 from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import LocatedError, LocatedWarning, Location
+from revox_sync.names import name_key
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
@@ -26,12 +27,13 @@ class Refs:
     """What each kind's names mean for one plan, filled by each kind as it is planned, in dependency
     order, so that a later kind can refer to an earlier one by name."""
 
-    ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> existing id
+    # keyed by (kind, `name_key` of a name): a name refers to its object in any Unicode form
+    ids: dict[tuple[str, str], str] = field(default_factory=dict)  # -> existing id
     names: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> name after this plan
-    created: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) this plan creates
+    created: dict[tuple[str, str], str] = field(default_factory=dict)  # -> the name this plan creates it by
     destroyed: set[tuple[str, str]] = field(default_factory=set)  # (kind, id) this plan destroys
-    ambiguous: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (kind, name) -> ids
-    declared: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) some file declares
+    ambiguous: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # -> ids
+    declared: set[tuple[str, str]] = field(default_factory=set)  # what some file declares
     uses: list[Use] = field(default_factory=list)  # which remote objects refer to which, now and after
     scope: Scope = EVERYTHING  # what this configuration owns and protects
 
@@ -65,9 +67,15 @@ class Refs:
 
     def resolve(self, kind: str, name: str) -> str | Pending | None:
         """The id `name` means (a Pending when this plan creates it), or None when it means nothing."""
-        if (kind, name) in self.created:
-            return Pending(kind, name)
-        return self.ids.get((kind, name))
+        key = (kind, name_key(name))
+        if key in self.created:
+            return Pending(kind, self.created[key])  # by the create's own name: apply fills it from that
+        return self.ids.get(key)
+
+    def ambiguity(self, kind: str, name: str) -> tuple[str, ...]:
+        """The ids of the account's objects that `name` could mean when no file declares it (none: not
+        ambiguous)."""
+        return self.ambiguous.get((kind, name_key(name)), ())
 
 
 @dataclass(frozen=True)

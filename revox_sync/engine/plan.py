@@ -27,6 +27,7 @@ from revox_sync.engine.change import (
 from revox_sync.engine.kind import Refs
 from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
+from revox_sync.names import name_key, same_name
 from revox_sync.sensitive import SENSITIVE, scrub
 
 if TYPE_CHECKING:
@@ -308,15 +309,18 @@ def _targeted(
     names |= {str(r.get("name")) for objects in remote.values() for r in objects}
     known = names | {d.id for c in loaded.values() if c is not None for d in c.desired if d.id}
     known |= {str(r.get("id")) for objects in remote.values() for r in objects}
-    missing = [t for t in targets if t not in known]
+    known = {name_key(k) for k in known}  # a name in any Unicode form; an id is ASCII, its own key
+    missing = [t for t in targets if name_key(t) not in known]
     if missing:
         close = difflib.get_close_matches(missing[0], sorted(names), n=1) or [
             n for n in sorted(names) if missing[0].casefold() in n.casefold()
         ]
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise FatalError(f"--target {missing[0]!r}: nothing of that name or id{hint}")
-    wanted = set(targets)
-    kept = [a for a in actions if wanted & {a.name, a.id, a.desired.id if a.desired else None}]
+    wanted = {name_key(t) for t in targets}
+    kept = [
+        a for a in actions if wanted & {name_key(n) for n in (a.name, a.id, a.desired and a.desired.id) if n}
+    ]
     creates = {(a.kind, a.name) for a in kept if a.op == "create"}
     errors = [
         LocatedError(
@@ -401,17 +405,17 @@ def match_by_name(
     cannot be created. A match may not take over a remote object this configuration does not own. Errors
     name the file and are appended to `errors`."""
     by_id = {r["id"]: r for r in remote}
-    by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)  # name_key -> remote objects
     for r in remote:
-        by_name[str(r.get("name"))].append(r)
-    declared = {d.name: d for d in desired}
+        by_name[name_key(str(r.get("name")))].append(r)
+    declared = {name_key(d.name): d for d in desired}
     claimed: dict[str, Desired] = {}
     pairs: list[tuple[Desired, dict[str, Any] | None]] = []
 
     def pair(d: Desired, found: dict[str, Any] | None) -> None:
         if found is not None:
             name = str(found.get("name"))
-            if name != d.name and not scope.owned(kind, name):
+            if not same_name(name, d.name) and not scope.owned(kind, name):
                 errors.append(
                     LocatedError(
                         d.location,
@@ -452,7 +456,7 @@ def match_by_name(
                 continue
             pair(d, found)
             continue
-        same = by_name.get(d.name, [])
+        same = by_name.get(name_key(d.name), [])
         if len(same) > 1:
             ids = ", ".join(r["id"] for r in same)
             errors.append(
@@ -483,22 +487,23 @@ def _by_previous_name(
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The one unclaimed remote object that has one of `d`'s previous names (None: a create), or why
     there is no telling which."""
-    for old in d.previous_names:
-        other = declared.get(old)
+    olds = [name_key(old) for old in d.previous_names]
+    for old, key in zip(d.previous_names, olds, strict=True):
+        other = declared.get(key)
         if other is not None and other is not d:
             return None, (
                 f"previous_names: {old!r} is also the name {other.file or 'another file'} declares: "
                 "rename one, or pin the remote one with `id:`"
             )
-        sharing = [o for o in declared.values() if o is not d and old in o.previous_names]
+        sharing = [
+            o for o in declared.values() if o is not d and any(same_name(old, p) for p in o.previous_names)
+        ]
         if sharing:
             return None, (
                 f'previous_names: {old!r} is also a previous name of "{sharing[0].name}" '
                 f"({sharing[0].file or 'another file'}): keep it in one assistant, or pin the remote one with `id:`"
             )
-    found = {
-        str(r["id"]): r for old in d.previous_names for r in by_name.get(old, []) if r["id"] not in claimed
-    }
+    found = {str(r["id"]): r for key in olds for r in by_name.get(key, []) if r["id"] not in claimed}
     if len(found) > 1:
         shown = ", ".join(f"{r['id']} ({r.get('name')!r})" for r in found.values())
         return None, (
@@ -517,18 +522,19 @@ def record_names(
     account that no file declares, when unique), and return the remote objects no file declares."""
     claimed = set()
     for d, found in pairs:
-        refs.declared.add((kind, d.name))
+        key = (kind, name_key(d.name))
+        refs.declared.add(key)
         if found is None:
-            refs.created.add((kind, d.name))
+            refs.created[key] = d.name
         else:
             claimed.add(found["id"])
-            refs.ids[(kind, d.name)] = str(found["id"])
+            refs.ids[key] = str(found["id"])
             refs.names[(kind, str(found["id"]))] = d.name
     strays = [r for r in remote if r["id"] not in claimed]
     same: dict[str, list[str]] = defaultdict(list)
     for r in strays:
         refs.names[(kind, str(r["id"]))] = str(r.get("name"))
-        same[str(r.get("name"))].append(str(r["id"]))
+        same[name_key(str(r.get("name")))].append(str(r["id"]))
     for name, ids in same.items():
         if (kind, name) in refs.declared:
             continue

@@ -9,12 +9,11 @@ that did not think of them.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 
 from revox_sync.errors import Location
+from revox_sync.names import glob_matches, same_name
 
 
 @dataclass(frozen=True)
@@ -26,13 +25,7 @@ class Pattern:
     section: str  # "owns.assistants", "environments.production.protect.phone_numbers"
 
     def matches(self, name: str) -> bool:
-        name, text = _nfc(name), _nfc(self.text)
-        return name == text or fnmatchcase(name, text)
-
-
-def _nfc(text: str) -> str:
-    """One spelling of each accented letter: "é" typed or pasted as "e" plus a combining accent is one name."""
-    return unicodedata.normalize("NFC", text)
+        return same_name(name, self.text) or glob_matches(name, self.text)
 
 
 Patterns = Mapping[str, tuple[Pattern, ...]]  # kind name -> patterns

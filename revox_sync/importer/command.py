@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.config.discovery import display_path
+from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import FatalError
 from revox_sync.files import staged_writes
 from revox_sync.importer.create import Importer
@@ -19,7 +20,10 @@ from revox_sync.importer.placeholders import Known, strings
 from revox_sync.importer.reimport import FileUpdate
 from revox_sync.importer.voices import Clones, declare
 from revox_sync.kinds.assistant.fields import MATCHING_FIELDS
+from revox_sync.kinds.assistant.kind import KIND as ASSISTANTS
 from revox_sync.kinds.assistant.shape import ASSISTANT_FIELDS
+from revox_sync.names import name_key, same_name
+from revox_sync.output import listed, quoted
 from revox_sync.sensitive import MIN_SECRET_LENGTH
 
 if TYPE_CHECKING:
@@ -38,21 +42,26 @@ def run_import(
     variables: Mapping[str, str] | None = None,
     api_key: str | None = None,
     record: Record | None = None,
+    scope: Scope = EVERYTHING,
 ) -> int:
     """Write one YAML file per selected live assistant under `config_dir`; see the package docstring.
 
     `variables` resolve `${VAR}` in existing files as `plan` would (default: the process environment); the
     values of the sensitive ones, and `api_key` (the run's own), are never written. `record` collects what
-    was done, for a JSON report."""
+    was done, for a JSON report. Only what `scope` owns is written: a file outside `owns` would be an error
+    of the configuration it was written into."""
     record = Record() if record is None else record
     config_dir = Path(config_dir)
     if config_dir.exists() and not config_dir.is_dir():
         raise FatalError(f"{config_dir} is not a directory")
     remote = client.list_assistants()
-    chosen = _select(remote, names)
-    clones = Clones(client.list_voices())
+    chosen, skipped = _owned(_select(remote, names), scope, explicit=bool(names))
+    clones = Clones(client.list_voices(), scope)
+    if skipped:
+        env.info(_skipped(skipped, scope))
+        record.skipped = [{"name": str(r.get("name")), "id": str(r.get("id"))} for r in skipped]
     if not chosen and not clones.declarable:
-        env.info("no assistants in this account: nothing to import")
+        env.info(f"no assistants {'to import' if skipped else 'in this account'}: nothing to import")
         return 0
     importer = Importer(
         env,
@@ -173,7 +182,8 @@ def _check_writes(writes: list[Write], config_dir: Path, overwrite: bool, known:
 
 
 def _report(env: Environment, outcomes: list[Outcome], record: Record) -> None:
-    names: dict[str, list[str]] = {}
+    names: dict[str, list[str]] = {}  # name_key -> files: names alike but for their Unicode form are one
+    spelt: dict[str, str] = {}
     for outcome in outcomes:
         if outcome.suggestions:
             env.info(
@@ -181,11 +191,13 @@ def _report(env: Environment, outcomes: list[Outcome], record: Record) -> None:
                 "await an answer; they are written as comments under faq_items: uncomment and answer them "
                 "to keep them"
             )
-        names.setdefault(str(outcome.remote.get("name")), []).append(display_path(outcome.yaml_path))
-    for name, files in names.items():
+        key = name_key(str(outcome.remote.get("name")))
+        spelt.setdefault(key, str(outcome.remote.get("name")))
+        names.setdefault(key, []).append(display_path(outcome.yaml_path))
+    for key, files in names.items():
         if len(files) > 1:
             env.warn(
-                f"warning: {len(files)} assistants are named {json.dumps(name, ensure_ascii=False)} "
+                f"warning: {len(files)} assistants are named {json.dumps(spelt[key], ensure_ascii=False)} "
                 f"({', '.join(files)}): names must be unique in the config directory, rename all but one "
                 "in its file (the pinned id makes that a rename)"
             )
@@ -208,12 +220,13 @@ def _report(env: Environment, outcomes: list[Outcome], record: Record) -> None:
 
 
 def _select(remote: list[dict[str, Any]], names: Sequence[str]) -> list[dict[str, Any]]:
+    """The assistants named (in any Unicode form) or whose id is given; all of them without `names`."""
     if not names:
         return remote
     chosen: list[dict[str, Any]] = []
     missing: list[str] = []
     for wanted in names:
-        hits = [r for r in remote if r.get("id") == wanted or r.get("name") == wanted]
+        hits = [r for r in remote if r.get("id") == wanted or same_name(str(r.get("name")), wanted)]
         if not hits:
             missing.append(wanted)
         for hit in hits:
@@ -223,3 +236,27 @@ def _select(remote: list[dict[str, Any]], names: Sequence[str]) -> list[dict[str
         shown = ", ".join(json.dumps(m, ensure_ascii=False) for m in missing)
         raise FatalError(f"no assistant with the name or id {shown} in this account; nothing was written")
     return chosen
+
+
+def _owned(
+    chosen: list[dict[str, Any]], scope: Scope, *, explicit: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the assistants `scope` owns, the others); one asked for by name or id outside `owns` is an error."""
+    kept: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for r in chosen:
+        (kept if scope.owned(ASSISTANTS.name, str(r.get("name"))) else skipped).append(r)
+    if explicit and skipped:
+        raise FatalError(
+            f"assistant {quoted(skipped[0].get('name'))} is outside what this configuration owns: "
+            f"{scope.not_owned(ASSISTANTS.name)}; nothing was written"
+        )
+    return kept, skipped
+
+
+def _skipped(skipped: list[dict[str, Any]], scope: Scope) -> str:
+    count = len(skipped)
+    return (
+        f"skipped {count} assistant{'s' if count > 1 else ''} outside what this configuration owns: "
+        f"{listed([str(r.get('name')) for r in skipped])}; {scope.not_owned(ASSISTANTS.name)}"
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any
 from revox_sync.config.discovery import display_path, is_within
 from revox_sync.config.templates import EXTENDS, FOR_EACH
 from revox_sync.errors import FatalError
-from revox_sync.kinds.assistant.load import LoadedAssistant, find_assistant_files
+from revox_sync.kinds.assistant.load import RESERVED_ROOT_FILES, LoadedAssistant, find_assistant_files
+from revox_sync.names import name_key
 
 # Text fields that go to their own Markdown file: the prompt always, the others when long or multi-line.
 TEXT_FILE_SUFFIX = {
@@ -105,9 +107,11 @@ class Paths:
             n += 1
 
     def _free(self, slug: str) -> bool:
+        """Nothing there, claimed, or reserved for another kind (`voices.yaml`): an assistant named "voices"
+        written there would be read as the account's clones."""
         for suffix in (".yaml", ".yml"):
             path = self.config_dir / f"{slug}{suffix}"
-            if path.exists() or os.path.abspath(path) in self.claimed:
+            if path.name in RESERVED_ROOT_FILES or path.exists() or os.path.abspath(path) in self.claimed:
                 return False
         prompts = self.config_dir / PROMPTS_DIR
         for suffix in TEXT_FILE_SUFFIX.values():
@@ -146,17 +150,16 @@ def pair_files(
         by_id[e.id] = e
     if problems:
         raise FatalError("; ".join(problems))
-    name_count: dict[str, int] = {}
-    for r in remote:
-        name_count[str(r.get("name"))] = name_count.get(str(r.get("name")), 0) + 1
-    by_name = {e.name: e for e in existing if e.id is None and e.name is not None}
+    name_count = Counter(name_key(str(r.get("name"))) for r in remote)
+    by_name = {name_key(e.name): e for e in existing if e.id is None and e.name is not None}
     for e in existing:
         paths.claimed.add(os.path.abspath(e.path))
     pairs: list[tuple[dict[str, Any], Existing | None]] = []
     for r in chosen:
         match = by_id.get(str(r.get("id")))
-        named = by_name.get(str(r.get("name"))) if match is None else None
-        if named is not None and (name_count.get(str(r.get("name"))) == 1 or named.generated is not None):
+        key = name_key(str(r.get("name")))
+        named = by_name.get(key) if match is None else None
+        if named is not None and (name_count[key] == 1 or named.generated is not None):
             match = named
         pairs.append((r, match))
     return pairs

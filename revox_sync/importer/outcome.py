@@ -45,11 +45,13 @@ class Outcome:
 class Record:
     """What one import did, for `import --format json`: each file with what happened to it (`created`,
     `updated`, `unchanged`), the variables to set and where they are used, and the generated assistants
-    it reported instead of writing (with whether the remote drifted from its file)."""
+    it reported instead of writing (with whether the remote drifted from its file), and the assistants
+    outside `owns` it skipped."""
 
     files: list[dict[str, str]] = field(default_factory=list)
     variables: dict[str, list[str]] = field(default_factory=dict)
     generated: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,4 +59,5 @@ class Record:
             "files": self.files,
             "variables": [{"name": name, "used_by": where} for name, where in self.variables.items()],
             "generated": self.generated,
+            "skipped": self.skipped,
         }

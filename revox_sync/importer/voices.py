@@ -11,12 +11,16 @@ from typing import Any
 
 from revox_sync.config.discovery import display_path, find_one
 from revox_sync.config.yaml import YamlDoc, is_mapping, is_null, read_yaml_file
+from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import LocatedError
 from revox_sync.importer.clean import Loc
 from revox_sync.importer.comments import pop_trailing, push_trailing
 from revox_sync.importer.layout import slugify
 from revox_sync.importer.outcome import Write
 from revox_sync.importer.style import dump, guess_indent, styled_str, yaml_writer
+from revox_sync.kinds.assistant.kind import VOICE
+from revox_sync.names import name_key
+from revox_sync.output import quoted
 
 VOICE_FILES = ("voices.yaml", "voices.yml")
 SAMPLES_DIR = "samples"
@@ -30,19 +34,23 @@ HEADER = (
 class Clones:
     """The account's cloned voices, and the names this run's files refer to them by.
 
-    A clone is referred to by name only when exactly one clone has its id and no other clone its name:
-    anything else would make the reference point at a guess."""
+    A clone is referred to by name only when exactly one clone has its id and no other clone its name (in
+    any Unicode form), and `scope` owns it: anything else would make the reference point at a guess, or
+    voices.yaml declare what this configuration may not."""
 
-    def __init__(self, voices: list[dict[str, Any]]) -> None:
+    def __init__(self, voices: list[dict[str, Any]], scope: Scope = EVERYTHING) -> None:
         clones = [v for v in voices if v.get("isCloned") is True]
         ids = Counter(str(v.get("id")) for v in clones)
-        self.names = Counter(v.get("name") for v in clones)
+        self.names = Counter(name_key(str(v.get("name"))) for v in clones)  # a name in any Unicode form
         self.by_id = {str(v.get("id")): v for v in clones if ids[str(v.get("id"))] == 1}
         # in the account's order: voices.yaml lists them that way
         self.declarable = [
             v
             for v in clones
-            if isinstance(v.get("name"), str) and v["name"].strip() and self.names[v["name"]] == 1
+            if isinstance(v.get("name"), str)
+            and v["name"].strip()
+            and self.names[name_key(v["name"])] == 1
+            and scope.owned(VOICE, v["name"])
         ]
         self.used: set[str] = set()
         self.ambiguous_used: set[str] = set()
@@ -54,8 +62,8 @@ class Clones:
         if clone is None:
             return None
         name = clone.get("name")
-        if self.names[name] > 1:
-            self.ambiguous_used.add(str(name))
+        if self.names[name_key(str(name))] > 1:
+            self.ambiguous_used.add(name_key(str(name)))
             return None
         return name if clone in self.declarable else None
 
@@ -76,20 +84,11 @@ class Clones:
         """A warning per clone name that several clones share and that this run met (`every`: all)."""
         shared = [str(n) for n, c in self.names.items() if c > 1 and (every or n in self.ambiguous_used)]
         return [
-            f"warning: {self.names[n]} cloned voices of the account are named {_quoted(n)}: assistants keep their "
+            f"warning: {self.names[n]} cloned voices of the account are named {quoted(n)}: assistants keep their "
             "voice by provider and id, and voices.yaml does not declare it; rename one in the account to "
             "refer to it by name"
             for n in shared
         ]
-
-
-def _quoted(name: Any) -> str:
-    """A name set in the dashboard, as a message quotes it: one line, escaped like JSON, cut if huge."""
-    import json
-
-    from revox_sync.output import clip
-
-    return clip(json.dumps(str(name), ensure_ascii=False), 200)
 
 
 def switches_voice(loc: Loc, current: dict[str, Any], remote: dict[str, Any]) -> bool:
@@ -113,7 +112,8 @@ def declare(config_dir: Path, clones: Clones, *, every: bool) -> tuple[Write | N
     else:
         declared = _declared(path)
         original = path.read_text(encoding="utf-8")
-    missing = [v for v in wanted if v["name"] not in declared]
+    keys = {name_key(n) for n in declared}
+    missing = [v for v in wanted if name_key(v["name"]) not in keys]
     if not missing:
         return None, []
     from ruamel.yaml.comments import CommentedMap
@@ -141,7 +141,7 @@ def declare(config_dir: Path, clones: Clones, *, every: bool) -> tuple[Write | N
         table.insert(len(table), voice["name"], entry)
         push_trailing(table, voice["name"], trailing)
         notes.append(
-            f"{display_path(path)}: voice {_quoted(voice['name'])}: the API cannot return the sample of a cloned "
+            f"{display_path(path)}: voice {quoted(voice['name'])}: the API cannot return the sample of a cloned "
             f"voice; put its audio at {display_path(config_dir / sample)} (`revox-sync validate` fails until "
             "it is there)"
         )

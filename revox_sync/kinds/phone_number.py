@@ -337,8 +337,8 @@ def _resolve_target(route: Route, refs: Refs, errors: list[LocatedError]) -> Any
     name = route.assistant
     if name is None:
         return None, None
-    if (ASSISTANT, name) in refs.ambiguous:
-        ids = refs.ambiguous[(ASSISTANT, name)]
+    ids = refs.ambiguity(ASSISTANT, name)
+    if ids:
         errors.append(
             LocatedError(
                 where,

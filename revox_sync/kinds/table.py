@@ -11,6 +11,7 @@ from revox_sync.config.yaml import YamlDoc, read_table
 from revox_sync.engine.change import Desired
 from revox_sync.engine.kind import LoadContext, Loaded
 from revox_sync.errors import ConfigErrors, LocatedError
+from revox_sync.names import as_first_spelt, name_key
 
 Entry = Callable[[YamlDoc, str, Any, Any, list[LocatedError]], "Desired | None"]
 
@@ -27,6 +28,25 @@ def load_table(
     desired = [
         d for name, key_node, node in pairs if (d := entry(doc, name, key_node, node, errors)) is not None
     ]
+    errors += _lookalikes(desired)
     if errors:
         raise ConfigErrors(errors)
     return Loaded(desired, path=path)
+
+
+def _lookalikes(desired: Sequence[Desired]) -> list[LocatedError]:
+    """Two entries whose names differ only in Unicode form are one name declared twice (keys spelt alike
+    are the reader's duplicate keys)."""
+    first: dict[str, Desired] = {}
+    errors = []
+    for d in desired:
+        other = first.setdefault(name_key(d.name), d)
+        if other is not d:
+            errors.append(
+                LocatedError(
+                    d.location,
+                    f"duplicate name {d.name!r}: line {other.location.line} already declares it"
+                    + as_first_spelt(d.name, other.name),
+                )
+            )
+    return errors

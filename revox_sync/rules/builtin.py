@@ -18,6 +18,7 @@ from typing import Any
 
 from revox_sync.config.yaml import Loc
 from revox_sync.kinds.assistant.fields import WORKDAYS, parse_time
+from revox_sync.names import name_key
 from revox_sync.rules.rule import Hit, Params, Rule, Subject
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -434,14 +435,17 @@ def transfer_to_own_line(
     items: Sequence[tuple[Subject, Params]], everything: Sequence[Subject]
 ) -> Iterator[tuple[Subject, Hit]]:
     """A transfer to a number that phone_numbers.yaml routes to the same assistant (by name or by id)."""
-    routed: dict[tuple[str, str], list[Subject]] = {}
+    routed: dict[tuple[str, str], list[Subject]] = {}  # by name_key (an id is ASCII: its own key)
     for s in everything:
         for key in ("assistant", "assistant_id"):
             if s.kind == "phone_number" and isinstance(s.data.get(key), str):
-                routed.setdefault((key, s.data[key]), []).append(s)
+                routed.setdefault((key, name_key(s.data[key])), []).append(s)
     for subject, _ in items:
         pinned = subject.data.get("id")
-        ways = [("assistant", subject.name), *([("assistant_id", pinned)] if isinstance(pinned, str) else [])]
+        ways = [
+            ("assistant", name_key(subject.name)),
+            *([("assistant_id", name_key(pinned))] if isinstance(pinned, str) else []),
+        ]
         lines = {s.name: s for way in ways for s in routed.get(way, [])}
         for loc, number in _transfers(subject.data):
             line = lines.get(number)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from revox_sync.config.yaml import YamlDoc, is_mapping, is_null, unknown_key_message
 from revox_sync.errors import ConfigErrors, LocatedError, Location
 from revox_sync.kinds.assistant.fields import parse_time
+from revox_sync.names import glob_matches
 from revox_sync.rules.builtin import BUILTIN, PROFILES, profile_params
 from revox_sync.rules.custom import _scalar, _strings, read_custom, read_severity
 from revox_sync.rules.rule import Rule, Severity
@@ -64,10 +65,8 @@ class Policy:
         """The rule's setting for the object named `name`: the overrides whose names match, over the base."""
         matched = () if not self.overrides else self._matched.get(name)
         if matched is None:
-            from fnmatch import fnmatchcase
-
             matched = self._matched[name] = tuple(
-                i for i, o in enumerate(self.overrides) if any(fnmatchcase(name, p) for p in o.names)
+                i for i, o in enumerate(self.overrides) if any(glob_matches(name, p) for p in o.names)
             )
         key = (rule.id, tuple(i for i in matched if rule.id in self.overrides[i].settings) if matched else ())
         found = self._cache.get(key)

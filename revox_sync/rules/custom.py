@@ -26,6 +26,7 @@ from typing import Any
 
 from revox_sync.config.yaml import Loc, YamlDoc, is_null, resolve_plain, unknown_key_message
 from revox_sync.errors import ConfigErrors, LocatedError, Location
+from revox_sync.names import glob_matches
 from revox_sync.rules.rule import SEVERITIES, Hit, Params, Rule, Severity, Subject
 
 CUSTOM_KEYS = ("id", "path", "kind", "names", "message", "severity")
@@ -122,10 +123,9 @@ def custom_check(
     parts: tuple[str | int, ...], condition: Condition, names: tuple[str, ...], message: str | None
 ) -> Any:
     """The check function of one custom rule."""
-    from fnmatch import fnmatchcase
 
     def check(subject: Subject, params: Params) -> Iterator[Hit]:
-        if names and not any(fnmatchcase(subject.name, p) for p in names):
+        if names and not any(glob_matches(subject.name, p) for p in names):
             return
         for loc, value in _values(subject.data, parts):
             try:

@@ -28,6 +28,7 @@ from revox_sync.kinds.assistant.fields import (
 )
 from revox_sync.kinds.assistant.normalize import keyed_lists
 from revox_sync.kinds.assistant.shape import Plain, plain
+from revox_sync.names import same_name
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -233,7 +234,7 @@ def _semantic_issues(spec: AssistantSpec | Plain) -> Iterator[Issue]:
         # the server trims text: a name it stores otherwise would never match this file again
         yield Issue(("name",), "name: no leading or trailing whitespace or line breaks (the API trims them)")
     for i, old in enumerate(spec.previous_names or ()):
-        if old == spec.name:
+        if same_name(old, spec.name):
             yield Issue(("previous_names", i), f"previous_names: {old!r} is the current name")
     if spec.type == "sub-assistant":
         yield Issue(

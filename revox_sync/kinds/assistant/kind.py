@@ -8,13 +8,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.config.discovery import display_path
-from revox_sync.engine.change import Action, Desired
+from revox_sync.engine.change import Action, Desired, FieldChange
 from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Use, Written
 from revox_sync.engine.plan import fingerprint, match_by_name, plan_strays, record_names
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 from revox_sync.kinds.assistant import normalize
 from revox_sync.kinds.assistant.fields import MATCHING_FIELDS
 from revox_sync.kinds.assistant.load import LoadedAssistant, load_directory
+from revox_sync.names import name_key, same_name
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
@@ -57,10 +58,11 @@ class AssistantKind:
         """A `voice: {clone: NAME}` must name a voice `voices.yaml` declares."""
         voices = others.get(VOICE)
         declared = {d.name for d in voices.desired} if voices is not None else set()
+        keys = {name_key(n) for n in declared}
         errors = []
         for d in loaded.desired:
             name = _clone_of(d)
-            if name is not None and name not in declared:
+            if name is not None and name_key(name) not in keys:
                 where = "voices.yaml" if voices is not None else "voices.yaml (there is none)"
                 errors.append(
                     LocatedError(
@@ -235,7 +237,24 @@ def _action_for(d: Desired, remote: dict[str, Any] | None) -> Action | None:
         return None
     body = {f: normalize.complete(f, d.data[f]) for f in changed}
     notes = _notes(remote, changed)
-    return Action("assistant", "update", d.name, remote["id"], d.file, tuple(changes), body, notes, d)
+    shown = tuple(_form_only(c) for c in changes)
+    return Action("assistant", "update", d.name, remote["id"], d.file, shown, body, notes, d)
+
+
+def _form_only(change: FieldChange) -> FieldChange:
+    """A name that changes only its Unicode form reads the same on both sides of the plan: say why it
+    changes (the file's spelling is what the account gets)."""
+    before, after = change.before, change.after
+    if (
+        change.path == "name"
+        and isinstance(before, str)
+        and isinstance(after, str)
+        and same_name(before, after)
+    ):
+        return dataclasses.replace(
+            change, note="the same name in another Unicode form: apply sends the file's spelling"
+        )
+    return change
 
 
 def _notes(remote: dict[str, Any], changed: list[str]) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from revox_sync.config.templates import TEMPLATES_DIR, Row, Templates, expand
 from revox_sync.config.yaml import Document, Loc, PositionMap, read_document
 from revox_sync.errors import ConfigErrors, LocatedError, LocatedWarning, Location
 from revox_sync.kinds.assistant.checks import check_assistant
+from revox_sync.names import as_first_spelt, name_key
 from revox_sync.sensitive import scrub, secret_values
 
 if TYPE_CHECKING:
@@ -233,8 +234,8 @@ def _load_into(
         AssistantSpec.model_rebuild()  # deferred until first used otherwise
     parts = _in_pool(jobs, variables, workers, mode) if pooled else [_load_files(jobs, variables, mode)]
     first = len(result.errors)
-    names: dict[str, Location] = {}
-    ids: dict[str, Location] = {}
+    names: dict[str, tuple[Location, str]] = {}
+    ids: dict[str, tuple[Location, str]] = {}
     for part in parts:
         result.files += part.result.files
         result.assistants += part.result.assistants
@@ -357,13 +358,19 @@ def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Ite
     return str(scrub(message, list(secret_values(value, tuple(loc), frozenset(sensitive)))))
 
 
-def _check_unique(result: LoadResult, claim: _Claim, seen: dict[str, Location]) -> None:
-    first = seen.get(claim.value)
+def _check_unique(result: LoadResult, claim: _Claim, seen: dict[str, tuple[Location, str]]) -> None:
+    """Names are one name in any Unicode form; ids are compared as written."""
+    key = name_key(claim.value) if claim.key == "name" else claim.value
     here = claim.here
-    if first is None:
-        seen[claim.value] = Location(f"{here.path}:{here.line}{claim.at}")
+    if key not in seen:
+        seen[key] = Location(f"{here.path}:{here.line}{claim.at}"), claim.value
         return
+    first, spelt = seen[key]
     what = "name" if claim.key == "name" else "pinned id"
     result.errors.append(
-        LocatedError(here, f"duplicate {what} {claim.value!r}{claim.at}: {first.path} already declares it")
+        LocatedError(
+            here,
+            f"duplicate {what} {claim.value!r}{claim.at}: {first.path} already declares it"
+            + as_first_spelt(claim.value, spelt),
+        )
     )
