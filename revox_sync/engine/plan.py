@@ -49,6 +49,7 @@ class Plan:
     undeclared: tuple[tuple[str, str], ...] = ()  # (kind, name) no file declares, left alone without --prune
     existing: Mapping[str, int] = field(default_factory=dict)  # kind -> remote objects it could touch
     restore: str | None = None  # the checksum of the backup this plan restores
+    force_conflicts: bool = False  # a restore's: it also puts back what was changed since the apply
     key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
     def count(self, op: Op) -> int:
@@ -91,6 +92,7 @@ class Plan:
                 "prune": self.prune,
                 "targets": list(self.targets),
                 **({"restore": self.restore} if self.restore else {}),
+                **({"force_conflicts": True} if self.force_conflicts else {}),
             },
             "undeclared": [{"kind": k, "name": n} for k, n in self.undeclared],
             "config_fingerprint": self.config_fingerprint,
@@ -257,7 +259,9 @@ def protected(kinds: Sequence[ResourceKind], actions: Sequence[Action], scope: S
 def _renamed_out(action: Action, scope: Scope) -> LocatedError | None:
     """Why `action` may not rename its object: it is protected under its current name and would not be
     under the new one (a pattern of its id protects both)."""
-    old = next((c.before for c in action.changes if c.path == "name"), None) if action.op == "update" else None
+    old = (
+        next((c.before for c in action.changes if c.path == "name"), None) if action.op == "update" else None
+    )
     if not isinstance(old, str):
         return None
     pattern = scope.protection(action.kind, old, action.id)
