@@ -74,6 +74,29 @@ def test_a_field_edited_since_the_apply_is_a_conflict_left_as_it_is(cli, emulato
     assert emulator.state.get_assistant(front)["first_sentence"] == seeded["first_sentence"]
 
 
+def test_one_field_changed_in_several_places_is_one_conflict_and_prints_on_one_line_each(
+    cli, emulator, workdir, shared
+):
+    front = str(shared["Harbor front desk"]["id"])
+    path = applied(
+        cli,
+        "name: Harbor front desk\nprompt: p\nfaq_items:\n  - {question: a, answer: b}\n  - {question: c, answer: d}\n",
+    )
+    edited = [{"question": "a", "answer": "B2"}, {"question": "c", "answer": "D2\n::error::x"}]
+    dashboard_edit(emulator, front, {"faq_items": edited})
+    restored = cli("restore", str(path), "--auto-approve")
+    assert restored.code == 0, restored.all
+    label = f'conflict: assistant "Harbor front desk" ({front})'
+    assert restored.err.splitlines() == [
+        f'{label}: faq_items["a"].answer changed since the apply (it wrote "b", the account holds "B2"): left as it is',
+        f'{label}: faq_items["c"].answer changed since the apply (it wrote "d", the account holds "D2\\n::error::x"): '
+        "left as it is",
+        "1 conflict left as it is: restore --force-conflicts puts it back too",
+    ]
+    assert "No changes." in restored.out
+    assert writes(emulator) == []
+
+
 def test_a_saved_restore_plan_keeps_force_conflicts(cli, emulator, workdir, shared):
     front = str(shared["Harbor front desk"]["id"])
     path = applied(cli, "name: Harbor front desk\nprompt: from the file\n")

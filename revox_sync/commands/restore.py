@@ -90,7 +90,7 @@ def restore_plan(session: Session, backup: Backup, source: str, *, force_conflic
         by_name.setdefault((kind, str(r.get("name"))), []).append(ident)
     ids = Unknown({key: same[0] for key, same in by_name.items() if len(same) == 1})
     restoring: list[tuple[Saved, frozenset[str] | None, str]] = []  # object, fields (None: all), name now
-    conflicts: list[str] = []
+    conflicts: list[list[str]] = []  # the lines of each field (or object) changed since the apply
     for s in backup.objects:
         current = now.get((s.kind, s.id))
         name = str(current.get("name") or s.name) if current is not None else s.name
@@ -100,20 +100,22 @@ def restore_plan(session: Session, backup: Backup, source: str, *, force_conflic
                 f"note: {label} is outside what this configuration owns ({scope.not_owned(s.kind)}): restore leaves it"
             )
         elif current is None and s.op == "update" and not force_conflicts:
-            conflicts.append(f"{label} was destroyed since the apply changed it: left destroyed")
+            conflicts.append([f"{label} was destroyed since the apply changed it: left destroyed"])
         elif current is None:
             restoring.append((s, None, name))  # created again, whole
         elif s.op == "update" and s.wrote:
             moved = {} if force_conflicts else _moved(kinds[s.kind], s, current, ids)
             conflicts += [
-                f"{label}: {c.path} changed since the apply (it wrote {format_value(c, c.after)}, the account "
-                f"holds {format_value(c, c.before)}): left as it is"
+                [
+                    f"{label}: {c.path} changed since the apply (it wrote {format_value(c, c.after)}, the "
+                    f"account holds {format_value(c, c.before)}): left as it is"
+                    for c in changes
+                ]
                 for changes in moved.values()
-                for c in changes
             ]
             restoring.append((s, frozenset(s.wrote) - moved.keys(), name))
         # an object the apply was to destroy and did not: it wrote nothing there
-    for line in conflicts:
+    for line in (line for lines in conflicts for line in lines):
         env.warn(f"conflict: {line}")
     if conflicts:
         one = len(conflicts) == 1
