@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from revox_sync.engine.change import KNOWN_AFTER_APPLY, Pending, redact
+from revox_sync.engine.change import KNOWN_AFTER_APPLY, Pending, leaves, redact
 from revox_sync.engine.plan import CHECKSUM_PREFIX, checksum, fingerprint
 from revox_sync.errors import FatalError
 from revox_sync.output import clip, printable
@@ -98,7 +98,7 @@ def document(
     from revox_sync.engine.apply import fill
 
     exact = [{"kind": s.kind, "id": s.id, "state": s.state, "wrote": s.wrote} for s in saved]
-    written = json.dumps([s.wrote for s in saved], ensure_ascii=False, default=str)
+    written = "\0".join(v for s in saved for v in leaves(s.wrote) if isinstance(v, str))
     sealed = {"objects": exact, "secrets": sorted(v for v in secrets if v in written)}
     doc: dict[str, Any] = {
         "format": FORMAT,
