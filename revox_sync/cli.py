@@ -299,15 +299,30 @@ def apply(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Only plan the restore and save it, for `restore BACKUP PLAN_FILE`.",
 )
+@click.option(
+    "--force-conflicts",
+    is_flag=True,
+    help="Also put back the fields changed since the apply (conflicts), and what was destroyed since.",
+)
 @options.applying
 @options.results_format
-def restore(backup_file: Path, plan_file: Path | None, out_file: Path | None, **how: Any) -> int:
-    """Plan putting every object of BACKUP back as it was (the fields that differ; a destroyed assistant
-    created again; numbers routed back) and apply it, or a saved PLAN_FILE of that restore."""
+def restore(
+    backup_file: Path, plan_file: Path | None, out_file: Path | None, force_conflicts: bool, **how: Any
+) -> int:
+    """Plan undoing the apply that made BACKUP (each field it changed goes back where the account still
+    holds what it wrote; a destroyed assistant is created again; numbers routed back) and apply it, or a
+    saved PLAN_FILE of that restore."""
     from revox_sync.commands.apply import Applying
     from revox_sync.commands.restore import run_restore
 
-    return run_restore(_session(), backup_file, Applying(**how), plan_file, out_file=out_file)
+    return run_restore(
+        _session(),
+        backup_file,
+        Applying(**how),
+        plan_file,
+        out_file=out_file,
+        force_conflicts=force_conflicts,
+    )
 
 
 @cli.command()

@@ -215,7 +215,7 @@ EDITED = "checksum mismatch: the backup was edited after it was made. Nothing wa
         ("target", "https://www.getrevox.com/api (key 00000000)", EDITED),
         ("checksum", "hmac-sha256:" + "0" * 64, EDITED),
         ("account", "00000000", "made for another account (key 00000000; this run uses key "),
-        ("format_version", 2, "made by another version of revox-sync (format_version 2; this one reads 1)"),
+        ("format_version", 3, "made by another version of revox-sync (format_version 3; this one reads 2)"),
         ("format", "revox-sync saved plan", "not a revox-sync backup"),
     ],
 )
@@ -264,12 +264,14 @@ def test_saving_a_restore_plan_over_its_backup_is_refused(cli, emulator, workdir
 
 # --- restoring into an account that moved on --------------------------------------------------------------
 def test_restore_never_renames_an_assistant_into_a_name_another_one_took(cli, emulator, workdir, shared):
-    """The backed-up assistant was renamed since, and a new one took its old name: putting the old name
-    back would leave two assistants of one name, which no later plan can tell apart."""
+    """The apply renamed the backed-up assistant, and a new one took its old name since: putting the old
+    name back would leave two assistants of one name, which no later plan can tell apart."""
     front = shared["Harbor front desk"]["id"]
-    write(workdir / "assistants/front.yaml", "name: Harbor front desk\nprompt: changed\n")
+    write(
+        workdir / "assistants/front.yaml",
+        "name: Harbor reception\nprevious_names: [Harbor front desk]\nprompt: changed\n",
+    )
     path = backup_of(cli("apply", "--auto-approve"))
-    emulator.state.update_assistant(front, {"name": "Harbor reception"})
     newer = emulator.state.seed_assistant({"name": "Harbor front desk", "prompt": "new"})
     emulator.clear_requests()
     result = cli("restore", str(path), "--auto-approve")
@@ -370,6 +372,7 @@ def test_an_apply_stopped_midway_is_undone_by_its_backup(cli, emulator, workdir,
     result = cli("restore", str(path), "--auto-approve")
     assert result.code == 0, result.all
     assert f"Plan: 0 to add, {len(changed)} to change, 0 to destroy." in result.out
+    assert "conflict" not in result.all  # what the apply never got to write is no conflict: it is as backed up
     assert sorted(a["prompt"] for a in emulator.state.list_assistants()) == ["old"] * 8
     assert patches(emulator) == len(changed)
 

@@ -8,12 +8,12 @@ to ids, filled in dependency order while a plan is built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from revox_sync.engine.change import Action, Desired, Pending
+from revox_sync.engine.change import Action, Desired, FieldChange, Pending
 from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import LocatedError, LocatedWarning, Location
 from revox_sync.names import name_key
@@ -176,12 +176,27 @@ class ResourceKind(Protocol):
         ...
 
     def restorable(
-        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str], where: Location
+        self,
+        state: dict[str, Any],
+        gone: Mapping[tuple[str, str], str],
+        where: Location,
+        fields: Collection[str] | None = None,
     ) -> tuple[Desired | None, str | None]:
         """A backed-up remote object as the declaration that puts it back (None: nothing to declare), and a
         note to print. `gone`: the backed-up objects the account no longer has, (kind, id) -> name; one
         of them is declared without its id, so that the plan creates it again. `where`: the backup, where a
-        problem with what it declares is reported."""
+        problem with what it declares is reported. `fields`: the only fields to declare, as a write's body
+        names them (None: all of them)."""
+        ...
+
+    def differs(self, body: dict[str, Any], stored: dict[str, Any]) -> tuple[list[str], list[FieldChange]]:
+        """The fields of `body` (what a write sends) that `stored` (the object as the account lists it) does
+        not hold, compared as plans compare, and the changes from `stored` to `body`."""
+        ...
+
+    def as_written(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """A listed object's fields as a write's body names them (a number lists its assistant nested, and
+        is written `inbound_assistant_id`)."""
         ...
 
 

@@ -50,6 +50,7 @@ class Plan:
     undeclared: tuple[tuple[str, str], ...] = ()  # (kind, name) no file declares, left alone without --prune
     existing: Mapping[str, int] = field(default_factory=dict)  # kind -> remote objects it could touch
     restore: str | None = None  # the checksum of the backup this plan restores
+    force_conflicts: bool = False  # a restore's: it also puts back what was changed since the apply
     key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
     def count(self, op: Op) -> int:
@@ -92,6 +93,7 @@ class Plan:
                 "prune": self.prune,
                 "targets": list(self.targets),
                 **({"restore": self.restore} if self.restore else {}),
+                **({"force_conflicts": True} if self.force_conflicts else {}),
             },
             "undeclared": [{"kind": k, "name": n} for k, n in self.undeclared],
             "config_fingerprint": self.config_fingerprint,
@@ -230,9 +232,11 @@ def build_plan(
 
 def protected(kinds: Sequence[ResourceKind], actions: Sequence[Action], scope: Scope) -> list[LocatedError]:
     """An error, located at the `protect` pattern, for each action that would destroy a protected object or
-    change one of its guarded fields (reroute a protected number)."""
+    change one of its guarded fields (reroute a protected number); and, located where the new name is
+    declared, for each rename of a protected object to a name no pattern protects (protection follows the
+    object: a later --prune of the new name would destroy it)."""
     guarded = {k.name: k.guarded for k in kinds}
-    errors = []
+    errors = [e for a in actions if (e := _renamed_out(a, scope)) is not None]
     for a in actions:
         fields = [f for f in guarded.get(a.kind, ()) if f in a.body] if a.op == "update" else []
         if a.op != "delete" and not fields:
@@ -251,6 +255,25 @@ def protected(kinds: Sequence[ResourceKind], actions: Sequence[Action], scope: S
             )
         )
     return errors
+
+
+def _renamed_out(action: Action, scope: Scope) -> LocatedError | None:
+    """Why `action` may not rename its object: it is protected under its current name and would not be
+    under the new one (a pattern of its id protects both)."""
+    old = (
+        next((c.before for c in action.changes if c.path == "name"), None) if action.op == "update" else None
+    )
+    if not isinstance(old, str):
+        return None
+    pattern = scope.protection(action.kind, old, action.id)
+    if pattern is None or scope.protection(action.kind, action.name, action.id) is not None:
+        return None
+    return LocatedError(
+        action.desired.location if action.desired else _nowhere(action),
+        f'{action.kind.replace("_", " ")} "{old}" ({action.id}) is protected ({pattern.section}: '
+        f'{pattern.text!r}): renaming it to "{action.name}" would leave it unprotected; protect the new name '
+        "too (or its id), or keep the name",
+    )
 
 
 def unowned(

@@ -37,6 +37,7 @@ class _SavedOptions(BaseModel):
     prune: StrictBool
     targets: list[StrictStr]
     restore: StrictStr | None = None  # a restore's plan: the checksum of its backup
+    force_conflicts: StrictBool = False  # a restore's plan made with --force-conflicts
 
 
 class _SavedPlan(BaseModel):

@@ -31,7 +31,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -242,10 +242,14 @@ class PhoneNumberKind:
         return f"{pattern!r} never matches a number: the API spells numbers in E.164 ('+', country code, digits){hint}"
 
     def restorable(
-        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str], where: Location
+        self,
+        state: dict[str, Any],
+        gone: Mapping[tuple[str, str], str],
+        where: Location,
+        fields: Collection[str] | None = None,
     ) -> tuple[Desired | None, str | None]:
-        """The number's route and label as they were; a route to an assistant the restore creates again
-        names it, so the plan routes to its new id."""
+        """The number's route and label as they were (those of `fields`); a route to an assistant the
+        restore creates again names it, so the plan routes to its new id."""
         number, assistant_id = str(state.get("phone_number")), _remote_assistant_id(state)
         again = gone.get((ASSISTANT, assistant_id)) if assistant_id is not None else None
         route = Route(
@@ -253,11 +257,18 @@ class PhoneNumberKind:
             where,
             assistant=again,
             assistant_id=None if again is not None else assistant_id,
-            manages_assistant=True,
+            manages_assistant=fields is None or "inbound_assistant_id" in fields,
             label=state.get("label"),
-            manages_label=True,
+            manages_label=fields is None or "label" in fields,
         )
         return Desired(self.name, number, route.to_dict(), source=route), None
+
+    def differs(self, body: dict[str, Any], stored: dict[str, Any]) -> tuple[list[str], list[FieldChange]]:
+        changes = [FieldChange(f, now, sent) for f, sent, now in _unlike(body, stored)]
+        return [c.path for c in changes], changes
+
+    def as_written(self, stored: dict[str, Any]) -> dict[str, Any]:
+        return _as_written(stored)
 
 
 def _assistant_ref(assistant_id: Any) -> tuple[str, str] | None:
@@ -364,14 +375,17 @@ def _destroyed(route: Route, name: str) -> str:
 
 
 def _not_stored(body: Mapping[str, Any], stored: Mapping[str, Any]) -> list[str]:
-    out = []
-    if "inbound_assistant_id" in body and _remote_assistant_id(stored) != body["inbound_assistant_id"]:
-        out.append(
-            f"inbound_assistant_id (sent {_shown(body['inbound_assistant_id'])}, stored {_shown(_remote_assistant_id(stored))})"
-        )
-    if "label" in body and stored.get("label") != body["label"]:
-        out.append(f"label (sent {_shown(body['label'])}, stored {_shown(stored.get('label'))})")
-    return out
+    return [f"{f} (sent {_shown(sent)}, stored {_shown(now)})" for f, sent, now in _unlike(body, stored)]
+
+
+def _unlike(body: Mapping[str, Any], stored: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field, sent, stored) for each field of `body` that `stored` holds otherwise."""
+    held = _as_written(stored)
+    return [(f, body[f], held[f]) for f in held if f in body and held[f] != body[f]]
+
+
+def _as_written(number: Mapping[str, Any]) -> dict[str, Any]:
+    return {"inbound_assistant_id": _remote_assistant_id(number), "label": number.get("label")}
 
 
 def _shown(value: Any) -> str:

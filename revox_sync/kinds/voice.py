@@ -20,7 +20,7 @@ import base64
 import difflib
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,7 +234,11 @@ class VoiceKind:
         return None
 
     def restorable(
-        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str], where: Location
+        self,
+        state: dict[str, Any],
+        gone: Mapping[tuple[str, str], str],
+        where: Location,
+        fields: Collection[str] | None = None,
     ) -> tuple[Desired | None, str | None]:
         """A clone cannot change, so one still in the account needs nothing; a destroyed one cannot come
         back: the API keeps no sample to clone it from."""
@@ -245,6 +249,14 @@ class VoiceKind:
             f'voice "{state.get("name")}" ({ident}) was destroyed and cannot be restored (the API keeps no '
             "sample of a clone): clone it again from voices.yaml"
         )
+
+    def differs(self, body: dict[str, Any], stored: dict[str, Any]) -> tuple[list[str], list[FieldChange]]:
+        """A clone is never updated, so no write of one is compared; plainly, field by field."""
+        changes = [FieldChange(f, stored.get(f), v) for f, v in body.items() if stored.get(f) != v]
+        return [c.path for c in changes], changes
+
+    def as_written(self, stored: dict[str, Any]) -> dict[str, Any]:
+        return stored
 
 
 def _sample(

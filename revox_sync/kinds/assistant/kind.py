@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.config.discovery import display_path
-from revox_sync.engine.change import Action, Desired, FieldChange
+from revox_sync.engine.change import Action, Desired, FieldChange, Loc
 from revox_sync.engine.kind import KindPlan, LoadContext, Loaded, Refs, Use, Written
 from revox_sync.engine.plan import fingerprint, match_by_name, plan_strays, record_names
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
@@ -162,17 +162,23 @@ class AssistantKind:
         return None
 
     def restorable(
-        self, state: dict[str, Any], gone: Mapping[tuple[str, str], str], where: Location
+        self,
+        state: dict[str, Any],
+        gone: Mapping[tuple[str, str], str],
+        where: Location,
+        fields: Collection[str] | None = None,
     ) -> tuple[Desired | None, str | None]:
-        """Every field the API lets a file manage, defaults included (an apply may have changed one away
-        from its default), without the server-owned parts."""
+        """Every field the API lets a file manage (of `fields`), defaults included (an apply may have
+        changed one away from its default), without the server-owned parts."""
         from revox_sync.importer.clean import wanted_fields
 
         data = wanted_fields(state, with_defaults=True, unknown=set())
+        if fields is not None:
+            data = {f: v for f, v in data.items() if f in fields}
         ident, name = str(state.get("id")), str(state.get("name"))
         note = None
         voice = _voice_ref(state.get("voice"))
-        if voice is not None and voice in gone:
+        if voice is not None and voice in gone and "voice" in data:
             del data["voice"]
             note = (
                 f'assistant "{name}": its voice {voice[1]} is gone and cannot come back (the API keeps no '
@@ -180,6 +186,12 @@ class AssistantKind:
             )
         pinned = None if (self.name, ident) in gone else ident
         return Desired(self.name, name, data, id=pinned), note
+
+    def differs(self, body: dict[str, Any], stored: dict[str, Any]) -> tuple[list[str], list[FieldChange]]:
+        return _unlike(body, stored, frozenset())
+
+    def as_written(self, stored: dict[str, Any]) -> dict[str, Any]:
+        return stored
 
 
 def _did_you_mean(name: str, known: set[str]) -> str:
@@ -294,13 +306,20 @@ def not_stored_as_sent(action: Action, body: dict[str, Any], stored: dict[str, A
     from revox_sync.engine.render import format_value
 
     sensitive = action.desired.sensitive if action.desired else frozenset()
-    fields = list(body)
-    _, changes = normalize.diff_assistant(
-        normalize.canonical_assistant(body, fields), normalize.canonical_assistant(stored, fields), sensitive
-    )
+    _, changes = _unlike(body, stored, sensitive)
     return [
         f"{c.path} (sent {format_value(c, c.after)}, stored {format_value(c, c.before)})" for c in changes
     ]
+
+
+def _unlike(
+    body: dict[str, Any], stored: dict[str, Any], sensitive: frozenset[Loc]
+) -> tuple[list[str], list[FieldChange]]:
+    """The fields of `body` that `stored` holds otherwise (canonical comparison), and the changes."""
+    fields = list(body)
+    return normalize.diff_assistant(
+        normalize.canonical_assistant(body, fields), normalize.canonical_assistant(stored, fields), sensitive
+    )
 
 
 def _notice_text(notice: dict[str, Any] | None) -> str | None:
