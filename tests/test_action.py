@@ -166,8 +166,8 @@ def repo(workdir: Path, emulator) -> Path:
     (workdir / ".git").mkdir()
     write(
         workdir / "revox-sync.yaml",
-        f"environments:\n  staging: {{api_key_env: KEY_STAGING, base_url: '{emulator.url}'}}\n"
-        f"  production: {{api_key_env: KEY_PRODUCTION, base_url: '{emulator.url}'}}\n",
+        f"environments:\n  staging: {{api_key_env: REVOX_API_KEY_STAGING, base_url: '{emulator.url}'}}\n"
+        f"  production: {{api_key_env: REVOX_API_KEY_PRODUCTION, base_url: '{emulator.url}'}}\n",
     )
     write(workdir / "assistants/support.yaml", "name: Support\nprompt: Help callers.\n")
     return workdir
@@ -192,8 +192,8 @@ def run_step(
         "RUNNER_TEMP": str(temp),
         "GITHUB_OUTPUT": str(outputs),
         "GITHUB_STEP_SUMMARY": str(summary),
-        "KEY_STAGING": API_KEY,
-        "KEY_PRODUCTION": API_KEY,
+        "REVOX_API_KEY_STAGING": API_KEY,
+        "REVOX_API_KEY_PRODUCTION": API_KEY,
         **(extra or {}),
     }
     for key, value in step(name).get("env", {}).items():
