@@ -12,6 +12,7 @@ import ipaddress
 import os
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -318,3 +319,36 @@ def test_a_redirect_is_reported_without_the_credentials_of_its_location(cli, emu
     assert result.code == 1
     assert f"with a redirect (302) to https://{COLLECTOR}/x: " in result.err
     assert PASSWORD not in result.all and API_KEY not in result.all
+
+
+def test_the_pr_comment_reports_a_failure_without_the_credentials_of_the_api_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from http.server import ThreadingHTTPServer
+
+    from helpers import JsonHandler
+
+    from revox_sync import pr_comment
+
+    class NotFound(JsonHandler):
+        def do_GET(self) -> None:
+            self._answer(404, {"message": "Not Found"})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        write(tmp_path / "event.json", '{"pull_request": {"number": 7}}')
+        write(tmp_path / "plan.md", "plan")
+        for name, value in {
+            "GITHUB_API_URL": f"http://user:{PASSWORD}@127.0.0.1:{server.server_address[1]}",
+            "GITHUB_TOKEN": "ghs-token-1234",
+            "GITHUB_REPOSITORY": "acme/voice",
+            "GITHUB_EVENT_PATH": str(tmp_path / "event.json"),
+        }.items():
+            monkeypatch.setenv(name, value)
+        assert pr_comment.main(["--environment", "staging", "--body-file", str(tmp_path / "plan.md")]) == 1
+    finally:
+        server.shutdown()
+    printed = capsys.readouterr()
+    assert f"http://127.0.0.1:{server.server_address[1]}/repos/acme/voice/issues/7/comments" in printed.err
+    assert PASSWORD not in printed.out + printed.err and "ghs-token-1234" not in printed.out + printed.err
