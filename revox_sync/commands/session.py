@@ -126,12 +126,7 @@ class Session:
                 self.env.info(f"Using the local emulator ({self.server.url}, state in .revox-local/).")
             else:
                 base_url = target = self.destination(settings)
-                api_key, _ = self.credentials(settings)
-                if not api_key:
-                    settings.require_api_key()  # raises, naming the variable to set
-                    raise FatalError(
-                        "no API key: set REVOX_API_KEY or pass --api-key (or try everything locally with --local)"
-                    )
+                api_key = self.credentials(settings)[0] or settings.require_api_key()  # or names what to set
                 # the account, not only the URL: a plan made with one key must not apply with another
                 self.key = api_key.encode()
                 target += f" (key {fingerprint('account', self.key)[:8]})"
