@@ -22,8 +22,9 @@ Time is bounded twice: each request has a wall-clock deadline for the whole exch
 (`request_deadline`: a server that drips one byte at a time never trips a read timeout), and the run as a
 whole may have one (`run_timeout`, the CLI's `--timeout`): past it no request starts, and those in flight are
 cut. Answers are read as a stream and refused past `max_response_bytes`; anything of theirs quoted in a
-message is clipped and made printable. Redirects are not followed (the key must not travel to another host):
-they are reported with their `Location`. An answer of the wrong shape is reported as the server's, by what
+message is clipped and made printable. Where the key may go at all is `check_base_url`'s one decision (with the
+hosts the operator allows, hosts.py); redirects are not followed, so it never travels further: they are
+reported with their `Location` (without credentials). An answer of the wrong shape is reported as the server's, by what
 was wrong, never as a crash.
 
 The API key lives only in the `Authorization` header: it is never part of a message, a log line, an

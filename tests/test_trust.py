@@ -296,7 +296,7 @@ def test_doctor_and_plan_never_print_the_password_of_a_base_url(
         "✓ API key (account): set (REVOX_API_KEY (or --api-key))",
         f"✗ API (account): {REFUSED}: nothing was sent",
     ]
-    plan = _run("--base-url", url, "--api-key", API_KEY, "plan")
+    plan = _run("-v", "--base-url", url, "--api-key", API_KEY, "plan")  # verbose: nothing more to say
     assert (plan.code, plan.out, plan.err) == (1, "", f"error: {REFUSED}\n")
     _project(workdir, f"'{url}'")
     in_file = _run("--env", "staging", "plan")
@@ -315,7 +315,7 @@ def test_a_redirect_is_reported_without_the_credentials_of_its_location(cli, emu
         body=b"",
         headers={"Location": f"https://u:{PASSWORD}@{COLLECTOR}/x"},
     )
-    result = cli("plan")
+    result = cli("-v", "plan")
     assert result.code == 1
     assert f"with a redirect (302) to https://{COLLECTOR}/x: " in result.err
     assert PASSWORD not in result.all and API_KEY not in result.all
