@@ -22,8 +22,9 @@ Time is bounded twice: each request has a wall-clock deadline for the whole exch
 (`request_deadline`: a server that drips one byte at a time never trips a read timeout), and the run as a
 whole may have one (`run_timeout`, the CLI's `--timeout`): past it no request starts, and those in flight are
 cut. Answers are read as a stream and refused past `max_response_bytes`; anything of theirs quoted in a
-message is clipped and made printable. Redirects are not followed (the key must not travel to another host):
-they are reported with their `Location`. An answer of the wrong shape is reported as the server's, by what
+message is clipped and made printable. Where the key may go at all is `check_base_url`'s one decision (with the
+hosts the operator allows, hosts.py); redirects are not followed, so it never travels further: they are
+reported with their `Location` (without credentials). An answer of the wrong shape is reported as the server's, by what
 was wrong, never as a crash.
 
 The API key lives only in the `Authorization` header: it is never part of a message, a log line, an
@@ -48,10 +49,8 @@ import httpx
 
 from revox_sync import __version__
 from revox_sync.errors import ApiError, FatalError
-from revox_sync.hosts import is_loopback
+from revox_sync.hosts import DEFAULT_BASE_URL, KeyHosts, is_loopback, shown_url
 from revox_sync.sensitive import scrub
-
-DEFAULT_BASE_URL = "https://www.getrevox.com/api"
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 POOL_SIZE = 32
@@ -123,25 +122,29 @@ class _Cut(Exception):
     """Internal: the deadline passed while an answer was still arriving."""
 
 
-def check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash; refuses plain http:// to anything but loopback."""
+def check_base_url(base_url: str, hosts: KeyHosts | None = None) -> str:
+    """The base URL without a trailing slash, if the API key may go there: no credentials in it, https (plain
+    http only to loopback), and with `hosts`, a host they allow (a URL from the repository's files; the
+    operator's own is allowed by being given). What `Session` checks every base URL with, before a request."""
     url = base_url.strip().rstrip("/")
-    try:
-        parsed = httpx.URL(url)
-    except Exception as exc:
-        raise FatalError(f"invalid base URL {base_url!r}: {exc}") from None
-    if parsed.userinfo:  # it would be printed in hints and saved in plans: the key goes in --api-key
+    if "@" in url:  # credentials (user:password@): printed in hints, saved in plans; no base URL needs an @
         raise FatalError(
             "refusing a base URL with credentials in it (user:password@): pass the key with --api-key "
             "or REVOX_API_KEY"
         )
+    try:
+        parsed = httpx.URL(url)
+    except Exception as exc:
+        raise FatalError(f"invalid base URL {url!r}: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise FatalError(f"invalid base URL {base_url!r}: expected https://host/path")
+        raise FatalError(f"invalid base URL {url!r}: expected https://host/path")
     if parsed.scheme == "http" and not is_loopback(parsed.host):
         raise FatalError(
             f"refusing plain http:// base URL {url!r}: the API key would travel unencrypted; "
             "use https://, or http:// only to a loopback host (127.0.0.1, ::1, localhost)"
         )
+    if hosts is not None:
+        hosts.check(url)
     return url
 
 
@@ -706,7 +709,7 @@ class RevoxClient:
         status = reply.status
         if status < 400:
             location = reply.headers.get("Location")
-            to = f" to {clip(location)}" if location else " without a Location"
+            to = f" to {clip(shown_url(location))}" if location else " without a Location"
             return self._error(
                 f"the API answered {method} {path} with a redirect ({status}){to}: the base URL is probably "
                 "wrong (revox-sync does not follow redirects, so the API key is never sent to another address)",

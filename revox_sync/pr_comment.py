@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from revox_sync.hosts import shown_url
 from revox_sync.output import printable
 
 BOT = "github-actions[bot]"  # who posts with the workflow's GITHUB_TOKEN
@@ -140,8 +141,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             markdown,
             author=args.author,
         )
-    except Exception as exc:  # the message never holds the token: httpx does not quote headers
-        text = str(exc).replace(token, "(sensitive)").splitlines()[0] if str(exc) else type(exc).__name__
+    except Exception as exc:  # the message never holds the token (httpx does not quote headers) nor the
+        # credentials of a URL it quotes
+        text = (
+            shown_url(str(exc).replace(token, "(sensitive)")).splitlines()[0]
+            if str(exc)
+            else type(exc).__name__
+        )
         print(printable(f"error: could not comment on pull request #{number}: {text}"), file=sys.stderr)
         return 1
     print(printable(f"{done} the plan comment for {args.environment or 'default'} on pull request #{number}"))

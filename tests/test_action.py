@@ -207,8 +207,8 @@ def repo(workdir: Path, emulator) -> Path:
     (workdir / ".git").mkdir()
     write(
         workdir / "revox-sync.yaml",
-        f"environments:\n  staging: {{api_key_env: KEY_STAGING, base_url: '{emulator.url}'}}\n"
-        f"  production: {{api_key_env: KEY_PRODUCTION, base_url: '{emulator.url}'}}\n",
+        f"environments:\n  staging: {{api_key_env: REVOX_API_KEY_STAGING, base_url: '{emulator.url}'}}\n"
+        f"  production: {{api_key_env: REVOX_API_KEY_PRODUCTION, base_url: '{emulator.url}'}}\n",
     )
     write(workdir / "assistants/support.yaml", "name: Support\nprompt: Help callers.\n")
     return workdir
@@ -239,8 +239,8 @@ def run_step(
         "RUNNER_TEMP": str(temp),
         "GITHUB_OUTPUT": str(outputs),
         "GITHUB_STEP_SUMMARY": str(summary),
-        "KEY_STAGING": API_KEY,
-        "KEY_PRODUCTION": API_KEY,
+        "REVOX_API_KEY_STAGING": API_KEY,
+        "REVOX_API_KEY_PRODUCTION": API_KEY,
         **(extra or {}),
     }
     for key, value in step(name).get("env", {}).items():
@@ -419,7 +419,11 @@ def test_a_plan_file_input_at_a_committed_link_is_replaced_or_never_uploaded(rep
     assert (repo / "plan-staging.json").is_symlink() and target.read_text() == "KEEP=1\n"
 
 
-FORK_PR = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REPOSITORY": "acme/voice", "KEY_STAGING": ""}
+FORK_PR = {
+    "GITHUB_EVENT_NAME": "pull_request",
+    "GITHUB_REPOSITORY": "acme/voice",
+    "REVOX_API_KEY_STAGING": "",
+}
 FORK_NOTE = (
     "::error title=revox-sync plan has no API key on a fork::This pull request comes from the fork "
     "mallory/voice, and GitHub gives the workflow of a fork's pull request no secrets: plan has no API key to "
@@ -441,7 +445,10 @@ def test_a_forks_pull_request_validates_and_its_plan_says_why_it_cannot_run(repo
         "run", repo, {"command": "plan", "environment": "staging"}, FORK_PR, head
     )
     assert code == 1
-    assert "error: no API key for environment 'staging': set the environment variable KEY_STAGING" in output
+    assert (
+        "error: no API key for environment 'staging': set the environment variable REVOX_API_KEY_STAGING"
+        in output
+    )
     assert FORK_NOTE in output.splitlines()
     assert FORK_NOTE.split("::")[-1] in summary.splitlines()
     assert outputs == {"exitcode": "1"}  # no plan-file to upload, no comment-file to post
@@ -456,7 +463,11 @@ def test_a_pull_request_from_a_branch_of_the_repository_gets_no_fork_note(repo: 
     assert code == 1 and "fork" not in output
     assert "**revox-sync plan failed** (exit 1)" in Path(outputs["comment-file"]).read_text()
     code, output, outputs, _ = run_step(
-        "run", repo, {"command": "plan", "environment": "staging"}, {**FORK_PR, "KEY_STAGING": API_KEY}, head
+        "run",
+        repo,
+        {"command": "plan", "environment": "staging"},
+        {**FORK_PR, "REVOX_API_KEY_STAGING": API_KEY},
+        head,
     )
     assert code == 0 and set(outputs) == {"plan-file", "comment-file", "exitcode"}, output
 

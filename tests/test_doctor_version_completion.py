@@ -70,12 +70,17 @@ def test_doctor_with_a_wrong_key_names_the_variable_and_never_prints_the_key(pro
     _git_init(project, ".revox-local/\n.revox-sync/\n")
     write(
         project / "revox-sync.yaml",
-        f"environments:\n  staging:\n    api_key_env: KEY_STAGING\n    base_url: {emulator.url}\n"
-        f"  production:\n    api_key_env: KEY_PRODUCTION\n    base_url: {emulator.url}\n",
+        f"environments:\n  staging:\n    api_key_env: REVOX_API_KEY_STAGING\n    base_url: {emulator.url}\n"
+        f"  production:\n    api_key_env: REVOX_API_KEY_PRODUCTION\n    base_url: {emulator.url}\n",
     )
     wrong = "wrong-key-0123456789"
     result = run_cli(
-        "doctor", environ={"PATH": os.environ["PATH"], "KEY_STAGING": wrong, "KEY_PRODUCTION": API_KEY}
+        "doctor",
+        environ={
+            "PATH": os.environ["PATH"],
+            "REVOX_API_KEY_STAGING": wrong,
+            "REVOX_API_KEY_PRODUCTION": API_KEY,
+        },
     )
     assert result.code == 1
     lines = result.out.splitlines()
@@ -84,10 +89,10 @@ def test_doctor_with_a_wrong_key_names_the_variable_and_never_prints_the_key(pro
         == f"✓ project file: {project / 'revox-sync.yaml'} is valid (environments: staging, production)"
     )
     assert lines[2:6] == [
-        "✓ API key (environment staging): set (KEY_STAGING)",
-        f"✗ API (environment staging): {emulator.url} refused the key (401): check KEY_STAGING: a key of this "
+        "✓ API key (environment staging): set (REVOX_API_KEY_STAGING)",
+        f"✗ API (environment staging): {emulator.url} refused the key (401): check REVOX_API_KEY_STAGING: a key of this "
         "account, not revoked",
-        "✓ API key (environment production): set (KEY_PRODUCTION)",
+        "✓ API key (environment production): set (REVOX_API_KEY_PRODUCTION)",
         f"✓ API (environment production): {emulator.url} accepted the key (0 assistants)",
     ]
     assert wrong not in result.all and API_KEY not in result.all

@@ -426,7 +426,8 @@ def test_fmt_check_lists_the_files_exit_1_and_writes_nothing(workdir: Path) -> N
     write(workdir / "assistants/a.yaml", MESSY)
     write(workdir / "assistants/voices.yaml", "voices:\n  Brand: {language: 'en', sample: s.wav}\n")
     write(
-        workdir / "revox-sync.yaml", "config_dir: assistants\nenvironments:\n  staging: {api_key_env: 'K'}\n"
+        workdir / "revox-sync.yaml",
+        "config_dir: assistants\nenvironments:\n  staging: {api_key_env: 'REVOX_API_KEY_K'}\n",
     )
     (workdir / ".git").mkdir()
     result = run_cli("fmt", "--check")

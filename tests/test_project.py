@@ -128,7 +128,8 @@ def test_project_file_is_strict_with_positions(tmp_path: Path) -> None:
         "revox-sync.yaml:4:5: unknown key 'var_file' in environment 'staging'; did you mean 'var_files'?",
         "revox-sync.yaml:5:18: environments.staging.api_key_env must be a string, not '12' (int)",
         "revox-sync.yaml:6:3: invalid environment name 'bad name' (letters, digits, _ . -)",
-        "revox-sync.yaml:9:18: api_key_env must be an environment variable name, not 'not-a-var'",
+        "revox-sync.yaml:9:18: api_key_env must be REVOX_API_KEY or a name starting REVOX_API_KEY_, not "
+        "'not-a-var' (no other variable is ever sent as the key)",
         "revox-sync.yaml:10:15: environments.prod.base_url must be a string, not a list",
     ]
 
@@ -365,8 +366,8 @@ def two_account_project(root: Path, staging: EmulatorServer, production: Emulato
         root / "revox-sync.yaml",
         "config_dir: assistants\n"
         "environments:\n"
-        f"  staging: {{var_files: [env/staging.yaml], api_key_env: KEY_STG, base_url: '{staging.url}'}}\n"
-        f"  production: {{var_files: [env/production.yaml], api_key_env: KEY_PRD, base_url: '{production.url}'}}\n",
+        f"  staging: {{var_files: [env/staging.yaml], api_key_env: REVOX_API_KEY_STG, base_url: '{staging.url}'}}\n"
+        f"  production: {{var_files: [env/production.yaml], api_key_env: REVOX_API_KEY_PRD, base_url: '{production.url}'}}\n",
     )
     write(
         root / "env/staging.yaml",
@@ -393,7 +394,7 @@ def plan_for(settings: Settings):  # type: ignore[no-untyped-def]
 def test_one_config_two_accounts_each_gets_its_own_values(tmp_path: Path) -> None:
     with EmulatorServer(api_key="stg-key") as stg, EmulatorServer(api_key="prd-key") as prd:
         project = two_account_project(tmp_path, stg, prd)
-        environ = {"KEY_STG": "stg-key", "KEY_PRD": "prd-key"}
+        environ = {"REVOX_API_KEY_STG": "stg-key", "REVOX_API_KEY_PRD": "prd-key"}
         for env_name, company, speed in (
             ("staging", "Acme Staging", 1.2),
             ("production", "Acme", 0.9),
@@ -431,7 +432,7 @@ def test_one_config_two_accounts_each_gets_its_own_values(tmp_path: Path) -> Non
 def test_the_wrong_key_for_an_account_is_refused(tmp_path: Path) -> None:
     with EmulatorServer(api_key="stg-key") as stg, EmulatorServer(api_key="prd-key") as prd:
         project = two_account_project(tmp_path, stg, prd)
-        settings = resolve(project, "production", [], [], {"KEY_PRD": "stg-key"})
+        settings = resolve(project, "production", [], [], {"REVOX_API_KEY_PRD": "stg-key"})
         with pytest.raises(FatalError):
             plan_for(settings)
         assert not prd.state.list_assistants()
@@ -466,7 +467,11 @@ def run(*args: str, environ: dict[str, str]):  # type: ignore[no-untyped-def]
 def test_cli_env_plan_and_apply_per_account(tmp_path: Path) -> None:
     with EmulatorServer(api_key="stg-key") as stg, EmulatorServer(api_key="prd-key") as prd:
         two_account_project(tmp_path, stg, prd)
-        environ = {"KEY_STG": "stg-key", "KEY_PRD": "prd-key", "REVOX_API_KEY": "not-for-environments"}
+        environ = {
+            "REVOX_API_KEY_STG": "stg-key",
+            "REVOX_API_KEY_PRD": "prd-key",
+            "REVOX_API_KEY": "not-for-environments",
+        }
         r = run("--env", "staging", "plan", environ=environ)
         assert r.code == 0, r.all
         assert '+ assistant "Support" will be created' in r.out
@@ -497,7 +502,7 @@ def test_cli_env_errors(tmp_path: Path) -> None:
         r = run("--env", "prod", "plan", environ={})
         assert r.code == 1 and "--env prod: unknown environment; did you mean 'production'?" in r.err
         r = run("--env", "production", "plan", environ={"REVOX_API_KEY": "prd-key"})
-        assert r.code == 1 and "set the environment variable KEY_PRD" in r.err
+        assert r.code == 1 and "set the environment variable REVOX_API_KEY_PRD" in r.err
         assert prd.requests == []
         r = run("--var-file", "nope.yaml", "validate", environ={})
         assert r.code == 1 and "--var-file nope.yaml: no such file" in r.err

@@ -372,7 +372,9 @@ def test_an_apply_stopped_midway_is_undone_by_its_backup(cli, emulator, workdir,
     result = cli("restore", str(path), "--auto-approve")
     assert result.code == 0, result.all
     assert f"Plan: 0 to add, {len(changed)} to change, 0 to destroy." in result.out
-    assert "conflict" not in result.all  # what the apply never got to write is no conflict: it is as backed up
+    assert (
+        "conflict" not in result.all
+    )  # what the apply never got to write is no conflict: it is as backed up
     assert sorted(a["prompt"] for a in emulator.state.list_assistants()) == ["old"] * 8
     assert patches(emulator) == len(changed)
 

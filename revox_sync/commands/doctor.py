@@ -97,8 +97,9 @@ def _config_dir(session: Session) -> Check:
 
 
 def _account(session: Session, env_name: str | None) -> Iterator[Check]:
-    """The key of one environment (or of the default account), then one request with it."""
-    from revox_sync.client import DEFAULT_BASE_URL, RevoxClient
+    """The key of one environment (or of the default account), then one request with it, to a base URL the
+    session allows (one it refuses is a failed check: nothing is sent)."""
+    from revox_sync.client import RevoxClient
 
     label = f"environment {env_name}" if env_name else "account"
     if session.local:
@@ -109,9 +110,7 @@ def _account(session: Session, env_name: str | None) -> Iterator[Check]:
     except FatalError as exc:
         yield Check(f"API key ({label})", False, str(exc).splitlines()[0], "fix the environment")
         return
-    explicit = "api_key" in session.explicit or not settings.api_key_env
-    key = session.api_key if explicit else settings.api_key
-    where = (settings.api_key_env if not explicit else None) or "REVOX_API_KEY (or --api-key)"
+    key, where = session.credentials(settings)
     if not key:
         yield Check(
             f"API key ({label})",
@@ -121,8 +120,11 @@ def _account(session: Session, env_name: str | None) -> Iterator[Check]:
         )
         return
     yield Check(f"API key ({label})", True, f"set ({where})")
-    url = session.base_url if "base_url" in session.explicit else settings.base_url or session.base_url
-    url = url or DEFAULT_BASE_URL
+    try:
+        url = session.destination(settings)
+    except FatalError as exc:
+        yield Check(f"API ({label})", False, str(exc).splitlines()[0], "nothing was sent")
+        return
     try:
         with RevoxClient(
             key,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync import options
-from revox_sync.errors import FatalError
+from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 from revox_sync.output import Environment
 
 if TYPE_CHECKING:
@@ -84,19 +84,36 @@ class Session:
     def config_dir(self, given: Path | None) -> Path:
         return given or self.settings().config_dir or options.DEFAULT_CONFIG_DIR
 
+    def credentials(self, settings: Settings) -> tuple[str | None, str]:
+        """The key requests carry, and the variable that holds it: an environment's own (never
+        REVOX_API_KEY, so staging files cannot reach production by accident), unless --api-key is given."""
+        if "api_key" not in self.explicit and settings.api_key_env:
+            return settings.api_key, settings.api_key_env
+        return self.api_key, "REVOX_API_KEY (or --api-key)"
+
+    def destination(self, settings: Settings) -> str:
+        """The base URL the key goes to, checked before any request: the operator's (`--base-url`,
+        REVOX_BASE_URL) as given, or the project file's only to a host the operator allows (hosts.py), else
+        an error at its place in the file."""
+        from revox_sync.client import DEFAULT_BASE_URL, check_base_url
+        from revox_sync.hosts import KeyHosts
+
+        if "base_url" in self.explicit or not settings.base_url:
+            return check_base_url(self.base_url or DEFAULT_BASE_URL)
+        hosts = KeyHosts.of_operator(self.base_url, self.env.environ)
+        try:
+            return check_base_url(settings.base_url, hosts)
+        except FatalError as exc:
+            where = settings.base_url_at or Location(str(settings.project_file))
+            raise ConfigErrors([LocatedError(where, str(exc))]) from None
+
     def client(self) -> RevoxClient:
         """The API client (with --local, the embedded emulator's); sets `key`, `target` and `api_key_used`."""
         if self._client is None:
-            from revox_sync.client import DEFAULT_BASE_URL, RevoxClient
+            from revox_sync.client import RevoxClient
             from revox_sync.engine.plan import fingerprint
 
             settings = self.settings()
-            api_key = self.api_key
-            if "api_key" not in self.explicit and settings.api_key_env and not self.local:
-                api_key = settings.require_api_key()  # the environment's own key, never REVOX_API_KEY
-            base_url = self.base_url if "base_url" in self.explicit else settings.base_url or self.base_url
-            base_url = base_url or DEFAULT_BASE_URL
-            target = base_url.rstrip("/")
             if self.local:
                 from revox_sync.local import plan_key, start_local
 
@@ -107,11 +124,10 @@ class Session:
                 api_key, base_url, target = None, self.server.url, "local (.revox-local/)"
                 self.key = plan_key()
                 self.env.info(f"Using the local emulator ({self.server.url}, state in .revox-local/).")
-            elif not api_key:
-                raise FatalError(
-                    "no API key: set REVOX_API_KEY or pass --api-key (or try everything locally with --local)"
-                )
-            else:  # the account, not only the URL: a plan made with one key must not apply with another
+            else:
+                base_url = target = self.destination(settings)
+                api_key = self.credentials(settings)[0] or settings.require_api_key()  # or names what to set
+                # the account, not only the URL: a plan made with one key must not apply with another
                 self.key = api_key.encode()
                 target += f" (key {fingerprint('account', self.key)[:8]})"
             self.target, self.api_key_used = target, api_key

@@ -11,11 +11,11 @@ config_dir: assistants                 # optional; relative to this file (defaul
 environments:
   staging:
     var_files: [env/staging.yaml]      # relative to this file; later files win
-    api_key_env: REVOX_API_KEY_STAGING # the environment variable that holds this account's API key
+    api_key_env: REVOX_API_KEY_STAGING # the variable that holds this account's key: REVOX_API_KEY(_*)
   production:
     var_files: [env/common.yaml, env/production.yaml]
     api_key_env: REVOX_API_KEY_PRODUCTION
-    base_url: https://www.getrevox.com/api   # optional
+    base_url: https://www.getrevox.com/api   # optional; another host only if the operator allows it
     protect: {phone_numbers: ["+15551234567"]}  # added to the top level's protect
     rules: {opt-out: error}            # optional; over the top level's
 owns:                                  # optional: what this configuration owns in a shared account
@@ -82,6 +82,9 @@ __all__ = [
 PROJECT_FILE_NAMES = ("revox-sync.yaml", "revox-sync.yml")
 ENV_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 VAR_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# What `api_key_env` may name: the variables meant for revox-sync's key, so that a file cannot have another
+# secret of the job (PATH, AWS_SECRET_ACCESS_KEY) sent as the Bearer token.
+API_KEY_ENV_RE = re.compile(r"REVOX_API_KEY(_[A-Za-z0-9_]+)?")
 PROJECT_KEYS = ("config_dir", "environments", "owns", "protect", "rules")
 ENVIRONMENT_KEYS = ("var_files", "api_key_env", "base_url", "owns", "protect", "rules")
 # The message the loader gives for `${NAME}` without a value and without a default.
@@ -98,6 +101,7 @@ class Environment:
     api_key_env: str | None = None
     base_url: str | None = None
     location: Location | None = None  # where the environment is declared
+    base_url_at: Location | None = None  # where its base_url is written
     owns: Patterns | None = None
     protect: Patterns = field(default_factory=dict)
     rules: RulesNode | None = field(default=None, compare=False, repr=False)  # read by revox_sync.rules
@@ -153,6 +157,7 @@ class Settings:
     api_key_env: str | None = None
     sources: tuple[str, ...] = ()  # where variables came from, highest precedence first, for messages
     project_file: Path | None = None
+    base_url_at: Location | None = None  # where the project file sets base_url
 
     def require_api_key(self) -> str:
         """The environment's API key, or a FatalError naming the variable to set."""
@@ -327,6 +332,7 @@ def _environment(
     var_files: list[Path] = []
     api_key_env: str | None = None
     base_url: str | None = None
+    base_url_at: Location | None = None
     owns: Patterns | None = None
     protect: Patterns = {}
     rules: RulesNode | None = None
@@ -341,14 +347,19 @@ def _environment(
         elif key == "api_key_env":
             text = doc.string(value, errors, f"environments.{name}.api_key_env")
             if text is not None:
-                if not VAR_NAME_RE.fullmatch(text):
+                if not API_KEY_ENV_RE.fullmatch(text):
                     errors.append(
-                        doc.error(value, f"api_key_env must be an environment variable name, not {text!r}")
+                        doc.error(
+                            value,
+                            "api_key_env must be REVOX_API_KEY or a name starting REVOX_API_KEY_, not "
+                            f"{text!r} (no other variable is ever sent as the key)",
+                        )
                     )
                 else:
                     api_key_env = text
         elif key == "base_url":
             base_url = doc.string(value, errors, f"environments.{name}.base_url")
+            base_url_at = doc.location(value)
         elif key in ("owns", "protect"):
             patterns = _patterns(doc, value, f"environments.{name}.{key}", errors)
             owns, protect = (patterns, protect) if key == "owns" else (owns, patterns)
@@ -360,7 +371,9 @@ def _environment(
             )
     if len(errors) > count:
         return None
-    return Environment(name, tuple(var_files), api_key_env, base_url, location, owns, protect, rules)
+    return Environment(
+        name, tuple(var_files), api_key_env, base_url, location, base_url_at, owns, protect, rules
+    )
 
 
 def all_environments(project: Project | None) -> list[str]:
@@ -494,4 +507,5 @@ def resolve(
         api_key_env=env.api_key_env if env is not None else None,
         sources=tuple(sources) if (env is not None or var_files or vars) else (),
         project_file=project.path if project is not None else None,
+        base_url_at=env.base_url_at if env is not None else None,
     )

@@ -30,6 +30,7 @@ import http.client
 import json
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -104,7 +105,10 @@ class EmulatorServer:
         api_key: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """`tls`: serve https with this context, as a stand-in for an API host that is not loopback (a test
+        resolves a name to it)."""
         if not is_loopback(host):
             raise ValueError(
                 f"the emulator only binds loopback hosts (127.0.0.1, ::1, localhost), not {host!r}"
@@ -117,6 +121,7 @@ class EmulatorServer:
         self.api_key = api_key
         self.host = host
         self.port = port
+        self.tls = tls
         self.latency = 0.0
         self._faults: list[Fault] = []
         self._requests: list[RecordedRequest] = []
@@ -133,6 +138,8 @@ class EmulatorServer:
         server_cls = _IPv6Server if ":" in self.host else _Server
         httpd = server_cls((self.host, self.port), handler)
         httpd.daemon_threads = True
+        if self.tls is not None:  # the handshake happens on each connection's first read, in its own thread
+            httpd.socket = self.tls.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
         self._httpd = httpd
         self.port = httpd.server_address[1]
         self._thread = threading.Thread(
@@ -161,7 +168,7 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{API_PREFIX}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{API_PREFIX}"
 
     # -- request log ----------------------------------------------------------------------------------
 
