@@ -189,14 +189,16 @@ def test_the_actions_log_summary_and_comment_carry_no_command_nor_mention(workdi
     (workdir / ".git").mkdir()
     write(
         workdir / "revox-sync.yaml",
-        f"environments:\n  staging: {{api_key_env: KEY_STAGING, base_url: '{emulator.url}'}}\n{RULE}",
+        f"environments:\n  staging: {{api_key_env: REVOX_API_KEY_STAGING, base_url: '{emulator.url}'}}\n{RULE}",
     )
     write(workdir / "assistants/bob.yaml", f"name: {json.dumps(HOSTILE)}\nprompt: Hello.\n")
     emulator.state.seed_assistant({"name": f"Old {HOSTILE}{INJECTED}", "prompt": PROMPT})
-    code, log, _, summary = run_step("run", workdir, {"command": "plan", "environment": "staging"}, code_here)
+    code, log, outputs, summary = run_step(
+        "run", workdir, {"command": "plan", "environment": "staging"}, code_here
+    )
     assert code == 0, log
     assert commands(log) == [] and live_markdown(summary) == []
-    comment = (workdir / "runner-temp/revox-sync-comment-staging.md").read_text(encoding="utf-8")
+    comment = Path(outputs["comment-file"]).read_text(encoding="utf-8")
     assert HOSTILE.split(" ")[1] in comment and live_markdown(comment) == []
     write(workdir / "assistants/bob.yaml", f"name: {json.dumps(HOSTILE)}\nprompt: {json.dumps(PROMPT)}\n")
     code, log, _, summary = run_step(
@@ -219,10 +221,10 @@ def test_doctor_prints_a_base_url_of_the_project_file_inert(workdir, emulator) -
     (workdir / ".git").mkdir()
     write(
         workdir / "revox-sync.yaml",
-        f"environments:\n  staging: {{api_key_env: KEY_S, base_url: '{emulator.url}/##[add-mask]x'}}\n",
+        f"environments:\n  staging: {{api_key_env: REVOX_API_KEY_S, base_url: '{emulator.url}/##[add-mask]x'}}\n",
     )
     write(workdir / "assistants/a.yaml", "name: A\nprompt: p\n")
-    result = run_cli("--env", "staging", "doctor", environ={"KEY_S": "key-0123456789", "PATH": ""})
+    result = run_cli("--env", "staging", "doctor", environ={"REVOX_API_KEY_S": "key-0123456789", "PATH": ""})
     assert result.code == 1, result.all
     assert commands(result.all) == []
     assert f"{emulator.url}/\\u0023#[add-mask]x" in result.out
