@@ -191,4 +191,4 @@ def test_sensitive_values_stay_sensitive_through_templates(cli, emulator, workdi
     plan = cli("plan", "--out", "plan.json")
     assert plan.code == 0, plan.all
     assert "crm-token-0123456789" not in plan.all + (workdir / "plan.json").read_text()
-    assert plan.out.count("+ webhook_url: (sensitive)") == 2
+    assert plan.out.count('+ webhook_url: "https://h.example.com/(sensitive: ${CRM_TOKEN})"') == 2

@@ -22,6 +22,7 @@ from typing import Any
 from revox_sync.config.discovery import display_path, is_within
 from revox_sync.config.yaml import EACH, Document, Loc, PositionMap, read_document, references, resolve_plain
 from revox_sync.errors import LocatedError, Location
+from revox_sync.sensitive import Source
 
 TEMPLATES_DIR = "templates"
 EXTENDS = "extends"
@@ -84,6 +85,7 @@ class Templates:
             found.included,
             found.each,
             set(found.deferred),
+            found.variables,
         )
 
 
@@ -98,6 +100,7 @@ def merge(base: Document, over: Document) -> Document:
     included: dict[Loc, str] = {}
     each: set[Loc] = set()
     deferred: set[Loc] = set()
+    variables: dict[Loc, Source] = {}
 
     def walk(value: Any, loc: Loc) -> None:
         source = over if loc in over.positions.values or not loc else base
@@ -117,6 +120,8 @@ def merge(base: Document, over: Document) -> Document:
                 each.add(loc)
             if loc in source.deferred:
                 deferred.add(loc)
+            if loc in source.variables:
+                variables[loc] = source.variables[loc]
         if isinstance(value, dict):
             for k, v in value.items():
                 walk(v, (*loc, k))
@@ -126,7 +131,9 @@ def merge(base: Document, over: Document) -> Document:
 
     walk(data, ())
     positions = PositionMap(over.positions.path, values, keys, files)
-    return Document(data, positions, sensitive, [*base.errors, *over.errors], included, each, deferred)
+    return Document(
+        data, positions, sensitive, [*base.errors, *over.errors], included, each, deferred, variables
+    )
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,7 @@ def expand(document: Document) -> list[tuple[Document, Row | None]]:
                     document.sensitive,
                     [*document.errors, *errors],
                     document.included,
+                    variables=document.variables,
                 ),
                 row,
             )

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from revox_sync.engine.change import (
 from revox_sync.engine.kind import Refs
 from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
-from revox_sync.sensitive import SENSITIVE, scrub
+from revox_sync.sensitive import SENSITIVE, Shown, scrub_shown, shown_as
 
 if TYPE_CHECKING:
     from revox_sync.engine.kind import Loaded, ResourceKind
@@ -62,19 +62,18 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.actions)
 
-    def redacted(self, secrets: Collection[str]) -> Plan:
-        """This plan with every occurrence of a secret value in its shown values replaced (a secret that
-        a prompt no longer uses still sits in the remote text). What apply sends is untouched."""
+    def redacted(self, secrets: Mapping[str, str]) -> Plan:
+        """This plan with every occurrence of a secret value in its shown values replaced by what it is shown
+        as (`secrets`: value -> that; a secret that a prompt no longer uses still sits in the remote text),
+        and each sensitive value by what it is shown as: a remote one equal to the value of a variable names
+        it. What apply sends is untouched."""
         if not secrets:
             return self
         actions = tuple(
             replace(
                 a,
-                changes=tuple(
-                    replace(c, before=scrub(c.before, secrets), after=scrub(c.after, secrets))
-                    for c in a.changes
-                ),
-                notes=tuple(scrub(list(a.notes), secrets)),
+                changes=tuple(_redacted(c, secrets) for c in a.changes),
+                notes=tuple(scrub_shown(list(a.notes), secrets)),
             )
             for a in self.actions
         )
@@ -101,6 +100,28 @@ class Plan:
         return doc
 
 
+def _redacted(change: FieldChange, secrets: Mapping[str, str]) -> FieldChange:
+    if change.sensitive and change.inline:
+        before, after = scrub_shown(change.before, secrets), scrub_shown(change.after, secrets)
+        if all(shown_as([name]) in after for name in change.inline):  # each secret blanked where it stands
+            return replace(change, before=before, after=after, sensitive=False, inline=())
+        return replace(
+            change, before=_shown(change.before, secrets), after=shown_as(change.inline), inline=()
+        )
+    if not change.sensitive:
+        return replace(
+            change, before=scrub_shown(change.before, secrets), after=scrub_shown(change.after, secrets)
+        )
+    return replace(change, before=_shown(change.before, secrets), after=_shown(change.after, secrets))
+
+
+def _shown(value: Any, secrets: Mapping[str, str]) -> Any:
+    """A sensitive value as it may be shown: what `secrets` says the whole of it prints as."""
+    if isinstance(value, Shown) or value is ABSENT or value is None or isinstance(value, (dict, list)):
+        return value
+    return Shown(secrets.get(str(value), SENSITIVE))
+
+
 def _action_dict(action: Action) -> dict[str, Any]:
     return {
         "kind": action.kind,
@@ -122,13 +143,15 @@ def _action_dict(action: Action) -> dict[str, Any]:
 
 
 def public_value(change: FieldChange, value: Any) -> Any:
-    """A change's value as it may be shown or saved: sensitive ones never leave the process, and an id
-    this plan creates is not known yet."""
+    """A change's value as it may be shown or saved: sensitive ones never leave the process (what they are
+    `Shown` as does), and an id this plan creates is not known yet."""
     if value is ABSENT:
         return None
     if isinstance(value, Pending):
         return KNOWN_AFTER_APPLY
-    return SENSITIVE if change.sensitive else value
+    if change.sensitive:
+        return value if isinstance(value, Shown) else SENSITIVE
+    return value
 
 
 def canonical_json(value: Any) -> str:

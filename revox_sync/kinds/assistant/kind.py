@@ -30,6 +30,7 @@ def to_desired(loaded: LoadedAssistant) -> Desired:
         id=loaded.id,
         file=display_path(loaded.path),
         sensitive=loaded.sensitive,
+        variables=loaded.variables,
         name_location=loaded.positions.value(("name",)),
         id_location=loaded.positions.value(("id",)) if loaded.id else None,
         source=loaded,
@@ -221,7 +222,7 @@ def _action_for(d: Desired, remote: dict[str, Any] | None) -> Action | None:
     if remote is None:
         body = {f: normalize.complete(f, v) for f, v in d.data.items()}
         want = normalize.canonical_assistant(d.data, d.data)
-        _, changes = normalize.diff_assistant(want, {}, d.sensitive)
+        _, changes = normalize.diff_assistant(want, {}, d.sensitive, d.variables)
         return Action("assistant", "create", d.name, None, d.file, tuple(changes), body, desired=d)
     # a field whose value reads the same as the account's cannot differ in canonical form (a function of the
     # value alone, compared with the same ==): most fields of an assistant in sync, left uncanonicalised
@@ -230,6 +231,7 @@ def _action_for(d: Desired, remote: dict[str, Any] | None) -> Action | None:
         normalize.canonical_assistant(d.data, fields),
         normalize.canonical_assistant(remote, fields),
         d.sensitive,
+        d.variables,
     )
     if not changed:
         return None
@@ -274,13 +276,18 @@ def not_stored_as_sent(action: Action, body: dict[str, Any], stored: dict[str, A
     """Fields whose value the API returned differs from what was sent (canonical comparison)."""
     from revox_sync.engine.render import format_value
 
-    sensitive = action.desired.sensitive if action.desired else frozenset()
+    desired = action.desired
     fields = list(body)
     _, changes = normalize.diff_assistant(
-        normalize.canonical_assistant(body, fields), normalize.canonical_assistant(stored, fields), sensitive
+        normalize.canonical_assistant(body, fields),
+        normalize.canonical_assistant(stored, fields),
+        desired.sensitive if desired else frozenset(),
+        desired.variables if desired else {},
     )
     return [
-        f"{c.path} (sent {format_value(c, c.after)}, stored {format_value(c, c.before)})" for c in changes
+        f"{c.path} (sent {format_value(c, c.after)}, stored {format_value(c, c.before)})"
+        for c in changes
+        if not c.resent
     ]
 
 
