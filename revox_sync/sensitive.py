@@ -108,10 +108,19 @@ def scrub(value: Any, secrets: Iterable[str]) -> Any:
 
 def scrub_shown(value: Any, shown: Mapping[str, str]) -> Any:
     """`scrub`, each secret replaced by what `shown` says it prints as (the variable it came from)."""
+    return blanker(shown)(value)
+
+
+def blanker(shown: Mapping[str, str]) -> Callable[[Any], Any]:
+    """`scrub_shown` with `shown` fixed, its pattern made once: for the many values of one plan."""
     pattern = secret_pattern(shown)
     if pattern is None:
-        return value
-    return _scrub(value, lambda text: pattern.sub(lambda m: shown.get(m.group(), SENSITIVE), text))
+        return lambda value: value
+
+    def sub(text: str) -> str:
+        return pattern.sub(lambda m: shown.get(m.group(), SENSITIVE), text)
+
+    return lambda value: _scrub(value, sub)
 
 
 def _scrub(value: Any, sub: Callable[[str], str]) -> Any:

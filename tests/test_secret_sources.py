@@ -226,3 +226,51 @@ def test_the_saved_plan_is_the_same_file_run_after_run(workdir: Path, monkeypatc
     # the remote value is known by three names: the first of them in order names it
     assert '"before": "(sensitive: ${ALSO_TOKEN})",\n' in texts[0]
     assert '"after": "(sensitive: ${X_TOKEN})"\n' in texts[0]
+
+
+def test_a_secret_in_a_name_is_named_in_the_saved_plan_too(workdir: Path, monkeypatch, emulator) -> None:
+    monkeypatch.setenv("X_TOKEN", HEADER_TOKEN)
+    write(workdir / "assistants/a.yaml", 'name: "Bot ${X_TOKEN}"\nprompt: p\n')
+    base = _base(emulator)
+    saved = run_cli(*base, "plan", "--out", "plan.json")
+    assert saved.code == 0, saved.all
+    assert (
+        json.loads((workdir / "plan.json").read_text())["actions"][0]["name"] == "Bot (sensitive: ${X_TOKEN})"
+    )
+    applied = run_cli(*base, "apply", "--auto-approve", "plan.json")
+    assert applied.code == 0, applied.all
+    assert [a["name"] for a in emulator.state.list_assistants()] == [f"Bot {HEADER_TOKEN}"]
+    _no_secret([saved, applied], workdir / "plan.json")
+
+
+def test_a_secret_the_server_would_trim_is_never_shown_in_place(workdir: Path, monkeypatch, emulator) -> None:
+    """The account keeps a text trimmed: a secret with surrounding spaces at its edge would be cut, no
+    longer found and shown; such a text stays blanked whole."""
+    spaced = " spaced-secret-0451 "
+    monkeypatch.setenv("X_TOKEN", spaced)
+    text = 'name: A\nprompt: "${X_TOKEN} and ${X_TOKEN} and ${X_TOKEN}"\n'
+    base = _applied(workdir, emulator, monkeypatch, PROMPT.replace("STRIPE_TOKEN", "X_TOKEN"))
+    monkeypatch.setenv("X_TOKEN", spaced)
+    write(workdir / "assistants/a.yaml", text)
+    plan = run_cli(*base, "plan")
+    assert plan.code == 0, plan.all
+    assert "      ~ prompt: (sensitive) -> (sensitive: ${X_TOKEN})\n" in plan.out
+    _no_secret([plan], secrets=(spaced.strip(),))
+
+
+def test_items_of_a_sorted_list_are_not_named_by_another_item_s_variables(
+    workdir: Path, monkeypatch, emulator
+) -> None:
+    """FAQ items compare as a set, sorted by question: the file's second item is the plan's first."""
+    monkeypatch.setenv("LONG_TOKEN", "long-secret-3391")
+    monkeypatch.setenv("PIN_SECRET", "7392")
+    write(
+        workdir / "assistants/a.yaml",
+        "name: A\nprompt: p\nfaq_items:\n  - {question: 'b?', answer: 'code ${LONG_TOKEN}'}\n"
+        "  - {question: 'a?', answer: 'pin ${PIN_SECRET} and ${LONG_TOKEN}'}\n",
+    )
+    plan = run_cli(*_base(emulator), "plan")
+    assert plan.code == 0, plan.all
+    assert '      + faq_items["a?"].answer: (sensitive)\n' in plan.out
+    assert '      + faq_items["b?"].answer: (sensitive)\n' in plan.out
+    _no_secret([plan], secrets=("long-secret-3391", "7392"))

@@ -683,7 +683,7 @@ class _Walker:
             secret = is_sensitive_variable(name)
             sensitive = sensitive or secret
             value = self.env.get(name)
-            findable = findable and not (secret and len(value or "") < MIN_SECRET_LENGTH)
+            findable = findable and not (secret and not _findable(value or ""))
             if not value:
                 default = match.group(2)
                 if default is not None:
@@ -730,6 +730,12 @@ class _Walker:
         where = f" (line {line}, column {col})" if line else ""
         self.report(node, f"!file {relative}: {problem}{where}")
         return None
+
+
+def _findable(secret: str) -> bool:
+    """Whether a secret can be found again in a text holding it, as the server keeps the text (no line
+    ending changed, no surrounding whitespace stripped), and is long enough to be looked for."""
+    return len(secret) >= MIN_SECRET_LENGTH and secret == secret.strip() and "\r" not in secret
 
 
 def references(text: str) -> Iterator[str | re.Match[str]]:

@@ -131,10 +131,12 @@ def diff_fields(
     secret is shown as the variables it came from (`sources`); a remote one is blanked.
     """
     secret = frozenset(_positional(p, rules) for p in sensitive_paths)
+    # in a sorted list an item's place is not the file's: no value there is named from the file's places
+    sources = {p: s for p, s in (sources or {}).items() if _positional(p, rules) == p}
     fields = [f for f in desired if f not in remote or desired[f] != remote[f]]
     changes: list[FieldChange] = []
     for name in fields:
-        changes.extend(_walk((name,), remote.get(name, ABSENT), desired[name], secret, rules, sources or {}))
+        changes.extend(_walk((name,), remote.get(name, ABSENT), desired[name], secret, rules, sources))
     return fields, changes
 
 
@@ -224,7 +226,7 @@ def _resent(
     """The secrets an object keeps while other values of it change (RESENT): each as a change from what it
     is shown as to the same."""
     for key, value in after.items():
-        if key in before and before[key] == value:
+        if key in before and before[key] == value and secret_cursor((*loc, key), secret):  # a secret below
             for change in _walk((*loc, key), ABSENT, value, secret, rules, sources):
                 if change.sensitive:
                     yield replace(change, before=change.after, note=RESENT)

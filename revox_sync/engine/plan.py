@@ -27,7 +27,7 @@ from revox_sync.engine.change import (
 from revox_sync.engine.kind import Refs
 from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
-from revox_sync.sensitive import SENSITIVE, Shown, scrub_shown, shown_as
+from revox_sync.sensitive import SENSITIVE, Shown, blanker, shown_as
 
 if TYPE_CHECKING:
     from revox_sync.engine.kind import Loaded, ResourceKind
@@ -49,6 +49,7 @@ class Plan:
     undeclared: tuple[tuple[str, str], ...] = ()  # (kind, name) no file declares, left alone without --prune
     existing: Mapping[str, int] = field(default_factory=dict)  # kind -> remote objects it could touch
     restore: str | None = None  # the checksum of the backup this plan restores
+    shown_names: Mapping[str, str] = field(default_factory=dict)  # a name holding a secret -> as it is shown
     key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
     def count(self, op: Op) -> int:
@@ -69,15 +70,18 @@ class Plan:
         it. What apply sends is untouched."""
         if not secrets:
             return self
+        blank = blanker(secrets)
         actions = tuple(
             replace(
                 a,
-                changes=tuple(_redacted(c, secrets) for c in a.changes),
-                notes=tuple(scrub_shown(list(a.notes), secrets)),
+                changes=tuple(_redacted(c, secrets, blank) for c in a.changes),
+                notes=tuple(blank(list(a.notes))),
             )
             for a in self.actions
         )
-        return replace(self, actions=actions)
+        every = [*(a.name for a in self.actions), *(n for _, n in self.undeclared)]
+        names = {n: blank(n) for n in every}
+        return replace(self, actions=actions, shown_names={k: v for k, v in names.items() if k != v})
 
     def to_dict(self) -> dict[str, Any]:
         """The saved and machine-readable form: no plaintext sensitive value, a checksum over the rest."""
@@ -85,13 +89,13 @@ class Plan:
             "format_version": FORMAT_VERSION,
             "summary": self.summary,
             "target": self.target,
-            "actions": [_action_dict(a) for a in self.actions],
+            "actions": [_action_dict(a, self.shown_names.get(a.name, a.name)) for a in self.actions],
             "options": {
                 "prune": self.prune,
                 "targets": list(self.targets),
                 **({"restore": self.restore} if self.restore else {}),
             },
-            "undeclared": [{"kind": k, "name": n} for k, n in self.undeclared],
+            "undeclared": [{"kind": k, "name": self.shown_names.get(n, n)} for k, n in self.undeclared],
             "config_fingerprint": self.config_fingerprint,
             "secrets_fingerprint": self.secrets_fingerprint,
             "remote_fingerprints": {k: dict(sorted(v.items())) for k, v in sorted(self.fingerprints.items())},
@@ -100,18 +104,16 @@ class Plan:
         return doc
 
 
-def _redacted(change: FieldChange, secrets: Mapping[str, str]) -> FieldChange:
+def _redacted(change: FieldChange, secrets: Mapping[str, str], blank: Callable[[Any], Any]) -> FieldChange:
     if change.sensitive and change.inline:
-        before, after = scrub_shown(change.before, secrets), scrub_shown(change.after, secrets)
+        before, after = blank(change.before), blank(change.after)
         if all(shown_as([name]) in after for name in change.inline):  # each secret blanked where it stands
             return replace(change, before=before, after=after, sensitive=False, inline=())
         return replace(
             change, before=_shown(change.before, secrets), after=shown_as(change.inline), inline=()
         )
     if not change.sensitive:
-        return replace(
-            change, before=scrub_shown(change.before, secrets), after=scrub_shown(change.after, secrets)
-        )
+        return replace(change, before=blank(change.before), after=blank(change.after))
     return replace(change, before=_shown(change.before, secrets), after=_shown(change.after, secrets))
 
 
@@ -122,11 +124,11 @@ def _shown(value: Any, secrets: Mapping[str, str]) -> Any:
     return Shown(secrets.get(str(value), SENSITIVE))
 
 
-def _action_dict(action: Action) -> dict[str, Any]:
+def _action_dict(action: Action, name: str) -> dict[str, Any]:
     return {
         "kind": action.kind,
         "action": action.op,
-        "name": action.name,
+        "name": name,
         "id": action.id,
         "file": action.file,
         "changes": [
