@@ -40,6 +40,14 @@ def _applied(workdir: Path, emulator, monkeypatch, text: str = FILE) -> tuple[st
     return base
 
 
+def _planned(workdir: Path, base: tuple[str, ...], text: str, *args: str) -> Run:
+    """`plan` (with `args`) of the files once `text` is written, which must succeed."""
+    write(workdir / "assistants/a.yaml", text)
+    run = run_cli(*base, "plan", *args)
+    assert run.code == 0, run.all
+    return run
+
+
 def _no_secret(runs: list[Run], *files: Path, secrets: tuple[str, ...] = (LLM_KEY, HEADER_TOKEN)) -> None:
     seen = "".join(r.all for r in runs) + "".join(f.read_text() for f in files)
     for secret in secrets:
@@ -93,12 +101,7 @@ def test_a_new_header_names_its_variable_and_apply_json_keeps_it_secret(
     workdir: Path, monkeypatch, emulator
 ) -> None:
     base = _applied(workdir, emulator, monkeypatch)
-    write(
-        workdir / "assistants/a.yaml",
-        FILE.replace("}]\n", "}, {key: X-Forward, value: '${X_TOKEN}'}]\n"),
-    )
-    text = run_cli(*base, "plan")
-    assert text.code == 0, text.all
+    text = _planned(workdir, base, FILE.replace("}]\n", "}, {key: X-Forward, value: '${X_TOKEN}'}]\n"))
     assert (
         '      + custom_tools["crm"].headers["X-Forward"]: {"key": "X-Forward", "value": "(sensitive: ${X_TOKEN})"}\n'
         in text.out
@@ -115,14 +118,11 @@ def test_a_secret_written_literally_stays_unnamed(workdir: Path, monkeypatch, em
     literal, rotated = "sk-literal-in-file-5531", "sk-literal-rotated-7781"
     base = _applied(workdir, emulator, monkeypatch, FILE.replace("${ACME_LLM_API_KEY}", literal))
     monkeypatch.setenv("OTHER_API_KEY", rotated)  # the same value in a variable the file does not use
-    write(workdir / "assistants/a.yaml", FILE.replace("${ACME_LLM_API_KEY}", rotated))
-    changed = run_cli(*base, "plan")
-    write(
-        workdir / "assistants/a.yaml",
-        FILE.replace("${ACME_LLM_API_KEY}", literal).replace("llm.example.com", "collector.example.net"),
+    changed = _planned(workdir, base, FILE.replace("${ACME_LLM_API_KEY}", rotated))
+    moved_file = FILE.replace("${ACME_LLM_API_KEY}", literal).replace(
+        "llm.example.com", "collector.example.net"
     )
-    moved = run_cli(*base, "plan", "--out", "plan.json")
-    assert [changed.code, moved.code] == [0, 0], changed.all + moved.all
+    moved = _planned(workdir, base, moved_file, "--out", "plan.json")
     assert "      ~ llm_model.api_key: (sensitive) -> (sensitive)\n" in changed.out
     assert (
         "      ~ llm_model.api_key: (sensitive) -> (sensitive) (unchanged, sent with the values changed beside it)\n"
@@ -178,9 +178,7 @@ def test_a_short_secret_inside_a_prompt_blanks_the_whole_text(workdir: Path, mon
     text: the whole text stays hidden, named by its variable."""
     monkeypatch.setenv("PIN_SECRET", "7392")
     base = _applied(workdir, emulator, monkeypatch, PROMPT.replace("STRIPE_TOKEN", "PIN_SECRET"))
-    write(workdir / "assistants/a.yaml", PROMPT.replace("STRIPE_TOKEN", "PIN_SECRET").replace("Bye", "Ciao"))
-    plan = run_cli(*base, "plan")
-    assert plan.code == 0, plan.all
+    plan = _planned(workdir, base, PROMPT.replace("STRIPE_TOKEN", "PIN_SECRET").replace("Bye", "Ciao"))
     assert "      ~ prompt: (sensitive) -> (sensitive: ${PIN_SECRET})\n" in plan.out
     _no_secret([plan], secrets=("7392",))
 
@@ -190,12 +188,8 @@ def test_a_value_made_of_two_variables_names_both(workdir: Path, monkeypatch, em
     monkeypatch.setenv("CRM_PASSWORD", "crm-pass-7781")
     monkeypatch.setenv("CRM_REALM", "eu-west")  # not sensitive by its name, but at a sensitive field
     base = _applied(workdir, emulator, monkeypatch)
-    write(
-        workdir / "assistants/a.yaml",
-        FILE.replace("Bearer ${X_TOKEN}", "Basic ${CRM_USER_TOKEN}:${CRM_PASSWORD}@${CRM_REALM}"),
-    )
-    plan = run_cli(*base, "plan")
-    assert plan.code == 0, plan.all
+    basic = "Basic ${CRM_USER_TOKEN}:${CRM_PASSWORD}@${CRM_REALM}"
+    plan = _planned(workdir, base, FILE.replace("Bearer ${X_TOKEN}", basic))
     assert (
         '      ~ custom_tools["crm"].headers["Authorization"].value: (sensitive) -> '
         "(sensitive: ${CRM_USER_TOKEN}, ${CRM_PASSWORD}, ${CRM_REALM})\n" in plan.out
@@ -247,13 +241,9 @@ def test_a_secret_the_server_would_trim_is_never_shown_in_place(workdir: Path, m
     """The account keeps a text trimmed: a secret with surrounding spaces at its edge would be cut, no
     longer found and shown; such a text stays blanked whole."""
     spaced = " spaced-secret-0451 "
-    monkeypatch.setenv("X_TOKEN", spaced)
-    text = 'name: A\nprompt: "${X_TOKEN} and ${X_TOKEN} and ${X_TOKEN}"\n'
     base = _applied(workdir, emulator, monkeypatch, PROMPT.replace("STRIPE_TOKEN", "X_TOKEN"))
     monkeypatch.setenv("X_TOKEN", spaced)
-    write(workdir / "assistants/a.yaml", text)
-    plan = run_cli(*base, "plan")
-    assert plan.code == 0, plan.all
+    plan = _planned(workdir, base, 'name: A\nprompt: "${X_TOKEN} and ${X_TOKEN} and ${X_TOKEN}"\n')
     assert "      ~ prompt: (sensitive) -> (sensitive: ${X_TOKEN})\n" in plan.out
     _no_secret([plan], secrets=(spaced.strip(),))
 
