@@ -222,15 +222,22 @@ def test_the_saved_plan_is_the_same_file_run_after_run(workdir: Path, monkeypatc
     assert '"after": "(sensitive: ${X_TOKEN})"\n' in texts[0]
 
 
-def test_a_secret_in_a_name_is_named_in_the_saved_plan_too(workdir: Path, monkeypatch, emulator) -> None:
+def test_a_secret_in_a_name_or_a_key_is_named_in_the_saved_plan_too(
+    workdir: Path, monkeypatch, emulator
+) -> None:
+    """An assistant's name and a header's name (the key its path shows) are no sensitive fields, but a
+    secret in them is blanked in the saved plan as on the terminal."""
     monkeypatch.setenv("X_TOKEN", HEADER_TOKEN)
-    write(workdir / "assistants/a.yaml", 'name: "Bot ${X_TOKEN}"\nprompt: p\n')
+    tools = FILE[FILE.index("custom_tools") :].replace("key: Authorization", "key: 'H-${X_TOKEN}'")
+    write(workdir / "assistants/a.yaml", 'name: "Bot ${X_TOKEN}"\nprompt: p\n' + tools)
     base = _base(emulator)
     saved = run_cli(*base, "plan", "--out", "plan.json")
     assert saved.code == 0, saved.all
-    assert (
-        json.loads((workdir / "plan.json").read_text())["actions"][0]["name"] == "Bot (sensitive: ${X_TOKEN})"
-    )
+    [action] = json.loads((workdir / "plan.json").read_text())["actions"]
+    assert action["name"] == "Bot (sensitive: ${X_TOKEN})"
+    header = 'custom_tools["crm"].headers["H-(sensitive: ${X_TOKEN})"]'
+    paths = [c["path"] for c in action["changes"] if c["path"].startswith(header)]
+    assert paths == [f"{header}.key", f"{header}.value"]
     applied = run_cli(*base, "apply", "--auto-approve", "plan.json")
     assert applied.code == 0, applied.all
     assert [a["name"] for a in emulator.state.list_assistants()] == [f"Bot {HEADER_TOKEN}"]

@@ -105,6 +105,7 @@ class Plan:
 
 
 def _redacted(change: FieldChange, secrets: Mapping[str, str], blank: Callable[[Any], Any]) -> FieldChange:
+    change = replace(change, path=blank(change.path))  # a path shows the keys of list items, a header's name
     if change.sensitive and change.inline:
         before, after = blank(change.before), blank(change.after)
         if all(shown_as([name]) in after for name in change.inline):  # each secret blanked where it stands
