@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from revox_sync.sensitive import MIN_SECRET_LENGTH, scrub
+from revox_sync.sensitive import MIN_SECRET_LENGTH, SENSITIVE, preferred, scrub_shown
 
 COLORS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
 # C0 and C1 controls but tab, DEL, line and paragraph separators, and the bidirectional marks and overrides
@@ -80,7 +80,7 @@ class Environment:
     stdout_isatty: bool | None = None
     color: bool | None = None
     verbose: bool = False
-    secrets: set[str] = field(default_factory=set, repr=False)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # value -> what it prints as
 
     def __post_init__(self) -> None:
         if self.stdin_isatty is None:
@@ -105,19 +105,23 @@ class Environment:
         codes = ";".join(COLORS[s] for s in styles)
         return f"\033[{codes}m{text}\033[0m"
 
-    def add_secrets(self, values: Iterable[str]) -> None:
-        """Values that must never be printed, wherever they turn up (a secret inside a prompt diff, say)."""
+    def add_secrets(self, values: Iterable[str], shown: str = SENSITIVE) -> None:
+        """Values that must never be printed, wherever they turn up (a secret inside a prompt diff, say),
+        and what each prints as instead (`sensitive.shown_as`: the variable it came from)."""
         for value in values:
             if len(value) >= MIN_SECRET_LENGTH:
-                self.secrets.add(value)
-                self.secrets.add(json.dumps(value, ensure_ascii=False)[1:-1])  # as it reads inside JSON
-                self.secrets.add(
-                    json.dumps(value)[1:-1]
-                )  # and inside JSON that escapes every non-ASCII letter
-                self.secrets.add(printable(value))  # and as a line prints it (a secret holding `##[`)
+                # as it is, as it reads inside JSON, inside JSON that escapes every non-ASCII letter, as printed
+                for form in (
+                    value,
+                    json.dumps(value, ensure_ascii=False)[1:-1],
+                    json.dumps(value)[1:-1],
+                    printable(value),  # as a line prints it (a secret holding `##[`)
+                ):
+                    known = self.secrets.get(form)
+                    self.secrets[form] = shown if known is None else preferred(known, shown)
 
     def scrub(self, text: str) -> str:
-        return str(scrub(text, self.secrets))
+        return str(scrub_shown(text, self.secrets))
 
     def out(self, text: str = "") -> None:
         """Rendered output: its renderer made every line printable before styling it."""

@@ -6,11 +6,11 @@ Kept free of heavy imports: every command consults it at start-up.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-SENSITIVE = "(sensitive)"  # what a sensitive value prints as
+SENSITIVE = "(sensitive)"  # what a sensitive value prints as, when no variable names it
 
 Path = tuple[str | int, ...]
 
@@ -43,6 +43,49 @@ def is_sensitive_path(path: Path) -> bool:
 MIN_SECRET_LENGTH = 6
 
 
+class Shown(str):
+    """A sensitive value as it may be printed: SENSITIVE, or the variables it came from. Never a secret."""
+
+
+def shown_as(names: Sequence[str] = ()) -> Shown:
+    """What a secret made from the variables `names` prints as: `(sensitive: ${A}, ${B})`, or SENSITIVE for
+    one written in a file: the reviewer sees which secret goes where, never its value."""
+    if not names:
+        return Shown(SENSITIVE)
+    return Shown(f"(sensitive: {', '.join('${' + n + '}' for n in names)})")
+
+
+def preferred(a: str, b: str) -> str:
+    """Of two ways to show one secret value, the one every run picks whatever order it learns them in: one
+    that names a variable, and of two such, the first in order."""
+    return min(a, b, key=lambda shown: (shown == SENSITIVE, shown))
+
+
+class Source(NamedTuple):
+    """The variables a value of a file was made from (in the order written). `inline`: the value is a text
+    whose secrets are all long enough to be found again (MIN_SECRET_LENGTH) and all came from variables
+    that are set, so it may be shown with each blanked where it stands rather than blanked whole."""
+
+    names: tuple[str, ...]
+    inline: bool = False
+
+
+def secret_names(path: Path, source: Source | None) -> tuple[str, ...]:
+    """The variables that name the secret at `path`: every one it was made from at a sensitive field, and
+    elsewhere the sensitive ones (the rest of a prompt is no secret)."""
+    if source is None:
+        return ()
+    if is_sensitive_path(path):
+        return source.names
+    return tuple(n for n in source.names if is_sensitive_variable(n))
+
+
+def shown_inline(path: Path, source: Source | None) -> bool:
+    """True when the value at `path` is shown with its secrets blanked in place: a text from a sensitive
+    variable at a field that is not sensitive itself (a prompt holding `${STRIPE_TOKEN}`)."""
+    return source is not None and source.inline and not is_sensitive_path(path)
+
+
 def secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
     """One regex matching any of `secrets` (those of at least MIN_SECRET_LENGTH), the longest first, so a
     secret that contains another is matched whole; None when there is none to look for."""
@@ -59,18 +102,34 @@ def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
 def scrub(value: Any, secrets: Iterable[str]) -> Any:
     """`value` (a string, or lists and dicts of them) with every occurrence of a secret replaced by
     SENSITIVE: the one way a known secret is kept out of text, data and saved plans."""
-    return _scrub(value, secret_pattern(secrets))
+    pattern = secret_pattern(secrets)
+    return value if pattern is None else _scrub(value, lambda text: pattern.sub(SENSITIVE, text))
 
 
-def _scrub(value: Any, pattern: re.Pattern[str] | None) -> Any:
+def scrub_shown(value: Any, shown: Mapping[str, str]) -> Any:
+    """`scrub`, each secret replaced by what `shown` says it prints as (the variable it came from)."""
+    return blanker(shown)(value)
+
+
+def blanker(shown: Mapping[str, str]) -> Callable[[Any], Any]:
+    """`scrub_shown` with `shown` fixed, its pattern made once: for the many values of one plan."""
+    pattern = secret_pattern(shown)
     if pattern is None:
-        return value
+        return lambda value: value
+
+    def sub(text: str) -> str:
+        return pattern.sub(lambda m: shown.get(m.group(), SENSITIVE), text)
+
+    return lambda value: _scrub(value, sub)
+
+
+def _scrub(value: Any, sub: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return pattern.sub(SENSITIVE, value)
+        return sub(value)
     if isinstance(value, dict):
-        return {k: _scrub(v, pattern) for k, v in value.items()}
+        return {k: _scrub(v, sub) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub(v, pattern) for v in value]
+        return [_scrub(v, sub) for v in value]
     return value
 
 
@@ -137,22 +196,29 @@ def is_end(cursor: Cursor) -> bool:
 def secret_values(value: Any, loc: Path = (), from_variables: Iterable[Path] = ()) -> Iterator[str]:
     """Every value inside `value` (found at `loc`) that is secret: what output must blank wherever it
     turns up, whether it came from a variable or was written in a file literally."""
-    return _secret_values(value, secret_cursor(loc, from_variables))
+    return (text for _, text in secret_items(value, loc, from_variables))
 
 
-def _secret_values(value: Any, cursor: Cursor) -> Iterator[str]:
+def secret_items(
+    value: Any, loc: Path = (), from_variables: Iterable[Path] = ()
+) -> Iterator[tuple[Path, str]]:
+    """(path, value as text) of every secret inside `value`, found at `loc`."""
+    return _secret_items(value, loc, secret_cursor(loc, from_variables))
+
+
+def _secret_items(value: Any, loc: Path, cursor: Cursor) -> Iterator[tuple[Path, str]]:
     if not cursor:
         return
     if is_end(cursor):
         if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
-            yield str(value)
+            yield loc, str(value)
         return
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _secret_values(item, step(cursor, key))
+            yield from _secret_items(item, (*loc, key), step(cursor, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _secret_values(item, step(cursor, index))
+            yield from _secret_items(item, (*loc, index), step(cursor, index))
 
 
 def is_sensitive_variable(name: str) -> bool:

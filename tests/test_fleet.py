@@ -191,7 +191,7 @@ def test_sensitive_values_stay_sensitive_through_templates(cli, emulator, workdi
     plan = cli("plan", "--out", "plan.json")
     assert plan.code == 0, plan.all
     assert "crm-token-0123456789" not in plan.all + (workdir / "plan.json").read_text()
-    assert plan.out.count("+ webhook_url: (sensitive)") == 2
+    assert plan.out.count('+ webhook_url: "https://h.example.com/(sensitive: ${CRM_TOKEN})"') == 2
 
 
 def test_a_csv_saved_by_excel_reads_its_bom_crlf_and_multi_line_cells(cli, emulator, workdir):

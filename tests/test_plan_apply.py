@@ -224,7 +224,9 @@ def test_saved_plan_applies_and_holds_no_secret(cli, emulator, sales, workdir, m
     assert doc["checksum"] in plan.err
     assert "sk-live-very-secret" not in saved + plan.all
     assert "t0ken" not in saved + plan.all  # came from a *TOKEN variable: sensitive
-    assert "(sensitive)" in saved
+    changes = {c["path"]: c["after"] for c in doc["actions"][0]["changes"]}
+    assert changes["llm_model.api_key"] == "(sensitive: ${LLM_API_KEY})"  # named, never its value
+    assert changes["webhook_url"] == "(sensitive: ${HOOK_TOKEN})"  # its default, a secret, is blanked whole
     result = cli("apply", "--auto-approve", "plan.json")
     assert result.code == 0, result.all
     assert "sk-live-very-secret" not in result.all

@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from helpers import write
 
+from revox_sync.commands.plan import learn_desired_secrets
 from revox_sync.engine.kind import LoadContext
 from revox_sync.engine.plan import build_plan
 from revox_sync.engine.render import MarkdownRenderer, TextRenderer, json_document
 from revox_sync.errors import ConfigErrors
 from revox_sync.kinds import KINDS
-from revox_sync.sensitive import secret_values
+from revox_sync.output import Environment
+from revox_sync.sensitive import is_sensitive_variable, secret_values, shown_as
 
 PINNED = Path(__file__).parent / "data" / "pinned_plan.json"
 KEY = b"pinned-api-key"
@@ -128,16 +130,17 @@ def computed(root: Path) -> dict[str, str]:
             loaded[kind.name] = kind.load(context)
         except ConfigErrors as exc:  # pragma: no cover - the fixed project loads
             pytest.fail("\n".join(map(str, exc.errors)))
-    secrets = {
-        s
-        for config in loaded.values()
-        for d in (config.desired if config else ())
-        for s in secret_values(d.data, (), d.sensitive)
-    }
-    secrets |= {s for objects in REMOTE.values() for r in objects for s in secret_values(r)}
+    env = Environment()
+    for name, value in VARIABLES.items():
+        if is_sensitive_variable(name):
+            env.add_secrets([value], shown_as([name]))
+    for config in loaded.values():
+        for d in config.desired if config else ():
+            learn_desired_secrets(env, d)
+    env.add_secrets(s for objects in REMOTE.values() for r in objects for s in secret_values(r))
     remote = {name: [dict(r) for r in objects] for name, objects in REMOTE.items() if loaded.get(name)}
     plan = build_plan(KINDS, loaded, remote, prune=True, key=KEY)
-    plan = dataclasses.replace(plan.redacted(secrets), target="https://api.example", key=KEY)
+    plan = dataclasses.replace(plan.redacted(env.secrets), target="https://api.example", key=KEY)
     return {
         "saved": json_document(plan.to_dict()),
         "text": TextRenderer().render(plan),

@@ -59,7 +59,7 @@ def test_a_secret_inside_a_text_diff_is_blanked(workdir: Path, monkeypatch, emul
     plan = run_cli(*base, "plan", "--out", "plan.json")
     markdown = run_cli(*base, "plan", "--format", "markdown")
     as_json = run_cli(*base, "plan", "--format", "json")
-    assert "-Give code (sensitive) to callers." in plan.out
+    assert "-Give code (sensitive: ${PROMO_SECRET}) to callers." in plan.out
     seen = plan.all + markdown.all + as_json.all + (workdir / "plan.json").read_text()
     assert "cret888" not in seen
     assert run_cli(*base, "apply", "--auto-approve", "plan.json").code == 0  # the scrubbed plan is not stale
@@ -94,7 +94,7 @@ def test_a_secret_that_contains_another_is_blanked_whole(workdir: Path, monkeypa
     write(workdir / "assistants/a.yaml", "name: A\nprompt: |\n  Hello.\n")
     plan = run_cli(*base, "plan")
     assert plan.code == 0, plan.all
-    assert "-Give code (sensitive) now." in plan.out  # the longer secret first, never "(sensitive)-gold"
+    assert "-Give code (sensitive: ${PROMO_TOKEN_EXT}) now." in plan.out  # the longer secret first
     assert "gold" not in plan.all
 
 

@@ -15,8 +15,10 @@ from revox_sync.errors import ConfigErrors, FatalError, LocatedError
 
 if TYPE_CHECKING:
     from revox_sync.commands.session import Session
+    from revox_sync.engine.change import Desired
     from revox_sync.engine.kind import Loaded
     from revox_sync.engine.plan import Plan
+    from revox_sync.output import Environment
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,6 @@ def load_config(session: Session, config_dir: Path | None) -> dict[str, Loaded |
     """Every kind's files, checked alone and across kinds; every error of every kind before any request."""
     from revox_sync.engine.kind import LoadContext
     from revox_sync.kinds import KINDS
-    from revox_sync.sensitive import secret_values
 
     settings = session.settings()
     context = LoadContext(session.config_dir(config_dir), settings.variables)
@@ -58,9 +59,21 @@ def load_config(session: Session, config_dir: Path | None) -> dict[str, Loaded |
     for config in loaded.values():
         for warning in config.warnings if config is not None else ():
             session.env.warn(str(warning))
-        for d in config.desired if config is not None else ():  # a secret written literally must not leak
-            session.env.add_secrets(secret_values(d.data, (), d.sensitive))
+        for d in config.desired if config is not None else ():
+            learn_desired_secrets(session.env, d)
     return loaded
+
+
+def learn_desired_secrets(env: Environment, d: Desired) -> None:
+    """Blank in all output the values `d` holds at sensitive places (a secret written literally must not
+    leak either), each as the variables it came from. A text shown with its secrets blanked in place is not
+    one: the values of its variables are already known."""
+    from revox_sync.sensitive import secret_items, secret_names, shown_as, shown_inline
+
+    for loc, value in secret_items(d.data, (), d.sensitive):
+        source = d.variables.get(loc)
+        if not shown_inline(loc, source):
+            env.add_secrets([value], shown_as(secret_names(loc, source)))
 
 
 def compute_plan(

@@ -64,13 +64,13 @@ class Session:
     def settings(self, env_name: str | None = None) -> Settings:
         """Variables, config directory and credentials for `env_name` (default: the global --env)."""
         from revox_sync.config.project import resolve
+        from revox_sync.sensitive import shown_as
 
         name = env_name or self.env_name
         if name not in self._settings:
             settings = resolve(self.project(), name, self.var_files, self.vars, self.env.environ)
-            self.env.add_secrets(
-                settings.variables[n] for n in settings.sensitive_names if n in settings.variables
-            )
+            for n in settings.sensitive_names & settings.variables.keys():
+                self.env.add_secrets([settings.variables[n]], shown_as([n]))
             self._settings[name] = settings
         return self._settings[name]
 

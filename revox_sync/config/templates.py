@@ -39,6 +39,7 @@ from revox_sync.config.yaml import (
     resolve_plain,
 )
 from revox_sync.errors import LocatedError, Location
+from revox_sync.sensitive import Source
 
 TEMPLATES_DIR = "templates"
 EXTENDS = "extends"
@@ -120,6 +121,7 @@ class Templates:
             found.included,
             found.each,
             set(found.deferred),
+            found.variables,
         )
 
 
@@ -134,6 +136,7 @@ def merge(base: Document, over: Document) -> Document:
     included: dict[Loc, str] = {}
     each: set[Loc] = set()
     deferred: set[Loc] = set()
+    variables: dict[Loc, Source] = {}
 
     def walk(value: Any, loc: Loc) -> None:
         source = over if loc in over.positions.values or not loc else base
@@ -153,6 +156,8 @@ def merge(base: Document, over: Document) -> Document:
                 each.add(loc)
             if loc in source.deferred:
                 deferred.add(loc)
+            if loc in source.variables:
+                variables[loc] = source.variables[loc]
         if isinstance(value, dict):
             for k, v in value.items():
                 walk(v, (*loc, k))
@@ -162,7 +167,9 @@ def merge(base: Document, over: Document) -> Document:
 
     walk(data, ())
     positions = PositionMap(over.positions.path, values, keys, files)
-    return Document(data, positions, sensitive, [*base.errors, *over.errors], included, each, deferred)
+    return Document(
+        data, positions, sensitive, [*base.errors, *over.errors], included, each, deferred, variables
+    )
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,7 @@ def expand(document: Document) -> list[tuple[Document, Row | None]]:
                     document.sensitive,
                     [*document.errors, *errors],
                     document.included,
+                    variables=document.variables,
                 ),
                 row,
             )

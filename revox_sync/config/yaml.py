@@ -20,7 +20,8 @@ Rules applied while walking (CONTRACT §1 Files):
   `$${` is a literal `${`. A *plain* (unquoted) scalar that held a reference is re-read as a YAML 1.2 plain
   scalar after substitution (`${SPEED:-1.1}` is a float, an empty result is null); quoted scalars stay
   strings. A value that came from a variable whose name contains KEY, TOKEN, SECRET or PASSWORD has its
-  path recorded in `Document.sensitive`.
+  path recorded in `Document.sensitive`; the variables every value was made from, in `Document.variables`
+  (output names them in place of a secret).
 - Hostile input stays bounded: files over 5 MiB, more than 100 000 nodes visited while expanding aliases,
   more than 50 million characters of expanded text, or nesting deeper than 64 levels (flow or block, checked
   before the C parser sees the text) are errors.
@@ -43,7 +44,7 @@ from typing import Any
 
 from revox_sync.config.discovery import display_path, is_within
 from revox_sync.errors import ConfigErrors, LocatedError, Location
-from revox_sync.sensitive import is_sensitive_variable
+from revox_sync.sensitive import MIN_SECRET_LENGTH, Source, is_sensitive_variable
 
 Loc = tuple[str | int, ...]
 
@@ -154,6 +155,7 @@ class Document:
     )  # plain scalars holding `${each.KEY}`: typed once it is filled
     # strings holding `${each.KEY}`, written, not read with `!file`: their `${` stays escaped (`$${`) until filled
     deferred: set[Loc] = field(default_factory=set)
+    variables: dict[Loc, Source] = field(default_factory=dict)  # the variables each value was made from
 
 
 @lru_cache(maxsize=1)
@@ -326,6 +328,7 @@ def read_document(
         walker.included,
         walker.each,
         walker.deferred,
+        walker.variables,
     )
 
 
@@ -449,11 +452,13 @@ class _Walker:
         self.included: dict[Loc, str] = {}
         self.each: set[Loc] = set()
         self.deferred: set[Loc] = set()
+        self.variables: dict[Loc, Source] = {}
         self.errors: list[LocatedError] = []
         self._reported: set[tuple[int, int, str]] = set()
         self._included: dict[int, str] = {}  # id(node) of a `!file` -> the file, as shown
         self._each_plain: set[int] = set()  # id(node) of plain scalars holding `${each.KEY}`
         self._deferred: set[int] = set()  # id(node) of strings holding `${each.KEY}`
+        self._sources: dict[int, Source] = {}  # id(node) of interpolated scalars -> their variables
         self._scalars: dict[int, tuple[Any, bool]] = {}  # id(node) -> (value, sensitive); aliases share nodes
         self._nodes = 0
         self._chars = 0
@@ -606,6 +611,8 @@ class _Walker:
             self.each.add(path)
         if self._deferred and id(node) in self._deferred:
             self.deferred.add(path)
+        if self._sources and id(node) in self._sources:
+            self.variables[path] = self._sources[id(node)]
         if isinstance(value, str):
             self._chars += len(value)
             if self._chars > MAX_EXPANDED_CHARS:
@@ -642,7 +649,8 @@ class _Walker:
     def _interpolated(self, node: Any, text: str) -> tuple[Any, bool]:
         parts: list[str] = []
         sensitive = False
-        replaced = False
+        names: list[str] = []
+        findable = True  # every secret in it can be found again in the text (and blanked there)
         pieces = list(references(text))
         # a literal `${` (and one inside a variable's value) must survive until the row is filled in
         deferred = any(not isinstance(m, str) and _is_each(m) for m in pieces)
@@ -672,9 +680,11 @@ class _Walker:
                 )
                 parts.append(match.group(0))
                 continue
-            replaced = True
-            sensitive = sensitive or is_sensitive_variable(name)
+            names.append(name)
+            secret = is_sensitive_variable(name)
+            sensitive = sensitive or secret
             value = self.env.get(name)
+            findable = findable and not (secret and not _findable(value or ""))
             if not value:
                 default = match.group(2)
                 if default is not None:
@@ -685,9 +695,12 @@ class _Walker:
                     )
                     value = ""
             parts.append(value.replace("${", "$${") if deferred else value)
-        result = "".join(parts)
-        if replaced and not node.style:  # plain: None (pure parser) or "" (C parser)
-            return resolve_plain(result), sensitive
+        result: Any = "".join(parts)
+        if names and not node.style:  # plain: None (pure parser) or "" (C parser)
+            result = resolve_plain(result)
+        if names:
+            inline = findable and isinstance(result, str)
+            self._sources[id(node)] = Source(tuple(dict.fromkeys(names)), inline)
         return result, sensitive
 
     def _include(self, node: Any, relative: str) -> str | None:
@@ -718,6 +731,12 @@ class _Walker:
         where = f" (line {line}, column {col})" if line else ""
         self.report(node, f"!file {relative}: {problem}{where}")
         return None
+
+
+def _findable(secret: str) -> bool:
+    """Whether a secret can be found again in a text holding it, as the server keeps the text (no line
+    ending changed, no surrounding whitespace stripped), and is long enough to be looked for."""
+    return len(secret) >= MIN_SECRET_LENGTH and secret == secret.strip() and "\r" not in secret
 
 
 def references(text: str) -> Iterator[str | re.Match[str]]:

@@ -7,12 +7,22 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from revox_sync.errors import Location
-from revox_sync.sensitive import SENSITIVE, Cursor, is_end, is_secret, secret_cursor, step
+from revox_sync.sensitive import (
+    Cursor,
+    Source,
+    is_end,
+    is_secret,
+    secret_cursor,
+    secret_names,
+    shown_as,
+    shown_inline,
+    step,
+)
 
 Loc = tuple[str | int, ...]
 
@@ -58,15 +68,29 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
+# An unchanged secret listed beside a changed value of its object: the API gets the object whole, so the
+# secret goes wherever the change sends it (a key to a new `api_url`, a header to a new tool `url`).
+RESENT = "unchanged, sent with the values changed beside it"
+
+
 @dataclass(frozen=True)
 class FieldChange:
-    """One leaf that differs. `before`/`after` are canonical values, or ABSENT for an added/removed item."""
+    """One leaf that differs. `before`/`after` are canonical values, or ABSENT for an added/removed item.
+    A sensitive value prints as SENSITIVE unless it is `Shown`, what it prints as."""
 
     path: str
     before: Any
     after: Any
     sensitive: bool = False
     note: str = ""  # said after the value (a route to an assistant this plan creates)
+    # a text holding the values of these sensitive variables: shown once each is blanked where it stands
+    # (`Plan.redacted`, which knows the values), sensitive until then
+    inline: tuple[str, ...] = ()
+
+    @property
+    def resent(self) -> bool:
+        """An unchanged secret, listed because it travels with a change of its object (RESENT)."""
+        return self.note == RESENT
 
     @property
     def is_text(self) -> bool:
@@ -91,21 +115,28 @@ class FieldChange:
         return added, removed
 
 
+Sources = Mapping[Loc, Source]  # the variables each desired value was made from, by its path
+
+
 def diff_fields(
     desired: dict[str, Any],
     remote: dict[str, Any],
     sensitive_paths: Iterable[Loc] = (),
     rules: Rules = no_rules,
+    sources: Sources | None = None,
 ) -> tuple[list[str], list[FieldChange]]:
     """The top-level fields that differ, and every leaf change under them.
 
-    Both sides must be canonical (the kind's own canonical form) over the same managed fields.
+    Both sides must be canonical (the kind's own canonical form) over the same managed fields. A desired
+    secret is shown as the variables it came from (`sources`); a remote one is blanked.
     """
     secret = frozenset(_positional(p, rules) for p in sensitive_paths)
+    # in a sorted list an item's place is not the file's: no value there is named from the file's places
+    sources = {p: s for p, s in (sources or {}).items() if _positional(p, rules) == p}
     fields = [f for f in desired if f not in remote or desired[f] != remote[f]]
     changes: list[FieldChange] = []
     for name in fields:
-        changes.extend(_walk((name,), remote.get(name, ABSENT), desired[name], secret, rules))
+        changes.extend(_walk((name,), remote.get(name, ABSENT), desired[name], secret, rules, sources))
     return fields, changes
 
 
@@ -118,37 +149,51 @@ def _positional(path: Loc, rules: Rules) -> Loc:
     return path
 
 
-def redact(loc: Loc, value: Any, secret: frozenset[Loc]) -> Any:
-    """`value` with every sensitive leaf under `loc` replaced by SENSITIVE; a part with none is not copied."""
-    return _redact(value, secret_cursor(loc, secret))
+def redact(loc: Loc, value: Any, secret: frozenset[Loc], sources: Sources | None = None) -> Any:
+    """`value` with every sensitive leaf under `loc` replaced by what it is shown as (SENSITIVE, or the
+    variables `sources` says it came from); a part with none is not copied."""
+    return _redact(value, loc, secret_cursor(loc, secret), sources or {})
 
 
-def _redact(value: Any, cursor: Cursor) -> Any:
+def _redact(value: Any, loc: Loc, cursor: Cursor, sources: Sources) -> Any:
     if not cursor:
         return value
     if is_end(cursor):
-        return SENSITIVE if value is not ABSENT and value is not None else value
+        return _shown(loc, sources) if value is not ABSENT and value is not None else value
     if isinstance(value, dict):
-        return {k: _redact(v, step(cursor, k)) for k, v in value.items()}
+        return {k: _redact(v, (*loc, k), step(cursor, k), sources) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(v, step(cursor, i)) for i, v in enumerate(value)]
+        return [_redact(v, (*loc, i), step(cursor, i), sources) for i, v in enumerate(value)]
     return value
 
 
-def _walk(loc: Loc, before: Any, after: Any, secret: frozenset[Loc], rules: Rules) -> Iterator[FieldChange]:
+def _shown(loc: Loc, sources: Sources) -> str:
+    return shown_as(secret_names(loc, sources.get(loc)))
+
+
+def _walk(
+    loc: Loc, before: Any, after: Any, secret: frozenset[Loc], rules: Rules, sources: Sources
+) -> Iterator[FieldChange]:
     if before == after or (before is ABSENT and after is None and len(loc) > 1):
         return  # a new object's null sub-fields say nothing, as Terraform leaves them out
     if before is ABSENT and isinstance(after, dict) and after:
         before = {}  # a new object is shown leaf by leaf, as Terraform shows a new resource
     if isinstance(before, dict) and isinstance(after, dict):
+        changed = False
         for key in [*after, *(k for k in before if k not in after)]:
-            yield from _walk((*loc, key), before.get(key, ABSENT), after.get(key, ABSENT), secret, rules)
+            for change in _walk(
+                (*loc, key), before.get(key, ABSENT), after.get(key, ABSENT), secret, rules, sources
+            ):
+                changed = True
+                yield change
+        if changed:
+            yield from _resent(loc, before, after, secret, rules, sources)
         return
     rule = rules(loc)
     if before is ABSENT and isinstance(after, list) and any(isinstance(v, dict) for v in after):
         before = []
     if isinstance(before, list) and isinstance(after, list) and rule.key:
-        yield from _walk_keyed(loc, before, after, rule.key, secret, rules)
+        yield from _walk_keyed(loc, before, after, rule.key, secret, rules, sources)
         return
     if (
         isinstance(before, list)
@@ -158,16 +203,43 @@ def _walk(loc: Loc, before: Any, after: Any, secret: frozenset[Loc], rules: Rule
         and any(isinstance(v, (dict, list)) for v in after)
     ):
         for i, a in enumerate(after):
-            yield from _walk((*loc, i), before[i] if before else ABSENT, a, secret, rules)
+            yield from _walk((*loc, i), before[i] if before else ABSENT, a, secret, rules, sources)
         return
-    if is_secret(loc, secret):
-        yield FieldChange(dotted(loc), before, after, sensitive=True)
+    if not is_secret(loc, secret):
+        yield FieldChange(dotted(loc), redact(loc, before, secret), redact(loc, after, secret, sources))
+    elif shown_inline(loc, sources.get(loc)):
+        yield FieldChange(
+            dotted(loc), before, after, sensitive=True, inline=secret_names(loc, sources.get(loc))
+        )
     else:
-        yield FieldChange(dotted(loc), redact(loc, before, secret), redact(loc, after, secret))
+        yield FieldChange(dotted(loc), before, _shown(loc, sources), sensitive=True)
+
+
+def _resent(
+    loc: Loc,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    secret: frozenset[Loc],
+    rules: Rules,
+    sources: Sources,
+) -> Iterator[FieldChange]:
+    """The secrets an object keeps while other values of it change (RESENT): each as a change from what it
+    is shown as to the same."""
+    for key, value in after.items():
+        if key in before and before[key] == value and secret_cursor((*loc, key), secret):  # a secret below
+            for change in _walk((*loc, key), ABSENT, value, secret, rules, sources):
+                if change.sensitive:
+                    yield replace(change, before=change.after, note=RESENT)
 
 
 def _walk_keyed(
-    loc: Loc, before: list[Any], after: list[Any], key: str, secret: frozenset[Loc], rules: Rules
+    loc: Loc,
+    before: list[Any],
+    after: list[Any],
+    key: str,
+    secret: frozenset[Loc],
+    rules: Rules,
+    sources: Sources,
 ) -> Iterator[FieldChange]:
     """Match items by their natural key, so an insertion is one added item, not a cascade."""
     old = {_key(item, key): (i, item) for i, item in enumerate(before)}
@@ -176,10 +248,10 @@ def _walk_keyed(
         item_loc = (*loc, i)
         label = _item_label(loc, name) if name is not None else dotted(item_loc)
         if name not in old and old:
-            yield FieldChange(label, ABSENT, redact(item_loc, item, secret))
+            yield FieldChange(label, ABSENT, redact(item_loc, item, secret, sources))
             continue
         # a new list shows each item leaf by leaf; a kept item shows what changed in it
-        for change in _walk(item_loc, old[name][1] if name in old else ABSENT, item, secret, rules):
+        for change in _walk(item_loc, old[name][1] if name in old else ABSENT, item, secret, rules, sources):
             yield _relabel(change, item_loc, label)
     for name, (i, item) in old.items():
         if name not in new:
@@ -191,8 +263,7 @@ def _walk_keyed(
 
 def _relabel(change: FieldChange, item_loc: Loc, label: str) -> FieldChange:
     """A change inside a keyed item, with the item's index replaced by its natural key."""
-    path = label + change.path[len(dotted(item_loc)) :]
-    return FieldChange(path, change.before, change.after, change.sensitive)
+    return replace(change, path=label + change.path[len(dotted(item_loc)) :])
 
 
 def _item_label(loc: Loc, name: Any) -> str:
@@ -245,6 +316,7 @@ class Desired:
     id: str | None = None
     file: str | None = None
     sensitive: frozenset[Loc] = frozenset()
+    variables: Sources = field(default_factory=dict)  # the variables each value was made from
     name_location: Location | None = None
     id_location: Location | None = None
     source: Any = None  # what the kind keeps of the file besides `data` (positions, a sample's path)

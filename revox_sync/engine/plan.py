@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from revox_sync.engine.kind import Refs
 from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 from revox_sync.names import name_key, same_name
-from revox_sync.sensitive import SENSITIVE, scrub
+from revox_sync.sensitive import SENSITIVE, Shown, blanker, shown_as
 
 if TYPE_CHECKING:
     from revox_sync.engine.kind import Loaded, ResourceKind
@@ -51,6 +51,7 @@ class Plan:
     existing: Mapping[str, int] = field(default_factory=dict)  # kind -> remote objects it could touch
     restore: str | None = None  # the checksum of the backup this plan restores
     force_conflicts: bool = False  # a restore's: it also puts back what was changed since the apply
+    shown_names: Mapping[str, str] = field(default_factory=dict)  # a name holding a secret -> as it is shown
     key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
     def count(self, op: Op) -> int:
@@ -64,23 +65,25 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.actions)
 
-    def redacted(self, secrets: Collection[str]) -> Plan:
-        """This plan with every occurrence of a secret value in its shown values replaced (a secret that
-        a prompt no longer uses still sits in the remote text). What apply sends is untouched."""
+    def redacted(self, secrets: Mapping[str, str]) -> Plan:
+        """This plan with every occurrence of a secret value in its shown values replaced by what it is shown
+        as (`secrets`: value -> that; a secret that a prompt no longer uses still sits in the remote text),
+        and each sensitive value by what it is shown as: a remote one equal to the value of a variable names
+        it. What apply sends is untouched."""
         if not secrets:
             return self
+        blank = blanker(secrets)
         actions = tuple(
             replace(
                 a,
-                changes=tuple(
-                    replace(c, before=scrub(c.before, secrets), after=scrub(c.after, secrets))
-                    for c in a.changes
-                ),
-                notes=tuple(scrub(list(a.notes), secrets)),
+                changes=tuple(_redacted(c, secrets, blank) for c in a.changes),
+                notes=tuple(blank(list(a.notes))),
             )
             for a in self.actions
         )
-        return replace(self, actions=actions)
+        every = [*(a.name for a in self.actions), *(n for _, n in self.undeclared)]
+        names = {n: blank(n) for n in every}
+        return replace(self, actions=actions, shown_names={k: v for k, v in names.items() if k != v})
 
     def to_dict(self) -> dict[str, Any]:
         """The saved and machine-readable form: no plaintext sensitive value, a checksum over the rest."""
@@ -88,14 +91,14 @@ class Plan:
             "format_version": FORMAT_VERSION,
             "summary": self.summary,
             "target": self.target,
-            "actions": [_action_dict(a) for a in self.actions],
+            "actions": [_action_dict(a, self.shown_names.get(a.name, a.name)) for a in self.actions],
             "options": {
                 "prune": self.prune,
                 "targets": list(self.targets),
                 **({"restore": self.restore} if self.restore else {}),
                 **({"force_conflicts": True} if self.force_conflicts else {}),
             },
-            "undeclared": [{"kind": k, "name": n} for k, n in self.undeclared],
+            "undeclared": [{"kind": k, "name": self.shown_names.get(n, n)} for k, n in self.undeclared],
             "config_fingerprint": self.config_fingerprint,
             "secrets_fingerprint": self.secrets_fingerprint,
             "remote_fingerprints": {k: dict(sorted(v.items())) for k, v in sorted(self.fingerprints.items())},
@@ -104,11 +107,32 @@ class Plan:
         return doc
 
 
-def _action_dict(action: Action) -> dict[str, Any]:
+def _redacted(change: FieldChange, secrets: Mapping[str, str], blank: Callable[[Any], Any]) -> FieldChange:
+    change = replace(change, path=blank(change.path))  # a path shows the keys of list items, a header's name
+    if change.sensitive and change.inline:
+        before, after = blank(change.before), blank(change.after)
+        if all(shown_as([name]) in after for name in change.inline):  # each secret blanked where it stands
+            return replace(change, before=before, after=after, sensitive=False, inline=())
+        return replace(
+            change, before=_shown(change.before, secrets), after=shown_as(change.inline), inline=()
+        )
+    if not change.sensitive:
+        return replace(change, before=blank(change.before), after=blank(change.after))
+    return replace(change, before=_shown(change.before, secrets), after=_shown(change.after, secrets))
+
+
+def _shown(value: Any, secrets: Mapping[str, str]) -> Any:
+    """A sensitive value as it may be shown: what `secrets` says the whole of it prints as."""
+    if isinstance(value, Shown) or value is ABSENT or value is None or isinstance(value, (dict, list)):
+        return value
+    return Shown(secrets.get(str(value), SENSITIVE))
+
+
+def _action_dict(action: Action, name: str) -> dict[str, Any]:
     return {
         "kind": action.kind,
         "action": action.op,
-        "name": action.name,
+        "name": name,
         "id": action.id,
         "file": action.file,
         "changes": [
@@ -125,13 +149,15 @@ def _action_dict(action: Action) -> dict[str, Any]:
 
 
 def public_value(change: FieldChange, value: Any) -> Any:
-    """A change's value as it may be shown or saved: sensitive ones never leave the process, and an id
-    this plan creates is not known yet."""
+    """A change's value as it may be shown or saved: sensitive ones never leave the process (what they are
+    `Shown` as does), and an id this plan creates is not known yet."""
     if value is ABSENT:
         return None
     if isinstance(value, Pending):
         return KNOWN_AFTER_APPLY
-    return SENSITIVE if change.sensitive else value
+    if change.sensitive:
+        return value if isinstance(value, Shown) else SENSITIVE
+    return value
 
 
 def canonical_json(value: Any) -> str:

@@ -19,6 +19,7 @@ from revox_sync.names import name_key, same_name
 
 if TYPE_CHECKING:
     from revox_sync.client import RevoxClient
+    from revox_sync.sensitive import Source
 
 VOICE = "voice"  # the kind a `voice: {clone: NAME}` refers to
 
@@ -31,6 +32,7 @@ def to_desired(loaded: LoadedAssistant) -> Desired:
         id=loaded.id,
         file=display_path(loaded.path),
         sensitive=loaded.sensitive,
+        variables=loaded.variables,
         name_location=loaded.positions.value(("name",)),
         id_location=loaded.positions.value(("id",)) if loaded.id else None,
         source=loaded,
@@ -235,7 +237,7 @@ def _action_for(d: Desired, remote: dict[str, Any] | None) -> Action | None:
     if remote is None:
         body = {f: normalize.complete(f, v) for f, v in d.data.items()}
         want = normalize.canonical_assistant(d.data, d.data)
-        _, changes = normalize.diff_assistant(want, {}, d.sensitive)
+        _, changes = normalize.diff_assistant(want, {}, d.sensitive, d.variables)
         return Action("assistant", "create", d.name, None, d.file, tuple(changes), body, desired=d)
     # a field whose value reads the same as the account's cannot differ in canonical form (a function of the
     # value alone, compared with the same ==): most fields of an assistant in sync, left uncanonicalised
@@ -244,6 +246,7 @@ def _action_for(d: Desired, remote: dict[str, Any] | None) -> Action | None:
         normalize.canonical_assistant(d.data, fields),
         normalize.canonical_assistant(remote, fields),
         d.sensitive,
+        d.variables,
     )
     if not changed:
         return None
@@ -305,20 +308,30 @@ def not_stored_as_sent(action: Action, body: dict[str, Any], stored: dict[str, A
     """Fields whose value the API returned differs from what was sent (canonical comparison)."""
     from revox_sync.engine.render import format_value
 
-    sensitive = action.desired.sensitive if action.desired else frozenset()
-    _, changes = _unlike(body, stored, sensitive)
+    desired = action.desired
+    _, changes = _unlike(
+        body, stored, desired.sensitive if desired else frozenset(), desired.variables if desired else {}
+    )
     return [
-        f"{c.path} (sent {format_value(c, c.after)}, stored {format_value(c, c.before)})" for c in changes
+        f"{c.path} (sent {format_value(c, c.after)}, stored {format_value(c, c.before)})"
+        for c in changes
+        if not c.resent
     ]
 
 
 def _unlike(
-    body: dict[str, Any], stored: dict[str, Any], sensitive: frozenset[Loc]
+    body: dict[str, Any],
+    stored: dict[str, Any],
+    sensitive: frozenset[Loc],
+    variables: Mapping[Loc, Source] | None = None,
 ) -> tuple[list[str], list[FieldChange]]:
     """The fields of `body` that `stored` holds otherwise (canonical comparison), and the changes."""
     fields = list(body)
     return normalize.diff_assistant(
-        normalize.canonical_assistant(body, fields), normalize.canonical_assistant(stored, fields), sensitive
+        normalize.canonical_assistant(body, fields),
+        normalize.canonical_assistant(stored, fields),
+        sensitive,
+        variables,
     )
 
 

@@ -14,7 +14,7 @@ from revox_sync.config.yaml import Document, Loc, PositionMap, read_document
 from revox_sync.errors import ConfigErrors, LocatedError, LocatedWarning, Location
 from revox_sync.kinds.assistant.checks import check_assistant
 from revox_sync.names import as_first_spelt, name_key
-from revox_sync.sensitive import scrub, secret_values
+from revox_sync.sensitive import Source, scrub, secret_values
 
 if TYPE_CHECKING:
     from revox_sync.kinds.assistant.spec import AssistantSpec
@@ -44,6 +44,7 @@ class LoadedAssistant:
     positions: PositionMap
     sensitive: frozenset[Loc]  # paths whose value came from a sensitive variable
     row: Row | None = None  # the for_each row this assistant was made from
+    variables: Mapping[Loc, Source] = field(default_factory=dict)  # the variables each value was made from
 
     @property
     def spec(self) -> AssistantSpec:
@@ -340,7 +341,9 @@ def _check_one(out: _Loaded, file: Path, document: Document, row: Row | None, mo
             result.errors.append(LocatedError(location, message))
     if spec is not None:
         kept = positions.shallow() if mode.shallow else positions
-        result.assistants.append(LoadedAssistant(file, data, kept, frozenset(document.sensitive), row))
+        result.assistants.append(
+            LoadedAssistant(file, data, kept, frozenset(document.sensitive), row, document.variables)
+        )
 
 
 def _in_row(error: LocatedError, at: str) -> LocatedError:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from pydantic.fields import FieldInfo
 
+    from revox_sync.sensitive import Source
+
 RULES: dict[str, Rule] = {
     "call_retry_config.calling_windows[].calling_window_start_time": Rule(time=True),
     "call_retry_config.calling_windows[].calling_window_end_time": Rule(time=True),
@@ -352,7 +354,10 @@ def canonical_assistant(data: dict[str, Any], fields: typing.Iterable[str]) -> d
 
 
 def diff_assistant(
-    desired: dict[str, Any], remote: dict[str, Any], sensitive_paths: typing.Iterable[Loc] = ()
+    desired: dict[str, Any],
+    remote: dict[str, Any],
+    sensitive_paths: typing.Iterable[Loc] = (),
+    variables: typing.Mapping[Loc, Source] | None = None,
 ) -> tuple[list[str], list[FieldChange]]:
     """The engine's diff with the assistant's comparison rules (RULES)."""
-    return diff_fields(desired, remote, sensitive_paths, rule_for)
+    return diff_fields(desired, remote, sensitive_paths, rule_for, variables)
