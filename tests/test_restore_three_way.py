@@ -215,10 +215,10 @@ def test_a_conflict_never_shows_a_secret(cli, emulator, workdir, shared, monkeyp
     ]
     for run in runs:
         assert run.code == 0, run.all
-        # the prompt came from a sensitive variable: it is blanked whole, as in every plan
+        # the prompt holds a sensitive variable's value: blanked where it stands
         assert run.err.splitlines()[:3] == [
             f'conflict: assistant "Harbor front desk" ({front}): prompt changed since the apply (it wrote '
-            '"(sensitive)", the account holds "Edited in the dashboard."): left as it is',
+            '"Token (sensitive) now.", the account holds "Edited in the dashboard."): left as it is',
             f'conflict: assistant "Harbor front desk" ({front}): llm_model.api_key changed since the apply '
             "(it wrote (sensitive), the account holds (sensitive)): left as it is",
             "2 conflicts left as they are: restore --force-conflicts puts them back too",

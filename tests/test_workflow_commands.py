@@ -245,7 +245,7 @@ def test_a_secret_holding_a_command_is_blanked_in_its_escaped_form_too(cli, work
         assert result.code == 0, result.all
         assert secret not in result.all and printable(secret) not in result.all
         assert commands(result.all) == []
-    assert "(sensitive)" in outputs[0].out
+    assert "(sensitive: ${CRM_TOKEN})" in outputs[0].out
 
 
 def test_the_last_line_of_defence_blanks_a_secret_as_a_line_prints_it() -> None:
