@@ -6,7 +6,7 @@ Kept free of heavy imports: every command consults it at start-up.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -153,6 +153,45 @@ def _secret_values(value: Any, cursor: Cursor) -> Iterator[str]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _secret_values(item, step(cursor, index))
+
+
+def replace_secrets(value: Any, cursor: Cursor, stand_in: Callable[[Any], Any]) -> Any:
+    """`value` (found where `cursor` stands) with each value at a secret path replaced by `stand_in(value)`;
+    a part with no secret under it is not copied."""
+    if not cursor:
+        return value
+    if is_end(cursor):
+        return stand_in(value)
+    if isinstance(value, dict):
+        return {k: replace_secrets(v, step(cursor, k), stand_in) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_secrets(v, step(cursor, i), stand_in) for i, v in enumerate(value)]
+    return value
+
+
+class Hidden(str):
+    """What a policy rule sees where a sensitive value is: the text SENSITIVE, equal to nothing but itself, so
+    that no rule's verdict (a pattern, a bound, two values compared) depends on a secret."""
+
+    __slots__ = ()
+
+    def __new__(cls) -> Hidden:
+        return super().__new__(cls, SENSITIVE)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def hide_secrets(data: Any, from_variables: Iterable[Path] = ()) -> Any:
+    """`data` as the rules see it: every value at a secret path a new Hidden, null included (an empty
+    variable reads as null, which would tell a rule that much of it)."""
+    return replace_secrets(data, secret_cursor((), from_variables), lambda _: Hidden())
 
 
 def is_sensitive_variable(name: str) -> bool:

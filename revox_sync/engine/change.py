@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from revox_sync.errors import Location
-from revox_sync.sensitive import SENSITIVE, Cursor, is_end, is_secret, secret_cursor, step
+from revox_sync.sensitive import SENSITIVE, is_secret, replace_secrets, secret_cursor
 
 Loc = tuple[str | int, ...]
 
@@ -120,19 +120,11 @@ def _positional(path: Loc, rules: Rules) -> Loc:
 
 def redact(loc: Loc, value: Any, secret: frozenset[Loc]) -> Any:
     """`value` with every sensitive leaf under `loc` replaced by SENSITIVE; a part with none is not copied."""
-    return _redact(value, secret_cursor(loc, secret))
+    return replace_secrets(value, secret_cursor(loc, secret), _shown)
 
 
-def _redact(value: Any, cursor: Cursor) -> Any:
-    if not cursor:
-        return value
-    if is_end(cursor):
-        return SENSITIVE if value is not ABSENT and value is not None else value
-    if isinstance(value, dict):
-        return {k: _redact(v, step(cursor, k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v, step(cursor, i)) for i, v in enumerate(value)]
-    return value
+def _shown(value: Any) -> Any:
+    return SENSITIVE if value is not ABSENT and value is not None else value
 
 
 def _walk(loc: Loc, before: Any, after: Any, secret: frozenset[Loc], rules: Rules) -> Iterator[FieldChange]:

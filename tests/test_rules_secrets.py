@@ -1,0 +1,101 @@
+"""Rules never test a secret: custom and built-in rules see a stand-in where a sensitive value is, so the
+findings of two runs that differ only in secrets are the same bytes, in every format (the attack: one custom
+rule per character and position, whose firing ids would spell the key)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import Run, run_cli, write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.usefixtures("in_tmp")
+
+# Two keys of one length (so no column moves): the first holds ten digits, a number voicemail-callback accepts.
+KEYS = ("rvx_4155550100_supe", "zqw_ABCDEFGHIJ_kmno")
+CALLERS = ("+14155550100", "+14155550199")  # from_phone_number: the first is the transfer's, the second not
+FORMATS = ("text", "json", "sarif", "github")
+
+FILE = """\
+name: Caller
+prompt: If the person asks not to be called again, apologise and end the call.
+first_sentence: "Hi, this is an AI assistant ${REVOX_API_KEY_PRODUCTION}"
+voicemail_message: "${REVOX_API_KEY_PRODUCTION}"
+from_phone_number: "${CALLER_TOKEN}"
+transfer_destinations:
+  - {label: Desk, phone_number: "+14155550100"}
+llm_model: {type: custom, api_url: "https://l.example.com", model_name: m, api_key: "LITERAL"}
+custom_tools:
+  - name: crm
+    description: look up
+    url: https://crm.example.com
+    method: GET
+    headers: [{key: Authorization, value: "Bearer ${REVOX_API_KEY_PRODUCTION}"}]
+call_retry_config:
+  max_retry_attempts: 3
+  calling_windows:
+    - {calling_window_start_time: "09:00", calling_window_end_time: "20:00", retry_delay_seconds: 7200}
+"""
+PATHS = ("first_sentence", "voicemail_message", "llm_model.api_key", "custom_tools[].headers[].value")
+
+
+def attack(alphabet: str, width: int) -> str:
+    """One forbid and one match rule per path, position and character: the ids that fire spell the value."""
+    lines = ["rules:", "  custom:"]
+    for p, path in enumerate(PATHS):
+        for i in range(width):
+            for c in alphabet:
+                pattern = f"^.{{{i}}}{c}"
+                lines.append(f'    - {{id: f{p}-{i}-{ord(c)}, path: "{path}", forbid: "{pattern}"}}')
+                lines.append(f'    - {{id: m{p}-{i}-{ord(c)}, path: "{path}", match: "{pattern}"}}')
+        lines.append(f'    - {{id: n{p}, path: "{path}", min: 1}}')
+        lines.append(f'    - {{id: o{p}, path: "{path}", one_of: [x]}}')
+        lines.append(f'    - {{id: r{p}, path: "{path}", required: true}}')
+    return "\n".join(lines) + "\n"
+
+
+def runs(key: str, caller: str, literal: str, formats: tuple[str, ...] = FORMATS) -> dict[str, Run]:
+    write(Path("assistants/caller.yaml"), FILE.replace("LITERAL", literal))
+    environ = {"REVOX_API_KEY_PRODUCTION": key, "CALLER_TOKEN": caller}
+    return {fmt: run_cli("validate", "--format", fmt, environ=environ) for fmt in formats}
+
+
+def assert_blind(first: dict[str, Run], second: dict[str, Run], *secrets: str) -> None:
+    for fmt in first:
+        assert (first[fmt].code, first[fmt].out, first[fmt].err) == (
+            second[fmt].code,
+            second[fmt].out,
+            second[fmt].err,
+        ), fmt
+        for secret in secrets:
+            assert secret not in first[fmt].all + second[fmt].all, (fmt, secret)
+
+
+def test_rules_that_spell_a_key_fire_alike_whatever_the_key() -> None:
+    """The issue's attack on a variable, a longer text holding it, a header made of it and a literal api_key:
+    both runs print the same findings, and none of them holds a key or says anything of it."""
+    project = attack("".join(sorted(set("".join(KEYS)))), 6)
+    write(Path("revox-sync.yaml"), project)
+    first = runs(KEYS[0], CALLERS[0], KEYS[1])
+    second = runs(KEYS[1], CALLERS[1], KEYS[0])
+    assert_blind(first, second, *KEYS, *CALLERS[1:], "rvx", "zqw")
+    text = first["text"].err.splitlines()
+    assert (
+        "assistants/caller.yaml:4:20: [voicemail-callback] voicemail_message: gives no number to call back "
+        "(a phone number of 10 or more digits, or a {{...phone...}} placeholder)"
+    ) in text
+    assert "assistants/caller.yaml:4:20: [n1] voicemail_message: is not a number" in text
+    assert "assistants/caller.yaml:4:20: [o1] voicemail_message: is not one of x" in text
+    assert not [line for line in text if "transfer-to-self" in line]  # two secrets never compare equal
+    assert first["text"].code == 1
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30))
+def test_any_key_gives_the_findings_of_another(key: str) -> None:
+    """Whatever the variable holds (empty, digits, `${`, spaces), what a rule sees of it is the same."""
+    write(Path("revox-sync.yaml"), attack("ab1_ $", 2))
+    baseline = runs(KEYS[0], CALLERS[0], KEYS[1], ("json",))
+    assert_blind(baseline, runs(key, CALLERS[0], KEYS[1], ("json",)))
