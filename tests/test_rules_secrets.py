@@ -99,3 +99,24 @@ def test_any_key_gives_the_findings_of_another(key: str) -> None:
     write(Path("revox-sync.yaml"), attack("ab1_ $", 2))
     baseline = runs(KEYS[0], CALLERS[0], KEYS[1], ("json",))
     assert_blind(baseline, runs(key, CALLERS[0], KEYS[1], ("json",)))
+
+
+def test_a_name_from_a_secret_matches_no_name_pattern() -> None:
+    """A name made of a sensitive variable (plan prints it as "(sensitive)") is the stand-in for the rules
+    too: name patterns of custom rules and overrides cannot test it letter by letter."""
+    write(Path("assistants/a.yaml"), 'name: "${NAME_TOKEN}"\nprompt: hi\n')
+    write(
+        Path("revox-sync.yaml"),
+        'rules:\n  custom:\n    - {id: s-first, path: prompt, forbid: ".", names: ["s*"]}\n'
+        '    - {id: any-name, path: prompt, forbid: ".", names: ["*"]}\n'
+        "  overrides:\n    - {names: [o*], rules: {any-name: off}}\n",
+    )
+    found = [
+        {fmt: run_cli("validate", "--format", fmt, environ={"NAME_TOKEN": name}) for fmt in FORMATS}
+        for name in ("secretname1", "othername12")
+    ]
+    assert_blind(found[0], found[1], "secretname1", "othername12")
+    assert (
+        found[0]["text"].err
+        == "assistants/a.yaml:2:9: [any-name] prompt: matches the forbidden /./\n1 error.\n"
+    )

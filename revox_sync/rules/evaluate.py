@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 
 
 def assistant_subject(loaded: LoadedAssistant) -> Subject:
+    seen = hide_secrets(loaded.data, loaded.sensitive)
     return Subject(
         "assistant",
-        loaded.name,
-        hide_secrets(loaded.data, loaded.sensitive),
+        seen["name"],  # a name made of a secret is the stand-in too, for the rules' name patterns
+        seen,
         loaded.positions.value(("name",)),
         loaded.positions,
         loaded.row.location if loaded.row is not None else None,
