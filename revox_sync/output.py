@@ -14,9 +14,10 @@ from typing import TextIO
 from revox_sync.sensitive import MIN_SECRET_LENGTH, scrub
 
 COLORS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
-# C0 and C1 controls but tab, DEL, line and paragraph separators, and the bidirectional marks and overrides
+# C0 and C1 controls but tab, DEL, line and paragraph separators, the bidirectional marks and overrides, and
+# lone surrogates (how Python reads a file name's bytes that are not UTF-8: no UTF-8 output can hold one)
 _UNPRINTABLE = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 
 
@@ -30,9 +31,10 @@ def clip(text: str, limit: int = MAX_VALUE_CHARS) -> str:
 
 
 def printable(text: str) -> str:
-    """`text` safe to print as one terminal line: control characters (ESC, CR, backspace, newline, C1) and
-    bidirectional overrides become visible `\\uXXXX` escapes, so a name set in the dashboard cannot rewrite,
-    hide or reorder the line it is printed on. Tabs, accents and emoji are left as they are."""
+    """`text` safe to print as one terminal line: control characters (ESC, CR, backspace, newline, C1),
+    bidirectional overrides and lone surrogates become visible `\\uXXXX` escapes, so a name set in the
+    dashboard cannot rewrite, hide or reorder the line it is printed on, and a file name that is not UTF-8
+    prints. Tabs, accents and emoji are left as they are."""
     return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
