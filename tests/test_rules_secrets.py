@@ -120,3 +120,25 @@ def test_a_name_from_a_secret_matches_no_name_pattern() -> None:
         found[0]["text"].err
         == "assistants/a.yaml:2:9: [any-name] prompt: matches the forbidden /./\n1 error.\n"
     )
+
+
+def test_a_fleet_row_made_of_a_secret_is_a_secret_where_it_lands() -> None:
+    """An inline for_each row whose value is a sensitive variable: `${each.key}` puts the secret in the file,
+    where rules see the stand-in and plan prints (sensitive), whatever its length."""
+    write(
+        Path("assistants/fleet.yaml"),
+        'for_each: [{city: Austin, key: "${OTHER_TOKEN}"}]\nname: "Clinic ${each.city}"\nprompt: x\n'
+        'voicemail_message: "${each.key}"\n',
+    )
+    write(
+        Path("revox-sync.yaml"),
+        'rules:\n  custom:\n    - {id: s-first, path: voicemail_message, forbid: "^s"}\n',
+    )
+    found = [
+        {fmt: run_cli("validate", "--format", fmt, environ={"OTHER_TOKEN": key}) for fmt in FORMATS}
+        for key in ("s1", "a2")
+    ]
+    assert_blind(found[0], found[1])
+    assert "[s-first]" not in found[0]["text"].err
+    plan = run_cli("--local", "plan", environ={"OTHER_TOKEN": "s1"})
+    assert "+ voicemail_message: (sensitive)\n" in plan.out and "s1" not in plan.all
