@@ -178,6 +178,9 @@ class Hidden(str):
     def __new__(cls) -> Hidden:
         return super().__new__(cls, SENSITIVE)
 
+    def __getnewargs__(self) -> tuple[()]:  # type: ignore[override]  # a copy (or a pickle) is made anew
+        return ()
+
     def __eq__(self, other: object) -> bool:
         return self is other
 

@@ -142,3 +142,14 @@ def test_a_fleet_row_made_of_a_secret_is_a_secret_where_it_lands() -> None:
     assert "[s-first]" not in found[0]["text"].err
     plan = run_cli("--local", "plan", environ={"OTHER_TOKEN": "s1"})
     assert "+ voicemail_message: (sensitive)\n" in plan.out and "s1" not in plan.all
+
+
+def test_the_stand_in_copies_and_pickles_as_itself() -> None:
+    """A subject may be copied or sent to a worker process: the stand-in stays one, equal to nothing else."""
+    import copy
+    import pickle
+
+    from revox_sync.sensitive import SENSITIVE, Hidden
+
+    for made in (copy.deepcopy(Hidden()), pickle.loads(pickle.dumps(Hidden()))):
+        assert type(made) is Hidden and str(made) == SENSITIVE and made != SENSITIVE and made == made
