@@ -230,6 +230,11 @@ def test_the_searches_of_one_run_share_a_budget(monkeypatch: pytest.MonkeyPatch)
     for fmt in ("json", "sarif", "github"):
         run = validate("--format", fmt)
         assert run.code == 1 and "took more than 0.5 s in all" in run.out and run.err == "", fmt
+    Path("revox-sync.yaml").write_text(
+        Path("revox-sync.yaml").read_text() + "environments:\n  a: {}\n  b: {}\n  c: {}\n"
+    )
+    run = validate("--all-envs")  # one budget for the run, spent once
+    assert run.code == 1 and len(run.err.splitlines()) == 2 and "in all" in run.err, run.err
 
 
 # --- machine formats ---------------------------------------------------------------------------------------

@@ -48,11 +48,15 @@ class PatternBudget:
     def __init__(self) -> None:
         self.left = self.total = RUN_PATTERN_SECONDS
 
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
+
     def search(self, pattern: Pattern, text: str) -> bool:
         """Whether `pattern` is found in `text`; TimeoutError when the search (or the run) is out of time."""
-        limit = min(PATTERN_SECONDS, self.left)
-        if limit <= 0:  # the regex module reads a negative timeout as none
+        if self.spent:  # (the regex module reads a negative timeout as none)
             raise TimeoutError
+        limit = min(PATTERN_SECONDS, self.left)
         start = time.perf_counter()
         try:
             return pattern.search(text, timeout=limit) is not None
@@ -61,7 +65,7 @@ class PatternBudget:
 
     def why_slow(self, key: str, pattern: Pattern, rule_id: str, at: Location) -> str:
         """What a search that ran out of time says: the pattern's own time, or the run's."""
-        if self.left > 0:
+        if not self.spent:
             return (
                 f"{key}: /{pattern.pattern}/ took more than {PATTERN_SECONDS:g} s on {at} (it backtracks too "
                 "much): simplify the pattern"
