@@ -153,3 +153,39 @@ def test_the_stand_in_copies_and_pickles_as_itself() -> None:
 
     for made in (copy.deepcopy(Hidden()), pickle.loads(pickle.dumps(Hidden()))):
         assert type(made) is Hidden and str(made) == SENSITIVE and made != SENSITIVE and made == made
+
+
+SCHEDULE = """\
+name: NAME
+prompt: If the person asks not to be called again, apologise and end the call.
+first_sentence: Hi, this is an AI assistant.
+from_phone_number: "+14155550100"
+call_retry_config:
+  max_retry_attempts: ${RETRY_TOKEN}
+  call_twice_in_a_row: true
+  allowed_days: [monday, "${DAY_TOKEN}"]
+  calling_windows:
+    - calling_window_start_time: "09:00"
+      calling_window_end_time: "${END_TOKEN}"
+      retry_delay_seconds: ${DELAY_TOKEN}
+"""
+TOKENS = ("RETRY_TOKEN", "DAY_TOKEN", "END_TOKEN", "DELAY_TOKEN")
+
+
+def test_a_schedule_made_of_secrets_is_checked_by_no_rule_and_crashes_none() -> None:
+    """Numbers and days from sensitive variables (a stand-in where the rules expect an int or a day) would
+    tell the calling-law rules the secret (or crash them): the schedule rules leave such a schedule alone."""
+    for name in ("Caller", "Other"):  # two assistants on one number: shared-number-windows compares them
+        write(Path(f"assistants/{name}.yaml"), SCHEDULE.replace("NAME", name))
+    write(Path("revox-sync.yaml"), "rules:\n  profiles: [florida, mississippi]\n")
+    found = [
+        {
+            fmt: run_cli("validate", "--format", fmt, environ=dict(zip(TOKENS, values, strict=True)))
+            for fmt in FORMATS
+        }
+        for values in (("5", "saturday", "20:30", "60"), ("1", "tuesday", "18:00", "86400"))
+    ]
+    assert_blind(found[0], found[1], "saturday", "tuesday", "86400")
+    assert (found[0]["text"].code, found[0]["text"].out) == (0, "2 assistant files valid.\n"), found[0][
+        "text"
+    ]
