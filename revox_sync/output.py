@@ -14,9 +14,10 @@ from typing import Any, TextIO
 from revox_sync.sensitive import MIN_SECRET_LENGTH, SENSITIVE, preferred, scrub_shown
 
 COLORS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
-# C0 and C1 controls but tab, DEL, line and paragraph separators, and the bidirectional marks and overrides
+# C0 and C1 controls but tab, DEL, line and paragraph separators, the bidirectional marks and overrides, and
+# lone surrogates (how Python reads a file name's bytes that are not UTF-8: no UTF-8 output can hold one)
 _UNPRINTABLE = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 # A workflow command's first character: `::` at the start after whitespace (the runner trims Unicode spaces
 # too), or the legacy `##[`, which the runner reads anywhere in a line
@@ -54,7 +55,7 @@ def listed(names: Sequence[Any], limit: int = 10) -> str:
 
 def printable(text: str) -> str:
     """`text` safe to print as one terminal line or log line: control characters (ESC, CR, backspace,
-    newline, C1) and bidirectional overrides become visible `\\uXXXX` escapes, so a name set in the dashboard
+    newline, C1), bidirectional overrides and lone surrogates (a file name's bytes that are not UTF-8) become visible `\\uXXXX` escapes, so a name set in the dashboard
     cannot rewrite, hide or reorder the line it is printed on; and the first character of what GitHub's runner
     would take for a workflow command (`::` starting the text, `##[` anywhere) becomes one too, so no text
     from a file or the account can mask a value, stop the commands or fake an annotation in a step log.

@@ -221,6 +221,48 @@ def _secret_items(value: Any, loc: Path, cursor: Cursor) -> Iterator[tuple[Path,
             yield from _secret_items(item, (*loc, index), step(cursor, index))
 
 
+def replace_secrets(value: Any, cursor: Cursor, stand_in: Callable[[Any, Path], Any], loc: Path = ()) -> Any:
+    """`value` (found at `loc`, where `cursor` stands) with each value at a secret path replaced by
+    `stand_in(value, its path)`; a part with no secret under it is not copied."""
+    if not cursor:
+        return value
+    if is_end(cursor):
+        return stand_in(value, loc)
+    if isinstance(value, dict):
+        return {k: replace_secrets(v, step(cursor, k), stand_in, (*loc, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_secrets(v, step(cursor, i), stand_in, (*loc, i)) for i, v in enumerate(value)]
+    return value
+
+
+class Hidden(str):
+    """What a policy rule sees where a sensitive value is: the text SENSITIVE, equal to nothing but itself, so
+    that no rule's verdict (a pattern, a bound, two values compared) depends on a secret."""
+
+    __slots__ = ()
+
+    def __new__(cls) -> Hidden:
+        return super().__new__(cls, SENSITIVE)
+
+    def __getnewargs__(self) -> tuple[()]:  # type: ignore[override]  # a copy (or a pickle) is made anew
+        return ()
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def hide_secrets(data: Any, from_variables: Iterable[Path] = ()) -> Any:
+    """`data` as the rules see it: every value at a secret path a new Hidden, null included (an empty
+    variable reads as null, which would tell a rule that much of it)."""
+    return replace_secrets(data, secret_cursor((), from_variables), lambda _value, _at: Hidden())
+
+
 def is_sensitive_variable(name: str) -> bool:
     upper = name.upper()
     return any(word in upper for word in SENSITIVE_VARIABLE_WORDS)

@@ -6,6 +6,7 @@ rules name."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ from test_rules_cli import (
     validate,
 )
 
+from revox_sync.rules import custom
 from revox_sync.rules.builtin import DAYS, _windows, attempts_per_day
 
 pytestmark = pytest.mark.usefixtures("in_tmp")
@@ -199,6 +201,40 @@ def test_a_pattern_that_backtracks_forever_is_an_error_in_the_project_file() -> 
             timeout=60,
         )
         assert run.returncode == 1 and "took more than 1 s" in run.stdout and run.stderr == "", fmt
+
+
+def test_the_searches_of_one_run_share_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """40 values and 2 rules, each search a tenth of a second (under the limit of one search), ran for
+    seconds: all the searches of a run share a budget (made small here), and its end is one error naming the
+    rule, the pattern and the file, exit 1, in every format."""
+    monkeypatch.setattr(custom, "RUN_PATTERN_SECONDS", 0.5)
+    project(
+        "rules:\n  custom:\n"
+        '    - {id: slow-a, path: voicemail_message, forbid: "^(a|aa)+$"}\n'
+        '    - {id: slow-b, path: voicemail_message, forbid: "^(aa|a)+$"}\n'
+    )
+    for i in range(40):
+        write(Path(f"assistants/f{i:02}.yaml"), f"name: F{i}\nprompt: x\nvoicemail_message: {'a' * 25}!\n")
+    run = validate()
+    assert (run.code, run.out) == (1, ""), run.all
+    line = re.escape(
+        ": the custom rules' patterns took more than 0.5 s in all (the limit of one run): simplify them"
+    )
+    first, last = run.err.splitlines()
+    assert re.fullmatch(
+        r"revox-sync\.yaml:(3:53: \[slow-a\] forbid: /\^\(a\|aa\)\+\$/|4:53: \[slow-b\] forbid: "
+        r"/\^\(aa\|a\)\+\$/) on assistants/f\d\d\.yaml:3:20" + line,
+        first,
+    ), first
+    assert last == "1 error."
+    for fmt in ("json", "sarif", "github"):
+        run = validate("--format", fmt)
+        assert run.code == 1 and "took more than 0.5 s in all" in run.out and run.err == "", fmt
+    Path("revox-sync.yaml").write_text(
+        Path("revox-sync.yaml").read_text() + "environments:\n  a: {}\n  b: {}\n  c: {}\n"
+    )
+    run = validate("--all-envs")  # one budget for the run, spent once
+    assert run.code == 1 and len(run.err.splitlines()) == 2 and "in all" in run.err, run.err
 
 
 # --- machine formats ---------------------------------------------------------------------------------------

@@ -166,8 +166,9 @@ def test_a_secret_never_reaches_any_format(monkeypatch: pytest.MonkeyPatch) -> N
     )
     for fmt in ("text", "json", "sarif", "github"):
         run = run_cli("validate", "--format", fmt, "--show-suppressed")
-        assert "[no-tokens]" in run.all or "no-tokens" in run.all
+        assert "known-prompts" in run.all, fmt  # the prompt holds a secret: rules see a stand-in there
         assert "very-secret" not in run.all, fmt
+    assert "[no-tokens]" not in run_cli("validate").all  # which never holds `tok-`
 
 
 def test_github_makes_control_characters_visible() -> None:

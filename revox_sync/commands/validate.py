@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from revox_sync.config.project import Settings
     from revox_sync.engine.kind import Loaded
     from revox_sync.kinds.assistant.load import LoadResult
+    from revox_sync.rules.custom import PatternBudget
     from revox_sync.rules.rule import Finding, Rule
 
 
@@ -37,6 +38,7 @@ def run_validate(
     Exit 0 valid, 1 invalid (a finding of severity error, or a warning with `strict`)."""
     from revox_sync.config.project import all_environments
     from revox_sync.rules import report
+    from revox_sync.rules.custom import PatternBudget
 
     if all_envs and (env_name or online):
         raise FatalError("--all-envs checks offline every environment: no --env or --online with it")
@@ -47,6 +49,7 @@ def run_validate(
     warnings: list[LocatedWarning] = []
     findings: list[Finding] = []
     rules: dict[str, Rule] = {}
+    budget = PatternBudget()  # every environment's searches together
     for name in names:
         settings = session.settings(name)
         result, others, found = _validate_once(paths, settings)
@@ -57,7 +60,7 @@ def run_validate(
                 warnings.append(warning)
                 if fmt == "text":
                     session.env.warn(str(warning))
-        policy_errors, env_findings = _policy_findings(session, name, result, others, rules)
+        policy_errors, env_findings = _policy_findings(session, name, result, others, rules, budget)
         found += policy_errors
         if all_envs:
             found = [LocatedError(e.location, f"[{name}] {e.message}") for e in found]
@@ -104,22 +107,26 @@ def _policy_findings(
     result: LoadResult,
     others: dict[str, Loaded | None],
     rules: dict[str, Rule],
+    budget: PatternBudget,
 ) -> tuple[list[LocatedError], list[Finding]]:
-    """The policy rules of `revox-sync.yaml` (this environment's) over what loaded, each rule recorded in
-    `rules`; a mistake in the `rules:` section is an error there, and no rule runs."""
+    """The policy rules of `revox-sync.yaml` (this environment's) over what loaded, their searches spending
+    the run's `budget`, each rule recorded in `rules`; a mistake in the `rules:` section is an error there,
+    and no rule runs."""
     from revox_sync.rules.config import load_policy
     from revox_sync.rules.evaluate import evaluate, subjects
 
     try:
-        policy = load_policy(session.project(), env_name)
+        policy = load_policy(session.project(), env_name, budget)
     except ConfigErrors as exc:
         policy = load_policy(None)
         rules.update((r.id, r) for r in policy.rules)
         return exc.errors, []
     rules.update((r.id, r) for r in policy.rules)
+    if budget.spent:  # said once, by the environment that spent it
+        return [], []
     try:
         return [], evaluate(policy, subjects(result.assistants, others))
-    except ConfigErrors as exc:  # a custom rule's pattern that backtracks without end
+    except ConfigErrors as exc:  # a pattern that backtracks without end, or the run's time spent
         return exc.errors, []
 
 

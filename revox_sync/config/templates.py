@@ -178,6 +178,7 @@ class Row:
 
     location: Location
     values: dict[str, str]
+    secret: frozenset[str] = frozenset()  # the columns whose value came from a sensitive variable
 
 
 def expand(document: Document) -> list[tuple[Document, Row | None]]:
@@ -201,13 +202,14 @@ def expand(document: Document) -> list[tuple[Document, Row | None]]:
     out: list[tuple[Document, Row | None]] = []
     for row in rows:
         errors: list[LocatedError] = []
-        filled = _fill(data, (), document, row, errors)
+        sensitive = set(document.sensitive)
+        filled = _fill(data, (), document, row, errors, sensitive)
         out.append(
             (
                 Document(
                     filled,
                     document.positions,
-                    document.sensitive,
+                    sensitive,
                     [*document.errors, *errors],
                     document.included,
                     variables=document.variables,
@@ -236,7 +238,8 @@ def _rows(document: Document, value: Any, budget: _Budget) -> list[Row] | Locate
             return LocatedError(
                 where, f"for_each: row {i + 1}: {bad[0]} must be text or a number, not a list or a mapping"
             )
-        row = Row(where, {str(k): _text(v) for k, v in item.items()})
+        secret = frozenset(str(k) for k in item if (FOR_EACH, i, k) in document.sensitive)
+        row = Row(where, {str(k): _text(v) for k, v in item.items()}, secret)
         over = budget.take(row)
         if over is not None:
             return over
@@ -385,11 +388,15 @@ def _each_key(piece: re.Match[str]) -> str | None:
     return name[len(EACH) :]
 
 
-def _fill(value: Any, loc: Loc, document: Document, row: Row, errors: list[LocatedError]) -> Any:
+def _fill(
+    value: Any, loc: Loc, document: Document, row: Row, errors: list[LocatedError], sensitive: set[Loc]
+) -> Any:
+    """`value` with the row's values for its `${each.KEY}`; where one is a secret, its place goes in
+    `sensitive`."""
     if isinstance(value, dict):
-        return {k: _fill(v, (*loc, k), document, row, errors) for k, v in value.items()}
+        return {k: _fill(v, (*loc, k), document, row, errors, sensitive) for k, v in value.items()}
     if isinstance(value, list):
-        return [_fill(v, (*loc, i), document, row, errors) for i, v in enumerate(value)]
+        return [_fill(v, (*loc, i), document, row, errors, sensitive) for i, v in enumerate(value)]
     if not isinstance(value, str) or loc not in document.deferred:
         return value
     parts = []
@@ -405,6 +412,8 @@ def _fill(value: Any, loc: Loc, document: Document, row: Row, errors: list[Locat
             known = ", ".join(row.values)
             message = f"${{each.{key}}}: no column {key!r} in the row at {row.location} (columns: {known})"
             errors.append(LocatedError(document.positions.value(loc), message))
+        if key in row.secret:
+            sensitive.add(loc)
         parts.append(row.values.get(key, ""))
     filled = "".join(parts)
     if loc in document.each and _EACH.fullmatch(value):

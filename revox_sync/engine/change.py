@@ -13,15 +13,13 @@ from typing import Any, Literal
 
 from revox_sync.errors import Location
 from revox_sync.sensitive import (
-    Cursor,
     Source,
-    is_end,
     is_secret,
+    replace_secrets,
     secret_cursor,
     secret_names,
     shown_as,
     shown_inline,
-    step,
 )
 
 Loc = tuple[str | int, ...]
@@ -152,19 +150,13 @@ def _positional(path: Loc, rules: Rules) -> Loc:
 def redact(loc: Loc, value: Any, secret: frozenset[Loc], sources: Sources | None = None) -> Any:
     """`value` with every sensitive leaf under `loc` replaced by what it is shown as (SENSITIVE, or the
     variables `sources` says it came from); a part with none is not copied."""
-    return _redact(value, loc, secret_cursor(loc, secret), sources or {})
-
-
-def _redact(value: Any, loc: Loc, cursor: Cursor, sources: Sources) -> Any:
-    if not cursor:
-        return value
-    if is_end(cursor):
-        return _shown(loc, sources) if value is not ABSENT and value is not None else value
-    if isinstance(value, dict):
-        return {k: _redact(v, (*loc, k), step(cursor, k), sources) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v, (*loc, i), step(cursor, i), sources) for i, v in enumerate(value)]
-    return value
+    known = sources or {}
+    return replace_secrets(
+        value,
+        secret_cursor(loc, secret),
+        lambda v, at: _shown(at, known) if v is not ABSENT and v is not None else v,
+        loc,
+    )
 
 
 def _shown(loc: Loc, sources: Sources) -> str:

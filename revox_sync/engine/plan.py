@@ -172,7 +172,7 @@ def checksum(doc: dict[str, Any], key: bytes, label: bytes = b"revox-sync saved 
     saved plan (or backup, by its `label`) but does not hold the key cannot make an edited one pass (an
     unkeyed hash anyone can recompute)."""
     body = {k: v for k, v in doc.items() if k != "checksum"}
-    data = label + b"\n" + canonical_json(body).encode()
+    data = label + b"\n" + canonical_json(body).encode("utf-8", "surrogatepass")  # a file name of any bytes
     return CHECKSUM_PREFIX + hmac.new(key, data, hashlib.sha256).hexdigest()
 
 

@@ -20,6 +20,7 @@ from revox_sync.config.yaml import Loc
 from revox_sync.kinds.assistant.fields import WORKDAYS, parse_time
 from revox_sync.names import name_key
 from revox_sync.rules.rule import Hit, Params, Rule, Subject
+from revox_sync.sensitive import Hidden
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_WINDOW = {
@@ -135,9 +136,10 @@ def is_outbound(data: Mapping[str, Any]) -> bool:
 
 
 def _retry_config(data: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The declared call_retry_config with the API's defaults for what it leaves out."""
+    """The declared call_retry_config with the API's defaults for what it leaves out; None when there is none,
+    or when it holds a secret (a schedule the rules cannot know without testing it)."""
     crc = data.get(CRC)
-    if not isinstance(crc, dict):
+    if not isinstance(crc, dict) or _holds_secret(crc):
         return None
     windows = crc.get("calling_windows")
     return {
@@ -149,6 +151,14 @@ def _retry_config(data: Mapping[str, Any]) -> dict[str, Any] | None:
         if isinstance(windows, list)
         else [dict(DEFAULT_WINDOW)],
     }
+
+
+def _holds_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return isinstance(value, Hidden)
 
 
 def _minutes(text: Any) -> int | None:
@@ -405,8 +415,8 @@ def fixed_timezone(subject: Subject, params: Params) -> Iterator[Hit]:
 
 
 def retry_no_effect(subject: Subject, params: Params) -> Iterator[Hit]:
-    crc = subject.data.get(CRC)
-    if isinstance(crc, dict) and crc.get("call_twice_in_a_row") and crc.get("max_retry_attempts", 3) < 2:
+    crc = _retry_config(subject.data)
+    if crc is not None and crc["call_twice_in_a_row"] and crc["max_retry_attempts"] < 2:
         yield Hit(
             (CRC, "call_twice_in_a_row"),
             "has no effect with max_retry_attempts 1 (it only skips the delay before attempt 2)",

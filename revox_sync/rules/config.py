@@ -27,7 +27,7 @@ from revox_sync.errors import ConfigErrors, LocatedError, Location
 from revox_sync.kinds.assistant.fields import parse_time
 from revox_sync.names import glob_matches
 from revox_sync.rules.builtin import BUILTIN, PROFILES, profile_params
-from revox_sync.rules.custom import _scalar, _strings, read_custom, read_severity
+from revox_sync.rules.custom import PatternBudget, _scalar, _strings, read_custom, read_severity
 from revox_sync.rules.rule import Rule, Severity
 
 if TYPE_CHECKING:
@@ -95,9 +95,11 @@ class _Section:
     )
 
 
-def load_policy(project: Project | None, env_name: str | None = None) -> Policy:
-    """The policy of one environment (the top level's when `env_name` is None); ConfigErrors when the
-    section is wrong."""
+def load_policy(
+    project: Project | None, env_name: str | None = None, budget: PatternBudget | None = None
+) -> Policy:
+    """The policy of one environment (the top level's when `env_name` is None), its custom rules' searches
+    spending `budget` (the run's; default a new one); ConfigErrors when the section is wrong."""
     from revox_sync.kinds import KINDS
     from revox_sync.kinds.assistant.shape import ASSISTANT_FIELDS
 
@@ -110,7 +112,8 @@ def load_policy(project: Project | None, env_name: str | None = None) -> Policy:
     env = project.environments.get(env_name) if project is not None and env_name else None
     if env is not None and env.rules is not None:
         nodes.append(env.rules)
-    sections = [_read_section(n.doc, n.node, kinds, fields, errors) for n in nodes]
+    budget = budget or PatternBudget()
+    sections = [_read_section(n.doc, n.node, kinds, fields, errors, budget) for n in nodes]
     custom: dict[str, Rule] = {}
     builtin_ids = {r.id for r in BUILTIN}
     for section in sections:
@@ -166,6 +169,7 @@ def _read_section(
     kinds: Sequence[str],
     fields: Mapping[str, Sequence[str]],
     errors: list[LocatedError],
+    budget: PatternBudget,
 ) -> _Section:
     section = _Section()
     if is_null(node):
@@ -195,7 +199,7 @@ def _read_section(
                 errors.append(doc.error(value, "custom must be a list of rules"))
             seen: dict[str, Any] = {}
             for item in items or []:
-                rule = read_custom(doc, item, kinds, fields, errors)
+                rule = read_custom(doc, item, kinds, fields, errors, budget)
                 if rule is not None and rule.id in seen:
                     errors.append(doc.error(item, f"custom rule {rule.id!r} twice in this list"))
                 elif rule is not None:

@@ -13,13 +13,15 @@ rules:
 ```
 
 Only `required` looks at what a file leaves out; every other condition checks the values that are there.
-Patterns are searched with the `regex` module and a time limit, so one that backtracks without end (a pull
-request could add `^(a|aa)+$`) is an error at its place here rather than a stalled CI run.
+Patterns are searched with the `regex` module and a time limit, per search and per run, so one that
+backtracks without end (a pull request could add `^(a|aa)+$`), or many values each searched near the limit,
+are an error at its place here rather than a stalled CI run.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +38,43 @@ _SEGMENT_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d*\])*)")
 EVERY = "[]"  # a path part meaning every item of a list
 _MISSING: Any = object()
 PATTERN_SECONDS = 1.0  # what one search of one value may take
+RUN_PATTERN_SECONDS = 5.0  # what all the searches of one run may take together
 Pattern = Any  # a compiled pattern of the `regex` module, searched with a timeout
+
+
+class PatternBudget:
+    """The time left to the searches of one run: one search may take PATTERN_SECONDS, all of them together
+    RUN_PATTERN_SECONDS, so that many values each searched near the limit are an error, not a long stall."""
+
+    def __init__(self) -> None:
+        self.left = self.total = RUN_PATTERN_SECONDS
+
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
+
+    def search(self, pattern: Pattern, text: str) -> bool:
+        """Whether `pattern` is found in `text`; TimeoutError when the search (or the run) is out of time."""
+        if self.spent:  # (the regex module reads a negative timeout as none)
+            raise TimeoutError
+        limit = min(PATTERN_SECONDS, self.left)
+        start = time.perf_counter()
+        try:
+            return pattern.search(text, timeout=limit) is not None
+        finally:
+            self.left -= time.perf_counter() - start
+
+    def why_slow(self, key: str, pattern: Pattern, rule_id: str, at: Location) -> str:
+        """What a search that ran out of time says: the pattern's own time, or the run's."""
+        if not self.spent:
+            return (
+                f"{key}: /{pattern.pattern}/ took more than {PATTERN_SECONDS:g} s on {at} (it backtracks too "
+                "much): simplify the pattern"
+            )
+        return (
+            f"[{rule_id}] {key}: /{pattern.pattern}/ on {at}: the custom rules' patterns took more than "
+            f"{self.total:g} s in all (the limit of one run): simplify them"
+        )
 
 
 @dataclass(frozen=True)
@@ -92,20 +130,14 @@ def _text(value: Any) -> str | None:
     return None if isinstance(value, (dict, list)) or value is None else str(value)
 
 
-def _failure(condition: Condition, value: Any) -> str | None:
+def _failure(condition: Condition, value: Any, budget: PatternBudget) -> str | None:
     """Why `value` fails the condition, or None when it passes (present values only, but `required`)."""
     if value is _MISSING or value in ("", [], {}):
         return "is required" if condition.required else None
     text = _text(value)
-    if condition.match is not None and (
-        text is None or not condition.match.search(text, timeout=PATTERN_SECONDS)
-    ):
+    if condition.match is not None and (text is None or not budget.search(condition.match, text)):
         return f"does not match /{condition.match.pattern}/"
-    if (
-        condition.forbid is not None
-        and text is not None
-        and condition.forbid.search(text, timeout=PATTERN_SECONDS)
-    ):
+    if condition.forbid is not None and text is not None and budget.search(condition.forbid, text):
         return f"matches the forbidden /{condition.forbid.pattern}/"
     if condition.low is not None or condition.high is not None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -120,24 +152,27 @@ def _failure(condition: Condition, value: Any) -> str | None:
 
 
 def custom_check(
-    parts: tuple[str | int, ...], condition: Condition, names: tuple[str, ...], message: str | None
+    rule_id: str,
+    parts: tuple[str | int, ...],
+    condition: Condition,
+    names: tuple[str, ...],
+    message: str | None,
+    budget: PatternBudget,
 ) -> Any:
-    """The check function of one custom rule."""
+    """The check function of one custom rule; its searches spend `budget`, the run's."""
 
     def check(subject: Subject, params: Params) -> Iterator[Hit]:
         if names and not any(glob_matches(subject.name, p) for p in names):
             return
         for loc, value in _values(subject.data, parts):
             try:
-                why = _failure(condition, value)
+                why = _failure(condition, value, budget)
             except TimeoutError:
                 pattern: Pattern = condition.match if condition.match is not None else condition.forbid
                 key = "match" if condition.match is not None else "forbid"
                 where = condition.pattern_at or Location("revox-sync.yaml")
-                slow = f"{key}: /{pattern.pattern}/ took more than {PATTERN_SECONDS:g} s on {subject.at(loc)}"
-                raise ConfigErrors(
-                    [LocatedError(where, f"{slow} (it backtracks too much): simplify the pattern")]
-                ) from None
+                slow = budget.why_slow(key, pattern, rule_id, subject.at(loc))
+                raise ConfigErrors([LocatedError(where, slow)]) from None
             if why is not None:
                 yield Hit(loc, message or why)
 
@@ -157,8 +192,10 @@ def read_custom(
     kinds: Sequence[str],
     fields: Mapping[str, Sequence[str]],
     errors: list[LocatedError],
+    budget: PatternBudget,
 ) -> Rule | None:
-    """One `custom:` entry as a Rule; every mistake is an error at its place in revox-sync.yaml."""
+    """One `custom:` entry as a Rule, its searches spending `budget`; every mistake is an error at its place
+    in revox-sync.yaml."""
     if node.id != "mapping":
         errors.append(doc.error(node, "a custom rule must be a mapping (id, path, a condition, message)"))
         return None
@@ -217,7 +254,7 @@ def read_custom(
         severity,
         message or f"custom: {path_text} ({', '.join(k for k in CONDITIONS if k in got)})",
         f"custom rule in {doc.location(got['id'][1])}",
-        check=custom_check(parts, condition, names, message),
+        check=custom_check(rule_id, parts, condition, names, message, budget),
         kinds=(kind,),
         defined_at=doc.location(got["id"][1]),
     )

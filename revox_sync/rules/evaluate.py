@@ -12,6 +12,7 @@ from revox_sync.errors import Location
 from revox_sync.rules.config import Policy
 from revox_sync.rules.rule import Finding, Hit, Rule, Subject
 from revox_sync.rules.suppress import suppress
+from revox_sync.sensitive import hide_secrets
 
 if TYPE_CHECKING:
     from revox_sync.engine.kind import Loaded
@@ -19,10 +20,11 @@ if TYPE_CHECKING:
 
 
 def assistant_subject(loaded: LoadedAssistant) -> Subject:
+    seen = hide_secrets(loaded.data, loaded.sensitive)
     return Subject(
         "assistant",
-        loaded.name,
-        loaded.data,
+        seen["name"],  # a name made of a secret is the stand-in too, for the rules' name patterns
+        seen,
         loaded.positions.value(("name",)),
         loaded.positions,
         loaded.row.location if loaded.row is not None else None,
@@ -30,7 +32,8 @@ def assistant_subject(loaded: LoadedAssistant) -> Subject:
 
 
 def subjects(assistants: Sequence[LoadedAssistant], others: Mapping[str, Loaded | None]) -> list[Subject]:
-    """What the rules see: every assistant, and each object of the other kinds' files."""
+    """What the rules see: every assistant, and each object of the other kinds' files, each sensitive value
+    a stand-in (a rule that could test a secret could spell it out in the ids of the rules that fire)."""
     found = [assistant_subject(a) for a in assistants]
     for kind, loaded in others.items():
         for d in loaded.desired if loaded is not None else []:
@@ -38,7 +41,9 @@ def subjects(assistants: Sequence[LoadedAssistant], others: Mapping[str, Loaded 
             assistant_at = getattr(d.source, "assistant_location", None)
             if assistant_at is not None:
                 located[("assistant",)] = located[("assistant_id",)] = assistant_at
-            found.append(Subject(kind, d.name, d.data, d.location, located=located))
+            found.append(
+                Subject(kind, d.name, hide_secrets(d.data, d.sensitive), d.location, located=located)
+            )
     return found
 
 

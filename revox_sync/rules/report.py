@@ -3,13 +3,13 @@ people, for scripts, for GitHub code scanning (SARIF 2.1.0) and as GitHub Action
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from revox_sync import __version__
+from revox_sync.engine.render import json_document
 from revox_sync.errors import LocatedError, LocatedWarning
 from revox_sync.output import printable
 from revox_sync.rules.rule import Finding, Rule
@@ -71,7 +71,7 @@ def to_json(findings: Sequence[Finding], *, strict: bool) -> str:
             for f in findings
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return json_document(document)
 
 
 # --- sarif ------------------------------------------------------------------------------------------------
@@ -88,12 +88,13 @@ def _from_root(path: str) -> str:
 
 
 def _uri(path: str) -> str:
+    """The path's bytes percent-encoded (a name that is not UTF-8 too: `%FF`)."""
     from urllib.parse import quote
 
     path = _from_root(path)
     if os.path.isabs(path):
         return Path(path).as_uri()
-    return quote(path.replace(os.sep, "/"))
+    return quote(os.fsencode(path.replace(os.sep, "/")))
 
 
 def _physical(location: Any) -> dict[str, Any]:
@@ -159,7 +160,7 @@ def to_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False)
+    return json_document(log)
 
 
 # --- github workflow commands -----------------------------------------------------------------------------
