@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from actions_runner import bash, expand
 from emulator_fixtures import API_KEY
 from helpers import JsonHandler, write
 from ruamel.yaml import YAML
 
+from revox_sync import __version__
 from revox_sync.pr_comment import MAX_COMMENT_CHARS, comment_body, find_comment, marker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,6 +237,7 @@ def run_step(
         f.write_text("")
     env = {
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),  # the scripts run this checkout's revox-sync
         "HOME": str(cwd),
         "RUNNER_TEMP": str(temp),
         "GITHUB_OUTPUT": str(outputs),
@@ -243,8 +246,7 @@ def run_step(
         "KEY_PRODUCTION": API_KEY,
         **(extra or {}),
     }
-    for key, value in step(name).get("env", {}).items():
-        env[key] = re.sub(r"\$\{\{\s*([\w.-]+)\s*\}\}", lambda m: values.get(m.group(1), ""), str(value))
+    env |= {key: expand(str(value), values) for key, value in step(name).get("env", {}).items()}
     bash = shutil.which("bash")
     assert bash is not None
     done = subprocess.run(
@@ -355,6 +357,110 @@ def test_a_hostile_environment_or_plan_file_stops_the_step_before_it_writes_anyt
     assert output.splitlines()[-1].startswith("::error::")
     assert not (repo / "pwned").exists()
     assert sorted(p.name for p in (repo / "runner-temp").iterdir()) == ["output", "summary"]
+
+
+@pytest.mark.parametrize(
+    ("command", "inputs", "error"),
+    [
+        ("apply", {"force": "yes"}, "force must be true or false"),
+        ("plan", {"prune": "True"}, "prune must be true or false"),
+        ("validate", {"strict": "1"}, "strict must be true or false"),
+        ("validate", {"force": "true"}, "force is an input of apply, not of validate"),
+        ("plan", {"parallelism": "2"}, "parallelism is an input of apply, not of plan"),
+        ("plan", {"strict": "true"}, "strict is an input of validate, not of plan"),
+        ("validate", {"target": "Support"}, "target is an input of plan and apply, not of validate"),
+    ],
+)
+def test_an_option_input_its_command_does_not_take_or_not_a_boolean_stops_the_step(
+    repo: Path, command: str, inputs: dict[str, str], error: str
+) -> None:
+    """Never ignored: a `force: true` on the plan job would otherwise read as done."""
+    code, output, outputs, summary = run_step(
+        "run", repo, {"command": command, "environment": "staging", **inputs}
+    )
+    assert (code, outputs, summary, output.splitlines()) == (1, {}, "", [f"::error::{error}"])
+    assert sorted(p.name for p in (repo / "runner-temp").iterdir()) == ["output", "summary"]
+
+
+def test_target_takes_one_name_per_line_into_the_saved_plan(repo: Path, emulator) -> None:
+    """One name a line (a name may hold a comma), trimmed, blank lines skipped; each is one argument, so a
+    name that looks like shell code is only a name."""
+    write(repo / "assistants/sales.yaml", "name: Sales, EU\nprompt: Sell.\n")
+    write(repo / "assistants/other.yaml", "name: Other\nprompt: Other.\n")
+    target = "  Support\n\nSales, EU  \n"
+    code, output, outputs, summary = run_step(
+        "run", repo, {"command": "plan", "environment": "staging", "target": target}
+    )
+    assert code == 0, output
+    saved = json.loads(Path(outputs["plan-file"]).read_text())
+    assert saved["options"] == {"prune": False, "targets": ["Support", "Sales, EU"]}
+    assert sorted(a["name"] for a in saved["actions"]) == ["Sales, EU", "Support"]
+    assert "2 to add" in summary
+    code, output, outputs, _ = run_step(
+        "run", repo, {"command": "plan", "environment": "staging", "target": "$(touch pwned)"}
+    )
+    assert code == 1 and "error: --target '$(touch pwned)': nothing of that name or id" in output
+    assert not (repo / "pwned").exists()
+
+
+def test_prune_destroys_what_no_file_declares_and_rides_in_the_saved_plan(repo: Path, emulator) -> None:
+    old = emulator.state.seed_assistant({"name": "Old bot", "prompt": "Gone."})
+    code, output, outputs, _ = run_step("run", repo, {"command": "plan", "environment": "staging"})
+    assert code == 0 and "plan with --prune to destroy it" in output
+    assert [a["action"] for a in json.loads(Path(outputs["plan-file"]).read_text())["actions"]] == ["create"]
+    code, output, planned, _ = run_step(
+        "run", repo, {"command": "plan", "environment": "staging", "prune": "true"}
+    )
+    assert code == 0, output
+    assert json.loads(Path(planned["plan-file"]).read_text())["options"] == {"prune": True, "targets": []}
+    inputs = {"command": "apply", "environment": "staging", "plan-file": planned["plan-file"]}
+    code, output, _, _ = run_step("run", repo, {**inputs, "prune": "true"})
+    assert code == 1  # the saved plan carries it: refused, changing nothing
+    assert "error: --target and --prune come from the saved plan; do not pass them with PLAN_FILE" in output
+    assert [a["id"] for a in emulator.state.list_assistants()] == [old["id"]]
+    code, output, _, _ = run_step("run", repo, inputs)
+    assert code == 0, output
+    assert [a["name"] for a in emulator.state.list_assistants()] == ["Support"]
+
+
+def test_force_lets_a_large_change_past_the_safety_limit_at_the_parallelism_given(
+    repo: Path, emulator
+) -> None:
+    for i in range(10):
+        emulator.state.seed_assistant({"name": f"Clinic {i}", "prompt": "Book visits."})
+        write(
+            repo / f"assistants/clinic-{i}.yaml",
+            f"name: Clinic {i}\nprompt: {'Book visits, kindly.' if i < 4 else 'Book visits.'}\n",
+        )
+    (repo / "assistants/support.yaml").unlink()
+    emulator.clear_requests()
+    code, output, outputs, _ = run_step("run", repo, {"command": "apply", "environment": "staging"})
+    assert (code, outputs["exitcode"]) == (1, "1")
+    assert "re-run with --force if that is intended" in output
+    assert [r.method for r in emulator.requests] == ["GET"] * len(emulator.requests)
+    code, output, outputs, _ = run_step(
+        "run", repo, {"command": "apply", "environment": "staging", "force": "true", "parallelism": "1"}
+    )
+    assert code == 0, output
+    assert "Applying 4 actions (parallelism 1)..." in output
+    assert [r.method for r in emulator.requests].count("PATCH") == 4
+
+
+def test_strict_fails_validate_on_a_policy_warning(repo: Path) -> None:
+    with (repo / "revox-sync.yaml").open("a") as project:
+        project.write("rules: {calling-hours: warning}\n")
+    late = "name: Late\nfirst_sentence: Hi, an AI assistant here.\ncall_retry_config:\n  calling_windows:\n"
+    write(
+        repo / "assistants/late.yaml",
+        late + '    - {calling_window_start_time: "09:00", calling_window_end_time: "22:00"}\n',
+    )
+    code, output, outputs, _ = run_step("run", repo, {"command": "validate", "environment": "staging"})
+    assert (code, outputs["exitcode"]) == (0, "0"), output
+    assert "::warning file=assistants/late.yaml" in output
+    code, output, outputs, _ = run_step(
+        "run", repo, {"command": "validate", "environment": "staging", "strict": "true"}
+    )
+    assert (code, outputs["exitcode"]) == (1, "1"), output
 
 
 def no_secret_anywhere(repo: Path, *texts: str) -> None:
@@ -479,6 +585,117 @@ def test_install_step_pins_a_version_or_takes_a_requirement(tmp_path: Path) -> N
             tmp_path / "calls"
         ).read_text() == f"-m pip install --disable-pip-version-check -q {requirement}\n"
         assert not (tmp_path / "pwned").exists()
+
+
+# --- installing revox-sync without a published package (one fresh venv, about 15 s: marker `venv`) ---------
+def linked_dependencies(into: Path) -> Path:
+    """revox-sync's dependencies as installed here, linked into one directory (revox-sync itself is not
+    among them): what a fresh venv needs to run it, with no registry."""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+
+    into.mkdir()
+    needed, todo = set(), ["revox-sync"]
+    while todo:
+        for spec in distribution(todo.pop()).requires or []:
+            requirement = Requirement(spec)
+            name = requirement.name.lower()
+            if (
+                requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+            ) and name not in needed:
+                needed.add(name)
+                todo.append(name)
+    for name in needed:
+        for file in distribution(name).files or []:
+            top = file.parts[0]
+            if top not in ("..", "__pycache__") and not (into / top).exists():
+                (into / top).symlink_to(Path(str(file.locate())).parents[len(file.parts) - 1] / top)
+    return into
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new virtual environment (with pip, without revox-sync) that sees this machine's installed
+    dependencies of revox-sync, so the steps below install with `PIP_NO_DEPS` and no registry."""
+    base = tmp_path_factory.mktemp("venv")
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    (site / "revox-sync-dependencies.pth").write_text(f"{linked_dependencies(base / 'deps')}\n")
+    return venv
+
+
+def installing(venv: Path, home: Path) -> dict[str, str]:
+    """The environment of an install: the venv first on PATH, this machine's pip settings, no dependencies,
+    and no PYTHONPATH (what runs is what was installed)."""
+    pip = {k: v for k, v in os.environ.items() if k.startswith("PIP_")}
+    return pip | {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(home),
+        "PIP_NO_DEPS": "1",
+        "PYTHONPATH": "",
+    }
+
+
+def installed(venv: Path) -> tuple[str, Path]:
+    """`revox-sync --version` of the venv, and where its package was installed."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(venv)}
+    version = subprocess.run(
+        [str(venv / "bin/revox-sync"), "--version"], capture_output=True, text=True, env=env, timeout=60
+    )
+    where = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import revox_sync; print(revox_sync.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=venv,  # not the checkout, which `-c` would put first on sys.path
+        timeout=60,
+    )
+    return version.stdout + version.stderr, Path(where.stdout.strip()).parent
+
+
+@pytest.mark.venv
+def test_the_install_step_installs_the_actions_own_checkout(fresh_venv: Path, tmp_path: Path) -> None:
+    """With no `version`, the tag the action is pinned at: its own checkout (GITHUB_ACTION_PATH), built from
+    a copy under RUNNER_TEMP, so nothing is written into the action's directory."""
+    before = sorted(os.listdir(ROOT))
+    extra = installing(fresh_venv, tmp_path) | {"GITHUB_ACTION_PATH": str(ROOT)}
+    code, output, _, _ = run_step("install", tmp_path, {}, extra)
+    assert code == 0, output
+    assert output.splitlines()[-1] == f"revox-sync {__version__}"
+    version, package = installed(fresh_venv)
+    assert version == f"revox-sync {__version__}\n"
+    assert package.parent.name == "site-packages" and fresh_venv in package.parents
+    assert (package / "cli.py").read_text() == (ROOT / "revox_sync/cli.py").read_text()
+    assert sorted(os.listdir(ROOT)) == before  # no build/ nor *.egg-info beside the action's sources
+    (source,) = (tmp_path / "runner-temp").glob("revox-sync-source-*")
+    assert sorted(os.listdir(source)) == [
+        "README.md",
+        "build",
+        "pyproject.toml",
+        "revox_sync",
+        "revox_sync.egg-info",
+    ]
+
+
+@pytest.mark.venv
+def test_the_gitlab_install_takes_a_pinned_git_url(fresh_venv: Path, tmp_path: Path) -> None:
+    """The GitLab example's before_script with its REVOX_SYNC_INSTALL pointed at this repository's commit
+    (a file URL: no network here), as the example's `git+https://...@v0.1.0` is."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    doc = YAML(typ="safe").load((ROOT / "examples/ci/gitlab-ci.yml").read_text())
+    assert doc["variables"]["REVOX_SYNC_INSTALL"] == "git+https://github.com/revox-sync/revox-sync.git@v0.1.0"
+    (line,) = doc["default"]["before_script"]
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    env = installing(fresh_venv, tmp_path) | {"REVOX_SYNC_INSTALL": f"git+file://{ROOT}@{head}"}
+    done = bash(line, tmp_path, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    version, package = installed(fresh_venv)
+    assert version == f"revox-sync {__version__}\n" and fresh_venv in package.parents
 
 
 def test_comment_step_creates_then_updates_one_comment_per_environment(
