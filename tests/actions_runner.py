@@ -119,6 +119,7 @@ class Runner:
     so a job skips `actions/setup-python` and the step `install`."""
 
     workspace: Path
+    machine: Path  # the runner's own files: each job's RUNNER_TEMP, the artifacts
     event_name: str
     event: dict[str, Any]
     secrets: dict[str, str]
@@ -131,8 +132,8 @@ class Runner:
     def job(self, name: str, matrix: Mapping[str, str]) -> Job | None:
         """Run the workflow's job `name` for one cell of its matrix; None when its `if:` skips it."""
         spec = load(WORKFLOW)["jobs"][name]
-        temp = self.workspace.parent / f"runner-temp-{name}-{self.run_id}-{'-'.join(matrix.values())}"
-        temp.mkdir()
+        temp = self.machine / f"temp-{self.run_id}-{name}-{'-'.join(matrix.values())}"
+        temp.mkdir(parents=True)
         event_path = temp / "_github_workflow" / "event.json"
         event_path.parent.mkdir()
         event_path.write_text(json.dumps(self.event))
@@ -224,7 +225,7 @@ class Runner:
         """actions/upload-artifact: a copy of the file or directory (if-no-files-found: ignore)."""
         if not path.exists():
             return
-        store = self.workspace.parent / "artifacts" / str(self.run_id) / name
+        store = self.machine / "artifacts" / str(self.run_id) / name
         store.mkdir(parents=True)
         if path.is_dir():
             shutil.copytree(path, store, dirs_exist_ok=True)

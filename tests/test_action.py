@@ -12,17 +12,19 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from actions_runner import bash, expand
+from actions_runner import Runner, bash, expand
 from emulator_fixtures import API_KEY
 from helpers import JsonHandler, write
 from ruamel.yaml import YAML
 
 from revox_sync import __version__
+from revox_sync.emulator import EmulatorServer
 from revox_sync.pr_comment import MAX_COMMENT_CHARS, comment_body, find_comment, marker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -782,3 +784,173 @@ def test_upsert_with_a_personal_token_updates_the_comment_it_posted(github: Fake
         ("PATCH", "/repos/acme/voice/issues/comments/1001"),
     ]
     assert [c["body"] for c in github.comments] == [marker("prod") + "\nx", marker("prod") + "\nplan 2"]
+
+
+# --- the whole loop: the example workflow's jobs, as a runner runs them, on each event ---------------------------
+SECRETS = {"REVOX_API_KEY_STAGING": API_KEY, "REVOX_API_KEY_PRODUCTION": API_KEY}
+ENVIRONMENTS = ("staging", "production")
+
+
+@dataclass
+class Loop:
+    """A repository set up as the README's CI section says, its two accounts (one emulator each), GitHub's
+    stand-in, and the artifacts that one run leaves for the next."""
+
+    repo: Path
+    accounts: dict[str, Any]
+    github: FakeGitHub
+    machine: Path
+    artifacts: dict[str, Path] = field(default_factory=dict)
+    runs: int = 0
+
+    def run(
+        self, event_name: str, event: dict[str, Any], secrets: dict[str, str] = SECRETS, **extra: Any
+    ) -> dict[str, dict[str, Any]]:
+        """One workflow run for the event: every job of the workflow for every environment of its matrix;
+        by job, by environment, what it left (None: its `if:` skipped it)."""
+        self.runs += 1
+        runner = Runner(
+            self.repo,
+            self.machine,
+            event_name,
+            event,
+            secrets,
+            self.artifacts,
+            github_api=self.github.url,
+            run_id=self.runs,
+            **extra,
+        )
+        return {
+            job: {env: runner.job(job, {"environment": env}) for env in ENVIRONMENTS}
+            for job in ("plan", "apply", "drift")
+        }
+
+    def writes(self, environment: str) -> list[tuple[str, str]]:
+        return [(r.method, r.path) for r in self.accounts[environment].requests if r.method != "GET"]
+
+
+@pytest.fixture
+def loop(tmp_path: Path, emulator, github: FakeGitHub) -> Iterator[Loop]:
+    with EmulatorServer(api_key=API_KEY) as production:
+        accounts = {"staging": emulator, "production": production}
+        repo = tmp_path / "repo"
+        write(
+            repo / "revox-sync.yaml",
+            "environments:\n"
+            + "".join(
+                f"  {env}: {{api_key_env: REVOX_API_KEY_{env.upper()}, base_url: '{server.url}'}}\n"
+                for env, server in accounts.items()
+            ),
+        )
+        write(repo / "assistants/support.yaml", "name: Support\nprompt: Help callers.\n")
+        yield Loop(repo, accounts, github, tmp_path / "runner")
+
+
+PULL_REQUEST = {"number": 7, "pull_request": {"number": 7, "head": {"repo": {"full_name": "acme/voice"}}}}
+
+
+def test_the_loop_comment_per_environment_edited_on_push_merge_applies_the_saved_plan_drift_fails(
+    loop: Loop,
+) -> None:
+    jobs = loop.run("pull_request", PULL_REQUEST)
+    assert all(job is None for name in ("apply", "drift") for job in jobs[name].values())
+    assert all(job is not None and job.ok for job in jobs["plan"].values())
+    assert [(c["id"], c["body"].split("\n", 2)[:2]) for c in loop.github.comments] == [
+        (1000, [marker("staging"), "## staging"]),
+        (1001, [marker("production"), "## production"]),
+    ]
+    assert all("1 to add" in c["body"] for c in loop.github.comments)
+    first_plan = json.loads((loop.artifacts["revox-plan-staging"] / "plan-staging.json").read_text())
+
+    write(loop.repo / "assistants/sales.yaml", "name: Sales\nprompt: Sell.\n")  # a second push
+    jobs = loop.run("pull_request", PULL_REQUEST)
+    assert all(job is not None and job.ok for job in jobs["plan"].values())
+    assert [m for m, _ in loop.github.requests if m != "GET"] == ["POST", "POST", "PATCH", "PATCH"]
+    assert [c["id"] for c in loop.github.comments] == [1000, 1001]  # edited, one per environment
+    assert all("2 to add" in c["body"] and "Sales" in c["body"] for c in loop.github.comments)
+    saved = json.loads((loop.artifacts["revox-plan-staging"] / "plan-staging.json").read_text())
+    assert saved["checksum"] != first_plan["checksum"]
+    assert all(loop.writes(env) == [] for env in ENVIRONMENTS)  # a pull request writes nothing
+
+    jobs = loop.run("push", {"ref": "refs/heads/main"}, merged={"labels": []})  # the merge
+    assert all(job is None for name in ("plan", "drift") for job in jobs[name].values())
+    for env in ENVIRONMENTS:
+        job = jobs["apply"][env]
+        assert job is not None and job.ok, job and job.log
+        created = sorted(a["name"] for a in loop.accounts[env].state.list_assistants())
+        assert created == sorted(a["name"] for a in saved["actions"]) == ["Sales", "Support"]
+        assert loop.writes(env) == [("POST", "/assistants")] * 2  # exactly the saved plan's two creates
+        (results,) = re.findall(r"```json\n(.*?)```", job.summary, flags=re.S)
+        assert json.loads(results)["status"] == "complete"
+
+    (support,) = [a for a in loop.accounts["staging"].state.list_assistants() if a["name"] == "Support"]
+    loop.accounts["staging"].state.update_assistant(support["id"], {"prompt": "Edited in the dashboard."})
+    asked = len(loop.github.requests)
+    jobs = loop.run("schedule", {"schedule": "17 6 * * *"})  # the morning's drift check
+    assert all(job is None for name in ("plan", "apply") for job in jobs[name].values())
+    staging, production = jobs["drift"]["staging"], jobs["drift"]["production"]
+    assert staging is not None and not staging.ok  # exit 2: the account moved
+    assert "Support" in staging.summary and "1 to change" in staging.summary
+    assert production is not None and production.ok and "No changes." in production.summary
+    assert len(loop.github.requests) == asked  # no comment outside a pull request
+    assert loop.writes("staging") == [("POST", "/assistants")] * 2  # a drift check writes nothing
+    no_secret_in(loop.machine, loop.repo, *(c["body"] for c in loop.github.comments))
+
+
+def no_secret_in(*places: Path | str) -> None:
+    """The API key in no file under the directories (every file the jobs wrote, every artifact) nor text."""
+    for place in places:
+        if isinstance(place, str):
+            assert API_KEY not in place
+            continue
+        for path in place.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                assert API_KEY not in path.read_text(errors="replace"), path
+
+
+def test_the_loop_a_merged_large_change_goes_through_with_the_reviewers_label(loop: Loop) -> None:
+    for env in ENVIRONMENTS:
+        for i in range(10):
+            loop.accounts[env].state.seed_assistant({"name": f"Clinic {i}", "prompt": "Book visits."})
+    for i in range(10):
+        write(
+            loop.repo / f"assistants/clinic-{i}.yaml",
+            f"name: Clinic {i}\nprompt: Book visits{', kindly' if i < 4 else ''}.\n",
+        )
+    (loop.repo / "assistants/support.yaml").unlink()
+    jobs = loop.run("pull_request", PULL_REQUEST)
+    assert all(job is not None and job.ok for job in jobs["plan"].values())
+    assert "apply will refuse this plan without --force" in jobs["plan"]["staging"].log
+    jobs = loop.run("push", {"ref": "refs/heads/main"}, merged={"labels": [{"name": "lgtm"}]})
+    assert (
+        not jobs["apply"]["staging"].ok
+        and "re-run with --force if that is intended" in jobs["apply"]["staging"].log
+    )
+    assert loop.writes("staging") == []
+    jobs = loop.run("push", {"ref": "refs/heads/main"}, merged={"labels": [{"name": "revox-sync:force"}]})
+    assert all(job.ok for job in jobs["apply"].values()), jobs["apply"]["staging"].log
+    assert [m for m, _ in loop.writes("staging")] == ["PATCH"] * 4
+    (backup,) = (loop.artifacts[f"revox-backup-staging-{loop.runs}-1"]).iterdir()  # what restore puts back
+    assert sorted(o["name"] for o in json.loads(backup.read_text())["objects"]) == [
+        f"Clinic {i}" for i in range(4)
+    ]
+
+
+def test_the_loop_a_pull_request_without_secrets_validates_and_says_why_it_cannot_plan(loop: Loop) -> None:
+    fork = {"number": 8, "pull_request": {"number": 8, "head": {"repo": {"full_name": "mallory/voice"}}}}
+    jobs = loop.run("pull_request", fork, secrets={})
+    for env in ENVIRONMENTS:
+        job = jobs["plan"][env]
+        assert job is not None and not job.ok
+        assert job.outputs["validate"]["exitcode"] == "0"  # validate ran in full
+        assert (
+            f"error: no API key for environment '{env}': set the environment variable REVOX_API_KEY_{env.upper()}"
+            in job.log
+        )
+        assert (
+            "::error title=revox-sync plan has no API key on a fork::This pull request comes from the fork mallory/voice"
+            in job.log
+        )
+        assert "GitHub gives the workflow of a fork's pull request no secrets" in job.summary
+    assert loop.github.requests == [] and loop.artifacts == {}  # no comment, no plan to upload
+    assert all(loop.accounts[env].requests == [] for env in ENVIRONMENTS)
