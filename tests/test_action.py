@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from actions_runner import Runner, bash, expand
+from actions_runner import ACTION, BIN, ROOT, WORKFLOW, Runner, bash, expand
 from emulator_fixtures import API_KEY
 from helpers import JsonHandler, write
 from ruamel.yaml import YAML
@@ -26,11 +25,6 @@ from ruamel.yaml import YAML
 from revox_sync import __version__
 from revox_sync.emulator import EmulatorServer
 from revox_sync.pr_comment import MAX_COMMENT_CHARS, comment_body, find_comment, marker
-
-ROOT = Path(__file__).resolve().parent.parent
-ACTION = ROOT / "action.yml"
-WORKFLOW = ROOT / "examples/ci/github-actions.yml"
-BIN = Path(sys.executable).parent
 
 
 def action() -> dict[str, Any]:
@@ -249,16 +243,7 @@ def run_step(
         **(extra or {}),
     }
     env |= {key: expand(str(value), values) for key, value in step(name).get("env", {}).items()}
-    bash = shutil.which("bash")
-    assert bash is not None
-    done = subprocess.run(
-        [bash, "--noprofile", "--norc", "-e", "-c", step(name)["run"]],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = bash(step(name)["run"], cwd, env)
     got = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
     return done.returncode, done.stdout + done.stderr, got, summary.read_text()
 
