@@ -383,10 +383,12 @@ def test_target_takes_one_name_per_line_into_the_saved_plan(repo: Path, emulator
     assert saved["options"] == {"prune": False, "targets": ["Support", "Sales, EU"]}
     assert sorted(a["name"] for a in saved["actions"]) == ["Sales, EU", "Support"]
     assert "2 to add" in summary
-    code, output, outputs, _ = run_step(
-        "run", repo, {"command": "plan", "environment": "staging", "target": "$(touch pwned)"}
-    )
-    assert code == 1 and "error: --target '$(touch pwned)': nothing of that name or id" in output
+    for name in ("$(touch pwned)", "--prune", "--target=Support"):  # a name, never shell code nor an option
+        code, output, outputs, _ = run_step(
+            "run", repo, {"command": "plan", "environment": "staging", "target": f"Support\n{name}"}
+        )
+        assert code == 1 and f"error: --target '{name}': nothing of that name or id" in output
+        assert "plan-file" not in outputs
     assert not (repo / "pwned").exists()
 
 
