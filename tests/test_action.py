@@ -7,26 +7,24 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from actions_runner import ACTION, BIN, ROOT, WORKFLOW, Runner, bash, expand
 from emulator_fixtures import API_KEY
 from helpers import JsonHandler, write
 from ruamel.yaml import YAML
 
+from revox_sync import __version__
+from revox_sync.emulator import EmulatorServer
 from revox_sync.pr_comment import MAX_COMMENT_CHARS, comment_body, find_comment, marker
-
-ROOT = Path(__file__).resolve().parent.parent
-ACTION = ROOT / "action.yml"
-WORKFLOW = ROOT / "examples/ci/github-actions.yml"
-BIN = Path(sys.executable).parent
 
 
 def action() -> dict[str, Any]:
@@ -235,6 +233,7 @@ def run_step(
         f.write_text("")
     env = {
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),  # the scripts run this checkout's revox-sync
         "HOME": str(cwd),
         "RUNNER_TEMP": str(temp),
         "GITHUB_OUTPUT": str(outputs),
@@ -243,18 +242,8 @@ def run_step(
         "REVOX_API_KEY_PRODUCTION": API_KEY,
         **(extra or {}),
     }
-    for key, value in step(name).get("env", {}).items():
-        env[key] = re.sub(r"\$\{\{\s*([\w.-]+)\s*\}\}", lambda m: values.get(m.group(1), ""), str(value))
-    bash = shutil.which("bash")
-    assert bash is not None
-    done = subprocess.run(
-        [bash, "--noprofile", "--norc", "-e", "-c", step(name)["run"]],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env |= {key: expand(str(value), values) for key, value in step(name).get("env", {}).items()}
+    done = bash(step(name)["run"], cwd, env)
     got = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
     return done.returncode, done.stdout + done.stderr, got, summary.read_text()
 
@@ -355,6 +344,112 @@ def test_a_hostile_environment_or_plan_file_stops_the_step_before_it_writes_anyt
     assert output.splitlines()[-1].startswith("::error::")
     assert not (repo / "pwned").exists()
     assert sorted(p.name for p in (repo / "runner-temp").iterdir()) == ["output", "summary"]
+
+
+@pytest.mark.parametrize(
+    ("command", "inputs", "error"),
+    [
+        ("apply", {"force": "yes"}, "force must be true or false"),
+        ("plan", {"prune": "True"}, "prune must be true or false"),
+        ("validate", {"strict": "1"}, "strict must be true or false"),
+        ("validate", {"force": "true"}, "force is an input of apply, not of validate"),
+        ("plan", {"parallelism": "2"}, "parallelism is an input of apply, not of plan"),
+        ("plan", {"strict": "true"}, "strict is an input of validate, not of plan"),
+        ("validate", {"target": "Support"}, "target is an input of plan and apply, not of validate"),
+    ],
+)
+def test_an_option_input_its_command_does_not_take_or_not_a_boolean_stops_the_step(
+    repo: Path, command: str, inputs: dict[str, str], error: str
+) -> None:
+    """Never ignored: a `force: true` on the plan job would otherwise read as done."""
+    code, output, outputs, summary = run_step(
+        "run", repo, {"command": command, "environment": "staging", **inputs}
+    )
+    assert (code, outputs, summary, output.splitlines()) == (1, {}, "", [f"::error::{error}"])
+    assert sorted(p.name for p in (repo / "runner-temp").iterdir()) == ["output", "summary"]
+
+
+def test_target_takes_one_name_per_line_into_the_saved_plan(repo: Path, emulator) -> None:
+    """One name a line (a name may hold a comma), trimmed, blank lines skipped; each is one argument, so a
+    name that looks like shell code is only a name."""
+    write(repo / "assistants/sales.yaml", "name: Sales, EU\nprompt: Sell.\n")
+    write(repo / "assistants/other.yaml", "name: Other\nprompt: Other.\n")
+    target = "  Support\n\nSales, EU  \n"
+    code, output, outputs, summary = run_step(
+        "run", repo, {"command": "plan", "environment": "staging", "target": target}
+    )
+    assert code == 0, output
+    saved = json.loads(Path(outputs["plan-file"]).read_text())
+    assert saved["options"] == {"prune": False, "targets": ["Support", "Sales, EU"]}
+    assert sorted(a["name"] for a in saved["actions"]) == ["Sales, EU", "Support"]
+    assert "2 to add" in summary
+    for name in ("$(touch pwned)", "--prune", "--target=Support"):  # a name, never shell code nor an option
+        code, output, outputs, _ = run_step(
+            "run", repo, {"command": "plan", "environment": "staging", "target": f"Support\n{name}"}
+        )
+        assert code == 1 and f"error: --target '{name}': nothing of that name or id" in output
+        assert "plan-file" not in outputs
+    assert not (repo / "pwned").exists()
+
+
+def test_prune_destroys_what_no_file_declares_and_rides_in_the_saved_plan(repo: Path, emulator) -> None:
+    old = emulator.state.seed_assistant({"name": "Old bot", "prompt": "Gone."})
+    code, output, outputs, _ = run_step("run", repo, {"command": "plan", "environment": "staging"})
+    assert code == 0 and "plan with --prune to destroy it" in output
+    assert [a["action"] for a in json.loads(Path(outputs["plan-file"]).read_text())["actions"]] == ["create"]
+    code, output, planned, _ = run_step(
+        "run", repo, {"command": "plan", "environment": "staging", "prune": "true"}
+    )
+    assert code == 0, output
+    assert json.loads(Path(planned["plan-file"]).read_text())["options"] == {"prune": True, "targets": []}
+    inputs = {"command": "apply", "environment": "staging", "plan-file": planned["plan-file"]}
+    code, output, _, _ = run_step("run", repo, {**inputs, "prune": "true"})
+    assert code == 1  # the saved plan carries it: refused, changing nothing
+    assert "error: --target and --prune come from the saved plan; do not pass them with PLAN_FILE" in output
+    assert [a["id"] for a in emulator.state.list_assistants()] == [old["id"]]
+    code, output, _, _ = run_step("run", repo, inputs)
+    assert code == 0, output
+    assert [a["name"] for a in emulator.state.list_assistants()] == ["Support"]
+
+
+def test_force_lets_a_large_change_past_the_safety_limit_at_the_parallelism_given(
+    repo: Path, emulator
+) -> None:
+    for i in range(10):
+        emulator.state.seed_assistant({"name": f"Clinic {i}", "prompt": "Book visits."})
+        write(
+            repo / f"assistants/clinic-{i}.yaml",
+            f"name: Clinic {i}\nprompt: {'Book visits, kindly.' if i < 4 else 'Book visits.'}\n",
+        )
+    (repo / "assistants/support.yaml").unlink()
+    emulator.clear_requests()
+    code, output, outputs, _ = run_step("run", repo, {"command": "apply", "environment": "staging"})
+    assert (code, outputs["exitcode"]) == (1, "1")
+    assert "re-run with --force if that is intended" in output
+    assert [r.method for r in emulator.requests] == ["GET"] * len(emulator.requests)
+    code, output, outputs, _ = run_step(
+        "run", repo, {"command": "apply", "environment": "staging", "force": "true", "parallelism": "1"}
+    )
+    assert code == 0, output
+    assert "Applying 4 actions (parallelism 1)..." in output
+    assert [r.method for r in emulator.requests].count("PATCH") == 4
+
+
+def test_strict_fails_validate_on_a_policy_warning(repo: Path) -> None:
+    with (repo / "revox-sync.yaml").open("a") as project:
+        project.write("rules: {calling-hours: warning}\n")
+    late = "name: Late\nfirst_sentence: Hi, an AI assistant here.\ncall_retry_config:\n  calling_windows:\n"
+    write(
+        repo / "assistants/late.yaml",
+        late + '    - {calling_window_start_time: "09:00", calling_window_end_time: "22:00"}\n',
+    )
+    code, output, outputs, _ = run_step("run", repo, {"command": "validate", "environment": "staging"})
+    assert (code, outputs["exitcode"]) == (0, "0"), output
+    assert "::warning file=assistants/late.yaml" in output
+    code, output, outputs, _ = run_step(
+        "run", repo, {"command": "validate", "environment": "staging", "strict": "true"}
+    )
+    assert (code, outputs["exitcode"]) == (1, "1"), output
 
 
 def no_secret_anywhere(repo: Path, *texts: str) -> None:
@@ -492,6 +587,117 @@ def test_install_step_pins_a_version_or_takes_a_requirement(tmp_path: Path) -> N
         assert not (tmp_path / "pwned").exists()
 
 
+# --- installing revox-sync without a published package (one fresh venv, about 15 s: marker `venv`) ---------
+def linked_dependencies(into: Path) -> Path:
+    """revox-sync's dependencies as installed here, linked into one directory (revox-sync itself is not
+    among them): what a fresh venv needs to run it, with no registry."""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+
+    into.mkdir()
+    needed, todo = set(), ["revox-sync"]
+    while todo:
+        for spec in distribution(todo.pop()).requires or []:
+            requirement = Requirement(spec)
+            name = requirement.name.lower()
+            if (
+                requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+            ) and name not in needed:
+                needed.add(name)
+                todo.append(name)
+    for name in needed:
+        for file in distribution(name).files or []:
+            top = file.parts[0]
+            if top not in ("..", "__pycache__") and not (into / top).exists():
+                (into / top).symlink_to(Path(str(file.locate())).parents[len(file.parts) - 1] / top)
+    return into
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new virtual environment (with pip, without revox-sync) that sees this machine's installed
+    dependencies of revox-sync, so the steps below install with `PIP_NO_DEPS` and no registry."""
+    base = tmp_path_factory.mktemp("venv")
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    (site / "revox-sync-dependencies.pth").write_text(f"{linked_dependencies(base / 'deps')}\n")
+    return venv
+
+
+def installing(venv: Path, home: Path) -> dict[str, str]:
+    """The environment of an install: the venv first on PATH, this machine's pip settings, no dependencies,
+    and no PYTHONPATH (what runs is what was installed)."""
+    pip = {k: v for k, v in os.environ.items() if k.startswith("PIP_")}
+    return pip | {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(home),
+        "PIP_NO_DEPS": "1",
+        "PYTHONPATH": "",
+    }
+
+
+def installed(venv: Path) -> tuple[str, Path]:
+    """`revox-sync --version` of the venv, and where its package was installed."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(venv)}
+    version = subprocess.run(
+        [str(venv / "bin/revox-sync"), "--version"], capture_output=True, text=True, env=env, timeout=60
+    )
+    where = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import revox_sync; print(revox_sync.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=venv,  # not the checkout, which `-c` would put first on sys.path
+        timeout=60,
+    )
+    return version.stdout + version.stderr, Path(where.stdout.strip()).parent
+
+
+@pytest.mark.venv
+def test_the_install_step_installs_the_actions_own_checkout(fresh_venv: Path, tmp_path: Path) -> None:
+    """With no `version`, the tag the action is pinned at: its own checkout (GITHUB_ACTION_PATH), built from
+    a copy under RUNNER_TEMP, so nothing is written into the action's directory."""
+    before = sorted(os.listdir(ROOT))
+    extra = installing(fresh_venv, tmp_path) | {"GITHUB_ACTION_PATH": str(ROOT)}
+    code, output, _, _ = run_step("install", tmp_path, {}, extra)
+    assert code == 0, output
+    assert output.splitlines()[-1] == f"revox-sync {__version__}"
+    version, package = installed(fresh_venv)
+    assert version == f"revox-sync {__version__}\n"
+    assert package.parent.name == "site-packages" and fresh_venv in package.parents
+    assert (package / "cli.py").read_text() == (ROOT / "revox_sync/cli.py").read_text()
+    assert sorted(os.listdir(ROOT)) == before  # no build/ nor *.egg-info beside the action's sources
+    (source,) = (tmp_path / "runner-temp").glob("revox-sync-source-*")
+    assert sorted(os.listdir(source)) == [
+        "README.md",
+        "build",
+        "pyproject.toml",
+        "revox_sync",
+        "revox_sync.egg-info",
+    ]
+
+
+@pytest.mark.venv
+def test_the_gitlab_install_takes_a_pinned_git_url(fresh_venv: Path, tmp_path: Path) -> None:
+    """The GitLab example's before_script with its REVOX_SYNC_INSTALL pointed at this repository's commit
+    (a file URL: no network here), as the example's `git+https://...@v0.1.0` is."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    doc = YAML(typ="safe").load((ROOT / "examples/ci/gitlab-ci.yml").read_text())
+    assert doc["variables"]["REVOX_SYNC_INSTALL"] == "git+https://github.com/revox-sync/revox-sync.git@v0.1.0"
+    (line,) = doc["default"]["before_script"]
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    env = installing(fresh_venv, tmp_path) | {"REVOX_SYNC_INSTALL": f"git+file://{ROOT}@{head}"}
+    done = bash(line, tmp_path, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    version, package = installed(fresh_venv)
+    assert version == f"revox-sync {__version__}\n" and fresh_venv in package.parents
+
+
 def test_comment_step_creates_then_updates_one_comment_per_environment(
     repo: Path, github: FakeGitHub
 ) -> None:
@@ -576,3 +782,173 @@ def test_upsert_with_a_personal_token_updates_the_comment_it_posted(github: Fake
         ("PATCH", "/repos/acme/voice/issues/comments/1001"),
     ]
     assert [c["body"] for c in github.comments] == [marker("prod") + "\nx", marker("prod") + "\nplan 2"]
+
+
+# --- the whole loop: the example workflow's jobs, as a runner runs them, on each event ---------------------------
+SECRETS = {"REVOX_API_KEY_STAGING": API_KEY, "REVOX_API_KEY_PRODUCTION": API_KEY}
+ENVIRONMENTS = ("staging", "production")
+
+
+@dataclass
+class Loop:
+    """A repository set up as the README's CI section says, its two accounts (one emulator each), GitHub's
+    stand-in, and the artifacts that one run leaves for the next."""
+
+    repo: Path
+    accounts: dict[str, Any]
+    github: FakeGitHub
+    machine: Path
+    artifacts: dict[str, Path] = field(default_factory=dict)
+    runs: int = 0
+
+    def run(
+        self, event_name: str, event: dict[str, Any], secrets: dict[str, str] = SECRETS, **extra: Any
+    ) -> dict[str, dict[str, Any]]:
+        """One workflow run for the event: every job of the workflow for every environment of its matrix;
+        by job, by environment, what it left (None: its `if:` skipped it)."""
+        self.runs += 1
+        runner = Runner(
+            self.repo,
+            self.machine,
+            event_name,
+            event,
+            secrets,
+            self.artifacts,
+            github_api=self.github.url,
+            run_id=self.runs,
+            **extra,
+        )
+        return {
+            job: {env: runner.job(job, {"environment": env}) for env in ENVIRONMENTS}
+            for job in ("plan", "apply", "drift")
+        }
+
+    def writes(self, environment: str) -> list[tuple[str, str]]:
+        return [(r.method, r.path) for r in self.accounts[environment].requests if r.method != "GET"]
+
+
+@pytest.fixture
+def loop(tmp_path: Path, emulator, github: FakeGitHub) -> Iterator[Loop]:
+    with EmulatorServer(api_key=API_KEY) as production:
+        accounts = {"staging": emulator, "production": production}
+        repo = tmp_path / "repo"
+        write(
+            repo / "revox-sync.yaml",
+            "environments:\n"
+            + "".join(
+                f"  {env}: {{api_key_env: REVOX_API_KEY_{env.upper()}, base_url: '{server.url}'}}\n"
+                for env, server in accounts.items()
+            ),
+        )
+        write(repo / "assistants/support.yaml", "name: Support\nprompt: Help callers.\n")
+        yield Loop(repo, accounts, github, tmp_path / "runner")
+
+
+PULL_REQUEST = {"number": 7, "pull_request": {"number": 7, "head": {"repo": {"full_name": "acme/voice"}}}}
+
+
+def test_the_loop_comment_per_environment_edited_on_push_merge_applies_the_saved_plan_drift_fails(
+    loop: Loop,
+) -> None:
+    jobs = loop.run("pull_request", PULL_REQUEST)
+    assert all(job is None for name in ("apply", "drift") for job in jobs[name].values())
+    assert all(job is not None and job.ok for job in jobs["plan"].values())
+    assert [(c["id"], c["body"].split("\n", 2)[:2]) for c in loop.github.comments] == [
+        (1000, [marker("staging"), "## staging"]),
+        (1001, [marker("production"), "## production"]),
+    ]
+    assert all("1 to add" in c["body"] for c in loop.github.comments)
+    first_plan = json.loads((loop.artifacts["revox-plan-staging"] / "plan-staging.json").read_text())
+
+    write(loop.repo / "assistants/sales.yaml", "name: Sales\nprompt: Sell.\n")  # a second push
+    jobs = loop.run("pull_request", PULL_REQUEST)
+    assert all(job is not None and job.ok for job in jobs["plan"].values())
+    assert [m for m, _ in loop.github.requests if m != "GET"] == ["POST", "POST", "PATCH", "PATCH"]
+    assert [c["id"] for c in loop.github.comments] == [1000, 1001]  # edited, one per environment
+    assert all("2 to add" in c["body"] and "Sales" in c["body"] for c in loop.github.comments)
+    saved = json.loads((loop.artifacts["revox-plan-staging"] / "plan-staging.json").read_text())
+    assert saved["checksum"] != first_plan["checksum"]
+    assert all(loop.writes(env) == [] for env in ENVIRONMENTS)  # a pull request writes nothing
+
+    jobs = loop.run("push", {"ref": "refs/heads/main"}, merged={"labels": []})  # the merge
+    assert all(job is None for name in ("plan", "drift") for job in jobs[name].values())
+    for env in ENVIRONMENTS:
+        job = jobs["apply"][env]
+        assert job is not None and job.ok, job and job.log
+        created = sorted(a["name"] for a in loop.accounts[env].state.list_assistants())
+        assert created == sorted(a["name"] for a in saved["actions"]) == ["Sales", "Support"]
+        assert loop.writes(env) == [("POST", "/assistants")] * 2  # exactly the saved plan's two creates
+        (results,) = re.findall(r"```json\n(.*?)```", job.summary, flags=re.S)
+        assert json.loads(results)["status"] == "complete"
+
+    (support,) = [a for a in loop.accounts["staging"].state.list_assistants() if a["name"] == "Support"]
+    loop.accounts["staging"].state.update_assistant(support["id"], {"prompt": "Edited in the dashboard."})
+    asked = len(loop.github.requests)
+    jobs = loop.run("schedule", {"schedule": "17 6 * * *"})  # the morning's drift check
+    assert all(job is None for name in ("plan", "apply") for job in jobs[name].values())
+    staging, production = jobs["drift"]["staging"], jobs["drift"]["production"]
+    assert staging is not None and not staging.ok  # exit 2: the account moved
+    assert "Support" in staging.summary and "1 to change" in staging.summary
+    assert production is not None and production.ok and "No changes." in production.summary
+    assert len(loop.github.requests) == asked  # no comment outside a pull request
+    assert loop.writes("staging") == [("POST", "/assistants")] * 2  # a drift check writes nothing
+    no_secret_in(loop.machine, loop.repo, *(c["body"] for c in loop.github.comments))
+
+
+def no_secret_in(*places: Path | str) -> None:
+    """The API key in no file under the directories (every file the jobs wrote, every artifact) nor text."""
+    for place in places:
+        if isinstance(place, str):
+            assert API_KEY not in place
+            continue
+        for path in place.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                assert API_KEY not in path.read_text(errors="replace"), path
+
+
+def test_the_loop_a_merged_large_change_goes_through_with_the_reviewers_label(loop: Loop) -> None:
+    for env in ENVIRONMENTS:
+        for i in range(10):
+            loop.accounts[env].state.seed_assistant({"name": f"Clinic {i}", "prompt": "Book visits."})
+    for i in range(10):
+        write(
+            loop.repo / f"assistants/clinic-{i}.yaml",
+            f"name: Clinic {i}\nprompt: Book visits{', kindly' if i < 4 else ''}.\n",
+        )
+    (loop.repo / "assistants/support.yaml").unlink()
+    jobs = loop.run("pull_request", PULL_REQUEST)
+    assert all(job is not None and job.ok for job in jobs["plan"].values())
+    assert "apply will refuse this plan without --force" in jobs["plan"]["staging"].log
+    jobs = loop.run("push", {"ref": "refs/heads/main"}, merged={"labels": [{"name": "lgtm"}]})
+    assert (
+        not jobs["apply"]["staging"].ok
+        and "re-run with --force if that is intended" in jobs["apply"]["staging"].log
+    )
+    assert loop.writes("staging") == []
+    jobs = loop.run("push", {"ref": "refs/heads/main"}, merged={"labels": [{"name": "revox-sync:force"}]})
+    assert all(job.ok for job in jobs["apply"].values()), jobs["apply"]["staging"].log
+    assert [m for m, _ in loop.writes("staging")] == ["PATCH"] * 4
+    (backup,) = (loop.artifacts[f"revox-backup-staging-{loop.runs}-1"]).iterdir()  # what restore puts back
+    assert sorted(o["name"] for o in json.loads(backup.read_text())["objects"]) == [
+        f"Clinic {i}" for i in range(4)
+    ]
+
+
+def test_the_loop_a_pull_request_without_secrets_validates_and_says_why_it_cannot_plan(loop: Loop) -> None:
+    fork = {"number": 8, "pull_request": {"number": 8, "head": {"repo": {"full_name": "mallory/voice"}}}}
+    jobs = loop.run("pull_request", fork, secrets={})
+    for env in ENVIRONMENTS:
+        job = jobs["plan"][env]
+        assert job is not None and not job.ok
+        assert job.outputs["validate"]["exitcode"] == "0"  # validate ran in full
+        assert (
+            f"error: no API key for environment '{env}': set the environment variable REVOX_API_KEY_{env.upper()}"
+            in job.log
+        )
+        assert (
+            "::error title=revox-sync plan has no API key on a fork::This pull request comes from the fork mallory/voice"
+            in job.log
+        )
+        assert "GitHub gives the workflow of a fork's pull request no secrets" in job.summary
+    assert loop.github.requests == [] and loop.artifacts == {}  # no comment, no plan to upload
+    assert all(loop.accounts[env].requests == [] for env in ENVIRONMENTS)

@@ -124,7 +124,10 @@ def test_github_jobs_use_the_action() -> None:
         {"command": "plan", "environment": env},  # the plan under RUNNER_TEMP, never in the checkout
     ]
     saved = f"${{{{ runner.temp }}}}/revox-plan/plan-{env}.json"
-    assert action_uses("apply") == [{"command": "apply", "environment": env, "plan-file": saved}]
+    force = "${{ steps.pr.outputs.force }}"  # the reviewer's label on the merged pull request
+    assert action_uses("apply") == [
+        {"command": "apply", "environment": env, "plan-file": saved, "force": force}
+    ]
     assert action_uses("drift") == [
         {"command": "plan", "environment": env, "comment": "false", "detailed-exitcode": "true"}
     ]
@@ -300,7 +303,7 @@ def test_the_github_workflow_annotates_and_uploads_sarif() -> None:
     plan = doc["jobs"]["plan"]
     assert plan["permissions"]["security-events"] == "write"
     (run,) = [s for s in load(ACTION)["runs"]["steps"] if s.get("id") == "run"]
-    assert '"$RS_CONFIG_DIR"} --format github\n' in run["run"]  # printed: GitHub turns it into annotations
+    assert '"${options[@]}" --format github\n' in run["run"]  # printed: GitHub turns it into annotations
     assert '--format sarif > "$sarif"' in run["run"]
     (validate,) = [s for s in plan["steps"] if s.get("with", {}).get("command") == "validate"]
     (upload,) = [
@@ -333,14 +336,50 @@ def test_this_repositorys_hook_runs_the_rules(tmp_path: Path, monkeypatch: pytes
     assert run_cli(*argv).code == 0
 
 
-def test_the_readme_action_snippet_names_real_inputs() -> None:
+def test_the_readme_action_snippet_uses_the_workflows_action() -> None:
     text = DOCS.read_text(encoding="utf-8")
     (block,) = re.findall(r"```yaml\n(- uses: revox-sync/revox-sync@.*?)```", text, flags=re.S)
     (use,) = YAML(typ="safe").load(block)
     ours = [s["uses"] for s in load(GITHUB)["jobs"]["plan"]["steps"] if "revox-sync@" in s.get("uses", "")]
     assert use["uses"] == ours[0]
-    commented = re.findall(r"^\s+#\s+([\w-]+):", block, flags=re.M)
-    assert set(use["with"]) | set(commented) == set(load(ACTION)["inputs"]) - {"python-version"}
+    assert set(use["with"]) <= set(load(ACTION)["inputs"])
+
+
+def readme_action_table() -> dict[tuple[str, str], list[str]]:
+    """The README's one table of the action's inputs and outputs: (name, input|output) -> its cells."""
+    rows = re.findall(
+        r"^\| `([\w-]+)` \| (input|output) \|(.*)\|$", DOCS.read_text(encoding="utf-8"), flags=re.M
+    )
+    table = {(name, kind): [c.strip() for c in rest.split("|")] for name, kind, rest in rows}
+    assert len(table) == len(rows)  # each once
+    return table
+
+
+def test_every_input_and_output_of_the_action_is_in_the_readmes_table() -> None:
+    doc = load(ACTION)
+    table = readme_action_table()
+    assert set(table) == {(n, "input") for n in doc["inputs"]} | {(n, "output") for n in doc["outputs"]}
+    for name, spec in doc["inputs"].items():
+        default, cell = str(spec.get("default", "")), table[name, "input"][1]
+        if default:
+            assert cell == f"`{default}`", name
+        elif name not in ("config-dir", "plan-file"):  # these say where their default comes from
+            assert cell.startswith("empty"), name
+
+
+def test_the_readme_names_the_artifacts_as_the_action_does() -> None:
+    """revox-plan-ENV and revox-backup-ENV-RUN-ATTEMPT: the action's names with their expressions named."""
+    names = {
+        step["with"]["name"]
+        .replace("${{ inputs.environment || 'default' }}", "ENV")
+        .replace("${{ github.run_id }}", "RUN")
+        .replace("${{ github.run_attempt }}", "ATTEMPT")
+        for step in load(ACTION)["runs"]["steps"]
+        if "upload-artifact" in str(step.get("uses", ""))
+    }
+    assert names == {"revox-plan-ENV", "revox-backup-ENV-RUN-ATTEMPT"}
+    named = set(re.findall(r"revox-(?:plan|backup)-[A-Z][A-Z-]*[A-Z]", DOCS.read_text(encoding="utf-8")))
+    assert named == names
 
 
 def test_the_readme_completion_lines_are_the_ones_click_answers() -> None:
