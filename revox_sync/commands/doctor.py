@@ -131,6 +131,7 @@ def _account(session: Session, env_name: str | None) -> Iterator[Check]:
             url,
             run_timeout=session.run_timeout or API_CHECK_SECONDS,
             max_retries=1,
+            key_source=where,
             secrets=session.env.secrets,
         ) as client:
             count = len(client.list_assistants())

@@ -85,9 +85,12 @@ class Session:
         return given or self.settings().config_dir or options.DEFAULT_CONFIG_DIR
 
     def credentials(self, settings: Settings) -> tuple[str | None, str]:
-        """The key requests carry, and the variable that holds it: an environment's own (never
-        REVOX_API_KEY, so staging files cannot reach production by accident), unless --api-key is given."""
-        if "api_key" not in self.explicit and settings.api_key_env:
+        """The key requests carry, and where it comes from (what a rejected key's message says to check):
+        `--api-key` when given, else an environment's own variable (never REVOX_API_KEY, so staging files
+        cannot reach production by accident), else REVOX_API_KEY."""
+        if "api_key" in self.explicit:
+            return self.api_key, "--api-key"
+        if settings.api_key_env:
             return settings.api_key, settings.api_key_env
         return self.api_key, "REVOX_API_KEY (or --api-key)"
 
@@ -121,12 +124,14 @@ class Session:
                     self.server = start_local()
                 except (ValueError, OSError) as exc:
                     raise FatalError(f"cannot start the local emulator: {exc}") from None
-                api_key, base_url, target = None, self.server.url, "local (.revox-local/)"
+                api_key, key_source = None, "--local"  # the embedded emulator takes any key
+                base_url, target = self.server.url, "local (.revox-local/)"
                 self.key = plan_key()
                 self.env.info(f"Using the local emulator ({self.server.url}, state in .revox-local/).")
             else:
                 base_url = target = self.destination(settings)
-                api_key = self.credentials(settings)[0] or settings.require_api_key()  # or names what to set
+                api_key, key_source = self.credentials(settings)
+                api_key = api_key or settings.require_api_key()  # or names what to set
                 # the account, not only the URL: a plan made with one key must not apply with another
                 self.key = api_key.encode()
                 target += f" (key {fingerprint('account', self.key)[:8]})"
@@ -135,6 +140,7 @@ class Session:
                 api_key,
                 base_url,
                 run_timeout=self.run_timeout,
+                key_source=key_source,
                 on_retry=self.env.info,
                 verbose_log=self.env.debug,
                 secrets=self.env.secrets,

@@ -1,0 +1,129 @@
+"""Errors that say what to do (issue 22, point 6): a rejected key names where it came from, a host name that
+does not resolve is not retried, a stale saved plan names what moved and the command to run again, and the
+config directory is `-d DIR` for every command."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from emulator_fixtures import API_KEY
+from helpers import NOT_ABOUT_POLICY, run_cli, write
+
+from revox_sync.client import RevoxClient
+
+WRONG_KEY = "rvx_wrong_key_4242"
+
+
+@pytest.fixture(autouse=True)
+def an_assistant(workdir: Path) -> None:
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: p\n")
+
+
+def environ(**extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("REVOX_")}
+    return {**base, **extra}
+
+
+# --- a 401 names the variable the key came from ---------------------------------------------------------------
+def test_a_rejected_key_of_an_environment_names_its_variable(emulator, workdir: Path) -> None:
+    write(
+        workdir / "revox-sync.yaml",
+        NOT_ABOUT_POLICY
+        + f"environments:\n  staging: {{api_key_env: REVOX_API_KEY_STAGING, base_url: '{emulator.url}'}}\n",
+    )
+    result = run_cli("--env", "staging", "plan", environ=environ(REVOX_API_KEY_STAGING=WRONG_KEY))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == "error: the API key was rejected (401): check REVOX_API_KEY_STAGING\n"
+    assert WRONG_KEY not in result.all
+
+
+def test_a_rejected_key_given_on_the_command_line_names_api_key(emulator, workdir: Path) -> None:
+    write(
+        workdir / "revox-sync.yaml",
+        f"environments:\n  staging: {{api_key_env: REVOX_API_KEY_STAGING, base_url: '{emulator.url}'}}\n",
+    )
+    result = run_cli(
+        "--env", "staging", "--api-key", WRONG_KEY, "plan", environ=environ(REVOX_API_KEY_STAGING=API_KEY)
+    )
+    assert (result.code, result.err) == (1, "error: the API key was rejected (401): check --api-key\n")
+    assert WRONG_KEY not in result.all
+
+
+def test_a_rejected_key_from_the_environment_names_revox_api_key(
+    emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REVOX_API_KEY", WRONG_KEY)  # click reads it from the process's environment
+    result = run_cli("--base-url", emulator.url, "plan")
+    assert (result.code, result.err) == (
+        1,
+        "error: the API key was rejected (401): check REVOX_API_KEY (or --api-key)\n",
+    )
+    assert WRONG_KEY not in result.all
+
+
+# --- a host name that does not resolve is not retried ---------------------------------------------------------
+@pytest.fixture
+def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The host names looked up; a name under `.invalid` never resolves (RFC 6761), as a resolver answers."""
+    real = socket.getaddrinfo
+    names: list[str] = []
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        names.append(str(host))
+        if str(host).endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(RevoxClient, "_delay", lambda self, attempt, retry_after: 0.0)
+
+
+def test_a_host_name_that_does_not_resolve_is_tried_once(
+    workdir: Path, lookups: list[str], no_backoff
+) -> None:
+    url = "https://api.revox.invalid/api"
+    result = run_cli(
+        "--base-url",
+        url,
+        "--api-key",
+        API_KEY,
+        "plan",
+        environ=environ(REVOX_ALLOWED_HOSTS="api.revox.invalid"),
+    )
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f"error: cannot reach {url}: the host name 'api.revox.invalid' does not resolve (is it spelt right?)\n"
+    )
+    assert lookups == ["api.revox.invalid"]
+
+
+def test_a_base_url_of_the_project_file_that_does_not_resolve_is_tried_once(
+    workdir: Path, lookups: list[str], no_backoff
+) -> None:
+    write(workdir / "revox-sync.yaml", "environments:\n  staging: {base_url: 'https://revox.invalid/api'}\n")
+    result = run_cli(
+        "--env", "staging", "--api-key", API_KEY, "plan", environ=environ(REVOX_ALLOWED_HOSTS="revox.invalid")
+    )
+    assert result.code == 1
+    assert "the host name 'revox.invalid' does not resolve" in result.err and "retrying" not in result.err
+    assert lookups == ["revox.invalid"]
+
+
+def test_a_refused_connection_is_still_retried(workdir: Path, lookups: list[str], no_backoff) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api"
+    result = run_cli("--base-url", url, "--api-key", API_KEY, "plan")
+    assert result.code == 1
+    assert result.err.count(f"cannot reach {url}: ") == 5  # four retries announced, then the last failure
+    assert result.err.count("retrying in 0.0s") == 4
+    assert "error: gave up after 5 attempts: " in result.err
