@@ -127,3 +127,62 @@ def test_a_refused_connection_is_still_retried(workdir: Path, lookups: list[str]
     assert result.err.count(f"cannot reach {url}: ") == 5  # four retries announced, then the last failure
     assert result.err.count("retrying in 0.0s") == 4
     assert "error: gave up after 5 attempts: " in result.err
+
+
+# --- a stale saved plan names what moved and the command to run again ----------------------------------------
+LLM_SECRET = "sk-stale-secret-31337"
+A = (
+    "name: A\nprompt: p\nfirst_sentence: ${GREETING}\n"
+    "llm_model: {type: custom, api_url: 'https://l.example.com', model_name: m, api_key: '${LLM_API_KEY}'}\n"
+)
+
+
+def test_a_stale_plan_names_the_files_and_objects_that_moved_and_the_command_to_run_again(
+    emulator, workdir: Path
+) -> None:
+    write(
+        workdir / "revox-sync.yaml",
+        NOT_ABOUT_POLICY
+        + f"environments:\n  staging: {{api_key_env: REVOX_API_KEY_STAGING, base_url: '{emulator.url}'}}\n",
+    )
+    write(workdir / "env/extra vars.yaml", "TEAM: sales\n")
+    write(workdir / "cfg/a.yaml", A)
+    write(workdir / "cfg/b.yaml", "name: B\nprompt: p\n")
+    write(workdir / "cfg/d.yaml", "name: D\nprompt: p\n")
+    run = (
+        "--env", "staging", "--var-file", "env/extra vars.yaml",
+        "--var", "GREETING=Hi there", "--var", f"LLM_API_KEY={LLM_SECRET}",
+    )  # fmt: skip
+    env = environ(REVOX_API_KEY_STAGING=API_KEY)
+    assert run_cli(*run, "apply", "-d", "cfg", "--auto-approve", environ=env).code == 0
+    write(workdir / "cfg/a.yaml", A.replace("prompt: p", "prompt: q"))
+    assert run_cli(*run, "plan", "-d", "cfg", "--out", "plan.json", environ=env).code == 0
+    write(workdir / "cfg/b.yaml", "name: B\nprompt: changed\n")
+    write(workdir / "cfg/c.yaml", "name: C\nprompt: p\n")
+    (workdir / "cfg/d.yaml").unlink()
+    remote = {a["name"]: a for a in emulator.state.list_assistants()}
+    emulator.state.update_assistant(remote["A"]["id"], {"first_sentence": "Edited in the dashboard"})
+    emulator.clear_requests()
+
+    result = run_cli(*run, "apply", "-d", "cfg", "--auto-approve", "plan.json", environ=env)
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "error: plan is stale: the configuration files changed: cfg/b.yaml, cfg/c.yaml (new), cfg/d.yaml (gone); "
+        f'remote assistant(s) changed: "A" ({remote["A"]["id"]}). Nothing was changed; run '
+        "`revox-sync --env staging --var-file 'env/extra vars.yaml' --var 'GREETING=Hi there' "
+        "--var LLM_API_KEY=... plan -d cfg --out plan.json` again.\n"
+    )
+    assert [r.method for r in emulator.requests if r.method != "GET"] == []
+    assert LLM_SECRET not in result.all + (workdir / "plan.json").read_text()
+
+
+def test_a_stale_local_plan_says_to_plan_again_locally_with_its_targets(workdir: Path) -> None:
+    write(workdir / "assistants/b.yaml", "name: B\nprompt: p\n")
+    assert run_cli("--local", "plan", "--target", "A", "--out", "plan.json").code == 0
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: changed\n")
+    result = run_cli("--local", "apply", "--auto-approve", "plan.json")
+    assert (result.code, result.out) == (1, "")
+    assert result.err.splitlines()[1:] == [
+        "error: plan is stale: the configuration files changed: assistants/a.yaml. Nothing was changed; "
+        "run `revox-sync --local plan --out plan.json --target=A` again."
+    ]

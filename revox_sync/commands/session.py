@@ -157,15 +157,23 @@ class Session:
     def command(self, *words: str, config_dir: Path | None = None) -> str:
         """A revox-sync command line to print as advice: the global options that chose this run's account
         and variables, then the command `words[0]`, `-d DIR` when one was given, and the rest of `words`;
-        every argument quoted for a shell.
-        `--var` values are not repeated (they may be secrets): the line says `--var ...` instead."""
+        every argument quoted for a shell. Never the API key; a `--var` whose value is a secret (by its
+        name, or where it lands) is shown as `--var NAME=...`, for the reader to fill in."""
         args = ["--local"] if self.local else []
         args += ["--env", self.env_name] if self.env_name else []
         args += ["--base-url", self.base_url] if self.base_url and "base_url" in self.explicit else []
         args += [a for f in self.var_files for a in ("--var-file", str(f))]
-        quoted = [shlex.quote(w) for w in ("revox-sync", *args)] + (["--var ..."] if self.vars else [])
+        args += [a for v in self.vars for a in ("--var", self._shown_var(v))]
         tail = [words[0], *(["-d", str(config_dir)] if config_dir is not None else []), *words[1:]]
-        return " ".join(quoted + [shlex.quote(w) for w in tail])
+        return " ".join(shlex.quote(w) for w in ("revox-sync", *args, *tail))
+
+    def _shown_var(self, assignment: str) -> str:
+        """`NAME=VALUE` as advice may repeat it: `NAME=...` when the value is a secret."""
+        from revox_sync.sensitive import is_sensitive_variable
+
+        name, _, value = assignment.partition("=")
+        secret = is_sensitive_variable(name) or self.env.scrub(value) != value
+        return f"{name}=..." if secret else assignment
 
     def close(self) -> None:
         if self._client is not None:
