@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from emulator_fixtures import API_KEY
 from helpers import NOT_ABOUT_POLICY, run_cli, write
+from test_voices import wav_sample
 
 from revox_sync.client import RevoxClient
 
@@ -186,3 +187,50 @@ def test_a_stale_local_plan_says_to_plan_again_locally_with_its_targets(workdir:
         "error: plan is stale: the configuration files changed: assistants/a.yaml. Nothing was changed; "
         "run `revox-sync --local plan --out plan.json --target=A` again."
     ]
+
+
+# --- one convention for the config directory: -d DIR for every command -----------------------------------------
+@pytest.mark.parametrize("command", ["plan", "apply", "doctor"])
+def test_a_config_directory_given_as_an_argument_says_to_use_d(
+    cli, emulator, workdir: Path, command: str
+) -> None:
+    write(workdir / "cfg/b.yaml", "name: B\nprompt: p\n")
+    result = cli(command, "cfg")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f"error: unexpected argument 'cfg': the config directory is given as -d DIR: revox-sync {command} -d cfg\n"
+    )
+    assert emulator.requests == []
+
+
+def test_plan_with_an_argument_that_is_no_directory_still_says_how_the_directory_is_given(
+    cli, emulator
+) -> None:
+    result = cli("plan", "nowhere")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == "error: unexpected argument 'nowhere': the config directory is given as -d DIR\n"
+
+
+def test_validate_takes_d_and_paths(workdir: Path) -> None:
+    write(workdir / "cfg/b.yaml", "name: B\nprompt: p\nvoice: {clone: Narrator}\n")
+    write(workdir / "cfg/voices.yaml", "voices:\n  Narrator:\n    language: en\n    sample: samples/n.wav\n")
+    write(
+        workdir / "cfg/samples/n.wav", wav_sample()
+    )  # the voice the assistant clones: read from -d's directory
+    assert run_cli("validate", "-d", "cfg").code == 0
+    assert run_cli("validate", "-d", "cfg", "cfg/b.yaml").code == 0
+    paths = run_cli("validate", "cfg/b.yaml")  # paths alone are checked against the default config directory
+    assert (paths.code, paths.err.splitlines()[0]) == (
+        1,
+        "cfg/b.yaml:3:16: voice.clone: no voice named 'Narrator' in voices.yaml (there is none)",
+    )
+    missing = run_cli("validate", "-d", "elsewhere")
+    assert (missing.code, missing.err) == (1, "elsewhere: no such file or directory\n1 error.\n")
+
+
+def test_fmt_and_doctor_take_d(workdir: Path) -> None:
+    write(workdir / "cfg/b.yaml", "prompt: p\nname:   B\n")
+    check = run_cli("fmt", "-d", "cfg", "--check")
+    assert (check.code, check.out) == (1, "cfg/b.yaml\n")
+    doctor = run_cli("--local", "doctor", "-d", "cfg")
+    assert "✓ config directory: cfg/ (1 YAML files)" in doctor.out.splitlines()
