@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from emulator_fixtures import API_KEY
 from helpers import NOT_ABOUT_POLICY, run_cli, write
+from test_sharing import backup_of
 from test_voices import wav_sample
 
 from revox_sync.client import RevoxClient
@@ -234,3 +235,18 @@ def test_fmt_and_doctor_take_d(workdir: Path) -> None:
     assert (check.code, check.out) == (1, "cfg/b.yaml\n")
     doctor = run_cli("--local", "doctor", "-d", "cfg")
     assert "✓ config directory: cfg/ (1 YAML files)" in doctor.out.splitlines()
+
+
+def test_a_stale_restore_plan_says_to_plan_the_restore_again(cli, emulator, workdir: Path) -> None:
+    assert cli("apply", "--auto-approve").code == 0
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: second\n")
+    backup = backup_of(cli("apply", "--auto-approve"))
+    assert cli("restore", str(backup), "--force-conflicts", "--out", "undo.json").code == 0
+    [remote] = emulator.state.list_assistants()
+    emulator.state.update_assistant(remote["id"], {"first_sentence": "Edited in the dashboard"})
+    result = cli("restore", str(backup), "undo.json", "--auto-approve")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f'error: plan is stale: remote assistant(s) changed: "A" ({remote["id"]}). Nothing was changed; run '
+        f"`revox-sync --base-url {emulator.url} restore {backup} --out undo.json --force-conflicts` again.\n"
+    )
