@@ -4,6 +4,7 @@ config directory is `-d DIR` for every command."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from pathlib import Path
@@ -250,3 +251,17 @@ def test_a_stale_restore_plan_says_to_plan_the_restore_again(cli, emulator, work
         f'error: plan is stale: remote assistant(s) changed: "A" ({remote["id"]}). Nothing was changed; run '
         f"`revox-sync --base-url {emulator.url} restore {backup} --out undo.json --force-conflicts` again.\n"
     )
+
+
+def test_the_fingerprints_of_the_files_hold_no_secret(workdir: Path) -> None:
+    write(workdir / "assistants/a.yaml", A)
+    docs = []
+    for secret in ("sk-first-secret-1111", "sk-other-secret-2222"):
+        run = ("--local", "--var", "GREETING=Hi", "--var", f"LLM_API_KEY={secret}")
+        assert run_cli(*run, "plan", "--out", "plan.json").code == 0
+        text = (workdir / "plan.json").read_text()
+        assert secret not in text
+        docs.append(json.loads(text))
+    assert list(docs[0]["config_files"]) == ["assistants/a.yaml"]
+    assert docs[0]["config_files"] == docs[1]["config_files"]  # a secret's value changes none of them
+    assert docs[0]["secrets_fingerprint"] != docs[1]["secrets_fingerprint"]
