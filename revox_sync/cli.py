@@ -166,6 +166,7 @@ def cli(
 
 # --- commands ------------------------------------------------------------------------------------------------
 @cli.command()
+@options.config_dir
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--online", is_flag=True, help="Also check voice ids and owned phone numbers against the API.")
 @click.option(
@@ -187,7 +188,8 @@ def cli(
 @click.option("--strict", is_flag=True, help="Fail on policy warnings too.")
 @click.option("--show-suppressed", is_flag=True, help="Also list findings silenced by ignore comments.")
 def validate(paths: tuple[Path, ...], **flags: Any) -> int:
-    """Check the config files offline (default: assistants/), then the policy rules. Exit 0 valid, 1 invalid."""
+    """Check the config files offline (PATHS, default: the config directory), then the policy rules. Exit 0
+    valid, 1 invalid."""
     from revox_sync.commands.validate import run_validate
 
     if flags["all_envs"] and (flags["env_name"] or flags["online"]):
@@ -205,22 +207,24 @@ def rules_command(env_name: str | None) -> int:
 
 
 @cli.command()
+@options.config_dir
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Write nothing; list the files that would change and exit 1.")
 @click.option("--diff", is_flag=True, help="Write nothing; print the changes as a unified diff (exit 1).")
-def fmt(paths: tuple[Path, ...], check: bool, diff: bool) -> int:
+def fmt(config_dir: Path | None, paths: tuple[Path, ...], check: bool, diff: bool) -> int:
     """Rewrite YAML files in the canonical layout (default: the config directory and revox-sync.yaml)."""
     from revox_sync.commands.fmt import run_fmt
 
-    return run_fmt(_session(), paths, check=check, diff=diff)
+    return run_fmt(_session(), paths, config_dir=config_dir, check=check, diff=diff)
 
 
-@cli.command()
-def doctor() -> int:
+@cli.command(cls=options.TakesNoArguments)
+@options.config_dir
+def doctor(config_dir: Path | None) -> int:
     """Check the set-up: project file, config directory, each environment's key and API, git-ignores."""
     from revox_sync.commands.doctor import run_doctor
 
-    return run_doctor(_session())
+    return run_doctor(_session(), config_dir)
 
 
 @cli.command()
@@ -231,7 +235,7 @@ def schema() -> int:
     return run_schema(_session())
 
 
-@cli.command()
+@cli.command(cls=options.TakesNoArguments)
 @options.config_dir
 @click.option(
     "--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Save the plan as JSON."
@@ -269,7 +273,7 @@ def plan(
 
 @cli.command(short_help="Make the account match the files (or a saved plan).")
 @options.config_dir
-@click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @options.target
 @options.prune
 @options.applying
@@ -285,6 +289,8 @@ def apply(
     what it changes or destroys is saved to a backup that `restore` puts back."""
     from revox_sync.commands.apply import Applying, run_apply
 
+    if plan_file is not None and plan_file.is_dir():
+        raise options.ConfigDirArgument(click.get_current_context(), str(plan_file))
     return run_apply(
         _session(), config_dir, Applying(**how), plan_file=plan_file, targets=targets, prune=prune
     )
@@ -406,7 +412,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         message = exc.format_message()
         hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx else ""
         option = getattr(exc, "option_name", None)
-        if option in GLOBAL_OPTIONS and exc.ctx is not None:
+        if isinstance(exc, options.ConfigDirArgument):
+            hint = ""
+        elif option in GLOBAL_OPTIONS and exc.ctx is not None:
             command = exc.ctx.info_name
             message = f"{option} is a global option: it goes before the command (revox-sync {option} ... {command} ...)"
             hint = ""

@@ -6,7 +6,7 @@ state here (`request_count`) sits behind a lock.
 
 Retry rules (the same for GET, PATCH and DELETE):
 
-- retried: connection errors and timeouts, 408, 409, 429 and 5xx; `Retry-After` (seconds or an HTTP date)
+- retried: connection errors (but a host name that does not resolve) and timeouts, 408, 409, 429 and 5xx; `Retry-After` (seconds or an HTTP date)
   is honoured, otherwise exponential backoff with full jitter (`uniform(0, backoff_base * 2**attempt)`);
 - bounded by `max_retries` (extra attempts) and `max_retry_seconds` (total time spent waiting);
 - a DELETE that answers 404 on a retry counts as done: the earlier attempt deleted it.
@@ -36,6 +36,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -283,6 +284,7 @@ class RevoxClient:
         max_retries: int = 4,
         max_retry_seconds: float = 60.0,
         backoff_base: float = 0.5,
+        key_source: str = "REVOX_API_KEY (or --api-key)",
         on_retry: Callable[[str], None] | None = None,
         verbose_log: Callable[[str], None] | None = None,
         secrets: Collection[str] = (),
@@ -306,6 +308,7 @@ class RevoxClient:
         self.max_retries = max(0, max_retries)
         self.max_retry_seconds = max_retry_seconds
         self.backoff_base = backoff_base
+        self.key_source = key_source  # where the key came from: what a 401 says to check
         self.on_retry = on_retry
         self.verbose_log = verbose_log
         self._lock = threading.Lock()
@@ -616,6 +619,10 @@ class RevoxClient:
             reason = f"timed out waiting for {where} ({type(exc).__name__})"
             raise _Retry(reason, unknown=True) from None
         except httpx.ConnectError as exc:
+            if _unresolved(exc):  # the same resolver will say the same on a retry
+                host = httpx.URL(self.base_url).host
+                reason = f"cannot reach {self.base_url}: the host name {host!r} does not resolve (is it spelt right?)"
+                raise _Retry(reason, unknown=False, final=True) from None
             # Nothing was sent: safe to retry anything.
             raise _Retry(f"cannot reach {self.base_url}: {_exc_text(exc)}", unknown=False) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -718,7 +725,7 @@ class RevoxClient:
         message, field = describe_error_body(reply, self._quoting(sent))
         if status in (401, 403):
             return self._error(
-                f"the API key was rejected ({status}): check REVOX_API_KEY or --api-key",
+                f"the API key was rejected ({status}): check {self.key_source}",
                 status,
             )
         if status == 404 and not_found is not None:
@@ -793,6 +800,20 @@ class _DeadlineStream(httpcore.NetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """Whether the failure was the host name not resolving: a `socket.gaierror` anywhere in the chain of
+    causes (httpx wraps httpcore's error, which wraps the resolver's). A temporary failure of the resolver
+    (EAI_AGAIN) may pass, so it is not one."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror):
+            return cause.errno != socket.EAI_AGAIN
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _exc_text(exc: BaseException) -> str:

@@ -23,6 +23,30 @@ config_dir = click.option(
 )
 
 
+class ConfigDirArgument(click.UsageError):
+    """A directory given where a command takes none (`plan assistants`): every command takes the config
+    directory as `-d DIR`, and this one-line error says so (no "Try --help": the message is the fix)."""
+
+    def __init__(self, ctx: click.Context, argument: str) -> None:
+        import shlex
+
+        fix = f": revox-sync {ctx.info_name} -d {shlex.quote(argument)}" if Path(argument).is_dir() else ""
+        super().__init__(
+            f"unexpected argument {argument!r}: the config directory is given as -d DIR{fix}", ctx
+        )
+
+
+class TakesNoArguments(click.Command):
+    """A command of options only: a stray argument is a `ConfigDirArgument`, not click's "extra argument"."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.allow_extra_args = True
+        rest = super().parse_args(ctx, args)
+        if ctx.args and not ctx.resilient_parsing:
+            raise ConfigDirArgument(ctx, ctx.args[0])
+        return rest
+
+
 def _complete_target(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     """The names the config directory declares (assistants, numbers, voices), for shell completion."""
     from revox_sync.commands.complete import object_names

@@ -196,7 +196,7 @@ def test_parallel_requests_share_one_client(client: RevoxClient, emulator: Emula
 def test_401_says_which_key_to_check(emulator: EmulatorServer) -> None:
     with RevoxClient("wrong-key-456", emulator.url) as c, pytest.raises(ApiError) as info:
         c.list_assistants()
-    assert str(info.value) == "the API key was rejected (401): check REVOX_API_KEY or --api-key"
+    assert str(info.value) == "the API key was rejected (401): check REVOX_API_KEY (or --api-key)"
     assert info.value.status_code == 401
 
 

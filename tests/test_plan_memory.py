@@ -69,7 +69,7 @@ def test_streamed_fingerprints_equal_the_sorted_whole(objects: list[tuple[Any, .
         Desired(kind, name, data, id=id_, sensitive=frozenset({("api_key",)}) if secret else frozenset())
         for kind, name, id_, data, secret in objects
     ]
-    assert config_fingerprints(desired, b"key") == _reference(desired, b"key")
+    assert config_fingerprints(desired, b"key")[:2] == _reference(desired, b"key")
 
 
 def test_a_plan_keeps_shallow_positions_that_still_point_exactly(tmp_path: Path) -> None:

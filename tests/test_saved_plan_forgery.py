@@ -155,12 +155,13 @@ def test_a_plan_signed_with_the_right_key_still_applies_only_what_it_shows(cli, 
     for edit, message in cases:
         (workdir / "plan.json").write_text(original, encoding="utf-8")
         forge(workdir / "plan.json", edit, sign)
+        prune = " --prune" if json.loads((workdir / "plan.json").read_text())["options"]["prune"] else ""
         emulator.clear_requests()
         result = cli("apply", "--auto-approve", "plan.json")
         assert (result.code, result.out) == (1, "")
         assert result.err == (
             f"error: plan.json does not match what apply would do now: {message}. "
-            "Nothing was changed; run `revox-sync plan` again.\n"
+            f"Nothing was changed; run `revox-sync --base-url {emulator.url} plan --out plan.json{prune}` again.\n"
         )
         assert writes(emulator) == []
     assert [a["name"] for a in emulator.state.list_assistants()] == ["Old bot"]

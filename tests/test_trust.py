@@ -293,7 +293,7 @@ def test_doctor_and_plan_never_print_the_password_of_a_base_url(
     doctor = _run("--base-url", url, "--api-key", API_KEY, "doctor")
     assert doctor.code == 1
     assert doctor.out.splitlines()[2:4] == [
-        "✓ API key (account): set (REVOX_API_KEY (or --api-key))",
+        "✓ API key (account): set (--api-key)",  # where the key came from (issue 22)
         f"✗ API (account): {REFUSED}: nothing was sent",
     ]
     plan = _run("-v", "--base-url", url, "--api-key", API_KEY, "plan")  # verbose: nothing more to say

@@ -588,8 +588,8 @@ def test_saved_plan_applies_and_a_changed_sample_makes_it_stale(cli, emulator, p
     stale = cli("apply", "--auto-approve", "plan.json")
     assert (stale.code, stale.out) == (1, "")
     assert stale.err == (
-        "error: plan is stale: the configuration files changed. Nothing was changed; "
-        "run `revox-sync plan` again.\n"
+        "error: plan is stale: the configuration files changed: assistants/voices.yaml. Nothing was changed; "
+        f"run `revox-sync --base-url {emulator.url} plan --out plan.json` again.\n"
     )
     assert writes(emulator) == []
 

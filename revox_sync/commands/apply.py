@@ -65,7 +65,9 @@ def run_apply(
         prune, targets = saved["options"]["prune"], tuple(saved["options"]["targets"])
     computed = compute_plan(session, config_dir, prune=prune, targets=targets)
     if saved is not None:
-        saved_plans.check_fresh(saved, computed.plan, str(plan_file))
+        options = [*(["--prune"] if prune else []), *(f"--target={t}" for t in targets)]
+        again = session.command("plan", "--out", str(plan_file), *options, config_dir=config_dir)
+        saved_plans.check_fresh(saved, computed.plan, str(plan_file), again)
     return execute(session, computed, how, config_dir=config_dir, json_out=json_out)
 
 

@@ -40,9 +40,9 @@ class Check:
         return f"{mark} {self.name}: {self.detail}{fix}"
 
 
-def run_doctor(session: Session) -> int:
+def run_doctor(session: Session, config_dir: Path | None = None) -> int:
     env = session.env
-    checks = list(_checks(session))
+    checks = list(_checks(session, config_dir))
     for check in checks:
         env.out(env.style(printable(check.line()), {True: "green", False: "red", None: "dim"}[check.ok]))
     failed = sum(1 for c in checks if c.ok is False)
@@ -53,7 +53,7 @@ def run_doctor(session: Session) -> int:
     return EXIT_OK
 
 
-def _checks(session: Session) -> Iterator[Check]:
+def _checks(session: Session, config_dir: Path | None) -> Iterator[Check]:
     from revox_sync.config.project import find_project_file, load_project
 
     project: Project | None = None
@@ -67,7 +67,7 @@ def _checks(session: Session) -> Iterator[Check]:
             yield Check("project file", True, f"{path} is valid (environments: {names})")
         except FatalError as exc:
             yield Check("project file", False, str(exc).splitlines()[0], "fix the file")
-    yield _config_dir(session)
+    yield _config_dir(session, config_dir)
     if project is not None and project.environments and session.env_name is None:
         for name in project.environments:
             yield from _account(session, name)
@@ -78,11 +78,11 @@ def _checks(session: Session) -> Iterator[Check]:
         yield _ignored(root, ignored)
 
 
-def _config_dir(session: Session) -> Check:
+def _config_dir(session: Session, given: Path | None) -> Check:
     from revox_sync import options
 
     try:
-        config_dir = session.config_dir(None)
+        config_dir = session.config_dir(given)
     except FatalError:  # the project file is broken: said above
         config_dir = options.DEFAULT_CONFIG_DIR
     if config_dir.is_dir():
@@ -131,6 +131,7 @@ def _account(session: Session, env_name: str | None) -> Iterator[Check]:
             url,
             run_timeout=session.run_timeout or API_CHECK_SECONDS,
             max_retries=1,
+            key_source=where,
             secrets=session.env.secrets,
         ) as client:
             count = len(client.list_assistants())

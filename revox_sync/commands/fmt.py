@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from revox_sync.commands.session import Session
 
 
-def run_fmt(session: Session, paths: Sequence[Path], *, check: bool = False, diff: bool = False) -> int:
+def run_fmt(
+    session: Session,
+    paths: Sequence[Path],
+    *,
+    config_dir: Path | None = None,
+    check: bool = False,
+    diff: bool = False,
+) -> int:
     """Format the files of `paths` (default: the config directory and revox-sync.yaml). Writes them unless
     `check` or `diff`; exits 1 when one would change (with `check` or `diff`) or one cannot be read."""
     from revox_sync.config.yaml import read_text
@@ -24,7 +31,7 @@ def run_fmt(session: Session, paths: Sequence[Path], *, check: bool = False, dif
     from revox_sync.output import printable
 
     env = session.env
-    files, errors = _files(session, paths)
+    files, errors = _files(session, paths, config_dir)
     changed: list[str] = []
     for path, shown in files:
         shown = printable(shown)  # a file name may hold ESC or a line break
@@ -65,7 +72,9 @@ def run_fmt(session: Session, paths: Sequence[Path], *, check: bool = False, dif
     return EXIT_OK
 
 
-def _files(session: Session, paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[LocatedError]]:
+def _files(
+    session: Session, paths: Sequence[Path], config_dir: Path | None
+) -> tuple[list[tuple[Path, str]], list[LocatedError]]:
     """The YAML files to format, each once, as shown in messages: those under each directory (hidden ones
     skipped, links checked as the loader checks them) and each file named."""
     from revox_sync.config.discovery import YAML_SUFFIXES, display_path, scan
@@ -74,7 +83,7 @@ def _files(session: Session, paths: Sequence[Path]) -> tuple[list[tuple[Path, st
         from revox_sync.config.project import find_project_file
 
         project = find_project_file()
-        paths = [session.config_dir(None), *([project] if project is not None else [])]
+        paths = [session.config_dir(config_dir), *([project] if project is not None else [])]
     found: dict[str, tuple[Path, str]] = {}
     errors: list[LocatedError] = []
     for path in paths:

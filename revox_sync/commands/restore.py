@@ -56,7 +56,9 @@ def run_restore(
         force_conflicts = force_conflicts or saved["options"].get("force_conflicts") is True
     computed = restore_plan(session, backup, str(backup_file), force_conflicts=force_conflicts)
     if saved is not None:
-        saved_plans.check_fresh(saved, computed.plan, str(plan_file))
+        conflicts = ["--force-conflicts"] if force_conflicts else []
+        again = session.command("restore", str(backup_file), "--out", str(plan_file), *conflicts)
+        saved_plans.check_fresh(saved, computed.plan, str(plan_file), again)
     if out_file is not None:
         from revox_sync.commands.plan import print_plan, save_plan
 

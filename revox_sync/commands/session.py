@@ -85,9 +85,12 @@ class Session:
         return given or self.settings().config_dir or options.DEFAULT_CONFIG_DIR
 
     def credentials(self, settings: Settings) -> tuple[str | None, str]:
-        """The key requests carry, and the variable that holds it: an environment's own (never
-        REVOX_API_KEY, so staging files cannot reach production by accident), unless --api-key is given."""
-        if "api_key" not in self.explicit and settings.api_key_env:
+        """The key requests carry, and where it comes from (what a rejected key's message says to check):
+        `--api-key` when given, else an environment's own variable (never REVOX_API_KEY, so staging files
+        cannot reach production by accident), else REVOX_API_KEY."""
+        if "api_key" in self.explicit:
+            return self.api_key, "--api-key"
+        if settings.api_key_env:
             return settings.api_key, settings.api_key_env
         return self.api_key, "REVOX_API_KEY (or --api-key)"
 
@@ -121,12 +124,14 @@ class Session:
                     self.server = start_local()
                 except (ValueError, OSError) as exc:
                     raise FatalError(f"cannot start the local emulator: {exc}") from None
-                api_key, base_url, target = None, self.server.url, "local (.revox-local/)"
+                api_key, key_source = None, "--local"  # the embedded emulator takes any key
+                base_url, target = self.server.url, "local (.revox-local/)"
                 self.key = plan_key()
                 self.env.info(f"Using the local emulator ({self.server.url}, state in .revox-local/).")
             else:
                 base_url = target = self.destination(settings)
-                api_key = self.credentials(settings)[0] or settings.require_api_key()  # or names what to set
+                api_key, key_source = self.credentials(settings)
+                api_key = api_key or settings.require_api_key()  # or names what to set
                 # the account, not only the URL: a plan made with one key must not apply with another
                 self.key = api_key.encode()
                 target += f" (key {fingerprint('account', self.key)[:8]})"
@@ -135,6 +140,7 @@ class Session:
                 api_key,
                 base_url,
                 run_timeout=self.run_timeout,
+                key_source=key_source,
                 on_retry=self.env.info,
                 verbose_log=self.env.debug,
                 secrets=self.env.secrets,
@@ -151,15 +157,23 @@ class Session:
     def command(self, *words: str, config_dir: Path | None = None) -> str:
         """A revox-sync command line to print as advice: the global options that chose this run's account
         and variables, then the command `words[0]`, `-d DIR` when one was given, and the rest of `words`;
-        every argument quoted for a shell.
-        `--var` values are not repeated (they may be secrets): the line says `--var ...` instead."""
+        every argument quoted for a shell. Never the API key; a `--var` whose value is a secret (by its
+        name, or where it lands) is shown as `--var NAME=...`, for the reader to fill in."""
         args = ["--local"] if self.local else []
         args += ["--env", self.env_name] if self.env_name else []
         args += ["--base-url", self.base_url] if self.base_url and "base_url" in self.explicit else []
         args += [a for f in self.var_files for a in ("--var-file", str(f))]
-        quoted = [shlex.quote(w) for w in ("revox-sync", *args)] + (["--var ..."] if self.vars else [])
+        args += [a for v in self.vars for a in ("--var", self._shown_var(v))]
         tail = [words[0], *(["-d", str(config_dir)] if config_dir is not None else []), *words[1:]]
-        return " ".join(quoted + [shlex.quote(w) for w in tail])
+        return " ".join(shlex.quote(w) for w in ("revox-sync", *args, *tail))
+
+    def _shown_var(self, assignment: str) -> str:
+        """`NAME=VALUE` as advice may repeat it: `NAME=...` when the value is a secret."""
+        from revox_sync.sensitive import is_sensitive_variable
+
+        name, _, value = assignment.partition("=")
+        secret = is_sensitive_variable(name) or self.env.scrub(value) != value
+        return f"{name}=..." if secret else assignment
 
     def close(self) -> None:
         if self._client is not None:

@@ -27,6 +27,7 @@ def run_validate(
     session: Session,
     paths: Sequence[Path] = (),
     *,
+    config_dir: Path | None = None,
     online: bool = False,
     env_name: str | None = None,
     all_envs: bool = False,
@@ -52,6 +53,8 @@ def run_validate(
     budget = PatternBudget()  # every environment's searches together
     for name in names:
         settings = session.settings(name)
+        if config_dir is not None:  # -d: the directory the other kinds' files and the defaults come from
+            settings = replace(settings, config_dir=config_dir)
         result, others, found = _validate_once(paths, settings)
         if not found:
             found = _unowned(session, name, result, others)

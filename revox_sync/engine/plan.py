@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from revox_sync.engine.change import (
     ABSENT,
@@ -44,6 +44,7 @@ class Plan:
     fingerprints: Mapping[str, Mapping[str, str]]  # kind -> remote id -> keyed fingerprint
     config_fingerprint: str
     secrets_fingerprint: str = ""  # keyed: changes when a sensitive value changes
+    config_files: Mapping[str, str] = field(default_factory=dict)  # file -> keyed fingerprint of its objects
     prune: bool = False
     targets: tuple[str, ...] = ()
     target: str | None = None  # which account the plan was made against (base URL, or "local")
@@ -52,6 +53,8 @@ class Plan:
     restore: str | None = None  # the checksum of the backup this plan restores
     force_conflicts: bool = False  # a restore's: it also puts back what was changed since the apply
     shown_names: Mapping[str, str] = field(default_factory=dict)  # a name holding a secret -> as it is shown
+    # kind -> remote id -> name, for messages about what moved (not saved: the fingerprints stand for them)
+    remote_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
     key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
     def count(self, op: Op) -> int:
@@ -100,6 +103,7 @@ class Plan:
             },
             "undeclared": [{"kind": k, "name": self.shown_names.get(n, n)} for k, n in self.undeclared],
             "config_fingerprint": self.config_fingerprint,
+            "config_files": dict(sorted(self.config_files.items())),
             "secrets_fingerprint": self.secrets_fingerprint,
             "remote_fingerprints": {k: dict(sorted(v.items())) for k, v in sorted(self.fingerprints.items())},
         }
@@ -240,12 +244,17 @@ def build_plan(
         )
     )
     desired = [d for k in managed for d in (loaded[k.name] or _NONE).desired]
-    shown_print, whole_print = config_fingerprints(desired, key or b"revox-sync")
+    prints = config_fingerprints(desired, key or b"revox-sync")
     return Plan(
         actions=tuple(actions),
         fingerprints=fingerprints,
-        config_fingerprint=shown_print,
-        secrets_fingerprint=whole_print,
+        config_fingerprint=prints.shown,
+        secrets_fingerprint=prints.whole,
+        config_files=prints.files,
+        remote_names={
+            kind: {str(r.get("id")): str(r.get("name")) for r in remote.get(kind, ())}
+            for kind in fingerprints
+        },
         prune=prune,
         targets=targets,
         undeclared=() if prune or targets else tuple(sorted(undeclared)),
@@ -390,10 +399,17 @@ def _nowhere(action: Action) -> Location:
     return Location(action.file or "<config>")
 
 
-def config_fingerprints(desired: Sequence[Desired], key: bytes) -> tuple[str, str]:
-    """The configuration's fingerprint, its sensitive values blanked (safe to store in a plan file), and the
-    fingerprint of all of it, keyed (it changes when a secret does): `fingerprint` of the sorted
-    `[kind, name, id, redacted data]` and `[kind, name, data]`.
+class ConfigPrints(NamedTuple):
+    shown: str  # of the configuration, its sensitive values blanked: safe to store in a plan file
+    whole: str  # of all of it, keyed: it changes when a secret does
+    files: dict[
+        str, str
+    ]  # file -> keyed, of the blanked items of its objects: which files a stale plan names
+
+
+def config_fingerprints(desired: Sequence[Desired], key: bytes) -> ConfigPrints:
+    """The configuration's fingerprints: `fingerprint` of the sorted `[kind, name, id, redacted data]` (whole
+    and per file, keyed) and `[kind, name, data]`.
 
     The two lists are hashed as they are made, one object at a time, never held whole (at 10,000 assistants
     they were twice the input's size). Their sorted order is known before any object is encoded: a JSON
@@ -401,16 +417,18 @@ def config_fingerprints(desired: Sequence[Desired], key: bytes) -> tuple[str, st
     objects of one kind and name (which loading refuses) are ordered by the rest."""
     shown = _Digest(b"")
     whole = _Digest(key)
+    files: dict[str, _Digest] = {}
     by_head: dict[str, list[Desired]] = {}
     for d in desired:
         by_head.setdefault(canonical_json(d.kind) + "," + canonical_json(d.name), []).append(d)
     for head in sorted(by_head):
-        items = [_fingerprint_items(head, d) for d in by_head[head]]
-        for shown_item, _ in sorted(items):
+        items = [(*_fingerprint_items(head, d), d.file or "<config>") for d in by_head[head]]
+        for shown_item, _, file in sorted(items):
             shown.add(shown_item)
-        for _, whole_item in sorted(items, key=lambda pair: pair[1]):
+            files.setdefault(file, _Digest(key)).add(shown_item)
+        for _, whole_item, _ in sorted(items, key=lambda item: item[1]):
             whole.add(whole_item)
-    return shown.hexdigest(), whole.hexdigest()
+    return ConfigPrints(shown.hexdigest(), whole.hexdigest(), {f: d.hexdigest() for f, d in files.items()})
 
 
 def _fingerprint_items(head: str, d: Desired) -> tuple[str, str]:

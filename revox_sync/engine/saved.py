@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +51,7 @@ class _SavedPlan(BaseModel):
     options: _SavedOptions
     undeclared: list[dict[StrictStr, StrictStr]]
     config_fingerprint: StrictStr
+    config_files: dict[StrictStr, StrictStr]
     secrets_fingerprint: StrictStr
     remote_fingerprints: dict[StrictStr, dict[StrictStr, StrictStr]]
     checksum: StrictStr
@@ -137,38 +139,57 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), "null")
 
 
-def check_fresh(saved: dict[str, Any], current: Plan, source: str = "the saved plan") -> None:
+def check_fresh(
+    saved: dict[str, Any], current: Plan, source: str = "the saved plan", again: str = "revox-sync plan"
+) -> None:
     """Refuse a saved plan when the remote or the configuration moved since it was made, or when what
-    it shows is not exactly what this run would do."""
+    it shows is not exactly what this run would do: naming the files and the remote objects that moved, and
+    `again`, the command that makes a fresh plan."""
 
     reasons: list[str] = []
     if saved.get("target") != current.target:
         reasons.append(f"it was made for {saved.get('target')}, this run targets {current.target}")
     if saved["config_fingerprint"] != current.config_fingerprint:
-        reasons.append("the configuration files changed")
+        files = _moved(saved["config_files"], current.config_files, lambda file: file)
+        reasons.append("the configuration files changed" + (f": {', '.join(files)}" if files else ""))
     elif saved.get("secrets_fingerprint") != current.secrets_fingerprint:
         reasons.append("the value of a sensitive variable changed (or the API key did)")
     now = current.to_dict()["remote_fingerprints"]
     for kind in sorted(saved["remote_fingerprints"].keys() | now.keys()):
-        old, new = saved["remote_fingerprints"].get(kind, {}), now.get(kind, {})
-        moved = sorted(i for i in old.keys() & new.keys() if old[i] != new[i])
+        names = {**_saved_names(saved, kind), **current.remote_names.get(kind, {})}
+        label = _remote_label(names)
+        moved = _moved(saved["remote_fingerprints"].get(kind, {}), now.get(kind, {}), label)
         if moved:
             reasons.append(f"remote {kind}(s) changed: {', '.join(moved)}")
-        if old.keys() - new.keys():
-            reasons.append(f"remote {kind}(s) gone: {', '.join(sorted(old.keys() - new.keys()))}")
-        if new.keys() - old.keys():
-            reasons.append(f"remote {kind}(s) added: {', '.join(sorted(new.keys() - old.keys()))}")
     if reasons:
         raise StalePlanError(
-            printable("plan is stale: " + "; ".join(reasons))
-            + ". Nothing was changed; run `revox-sync plan` again."
+            printable("plan is stale: " + "; ".join(reasons)) + f". Nothing was changed; run `{again}` again."
         )
     differences = _differences(saved, current.to_dict())
     if differences:
         raise StalePlanError(
             printable(f"{source} does not match what apply would do now: " + "; ".join(differences))
-            + ". Nothing was changed; run `revox-sync plan` again."
+            + f". Nothing was changed; run `{again}` again."
         )
+
+
+def _moved(old: Mapping[str, str], new: Mapping[str, str], label: Callable[[str], str]) -> list[str]:
+    """What differs between two maps of fingerprints, each entry by its `label`: changed, new, or gone."""
+    return [
+        label(key) + ("" if key in old and key in new else " (new)" if key in new else " (gone)")
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key) != new.get(key)
+    ]
+
+
+def _saved_names(saved: dict[str, Any], kind: str) -> dict[str, str]:
+    """The names the saved plan's actions give the remote objects of `kind` (of one gone since)."""
+    return {str(a["id"]): a["name"] for a in saved["actions"] if a["kind"] == kind and a["id"]}
+
+
+def _remote_label(names: dict[str, str]) -> Callable[[str], str]:
+    """A remote object as a message names it: its name and id, or its id alone when no name is known."""
+    return lambda id_: f"{json.dumps(names[id_], ensure_ascii=False)} ({id_})" if id_ in names else id_
 
 
 def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
