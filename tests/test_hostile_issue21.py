@@ -4,9 +4,13 @@ own steps."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
+from helpers import write
+from test_apply_hostile import fleet, start_apply, wait_for
+from test_sharing import backup_of
 from test_trust import Internet, _project, _run, internet  # noqa: F401  (fixture)
 
 
@@ -34,3 +38,31 @@ def test_a_name_under_localhost_is_not_loopback_for_the_key(
     assert result.code == 1
     assert result.err.startswith(f"revox-sync.yaml:4:15: {message}") and result.err.endswith("\n1 error.\n")
     assert internet.lookups == [] and internet.sent == []
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------------------------------
+def test_an_interrupted_restore_says_to_run_restore_again_not_apply(emulator, workdir: Path, cli) -> None:
+    """`apply` again would write the files' values over what the restore had put back: the advice names the
+    restore, and running it finishes the undo."""
+    names = fleet(workdir)
+    assert cli("apply", "--auto-approve").code == 0
+    for name in names:
+        write(workdir / f"assistants/{name.lower().replace(' ', '-')}.yaml", f"name: {name}\nprompt: Bye.\n")
+    changed = cli("apply", "--auto-approve", "--force")
+    assert changed.code == 0, changed.all
+    backup = str(backup_of(changed))
+    emulator.latency, _ = 0.3, emulator.clear_requests()
+    proc = start_apply(
+        emulator, workdir, "--parallelism", "1", command=("restore", backup, "--auto-approve", "--force")
+    )
+    wait_for(lambda: sum(1 for r in emulator.requests if r.method == "PATCH") >= 2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, out + err
+    assert "apply again" not in err
+    again = f"Run revox-sync --base-url {emulator.url} restore {backup} again: it will do only what is left."
+    assert err.splitlines()[-1] == again
+    emulator.latency = 0.0
+    again = cli("restore", backup, "--auto-approve", "--force")
+    assert again.code == 0, again.all
+    assert {a["prompt"] for a in emulator.state.list_assistants()} == {"Hi."}
