@@ -66,3 +66,28 @@ def test_an_interrupted_restore_says_to_run_restore_again_not_apply(emulator, wo
     again = cli("restore", backup, "--auto-approve", "--force")
     assert again.code == 0, again.all
     assert {a["prompt"] for a in emulator.state.list_assistants()} == {"Hi."}
+
+
+# --- workflow commands ------------------------------------------------------------------------------------------
+def test_imports_list_of_variables_prints_a_dashboard_name_inert(emulator, workdir: Path, cli) -> None:
+    """The list of variables to set names each assistant: a name from the dashboard holding `##[warning]` (a
+    workflow command wherever it sits in a line) printed raw there, though every other line escapes it."""
+    name = "Desk ##[warning]fake ::error::x"
+    emulator.state.seed_assistant(
+        {
+            "name": name,
+            "prompt": "Hi.",
+            "llm_model": {
+                "type": "custom",
+                "api_url": "https://l.example/v1",
+                "model_name": "m",
+                "api_key": "sk-1",
+            },
+        }
+    )
+    result = cli("import", "--all")
+    assert result.code == 0, result.all
+    assert "##[" not in result.all
+    assert result.out.splitlines()[-1].endswith(
+        'llm_model.api_key of "Desk \\u0023#[warning]fake ::error::x"'
+    )
