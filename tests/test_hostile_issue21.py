@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import run_cli, write
 from test_apply_hostile import fleet, start_apply, wait_for
 from test_sharing import backup_of
 from test_trust import Internet, _project, _run, internet  # noqa: F401  (fixture)
@@ -90,4 +90,50 @@ def test_imports_list_of_variables_prints_a_dashboard_name_inert(emulator, workd
     assert "##[" not in result.all
     assert result.out.splitlines()[-1].endswith(
         'llm_model.api_key of "Desk \\u0023#[warning]fake ::error::x"'
+    )
+
+
+# --- what revox-sync.yaml may read ------------------------------------------------------------------------------
+OUTSIDE_VALUE = "postgres://deploy:db-pw-4711@db.internal/prod"
+
+
+@pytest.fixture
+def machine_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A checkout at tmp/home/work/repo, and beside it a file of the machine's that no file of it may read."""
+    secret = write(tmp_path / "home/deploy.yaml", f"DEPLOY_URL: '{OUTSIDE_VALUE}'\n")
+    repo = tmp_path / "home/work/repo"
+    (repo / ".git").mkdir(parents=True)
+    write(repo / "assistants/a.yaml", "name: A\nprompt: 'Connect with ${DEPLOY_URL}.'\n")
+    monkeypatch.chdir(repo)
+    return secret
+
+
+@pytest.mark.parametrize("how", ["../../deploy.yaml", "absolute", "link.yaml"])
+def test_a_variable_file_the_project_names_stays_inside_the_repository(machine_file: Path, how: str) -> None:
+    """`var_files:` of revox-sync.yaml read any file of the runner (`..`, an absolute path, a committed link),
+    and the plan, so the pull-request comment, showed its values."""
+    if how == "link.yaml":
+        Path("link.yaml").symlink_to(machine_file)
+    named = str(machine_file) if how == "absolute" else how
+    write("revox-sync.yaml", f"environments:\n  staging:\n    var_files: '{named}'\n")
+    for args in (("--local", "--env", "staging", "plan"), ("validate", "--env", "staging")):
+        result = run_cli(*args)
+        assert result.code == 1, result.all
+        assert OUTSIDE_VALUE not in result.all
+        assert result.err.startswith(
+            "revox-sync.yaml:3:16: var_files: a variable file of revox-sync.yaml must be inside its directory"
+        )
+    Path("revox-sync.yaml").unlink()
+    assert run_cli("--local", "--var-file", str(machine_file), "plan").code == 0  # the operator's own choice
+
+
+def test_the_config_directory_stays_inside_the_repository(machine_file: Path) -> None:
+    """A `config_dir` above the checkout made `!file` (held inside the config directory) read the machine's
+    files into a prompt."""
+    write(machine_file.parent / "assistants/a.yaml", "name: A\nprompt: !file ../deploy.yaml\n")
+    write("revox-sync.yaml", "config_dir: ../../assistants\n")
+    result = run_cli("--local", "plan")
+    assert result.code == 1 and OUTSIDE_VALUE not in result.all
+    assert result.err.startswith(
+        "revox-sync.yaml:1:13: config_dir: the config directory of revox-sync.yaml must be inside its directory"
     )
