@@ -4,11 +4,13 @@ own steps."""
 
 from __future__ import annotations
 
+import json
 import signal
 from pathlib import Path
 
 import pytest
 from helpers import run_cli, write
+from test_action import FakeGitHub, github, repo, run_step  # noqa: F401  (fixtures)
 from test_apply_hostile import fleet, start_apply, wait_for
 from test_sharing import backup_of
 from test_trust import Internet, _project, _run, internet  # noqa: F401  (fixture)
@@ -101,10 +103,10 @@ OUTSIDE_VALUE = "postgres://deploy:db-pw-4711@db.internal/prod"
 def machine_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A checkout at tmp/home/work/repo, and beside it a file of the machine's that no file of it may read."""
     secret = write(tmp_path / "home/deploy.yaml", f"DEPLOY_URL: '{OUTSIDE_VALUE}'\n")
-    repo = tmp_path / "home/work/repo"
-    (repo / ".git").mkdir(parents=True)
-    write(repo / "assistants/a.yaml", "name: A\nprompt: 'Connect with ${DEPLOY_URL}.'\n")
-    monkeypatch.chdir(repo)
+    checkout = tmp_path / "home/work/checkout"
+    (checkout / ".git").mkdir(parents=True)
+    write(checkout / "assistants/a.yaml", "name: A\nprompt: 'Connect with ${DEPLOY_URL}.'\n")
+    monkeypatch.chdir(checkout)
     return secret
 
 
@@ -137,3 +139,29 @@ def test_the_config_directory_stays_inside_the_repository(machine_file: Path) ->
     assert result.err.startswith(
         "revox-sync.yaml:1:13: config_dir: the config directory of revox-sync.yaml must be inside its directory"
     )
+
+
+# --- the action runs no code of the checkout ---------------------------------------------------------------------
+def test_the_comment_step_never_imports_a_package_the_pull_request_committed(
+    repo: Path,  # noqa: F811
+    github: FakeGitHub,  # noqa: F811
+) -> None:
+    """`python -m` puts the working directory, the checkout, first on the module path: a committed
+    `revox_sync/pr_comment.py` ran with the job's GITHUB_TOKEN."""
+    hook = "import os, pathlib\npathlib.Path('pwned').write_text(os.environ.get('GITHUB_TOKEN', ''))\n"
+    write(repo / "revox_sync/__init__.py", "")
+    write(repo / "revox_sync/pr_comment.py", hook)
+    code, _, outputs, _ = run_step("run", repo, {"command": "plan", "environment": "staging"})
+    assert code == 0
+    event = write(repo / "event.json", json.dumps({"pull_request": {"number": 7}}))
+    extra = {"GITHUB_API_URL": github.url, "GITHUB_REPOSITORY": "acme/voice", "GITHUB_EVENT_PATH": str(event)}
+    code, output, _, _ = run_step(
+        "Comment the plan on the pull request",
+        repo,
+        {"environment": "staging"},
+        extra,
+        {"steps.run.outputs.comment-file": outputs["comment-file"]},
+    )
+    assert not (repo / "pwned").exists()
+    assert code == 0, output
+    assert [m for m, _ in github.requests if m != "GET"] == ["POST"]
