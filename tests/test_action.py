@@ -583,7 +583,7 @@ def test_install_step_pins_a_version_or_takes_a_requirement(tmp_path: Path) -> N
         assert code == 0, output
         assert (
             tmp_path / "calls"
-        ).read_text() == f"-m pip install --disable-pip-version-check -q {requirement}\n"
+        ).read_text() == f"-I -m pip install --disable-pip-version-check -q {requirement}\n"
         assert not (tmp_path / "pwned").exists()
 
 

@@ -44,7 +44,12 @@ def wait_for(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.01)
 
 
-def start_apply(emulator: EmulatorServer, workdir: Path, *args: str) -> subprocess.Popen[str]:
+def start_apply(
+    emulator: EmulatorServer,
+    workdir: Path,
+    *args: str,
+    command: tuple[str, ...] = ("apply", "--auto-approve"),
+) -> subprocess.Popen[str]:
     environ = {k: v for k, v in os.environ.items() if k not in ("REVOX_API_KEY", "REVOX_BASE_URL")}
     return subprocess.Popen(
         [
@@ -55,8 +60,7 @@ def start_apply(emulator: EmulatorServer, workdir: Path, *args: str) -> subproce
             emulator.url,
             "--api-key",
             API_KEY,
-            "apply",
-            "--auto-approve",
+            *command,
             *args,
         ],
         cwd=workdir,

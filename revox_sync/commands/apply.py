@@ -78,9 +78,11 @@ def execute(
     *,
     config_dir: Path | None,
     json_out: Environment | None = None,
+    again: str = "apply",
 ) -> int:
     """Show the plan, ask, back up what it will change, run it, and report: what `apply` and `restore` share
-    (`json_out`: where the JSON document of the results goes, with `--format json`)."""
+    (`json_out`: where the JSON document of the results goes, with `--format json`; `again`: the command that
+    finishes a run cut short, since `apply` would undo a restore)."""
     from revox_sync.engine import plan as planning
     from revox_sync.engine.apply import RemoteNames, apply_plan, catching_interrupts
     from revox_sync.kinds import KINDS
@@ -127,7 +129,13 @@ def execute(
         if not interrupts.abandoning:
             duplicated = _check_duplicates(session, kinds, results, current, config_dir)
     return _finish(
-        env, results, interrupted=interrupts.stopping, duplicated=duplicated, json_out=json_out, backup=backup
+        env,
+        results,
+        interrupted=interrupts.stopping,
+        duplicated=duplicated,
+        json_out=json_out,
+        backup=backup,
+        again=again,
     )
 
 
@@ -255,6 +263,7 @@ def _finish(
     duplicated: int = 0,
     json_out: Environment | None = None,
     backup: Path | None = None,
+    again: str = "apply",
 ) -> int:
     """The closing lines of an apply: what succeeded, failed, was skipped, abandoned or never started; and
     with `json_out`, the results as one JSON document there (naming the backup the run made)."""
@@ -291,7 +300,7 @@ def _finish(
                 label = f'{r.action.op} {r.action.kind} "{r.action.name}"'
                 env.err(f"  {shown + ':':<10} {label}{details.get(shown, '').format(r.error)}")
     failed = any(r.outcome == "failed" for r in results)
-    env.err(f"{'Fix the cause and run' if failed else 'Run'} apply again: it will do only what is left.")
+    env.err(f"{'Fix the cause and run' if failed else 'Run'} {again} again: it will do only what is left.")
     return EXIT_ERROR
 
 

@@ -65,7 +65,8 @@ def run_restore(
         print_plan(session, computed.plan)
         save_plan(session, computed.plan, out_file, ("restore", str(backup_file), str(out_file)))
         return EXIT_OK
-    return execute(session, computed, how, config_dir=None, json_out=json_out)
+    again = session.command("restore", str(backup_file))
+    return execute(session, computed, how, config_dir=None, json_out=json_out, again=again)
 
 
 def restore_plan(session: Session, backup: Backup, source: str, *, force_conflicts: bool = False) -> Computed:

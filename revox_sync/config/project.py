@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from revox_sync.config.discovery import display_path
+from revox_sync.config.discovery import display_path, is_within
 from revox_sync.config.yaml import (
     YamlDoc,
     is_mapping,
@@ -248,7 +248,9 @@ def load_project(path: Path) -> Project:
                 if not text.strip():
                     errors.append(doc.error(value, "config_dir must not be empty"))
                 else:
-                    config_dir = Path(os.path.normpath(path.parent / text))
+                    config_dir = _inside_project(
+                        doc, value, text, "config_dir", "the config directory", errors
+                    )
         elif key == "environments":
             if is_null(value):
                 continue
@@ -318,6 +320,26 @@ def _patterns(
     return out
 
 
+def _inside_project(
+    doc: YamlDoc, node: Any, text: str, key: str, what: str, errors: list[LocatedError]
+) -> Path | None:
+    """The path `text` names, relative to the project file, if it stays in the project file's directory once
+    links are resolved: a pull request edits these files, and what they name is read into plans (a variable
+    file's values, a prompt's `!file`), so they never reach the machine's other files (`--var-file` may)."""
+    root = doc.path.parent
+    named = Path(os.path.normpath(root / text))
+    if is_within(os.path.realpath(named), os.path.realpath(root)):
+        return named
+    errors.append(
+        doc.error(
+            node,
+            f"{key}: {what} of revox-sync.yaml must be inside its directory {display_path(root) or '.'}/, not "
+            f"{text!r} (pass a file elsewhere with --var-file)",
+        )
+    )
+    return None
+
+
 def _environment(
     doc: YamlDoc, name: str, key_node: Any, node: Any, errors: list[LocatedError]
 ) -> Environment | None:
@@ -343,7 +365,8 @@ def _environment(
             for item in items:
                 text = doc.string(item, errors, f"environments.{name}.var_files")
                 if text is not None:
-                    var_files.append(Path(os.path.normpath(doc.path.parent / text)))
+                    file = _inside_project(doc, item, text, "var_files", "a variable file", errors)
+                    var_files += [file] if file is not None else []
         elif key == "api_key_env":
             text = doc.string(value, errors, f"environments.{name}.api_key_env")
             if text is not None:

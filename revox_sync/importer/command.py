@@ -23,7 +23,7 @@ from revox_sync.kinds.assistant.fields import MATCHING_FIELDS
 from revox_sync.kinds.assistant.kind import KIND as ASSISTANTS
 from revox_sync.kinds.assistant.shape import ASSISTANT_FIELDS
 from revox_sync.names import name_key, same_name
-from revox_sync.output import listed, quoted
+from revox_sync.output import listed, printable, quoted
 from revox_sync.sensitive import MIN_SECRET_LENGTH
 
 if TYPE_CHECKING:
@@ -216,7 +216,7 @@ def _report(env: Environment, outcomes: list[Outcome], record: Record) -> None:
         )
         width = max(len(v) for v in places)
         for variable, where in places.items():
-            env.out(f"  {variable.ljust(width)}  {'; '.join(where)}")
+            env.out(printable(f"  {variable.ljust(width)}  {'; '.join(where)}"))  # `where` names an assistant
 
 
 def _select(remote: list[dict[str, Any]], names: Sequence[str]) -> list[dict[str, Any]]:
