@@ -239,6 +239,7 @@ def schema() -> int:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @options.target
 @options.prune
+@options.allow_default_secrets
 @options.output_format(
     "text",
     "json",
@@ -251,6 +252,7 @@ def plan(
     detailed_exitcode: bool,
     targets: tuple[str, ...],
     prune: bool,
+    allow_default_secrets: bool,
     fmt: str,
 ) -> int:
     """Fetch live state and print what apply would do; changes nothing."""
@@ -264,6 +266,7 @@ def plan(
         targets=targets,
         prune=prune,
         fmt=fmt,
+        allow_default_secrets=allow_default_secrets,
     )
 
 
@@ -272,6 +275,7 @@ def plan(
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @options.target
 @options.prune
+@options.allow_default_secrets
 @options.applying
 @options.results_format
 def apply(
@@ -279,6 +283,7 @@ def apply(
     plan_file: Path | None,
     targets: tuple[str, ...],
     prune: bool,
+    allow_default_secrets: bool,
     **how: Any,
 ) -> int:
     """Make the account match the files, or a saved PLAN_FILE (refused if stale). Before the first write,
@@ -286,7 +291,13 @@ def apply(
     from revox_sync.commands.apply import Applying, run_apply
 
     return run_apply(
-        _session(), config_dir, Applying(**how), plan_file=plan_file, targets=targets, prune=prune
+        _session(),
+        config_dir,
+        Applying(**how),
+        plan_file=plan_file,
+        targets=targets,
+        prune=prune,
+        allow_default_secrets=allow_default_secrets,
     )
 
 

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from helpers import NOT_ABOUT_POLICY, run_cli, write
+from helpers import NOT_ABOUT_POLICY, Run, run_cli, write
 
 from revox_sync.emulator import EmulatorServer
 
@@ -132,3 +132,112 @@ def test_plan_and_apply_name_every_missing_secret(cli, emulator: EmulatorServer,
         assert "environment variable B_LLM_API_KEY is not set" in ran.err
         assert "note:" not in ran.err
     assert emulator.requests == []
+
+
+DEFAULT = "sk-local-placeholder"
+DESK = (
+    "name: Desk\nprompt: p\n"
+    + VOICE
+    + "llm_model:\n  type: custom\n  api_url: https://llm.example.com/v1\n  model_name: m\n"
+    + "  api_key: ${ACME_LLM_API_KEY:-sk-local-placeholder}\n"
+)
+WARNING = (
+    'Warning: assistant "Desk": llm_model.api_key falls back to the default of ${ACME_LLM_API_KEY}, which is '
+    "not set; apply refuses to store it without --allow-default-secrets"
+)
+
+
+def writes(emulator: EmulatorServer) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in emulator.requests if r.method != "GET"]
+
+
+def grep_default(root: Path, *runs: Run) -> None:
+    """The default's text appears in no output and in no file but the one it is written in."""
+    for r in runs:
+        assert DEFAULT not in r.all
+    for path in root.rglob("*"):
+        if path.is_file() and path != root / "assistants/desk.yaml":
+            assert DEFAULT.encode() not in path.read_bytes(), path
+
+
+def test_plan_calls_out_a_secret_falling_back_to_its_default(
+    cli, emulator: EmulatorServer, in_tmp: Path
+) -> None:
+    write(in_tmp / "revox-sync.yaml", NOT_ABOUT_POLICY)
+    write(in_tmp / "assistants/desk.yaml", DESK)
+
+    text = cli("plan", environ=environ())
+    markdown = cli("plan", "--format", "markdown", environ=environ())
+    as_json = cli("plan", "--format", "json", "--out", "plan.json", environ=environ(ACME_LLM_API_KEY=""))
+
+    assert text.code == 0, text.all
+    assert text.out.splitlines()[-1] == WARNING
+    assert "(sensitive: ${ACME_LLM_API_KEY})" in text.out
+    assert markdown.code == 0, markdown.all
+    assert WARNING.replace('"Desk"', "`Desk`") in markdown.out  # set but empty: as unset
+    assert as_json.code == 0, as_json.all
+    doc = json.loads(as_json.out)
+    assert doc["warnings"] == [
+        {
+            "kind": "assistant",
+            "name": "Desk",
+            "path": "llm_model.api_key",
+            "variable": "ACME_LLM_API_KEY",
+            "message": WARNING,
+        }
+    ]
+    assert json.loads((in_tmp / "plan.json").read_text())["warnings"] == doc["warnings"]
+    grep_default(in_tmp, text, markdown, as_json)
+    assert writes(emulator) == []
+
+
+def test_apply_refuses_to_store_a_default_secret_unless_told_to(
+    cli, emulator: EmulatorServer, in_tmp: Path
+) -> None:
+    write(in_tmp / "revox-sync.yaml", NOT_ABOUT_POLICY)
+    write(in_tmp / "assistants/desk.yaml", DESK)
+
+    refused = cli("apply", "--auto-approve", environ=environ())
+    saved = cli("plan", "--out", "plan.json", environ=environ())
+    refused_saved = cli("apply", "--auto-approve", "plan.json", environ=environ())
+    mixed = cli("apply", "--auto-approve", "--allow-default-secrets", "plan.json", environ=environ())
+
+    for r in (refused, refused_saved):
+        assert r.code == 1, r.all
+        assert r.err.splitlines()[-1] == (
+            "error: this plan would store the default of ${ACME_LLM_API_KEY} as a secret (the variable is not "
+            "set); set it, or plan and apply with --allow-default-secrets if the default is meant. Nothing was "
+            "changed."
+        )
+    assert saved.code == 0 and WARNING in saved.out
+    assert mixed.code == 1 and "--allow-default-secrets come from the saved plan" in mixed.err
+    assert writes(emulator) == []
+
+    allowed_plan = cli("plan", "--allow-default-secrets", "--out", "allowed.json", environ=environ())
+    assert allowed_plan.code == 0, allowed_plan.all
+    assert allowed_plan.out.splitlines()[-1] == WARNING.replace(
+        "apply refuses to store it without --allow-default-secrets",
+        "stored as allowed by --allow-default-secrets",
+    )
+    assert json.loads((in_tmp / "allowed.json").read_text())["options"]["allow_default_secrets"] is True
+    applied = cli("apply", "--auto-approve", "allowed.json", environ=environ())
+    assert applied.code == 0, applied.all
+    assert writes(emulator) == [("POST", "/assistants")]
+    [stored] = emulator.state.assistants.values()
+    assert stored["llm_model"]["api_key"] == DEFAULT  # what the operator allowed
+    grep_default(in_tmp, refused, saved, refused_saved, mixed, allowed_plan, applied)
+
+
+def test_a_set_variable_or_a_default_where_no_secret_goes_is_no_warning(
+    cli, emulator: EmulatorServer, in_tmp: Path
+) -> None:
+    write(in_tmp / "revox-sync.yaml", NOT_ABOUT_POLICY)
+    write(in_tmp / "assistants/desk.yaml", DESK.replace("prompt: p", "prompt: 'Hi from ${CITY:-Paris}'"))
+
+    planned = cli("plan", "--format", "json", environ=environ(ACME_LLM_API_KEY="sk-real-0123456789"))
+    applied = cli("apply", "--auto-approve", environ=environ(ACME_LLM_API_KEY="sk-real-0123456789"))
+
+    assert planned.code == 0 and json.loads(planned.out)["warnings"] == []
+    assert applied.code == 0, applied.all
+    assert "Warning" not in applied.all
+    assert writes(emulator) == [("POST", "/assistants")]

@@ -47,6 +47,7 @@ def run_apply(
     plan_file: Path | None = None,
     targets: Sequence[str] = (),
     prune: bool = False,
+    allow_default_secrets: bool = False,
 ) -> int:
     """Make the account match the files, or a saved plan file (refused if stale or edited)."""
     from revox_sync.engine import saved as saved_plans
@@ -54,8 +55,11 @@ def run_apply(
     json_out = session.divert() if how.fmt == "json" else None
     saved = None
     if plan_file is not None:
-        if targets or prune:
-            raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
+        if targets or prune or allow_default_secrets:
+            raise FatalError(
+                "--target, --prune and --allow-default-secrets come from the saved plan; do not pass them "
+                "with PLAN_FILE"
+            )
         session.client()  # the key and the account the plan must be signed for
         saved = saved_plans.load_saved(plan_file, session.key, session.target)
         if saved["options"].get("restore"):
@@ -63,7 +67,10 @@ def run_apply(
                 f"{plan_file} is the plan of a restore: apply it with `revox-sync restore BACKUP {plan_file}`"
             )
         prune, targets = saved["options"]["prune"], tuple(saved["options"]["targets"])
-    computed = compute_plan(session, config_dir, prune=prune, targets=targets)
+        allow_default_secrets = saved["options"].get("allow_default_secrets", False)
+    computed = compute_plan(
+        session, config_dir, prune=prune, targets=targets, allow_default_secrets=allow_default_secrets
+    )
     if saved is not None:
         saved_plans.check_fresh(saved, computed.plan, str(plan_file))
     return execute(session, computed, how, config_dir=config_dir, json_out=json_out)
@@ -91,6 +98,9 @@ def execute(
     limit = planning.safety_violation(current)
     if limit and not how.force:
         raise FatalError(limit)
+    refused = current.default_secrets_refused()
+    if refused:
+        raise FatalError(refused)
     client = session.client()
     kinds = {k.name: k for k in KINDS if k.name in computed.remote}
     names = {

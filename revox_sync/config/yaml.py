@@ -659,6 +659,7 @@ class _Walker:
         sensitive = False
         names: list[str] = []
         unset: list[str] = []
+        defaulted: list[str] = []
         findable = True  # every secret in it can be found again in the text (and blanked there)
         pieces = list(references(text))
         # a literal `${` (and one inside a variable's value) must survive until the row is filled in
@@ -698,6 +699,7 @@ class _Walker:
                 default = match.group(2)
                 if default is not None:
                     value = default
+                    defaulted.append(name)
                 elif value is None:
                     unset.append(name)  # reported by `_scalar`, which knows whether a secret goes there
                     value = match.group(0)  # the reference as written stands in: the file keeps its shape
@@ -709,7 +711,9 @@ class _Walker:
             self._unset[id(node)] = tuple(dict.fromkeys(unset))
         if names:
             inline = findable and isinstance(result, str)
-            self._sources[id(node)] = Source(tuple(dict.fromkeys(names)), inline)
+            self._sources[id(node)] = Source(
+                tuple(dict.fromkeys(names)), inline, tuple(dict.fromkeys(defaulted))
+            )
         return result, sensitive
 
     def _include(self, node: Any, relative: str) -> str | None:
