@@ -210,7 +210,9 @@ def test_apply_refuses_to_store_a_default_secret_unless_told_to(
             "changed."
         )
     assert saved.code == 0 and WARNING in saved.out
-    assert mixed.code == 1 and "--allow-default-secrets come from the saved plan" in mixed.err
+    assert mixed.code == 1 and mixed.err == (
+        "error: --allow-default-secrets comes from the saved plan: make it with `plan --allow-default-secrets`\n"
+    )
     assert writes(emulator) == []
 
     allowed_plan = cli("plan", "--allow-default-secrets", "--out", "allowed.json", environ=environ())

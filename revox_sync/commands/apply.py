@@ -55,10 +55,11 @@ def run_apply(
     json_out = session.divert() if how.fmt == "json" else None
     saved = None
     if plan_file is not None:
-        if targets or prune or allow_default_secrets:
+        if targets or prune:
+            raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
+        if allow_default_secrets:
             raise FatalError(
-                "--target, --prune and --allow-default-secrets come from the saved plan; do not pass them "
-                "with PLAN_FILE"
+                "--allow-default-secrets comes from the saved plan: make it with `plan --allow-default-secrets`"
             )
         session.client()  # the key and the account the plan must be signed for
         saved = saved_plans.load_saved(plan_file, session.key, session.target)
