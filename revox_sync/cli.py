@@ -243,6 +243,7 @@ def schema() -> int:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @options.target
 @options.prune
+@options.allow_default_secrets
 @options.output_format(
     "text",
     "json",
@@ -255,6 +256,7 @@ def plan(
     detailed_exitcode: bool,
     targets: tuple[str, ...],
     prune: bool,
+    allow_default_secrets: bool,
     fmt: str,
 ) -> int:
     """Fetch live state and print what apply would do; changes nothing."""
@@ -268,6 +270,7 @@ def plan(
         targets=targets,
         prune=prune,
         fmt=fmt,
+        allow_default_secrets=allow_default_secrets,
     )
 
 
@@ -276,6 +279,7 @@ def plan(
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @options.target
 @options.prune
+@options.allow_default_secrets
 @options.applying
 @options.results_format
 def apply(
@@ -283,6 +287,7 @@ def apply(
     plan_file: Path | None,
     targets: tuple[str, ...],
     prune: bool,
+    allow_default_secrets: bool,
     **how: Any,
 ) -> int:
     """Make the account match the files, or a saved PLAN_FILE (refused if stale). Before the first write,
@@ -292,7 +297,13 @@ def apply(
     if plan_file is not None and plan_file.is_dir():
         raise options.ConfigDirArgument(click.get_current_context(), str(plan_file))
     return run_apply(
-        _session(), config_dir, Applying(**how), plan_file=plan_file, targets=targets, prune=prune
+        _session(),
+        config_dir,
+        Applying(**how),
+        plan_file=plan_file,
+        targets=targets,
+        prune=prune,
+        allow_default_secrets=allow_default_secrets,
     )
 
 

@@ -50,6 +50,32 @@ class LocatedError(FatalError):
         """Pickled as what it was made from (validate's worker processes send errors back)."""
         return (type(self), (self.location, self.message))
 
+    def reworded(self, message: str) -> LocatedError:
+        """The same error, at the same place and of the same kind, with another message."""
+        return LocatedError(self.location, message)
+
+
+class UnsetSecret(LocatedError):
+    """`${NAME}` without a value nor a default where a secret goes (a sensitive field, or a variable with a
+    sensitive name): an error for plan and apply, which send the value; an offline check reads the file
+    without it (a teammate without the production secret can still check the files)."""
+
+    def __init__(self, location: Location, message: str, variable: str) -> None:
+        super().__init__(location, message)
+        self.variable = variable
+
+    def __reduce__(self) -> tuple[type[UnsetSecret], tuple[Location, str, str]]:  # type: ignore[override]
+        return (type(self), (self.location, self.message, self.variable))
+
+    def reworded(self, message: str) -> UnsetSecret:
+        return UnsetSecret(self.location, message, self.variable)
+
+
+def blocking(errors: Iterable[LocatedError]) -> list[LocatedError]:
+    """The errors that leave a file's data unusable: all but the unset secrets, whose stand-in (the
+    reference as written) keeps the file's shape."""
+    return [e for e in errors if not isinstance(e, UnsetSecret)]
+
 
 class ConfigErrors(FatalError):
     """Every error of one run, reported together."""

@@ -68,6 +68,12 @@ prune = click.option(
     help="Also destroy remote assistants and cloned voices that no file declares (only those revox-sync.yaml "
     "owns).",
 )
+allow_default_secrets = click.option(
+    "--allow-default-secrets",
+    is_flag=True,
+    help="Let apply store a secret from the default of ${VAR:-default} when VAR is not set (kept in a saved "
+    "plan).",
+)
 
 
 def applying(command: F) -> F:

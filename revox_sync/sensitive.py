@@ -68,6 +68,7 @@ class Source(NamedTuple):
 
     names: tuple[str, ...]
     inline: bool = False
+    defaulted: tuple[str, ...] = ()  # those unset (or empty) whose `${NAME:-default}` default was used
 
 
 def secret_names(path: Path, source: Source | None) -> tuple[str, ...]:

@@ -586,6 +586,7 @@ def test_reimport_of_hand_written_examples_changes_nothing(
 
     config = tmp_path / "assistants"
     shutil.copytree(Path(__file__).parent.parent / "assistants", config)
+    monkeypatch.setenv("COLLECTIONS_LLM_API_KEY", "sk-collections-0123456789")  # custom-llm.yaml's key
     code, _, err = run(emulator, "apply", "-d", str(config), "--auto-approve")
     assert code == 0, err
     before = snapshot(config)

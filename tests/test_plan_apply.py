@@ -216,10 +216,13 @@ def test_saved_plan_applies_and_holds_no_secret(cli, emulator, sales, workdir, m
         + "webhook_url: ${HOOK_TOKEN:-https://hooks.example.com/t0ken}\n",
         encoding="utf-8",
     )
-    plan = cli("plan", "--out", "plan.json")
+    # HOOK_TOKEN unset: its default goes out as the secret, which apply stores only when told to (issue 22)
+    plan = cli("plan", "--allow-default-secrets", "--out", "plan.json")
     assert plan.code == 0, plan.all
     saved = (workdir / "plan.json").read_text()
     doc = json.loads(saved)
+    assert [(w["path"], w["variable"]) for w in doc["warnings"]] == [("webhook_url", "HOOK_TOKEN")]
+    assert doc["options"]["allow_default_secrets"] is True
     assert doc["format_version"] == 2 and doc["checksum"].startswith("hmac-sha256:")  # keyed
     assert doc["checksum"] in plan.err
     assert "sk-live-very-secret" not in saved + plan.all

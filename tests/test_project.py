@@ -522,13 +522,19 @@ def test_cli_validate_env_and_all_envs(tmp_path: Path) -> None:
         ]
         write(
             tmp_path / "env/production.yaml", "GREETING: Hello\nCOMPANY: Acme\nSPEED: 0.9\n"
-        )  # no WEBHOOK_TOKEN
+        )  # no WEBHOOK_TOKEN: a secret, which an offline check does without (issue 22, point 4)
+        r = run("validate", "--all-envs", environ={})
+        assert r.code == 0, r.all
+        assert r.err == (
+            "note: a plan will need WEBHOOK_TOKEN (not set here: the files were checked without its value)\n"
+        )
+        write(tmp_path / "env/production.yaml", "GREETING: Hello\nSPEED: 0.9\nWEBHOOK_TOKEN: prd-secret\n")
         r = run("validate", "--all-envs", environ={})
         assert r.code == 1
         assert (
-            "assistants/support.yaml:4:14: [production] variable WEBHOOK_TOKEN is not defined for environment "
+            "assistants/support.yaml:2:9: [production] variable COMPANY is not defined for environment "
             "'production': not in env/production.yaml or the process environment" in r.err
         )
         assert run("validate", "--env", "staging", environ={}).code == 0
         assert run("validate", "--env", "production", environ={}).code == 1
-        assert run("--var", "WEBHOOK_TOKEN=x", "validate", "--env", "production", environ={}).code == 0
+        assert run("--var", "COMPANY=x", "validate", "--env", "production", environ={}).code == 0

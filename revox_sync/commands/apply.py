@@ -47,6 +47,7 @@ def run_apply(
     plan_file: Path | None = None,
     targets: Sequence[str] = (),
     prune: bool = False,
+    allow_default_secrets: bool = False,
 ) -> int:
     """Make the account match the files, or a saved plan file (refused if stale or edited)."""
     from revox_sync.engine import saved as saved_plans
@@ -56,6 +57,10 @@ def run_apply(
     if plan_file is not None:
         if targets or prune:
             raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
+        if allow_default_secrets:
+            raise FatalError(
+                "--allow-default-secrets comes from the saved plan: make it with `plan --allow-default-secrets`"
+            )
         session.client()  # the key and the account the plan must be signed for
         saved = saved_plans.load_saved(plan_file, session.key, session.target)
         if saved["options"].get("restore"):
@@ -63,7 +68,10 @@ def run_apply(
                 f"{plan_file} is the plan of a restore: apply it with `revox-sync restore BACKUP {plan_file}`"
             )
         prune, targets = saved["options"]["prune"], tuple(saved["options"]["targets"])
-    computed = compute_plan(session, config_dir, prune=prune, targets=targets)
+        allow_default_secrets = saved["options"].get("allow_default_secrets", False)
+    computed = compute_plan(
+        session, config_dir, prune=prune, targets=targets, allow_default_secrets=allow_default_secrets
+    )
     if saved is not None:
         options = [*(["--prune"] if prune else []), *(f"--target={t}" for t in targets)]
         again = session.command("plan", "--out", str(plan_file), *options, config_dir=config_dir)
@@ -95,6 +103,9 @@ def execute(
     limit = planning.safety_violation(current)
     if limit and not how.force:
         raise FatalError(limit)
+    refused = current.default_secrets_refused()
+    if refused:
+        raise FatalError(refused)
     client = session.client()
     kinds = {k.name: k for k in KINDS if k.name in computed.remote}
     names = {

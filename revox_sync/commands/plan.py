@@ -77,11 +77,19 @@ def learn_desired_secrets(env: Environment, d: Desired) -> None:
 
 
 def compute_plan(
-    session: Session, config_dir: Path | None, *, prune: bool, targets: Sequence[str]
+    session: Session,
+    config_dir: Path | None,
+    *,
+    prune: bool,
+    targets: Sequence[str],
+    allow_default_secrets: bool = False,
 ) -> Computed:
     """Load, fetch one listing per managed kind, and plan. A broken file stops before any request."""
     with gc_paused():
-        return _compute_plan(session, config_dir, prune=prune, targets=targets)
+        computed = _compute_plan(session, config_dir, prune=prune, targets=targets)
+    return dataclasses.replace(
+        computed, plan=dataclasses.replace(computed.plan, allow_default_secrets=allow_default_secrets)
+    )
 
 
 @contextmanager
@@ -103,7 +111,7 @@ def gc_paused() -> Iterator[None]:
 def _compute_plan(
     session: Session, config_dir: Path | None, *, prune: bool, targets: Sequence[str]
 ) -> Computed:
-    from revox_sync.engine.plan import build_plan
+    from revox_sync.engine.plan import build_plan, default_secrets
     from revox_sync.kinds import KINDS
 
     loaded = load_config(session, config_dir)
@@ -120,7 +128,12 @@ def _compute_plan(
     plan = build_plan(
         KINDS, loaded, remote, prune=prune, targets=targets, key=session.key, scope=session.scope()
     )
-    plan = dataclasses.replace(plan.redacted(session.env.secrets), target=session.target, key=session.key)
+    plan = dataclasses.replace(
+        plan.redacted(session.env.secrets),
+        target=session.target,
+        key=session.key,
+        default_secrets=default_secrets(plan.actions),
+    )
     return Computed(plan, loaded, remote)
 
 
@@ -166,11 +179,14 @@ def run_plan(
     targets: Sequence[str] = (),
     prune: bool = False,
     fmt: str = "text",
+    allow_default_secrets: bool = False,
 ) -> int:
     """Fetch live state and print what apply would do; changes nothing (but `--out`'s file)."""
     from revox_sync.engine.plan import safety_violation
 
-    current = compute_plan(session, config_dir, prune=prune, targets=targets).plan
+    current = compute_plan(
+        session, config_dir, prune=prune, targets=targets, allow_default_secrets=allow_default_secrets
+    ).plan
     print_plan(session, current, fmt)
     env = session.env
     limit = safety_violation(current)

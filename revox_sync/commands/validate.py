@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 
 from revox_sync import options
 from revox_sync.commands import EXIT_ERROR, EXIT_OK
-from revox_sync.errors import ConfigErrors, FatalError, LocatedError, LocatedWarning, Location
+from revox_sync.errors import (
+    ConfigErrors,
+    FatalError,
+    LocatedError,
+    LocatedWarning,
+    Location,
+    UnsetSecret,
+    blocking,
+)
 from revox_sync.output import printable_lines
 
 if TYPE_CHECKING:
@@ -51,11 +59,13 @@ def run_validate(
     findings: list[Finding] = []
     rules: dict[str, Rule] = {}
     budget = PatternBudget()  # every environment's searches together
+    needed: dict[str, None] = {}  # unset variables where secrets go: a plan needs them, the check does not
     for name in names:
         settings = session.settings(name)
         if config_dir is not None:  # -d: the directory the other kinds' files and the defaults come from
             settings = replace(settings, config_dir=config_dir)
         result, others, found = _validate_once(paths, settings)
+        needed.update((e.variable, None) for e in result.errors if isinstance(e, UnsetSecret))
         if not found:
             found = _unowned(session, name, result, others)
         for warning in result.warnings:
@@ -87,7 +97,9 @@ def run_validate(
             session.env.out(f"{prefix}{count} assistants ({files} file{'s' if files != 1 else ''}) valid.")
     if fmt != "text":
         everything = report.from_load(errors, warnings) + findings
-        return _report(session, fmt, everything, list(rules.values()), strict, show_suppressed)
+        return _report(session, fmt, everything, list(rules.values()), strict, show_suppressed, list(needed))
+    if needed:
+        session.env.info(needs_note(list(needed)))
     listed = report.shown(findings, show_suppressed=show_suppressed)
     if errors and not listed:
         raise ConfigErrors(errors)
@@ -140,20 +152,33 @@ def _report(
     rules: list[Rule],
     strict: bool,
     show_suppressed: bool,
+    needed: Sequence[str] = (),
 ) -> int:
     """The machine formats: the one document (or the workflow commands: suppressed ones as notices, with
-    `show_suppressed`) on stdout. JSON and SARIF always hold the suppressed findings, marked."""
+    `show_suppressed`) on stdout. JSON and SARIF always hold the suppressed findings, marked; each format
+    carries the variables a plan will need as a note, never as a finding."""
     from revox_sync.rules import report
 
     findings = sorted(findings)
+    note = needs_note(needed) if needed else None
     if fmt == "json":  # each line made printable: the same JSON values, no workflow command in a step log
-        session.env.out(printable_lines(report.to_json(findings, strict=strict)))
+        session.env.out(printable_lines(report.to_json(findings, strict=strict, needed=needed)))
     elif fmt == "sarif":
-        session.env.out(printable_lines(report.to_sarif(findings, rules)))
+        session.env.out(printable_lines(report.to_sarif(findings, rules, notes=[note] if note else [])))
     else:
-        for line in report.to_github(report.shown(findings, show_suppressed=show_suppressed)):
+        lines = report.to_github(report.shown(findings, show_suppressed=show_suppressed))
+        for line in [*lines, *report.github_notices([note] if note else [])]:
             session.env.out(line)
     return EXIT_ERROR if report.failing(findings, strict=strict) else EXIT_OK
+
+
+def needs_note(needed: Sequence[str]) -> str:
+    """The one line that says which unset variables, where secrets go, a plan will need."""
+    listed = ", ".join(needed)
+    return (
+        f"note: a plan will need {listed} (not set here: the files were checked without "
+        f"{'its value' if len(needed) == 1 else 'their values'})"
+    )
 
 
 def _config_dir(settings: Settings) -> Path:
@@ -164,7 +189,8 @@ def _validate_once(
     paths: Sequence[Path], settings: Settings
 ) -> tuple[LoadResult, dict[str, Loaded | None], list[LocatedError]]:
     """The assistant files given (or the config directory's), every other kind's file of the config
-    directory, and the checks across kinds, with this environment's variables."""
+    directory, and the checks across kinds, with this environment's variables. An unset variable where a
+    secret goes is no error offline (`result.errors` still holds it, for the note of what a plan needs)."""
     from revox_sync.engine.kind import LoadContext
     from revox_sync.kinds import KINDS
     from revox_sync.kinds.assistant.kind import KIND as ASSISTANT
@@ -174,7 +200,7 @@ def _validate_once(
     config_dir = _config_dir(settings)
     targets = list(paths) or [config_dir]
     result = collect_paths(targets, config_dir=config_dir, variables=settings.variables, parallel=True)
-    errors: list[LocatedError] = settings.explain(result.errors)
+    errors: list[LocatedError] = settings.explain(blocking(result.errors))
     whole = any(p.is_dir() and os.path.abspath(p) == os.path.abspath(config_dir) for p in targets)
     others: dict[str, Loaded | None] = {}
     if config_dir.is_dir():

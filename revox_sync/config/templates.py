@@ -38,7 +38,7 @@ from revox_sync.config.yaml import (
     references,
     resolve_plain,
 )
-from revox_sync.errors import LocatedError, Location
+from revox_sync.errors import LocatedError, Location, blocking
 from revox_sync.sensitive import Source
 
 TEMPLATES_DIR = "templates"
@@ -95,7 +95,7 @@ class Templates:
             return _failed(document, LocatedError(here, f"extends: no template {shown}"))
         base = self._template(target, real)
         base = self.resolve(base, target, trail)
-        if base.data is None or base.errors:
+        if base.data is None or blocking(base.errors):
             return _failed(document, *base.errors) if base.errors else document
         merged = merge(base, document)
         if chain or merged.data is None or FOR_EACH in merged.data:

@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from revox_sync.config.discovery import display_path, is_within
-from revox_sync.errors import ConfigErrors, LocatedError, Location
-from revox_sync.sensitive import MIN_SECRET_LENGTH, Source, is_sensitive_variable
+from revox_sync.errors import ConfigErrors, LocatedError, Location, UnsetSecret
+from revox_sync.sensitive import MIN_SECRET_LENGTH, Source, is_sensitive_path, is_sensitive_variable
 
 Loc = tuple[str | int, ...]
 
@@ -454,21 +454,25 @@ class _Walker:
         self.deferred: set[Loc] = set()
         self.variables: dict[Loc, Source] = {}
         self.errors: list[LocatedError] = []
-        self._reported: set[tuple[int, int, str]] = set()
+        self._reported: set[tuple[int, int, str, str | None]] = set()
         self._included: dict[int, str] = {}  # id(node) of a `!file` -> the file, as shown
         self._each_plain: set[int] = set()  # id(node) of plain scalars holding `${each.KEY}`
         self._deferred: set[int] = set()  # id(node) of strings holding `${each.KEY}`
         self._sources: dict[int, Source] = {}  # id(node) of interpolated scalars -> their variables
+        self._unset: dict[int, tuple[str, ...]] = {}  # id(node) -> its variables unset and without default
         self._scalars: dict[int, tuple[Any, bool]] = {}  # id(node) -> (value, sensitive); aliases share nodes
         self._nodes = 0
         self._chars = 0
 
     # -- errors and budgets --
-    def report(self, node: Any, message: str) -> None:
+    def report(self, node: Any, message: str, secret: str | None = None) -> None:
+        """An error at `node`; `secret`: the unset variable of an UnsetSecret."""
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
-        if (line, col, message) not in self._reported:
-            self._reported.add((line, col, message))
-            self.errors.append(LocatedError(Location(self.shown, line, col), message))
+        if (line, col, message, secret) not in self._reported:
+            self._reported.add((line, col, message, secret))
+            where = Location(self.shown, line, col)
+            error = LocatedError(where, message) if secret is None else UnsetSecret(where, message, secret)
+            self.errors.append(error)
 
     def _visit(self, node: Any, depth: int) -> None:
         self._nodes += 1
@@ -613,6 +617,10 @@ class _Walker:
             self.deferred.add(path)
         if self._sources and id(node) in self._sources:
             self.variables[path] = self._sources[id(node)]
+        for name in self._unset.get(id(node), ()):  # at this path: a secret goes there, or not
+            secret = is_sensitive_path(path) or is_sensitive_variable(name)
+            message = f"environment variable {name} is not set (and ${{{name}}} has no default)"
+            self.report(node, message, name if secret else None)
         if isinstance(value, str):
             self._chars += len(value)
             if self._chars > MAX_EXPANDED_CHARS:
@@ -650,6 +658,8 @@ class _Walker:
         parts: list[str] = []
         sensitive = False
         names: list[str] = []
+        unset: list[str] = []
+        defaulted: list[str] = []
         findable = True  # every secret in it can be found again in the text (and blanked there)
         pieces = list(references(text))
         # a literal `${` (and one inside a variable's value) must survive until the row is filled in
@@ -689,18 +699,21 @@ class _Walker:
                 default = match.group(2)
                 if default is not None:
                     value = default
+                    defaulted.append(name)
                 elif value is None:
-                    self.report(
-                        node, f"environment variable {name} is not set (and ${{{name}}} has no default)"
-                    )
-                    value = ""
+                    unset.append(name)  # reported by `_scalar`, which knows whether a secret goes there
+                    value = match.group(0)  # the reference as written stands in: the file keeps its shape
             parts.append(value.replace("${", "$${") if deferred else value)
         result: Any = "".join(parts)
         if names and not node.style:  # plain: None (pure parser) or "" (C parser)
             result = resolve_plain(result)
+        if unset:
+            self._unset[id(node)] = tuple(dict.fromkeys(unset))
         if names:
             inline = findable and isinstance(result, str)
-            self._sources[id(node)] = Source(tuple(dict.fromkeys(names)), inline)
+            self._sources[id(node)] = Source(
+                tuple(dict.fromkeys(names)), inline, tuple(dict.fromkeys(defaulted))
+            )
         return result, sensitive
 
     def _include(self, node: Any, relative: str) -> str | None:

@@ -21,6 +21,7 @@ from revox_sync.engine.change import (
     FieldChange,
     Op,
     Pending,
+    dotted,
     pending_in,
     redact,
 )
@@ -28,7 +29,14 @@ from revox_sync.engine.kind import Refs
 from revox_sync.engine.scope import EVERYTHING, Scope
 from revox_sync.errors import ConfigErrors, FatalError, LocatedError, Location
 from revox_sync.names import name_key, same_name
-from revox_sync.sensitive import SENSITIVE, Shown, blanker, shown_as
+from revox_sync.sensitive import (
+    SENSITIVE,
+    Shown,
+    blanker,
+    is_sensitive_path,
+    is_sensitive_variable,
+    shown_as,
+)
 
 if TYPE_CHECKING:
     from revox_sync.engine.kind import Loaded, ResourceKind
@@ -36,6 +44,34 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 2
 SAFETY_MIN_EXISTING = 10
 SAFETY_MAX_FRACTION = 0.30
+ALLOW_DEFAULT_SECRETS = "--allow-default-secrets"
+
+
+def _quoted(name: str) -> str:
+    return json.dumps(name, ensure_ascii=False)
+
+
+@dataclass(frozen=True, order=True)
+class DefaultSecret:
+    """A secret this plan would store from the default of `${variable:-...}`, its variable unset or empty
+    (a placeholder meant for offline checks, sent as the live key). Never holds the default's text."""
+
+    kind: str
+    name: str
+    path: str
+    variable: str
+
+    def message(self, name: str, allowed: bool) -> str:
+        """`name`: the object's name as the plan shows it, quoted for where it goes."""
+        then = (
+            f"stored as allowed by {ALLOW_DEFAULT_SECRETS}"
+            if allowed
+            else f"apply refuses to store it without {ALLOW_DEFAULT_SECRETS}"
+        )
+        return (
+            f"Warning: {self.kind} {name}: {self.path} falls back to the default of "
+            f"${{{self.variable}}}, which is not set; {then}"
+        )
 
 
 @dataclass(frozen=True)
@@ -55,6 +91,8 @@ class Plan:
     shown_names: Mapping[str, str] = field(default_factory=dict)  # a name holding a secret -> as it is shown
     # kind -> remote id -> name, for messages about what moved (not saved: the fingerprints stand for them)
     remote_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
+    default_secrets: tuple[DefaultSecret, ...] = ()  # secrets the writes would store from a default
+    allow_default_secrets: bool = False  # made with --allow-default-secrets: apply stores them
     key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
     def count(self, op: Op) -> int:
@@ -88,6 +126,23 @@ class Plan:
         names = {n: blank(n) for n in every}
         return replace(self, actions=actions, shown_names={k: v for k, v in names.items() if k != v})
 
+    def warnings(self, quote: Callable[[str], str] = _quoted) -> list[str]:
+        """What a reviewer must see besides the changes, one line each (names quoted by `quote`)."""
+        return [
+            d.message(quote(self.shown_names.get(d.name, d.name)), self.allow_default_secrets)
+            for d in self.default_secrets
+        ]
+
+    def default_secrets_refused(self) -> str | None:
+        """Why apply must not run this plan: secrets it would store from a default, not allowed."""
+        if not self.default_secrets or self.allow_default_secrets:
+            return None
+        listed = ", ".join(sorted({f"${{{d.variable}}}" for d in self.default_secrets}))
+        return (
+            f"this plan would store the default of {listed} as a secret (the variable is not set); set it, "
+            f"or plan and apply with {ALLOW_DEFAULT_SECRETS} if the default is meant. Nothing was changed."
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The saved and machine-readable form: no plaintext sensitive value, a checksum over the rest."""
         doc: dict[str, Any] = {
@@ -100,7 +155,18 @@ class Plan:
                 "targets": list(self.targets),
                 **({"restore": self.restore} if self.restore else {}),
                 **({"force_conflicts": True} if self.force_conflicts else {}),
+                **({"allow_default_secrets": True} if self.allow_default_secrets else {}),
             },
+            "warnings": [
+                {
+                    "kind": d.kind,
+                    "name": self.shown_names.get(d.name, d.name),
+                    "path": d.path,
+                    "variable": d.variable,
+                    "message": message,
+                }
+                for d, message in zip(self.default_secrets, self.warnings(), strict=True)
+            ],
             "undeclared": [{"kind": k, "name": self.shown_names.get(n, n)} for k, n in self.undeclared],
             "config_fingerprint": self.config_fingerprint,
             "config_files": dict(sorted(self.config_files.items())),
@@ -610,6 +676,20 @@ def record_names(
         else:
             refs.ambiguous[(kind, name)] = tuple(ids)
     return strays
+
+
+def default_secrets(actions: Iterable[Action]) -> tuple[DefaultSecret, ...]:
+    """The secrets that the creates and updates of `actions` would send from a `${VAR:-default}` whose
+    VAR is unset or empty: at a sensitive field, or from a variable with a sensitive name."""
+    found = {
+        DefaultSecret(a.kind, a.name, dotted(loc), name)
+        for a in actions
+        if a.op != "delete" and a.desired is not None
+        for loc, source in a.desired.variables.items()
+        for name in source.defaulted
+        if is_sensitive_path(loc) or is_sensitive_variable(name)
+    }
+    return tuple(sorted(found))
 
 
 def safety_violation(plan: Plan) -> str | None:

@@ -179,7 +179,7 @@ class TextRenderer:
         return self.style(printable(text), *styles)
 
     def render(self, plan: Plan) -> str:
-        notes = undeclared_notes(plan)
+        notes = [*plan.warnings(_json_string), *undeclared_notes(plan)]
         tail = ["", *(self.line(n, "yellow") for n in notes)] if notes else []
         if not plan.has_changes:
             return "\n".join([NO_CHANGES, *tail])
@@ -230,7 +230,8 @@ class MarkdownRenderer:
         self.budget = budget
 
     def render(self, plan: Plan) -> str:
-        notes = undeclared_notes(plan, lambda name: code(clip(name)))
+        quote: Quote = lambda name: code(clip(name))  # noqa: E731
+        notes = [*(f"**{w}**" for w in plan.warnings(quote)), *undeclared_notes(plan, quote)]
         tail = [line for note in notes for line in ("", note)]  # a paragraph each
         if not plan.has_changes:
             return _lines(["### revox-sync plan", "", NO_CHANGES, *tail])

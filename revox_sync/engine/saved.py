@@ -39,6 +39,7 @@ class _SavedOptions(BaseModel):
     targets: list[StrictStr]
     restore: StrictStr | None = None  # a restore's plan: the checksum of its backup
     force_conflicts: StrictBool = False  # a restore's plan made with --force-conflicts
+    allow_default_secrets: StrictBool = False  # made with --allow-default-secrets
 
 
 class _SavedPlan(BaseModel):
@@ -50,6 +51,7 @@ class _SavedPlan(BaseModel):
     actions: list[_SavedAction]
     options: _SavedOptions
     undeclared: list[dict[StrictStr, StrictStr]]
+    warnings: list[dict[StrictStr, StrictStr]] = []
     config_fingerprint: StrictStr
     config_files: dict[StrictStr, StrictStr]
     secrets_fingerprint: StrictStr
@@ -204,7 +206,7 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
         out += _action_differences(label, old[label], new[label])
     if not out and saved["actions"] != now["actions"]:
         out.append("the order or number of actions differs")
-    for key in ("options", "summary", "undeclared"):
+    for key in ("options", "summary", "undeclared", "warnings"):
         if saved.get(key) != now.get(key):
             out.append(f"{key} differs (saved {_brief(saved.get(key))}, now {_brief(now.get(key))})")
     return out

@@ -51,11 +51,13 @@ def summary(findings: Sequence[Finding]) -> dict[str, int]:
 
 
 # --- json -------------------------------------------------------------------------------------------------
-def to_json(findings: Sequence[Finding], *, strict: bool) -> str:
+def to_json(findings: Sequence[Finding], *, strict: bool, needed: Sequence[str] = ()) -> str:
+    """`needed`: the unset variables where secrets go, which the check did without and a plan needs."""
     document = {
         "format_version": 1,
         "valid": not failing(findings, strict=strict),
         "summary": summary(findings),
+        "plan_needs_variables": list(needed),
         "findings": [
             {
                 "rule": f.rule,
@@ -111,7 +113,8 @@ def _level(severity: str) -> str:
     return "error" if severity == "error" else "warning" if severity == "warning" else "none"
 
 
-def to_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
+def to_sarif(findings: Sequence[Finding], rules: Sequence[Rule], notes: Sequence[str] = ()) -> str:
+    """`notes`: what the run says beside its results (no rule's, no file's), as the tool's notifications."""
     descriptors = [SCHEMA, *rules]
     index = {r.id: i for i, r in enumerate(descriptors)}
     results = []
@@ -160,6 +163,13 @@ def to_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
             }
         ],
     }
+    if notes:
+        log["runs"][0]["invocations"] = [  # type: ignore[index]
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [{"level": "note", "message": {"text": n}} for n in notes],
+            }
+        ]
     return json_document(log)
 
 
@@ -178,6 +188,11 @@ def _data(text: str, escapes: tuple[tuple[str, str], ...] = DATA_ESCAPES) -> str
 
 def _property(text: str) -> str:
     return _data(text, PROPERTY_ESCAPES)
+
+
+def github_notices(notes: Sequence[str]) -> list[str]:
+    """`::notice::note`, one line per note of the run (no file's)."""
+    return [f"::notice title={_property('revox-sync')}::{_data(n)}" for n in notes]
 
 
 def to_github(findings: Sequence[Finding]) -> list[str]:

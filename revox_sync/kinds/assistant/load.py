@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from revox_sync.config.discovery import YAML_SUFFIXES, display_path, is_within, link_error, same_dir, scan
 from revox_sync.config.templates import TEMPLATES_DIR, Row, Templates, expand
 from revox_sync.config.yaml import Document, Loc, PositionMap, read_document
-from revox_sync.errors import ConfigErrors, LocatedError, LocatedWarning, Location
+from revox_sync.errors import ConfigErrors, LocatedError, LocatedWarning, Location, blocking
 from revox_sync.kinds.assistant.checks import check_assistant
 from revox_sync.names import as_first_spelt, name_key
 from revox_sync.sensitive import Source, scrub, secret_values
@@ -302,18 +302,21 @@ def _one_line_per_mistake(errors: list[LocatedError]) -> list[LocatedError]:
     """A mistake in a template is the same for every row of its fleet: one line naming the rows, not one
     line per row."""
     rows: dict[tuple[Location, str], list[str]] = {}
+    first: dict[tuple[Location, str], LocatedError] = {}  # each group's first error: its kind
     for e in errors:
         base, marker, row = e.message.rpartition(" (row ")
         ends = bool(marker) and row.endswith(")") and ")" not in row[:-1]  # the row closes the message
         key = (e.location, base if ends else e.message)
         rows.setdefault(key, []).append(row[:-1] if ends else "")
+        first.setdefault(key, e)
     out = []
-    for (location, message), where in rows.items():
+    for key, where in rows.items():
+        message = key[1]
         if len(where) == 1 or "" in where:
-            out += [LocatedError(location, message + (f" (row {w})" if w else "")) for w in where]
+            out += [first[key].reworded(message + (f" (row {w})" if w else "")) for w in where]
         else:
             shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
-            out.append(LocatedError(location, f"{message} (rows {shown})"))
+            out.append(first[key].reworded(f"{message} (rows {shown})"))
     return out
 
 
@@ -329,7 +332,7 @@ def _check_one(out: _Loaded, file: Path, document: Document, row: Row | None, mo
         value = data.get(key)
         if isinstance(value, str) and value:
             out.claims.append(_Claim(key, value, positions.value((key,)), at))
-    if document.errors:
+    if blocking(document.errors):
         return  # the data is incomplete: model errors would only add noise
     spec, issues = check_assistant(data, shape_first=mode.shape_first)
     for issue in issues:
@@ -347,7 +350,7 @@ def _check_one(out: _Loaded, file: Path, document: Document, row: Row | None, mo
 
 
 def _in_row(error: LocatedError, at: str) -> LocatedError:
-    return LocatedError(error.location, error.message + at) if at and at not in error.message else error
+    return error.reworded(error.message + at) if at and at not in error.message else error
 
 
 def _redact_message(message: str, loc: Loc, data: dict[str, Any], sensitive: Iterable[Loc]) -> str:
