@@ -219,7 +219,7 @@ def test_apply_refuses_to_store_a_default_secret_unless_told_to(
     assert allowed_plan.code == 0, allowed_plan.all
     assert allowed_plan.out.splitlines()[-1] == WARNING.replace(
         "apply refuses to store it without --allow-default-secrets",
-        "stored as allowed by --allow-default-secrets",
+        "stored, as allowed by --allow-default-secrets (which --local implies)",
     )
     assert json.loads((in_tmp / "allowed.json").read_text())["options"]["allow_default_secrets"] is True
     applied = cli("apply", "--auto-approve", "allowed.json", environ=environ())
@@ -243,3 +243,23 @@ def test_a_set_variable_or_a_default_where_no_secret_goes_is_no_warning(
     assert applied.code == 0, applied.all
     assert "Warning" not in applied.all
     assert writes(emulator) == [("POST", "/assistants")]
+
+
+def test_local_stores_a_default_secret_so_the_readmes_first_command_runs_on_a_fresh_checkout(
+    in_tmp: Path,
+) -> None:
+    """`--local` holds no account: its plan allows the default (and says so), and apply stores it there."""
+    write(in_tmp / "revox-sync.yaml", NOT_ABOUT_POLICY)
+    write(in_tmp / "assistants/desk.yaml", DESK)
+    plan = run_cli("--local", "plan", environ=environ())
+    assert plan.code == 0, plan.all
+    assert plan.out.splitlines()[-1] == WARNING.replace(
+        "apply refuses to store it without --allow-default-secrets",
+        "stored, as allowed by --allow-default-secrets (which --local implies)",
+    )
+    applied = run_cli("--local", "apply", "--auto-approve", environ=environ())
+    assert applied.code == 0, applied.all
+    assert run_cli("--local", "plan", environ=environ()).out.splitlines()[-1] == (
+        "No changes. Remote assistants match the configuration."
+    )
+    assert DEFAULT not in plan.all + applied.all

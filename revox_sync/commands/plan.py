@@ -84,12 +84,13 @@ def compute_plan(
     targets: Sequence[str],
     allow_default_secrets: bool = False,
 ) -> Computed:
-    """Load, fetch one listing per managed kind, and plan. A broken file stops before any request."""
+    """Load, fetch one listing per managed kind, and plan. A broken file stops before any request. With
+    `--local`, a secret from its default is stored without `--allow-default-secrets`: the emulator is no
+    account, and the README's first command applies the examples, whose keys are not set on a new machine."""
     with gc_paused():
         computed = _compute_plan(session, config_dir, prune=prune, targets=targets)
-    return dataclasses.replace(
-        computed, plan=dataclasses.replace(computed.plan, allow_default_secrets=allow_default_secrets)
-    )
+    allowed = allow_default_secrets or session.local
+    return dataclasses.replace(computed, plan=dataclasses.replace(computed.plan, allow_default_secrets=allowed))
 
 
 @contextmanager

@@ -64,7 +64,7 @@ class DefaultSecret:
     def message(self, name: str, allowed: bool) -> str:
         """`name`: the object's name as the plan shows it, quoted for where it goes."""
         then = (
-            f"stored as allowed by {ALLOW_DEFAULT_SECRETS}"
+            f"stored, as allowed by {ALLOW_DEFAULT_SECRETS} (which --local implies)"
             if allowed
             else f"apply refuses to store it without {ALLOW_DEFAULT_SECRETS}"
         )
