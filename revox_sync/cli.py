@@ -245,6 +245,7 @@ def schema() -> int:
     "markdown",
     help="text for people, json for machines, markdown for a pull-request comment.",
 )
+@options.allow_policy_errors
 def plan(
     config_dir: Path | None,
     out_file: Path | None,
@@ -252,6 +253,7 @@ def plan(
     targets: tuple[str, ...],
     prune: bool,
     fmt: str,
+    allow_policy_errors: bool,
 ) -> int:
     """Fetch live state and print what apply would do; changes nothing."""
     from revox_sync.commands.plan import run_plan
@@ -264,6 +266,7 @@ def plan(
         targets=targets,
         prune=prune,
         fmt=fmt,
+        allow_policy_errors=allow_policy_errors,
     )
 
 
@@ -273,20 +276,29 @@ def plan(
 @options.target
 @options.prune
 @options.applying
+@options.allow_policy_errors
 @options.results_format
 def apply(
     config_dir: Path | None,
     plan_file: Path | None,
     targets: tuple[str, ...],
     prune: bool,
+    allow_policy_errors: bool,
     **how: Any,
 ) -> int:
     """Make the account match the files, or a saved PLAN_FILE (refused if stale). Before the first write,
-    what it changes or destroys is saved to a backup that `restore` puts back."""
+    what it changes or destroys is saved to a backup that `restore` puts back. Nothing is written while the
+    policy rules find errors in what it changes, unless --allow-policy-errors."""
     from revox_sync.commands.apply import Applying, run_apply
 
     return run_apply(
-        _session(), config_dir, Applying(**how), plan_file=plan_file, targets=targets, prune=prune
+        _session(),
+        config_dir,
+        Applying(**how),
+        plan_file=plan_file,
+        targets=targets,
+        prune=prune,
+        allow_policy_errors=allow_policy_errors,
     )
 
 

@@ -47,6 +47,7 @@ def run_apply(
     plan_file: Path | None = None,
     targets: Sequence[str] = (),
     prune: bool = False,
+    allow_policy_errors: bool = False,
 ) -> int:
     """Make the account match the files, or a saved plan file (refused if stale or edited)."""
     from revox_sync.engine import saved as saved_plans
@@ -54,8 +55,11 @@ def run_apply(
     json_out = session.divert() if how.fmt == "json" else None
     saved = None
     if plan_file is not None:
-        if targets or prune:
-            raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
+        if targets or prune or allow_policy_errors:
+            raise FatalError(
+                "--target, --prune and --allow-policy-errors come from the saved plan; do not pass them with "
+                "PLAN_FILE"
+            )
         session.client()  # the key and the account the plan must be signed for
         saved = saved_plans.load_saved(plan_file, session.key, session.target)
         if saved["options"].get("restore"):
@@ -63,7 +67,10 @@ def run_apply(
                 f"{plan_file} is the plan of a restore: apply it with `revox-sync restore BACKUP {plan_file}`"
             )
         prune, targets = saved["options"]["prune"], tuple(saved["options"]["targets"])
-    computed = compute_plan(session, config_dir, prune=prune, targets=targets)
+        allow_policy_errors = saved["options"].get("allow_policy_errors", False)
+    computed = compute_plan(
+        session, config_dir, prune=prune, targets=targets, allow_policy_errors=allow_policy_errors
+    )
     if saved is not None:
         saved_plans.check_fresh(saved, computed.plan, str(plan_file))
     return execute(session, computed, how, config_dir=config_dir, json_out=json_out)
@@ -88,6 +95,8 @@ def execute(
     print_plan(session, current)
     if not current.has_changes:
         return _finish(env, [], interrupted=False, json_out=json_out)
+    if current.policy_errors and not current.allow_policy_errors:
+        _refuse_policy_errors(env, current)
     limit = planning.safety_violation(current)
     if limit and not how.force:
         raise FatalError(limit)
@@ -126,6 +135,17 @@ def execute(
             duplicated = _check_duplicates(session, kinds, results, current, config_dir)
     return _finish(
         env, results, interrupted=interrupts.stopping, duplicated=duplicated, json_out=json_out, backup=backup
+    )
+
+
+def _refuse_policy_errors(env: Environment, plan: Plan) -> None:
+    """Name each error finding on what `plan` changes, and stop before any write."""
+    errors = plan.policy_errors
+    for finding in errors:
+        env.err(str(finding))
+    raise FatalError(
+        f"{len(errors)} policy error{'s' * (len(errors) != 1)} in what this apply changes (above); nothing "
+        "was changed: fix them, or pass --allow-policy-errors (to plan --out, for a saved plan) to apply anyway"
     )
 
 

@@ -32,6 +32,7 @@ from revox_sync.sensitive import SENSITIVE, Shown, blanker, shown_as
 
 if TYPE_CHECKING:
     from revox_sync.engine.kind import Loaded, ResourceKind
+    from revox_sync.rules.rule import Finding
 
 FORMAT_VERSION = 2
 SAFETY_MIN_EXISTING = 10
@@ -52,6 +53,8 @@ class Plan:
     restore: str | None = None  # the checksum of the backup this plan restores
     force_conflicts: bool = False  # a restore's: it also puts back what was changed since the apply
     shown_names: Mapping[str, str] = field(default_factory=dict)  # a name holding a secret -> as it is shown
+    findings: tuple[Finding, ...] = ()  # the policy rules' findings on what it creates or updates
+    allow_policy_errors: bool = False  # apply goes ahead despite error findings
     key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
     def count(self, op: Op) -> int:
@@ -64,6 +67,10 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.actions)
+
+    @property
+    def policy_errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
 
     def redacted(self, secrets: Mapping[str, str]) -> Plan:
         """This plan with every occurrence of a secret value in its shown values replaced by what it is shown
@@ -97,7 +104,9 @@ class Plan:
                 "targets": list(self.targets),
                 **({"restore": self.restore} if self.restore else {}),
                 **({"force_conflicts": True} if self.force_conflicts else {}),
+                **({"allow_policy_errors": True} if self.allow_policy_errors else {}),
             },
+            "findings": [f.to_dict() for f in self.findings],
             "undeclared": [{"kind": k, "name": self.shown_names.get(n, n)} for k, n in self.undeclared],
             "config_fingerprint": self.config_fingerprint,
             "secrets_fingerprint": self.secrets_fingerprint,
