@@ -197,3 +197,32 @@ def test_findings_never_hold_a_secret(cli, emulator, workdir):
     )  # custom
     assert all(secret not in run.all for run in runs)
     assert all(secret not in p.read_text() for p in workdir.glob("plan-*.json"))
+
+
+def test_a_markdown_plan_with_thousands_of_findings_stays_inside_the_comment_budget():
+    from revox_sync.engine.change import Action
+    from revox_sync.engine.plan import Plan
+    from revox_sync.engine.render import MARKDOWN_BUDGET, MarkdownRenderer
+    from revox_sync.errors import Location
+    from revox_sync.rules.rule import Finding
+
+    actions = tuple(Action("assistant", "create", f"Caller {i}", None) for i in range(3000))
+    findings = tuple(
+        Finding(
+            Location(f"assistants/caller-{i}.yaml", 3, 17),
+            "ai-disclosure",
+            "first_sentence: @team " + "x" * 40,
+        )
+        for i in range(3000)
+    )
+    shown = MarkdownRenderer().render(Plan(actions, {}, "", findings=findings))
+    assert len(shown) <= MARKDOWN_BUDGET
+    assert "#### Policy: 3000 errors, 0 warnings" in shown
+    listed = [line for line in shown.splitlines() if line.startswith("- **error** ")]
+    assert 0 < len(listed) < 3000
+    assert f"- ... (+{3000 - len(listed)} more; `revox-sync validate` lists every one)" in shown
+    assert listed[0] == (
+        "- **error** `assistants/caller-0.yaml:3:17` `ai-disclosure`: `first_sentence: @team "
+        + "x" * 40
+        + "`"
+    )
