@@ -157,8 +157,8 @@ def test_a_saved_plan_carries_the_findings_and_the_option(cli, emulator, night, 
     assert refused.code == 1
     assert refused.err.splitlines() == [*FINDINGS[1:], APPLY_REFUSED]
     assert cli("apply", "plan.json", "--allow-policy-errors", "--auto-approve").err == (
-        "error: --target, --prune and --allow-policy-errors come from the saved plan; do not pass them with "
-        "PLAN_FILE\n"
+        "error: --allow-policy-errors comes from the saved plan (`plan --allow-policy-errors --out FILE`); do "
+        "not pass it with PLAN_FILE\n"
     )
 
     # a saved plan whose findings were edited away is refused

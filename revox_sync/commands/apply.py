@@ -55,10 +55,12 @@ def run_apply(
     json_out = session.divert() if how.fmt == "json" else None
     saved = None
     if plan_file is not None:
-        if targets or prune or allow_policy_errors:
+        if targets or prune:
+            raise FatalError("--target and --prune come from the saved plan; do not pass them with PLAN_FILE")
+        if allow_policy_errors:  # what a reviewer approved is the saved plan, option included
             raise FatalError(
-                "--target, --prune and --allow-policy-errors come from the saved plan; do not pass them with "
-                "PLAN_FILE"
+                "--allow-policy-errors comes from the saved plan (`plan --allow-policy-errors --out FILE`); do "
+                "not pass it with PLAN_FILE"
             )
         session.client()  # the key and the account the plan must be signed for
         saved = saved_plans.load_saved(plan_file, session.key, session.target)
