@@ -226,3 +226,16 @@ def test_a_markdown_plan_with_thousands_of_findings_stays_inside_the_comment_bud
         + "x" * 40
         + "`"
     )
+
+
+def test_a_mistake_in_the_rules_section_stops_plan_and_apply_before_any_request(
+    cli, emulator, night, workdir
+):
+    write(workdir / "revox-sync.yaml", "rules:\n  calling-hourz: off\n")
+    for command in ("plan", "apply"):
+        run = cli(command, "--auto-approve") if command == "apply" else cli(command)
+        assert (run.code, run.out) == (1, "")
+        assert run.err == (
+            "revox-sync.yaml:2:3: unknown rule 'calling-hourz' in rules; did you mean 'calling-hours'?\n1 error.\n"
+        )
+    assert emulator.requests == []

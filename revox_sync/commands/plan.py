@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from revox_sync.engine.plan import Plan
     from revox_sync.kinds.assistant.load import LoadedAssistant
     from revox_sync.output import Environment
+    from revox_sync.rules.config import Policy
     from revox_sync.rules.rule import Finding
 
 
@@ -88,25 +89,30 @@ def compute_plan(
 ) -> Computed:
     """Load, fetch one listing per managed kind, and plan, with the policy findings on what it changes. A
     broken file stops before any request."""
+    from revox_sync.rules.config import load_policy
+    from revox_sync.rules.custom import PatternBudget
+
+    policy = load_policy(
+        session.project(), session.env_name, PatternBudget()
+    )  # its mistakes before a request
     with gc_paused():
         computed = _compute_plan(session, config_dir, prune=prune, targets=targets)
-        findings = policy_findings(session, computed, session.config_dir(config_dir))
+        findings = policy_findings(session, policy, computed, session.config_dir(config_dir))
     plan = dataclasses.replace(computed.plan, findings=findings, allow_policy_errors=allow_policy_errors)
     return dataclasses.replace(computed, plan=plan)
 
 
-def policy_findings(session: Session, computed: Computed, config_dir: Path) -> tuple[Finding, ...]:
-    """What `validate` finds (this environment's rules, suppressions honoured) on the objects the plan
-    creates or updates; a mistake in the `rules:` section is an error at its place, as in `validate`."""
-    from revox_sync.rules.config import load_policy
-    from revox_sync.rules.custom import PatternBudget
+def policy_findings(
+    session: Session, policy: Policy, computed: Computed, config_dir: Path
+) -> tuple[Finding, ...]:
+    """What `validate` finds with `policy` (this environment's rules, suppressions honoured) on the objects
+    the plan creates or updates."""
     from revox_sync.rules.evaluate import changed_subjects, evaluate
     from revox_sync.rules.report import shown
 
     changing = [a.desired for a in computed.plan.actions if a.op != "delete" and a.desired is not None]
     if not changing:
         return ()
-    policy = load_policy(session.project(), session.env_name, PatternBudget())
 
     def found(sources: Mapping[int, LoadedAssistant] | None = None) -> list[Finding]:
         everything, changed = changed_subjects(computed.loaded, changing, sources)
