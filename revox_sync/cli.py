@@ -250,6 +250,7 @@ def schema() -> int:
     "markdown",
     help="text for people, json for machines, markdown for a pull-request comment.",
 )
+@options.allow_policy_errors
 def plan(
     config_dir: Path | None,
     out_file: Path | None,
@@ -258,6 +259,7 @@ def plan(
     prune: bool,
     allow_default_secrets: bool,
     fmt: str,
+    allow_policy_errors: bool,
 ) -> int:
     """Fetch live state and print what apply would do; changes nothing."""
     from revox_sync.commands.plan import run_plan
@@ -271,6 +273,7 @@ def plan(
         prune=prune,
         fmt=fmt,
         allow_default_secrets=allow_default_secrets,
+        allow_policy_errors=allow_policy_errors,
     )
 
 
@@ -281,6 +284,7 @@ def plan(
 @options.prune
 @options.allow_default_secrets
 @options.applying
+@options.allow_policy_errors
 @options.results_format
 def apply(
     config_dir: Path | None,
@@ -288,10 +292,12 @@ def apply(
     targets: tuple[str, ...],
     prune: bool,
     allow_default_secrets: bool,
+    allow_policy_errors: bool,
     **how: Any,
 ) -> int:
     """Make the account match the files, or a saved PLAN_FILE (refused if stale). Before the first write,
-    what it changes or destroys is saved to a backup that `restore` puts back."""
+    what it changes or destroys is saved to a backup that `restore` puts back. Nothing is written while the
+    policy rules find errors in what it changes, unless --allow-policy-errors."""
     from revox_sync.commands.apply import Applying, run_apply
 
     if plan_file is not None and plan_file.is_dir():
@@ -304,6 +310,7 @@ def apply(
         targets=targets,
         prune=prune,
         allow_default_secrets=allow_default_secrets,
+        allow_policy_errors=allow_policy_errors,
     )
 
 

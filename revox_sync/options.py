@@ -76,6 +76,13 @@ allow_default_secrets = click.option(
 )
 
 
+allow_policy_errors = click.option(
+    "--allow-policy-errors",
+    is_flag=True,
+    help="Let apply go ahead although the policy rules find errors in what it changes (saved in --out's plan).",
+)
+
+
 def applying(command: F) -> F:
     """The options of every command that writes: confirmation, parallelism, safety limit, backups."""
     for option in reversed(

@@ -100,6 +100,7 @@ def test_a_row_added_to_the_csv_is_one_create(cli, emulator, fleet, workdir):
 
 
 def test_an_extending_file_overrides_merges_and_nulls(cli, emulator, workdir):
+    write(workdir / "revox-sync.yaml", NOT_ABOUT_POLICY)
     write(workdir / "assistants/templates/receptionist.yaml", TEMPLATE + "first_sentence: Hello.\n")
     write(
         workdir / "assistants/austin.yaml",

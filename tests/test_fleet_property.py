@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator_fixtures import API_KEY
-from helpers import Run, run_cli, write
+from helpers import NOT_ABOUT_POLICY, Run, run_cli, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -110,6 +110,7 @@ def test_render_is_the_expansion_and_plans_as_the_fleet(
     template: dict[str, Any], override: dict[str, Any], cities: list[str], from_csv: bool
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp, inside(Path(tmp)), EmulatorServer(api_key=API_KEY) as server:
+        write("revox-sync.yaml", NOT_ABOUT_POLICY)
         write("assistants/templates/receptionist.yaml", yaml_of(template))
         if from_csv:
             write("assistants/clinics.csv", "city\n" + "".join(f"{c}\n" for c in cities))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import NOT_ABOUT_POLICY, write
 from test_fleet import CITIES, FLEET, TEMPLATE, csv
 
 from revox_sync.emulator import EmulatorServer
@@ -19,6 +19,11 @@ HINT = (
     "import never writes a file that generates assistants: to keep the remote values, edit the template, "
     "the file or its row; to push the file's values back, run `revox-sync plan`, then `revox-sync apply`"
 )
+
+
+@pytest.fixture(autouse=True)
+def not_about_policy(workdir: Path) -> None:
+    write(workdir / "revox-sync.yaml", NOT_ABOUT_POLICY)  # the fleet's outbound template, applied as it is
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

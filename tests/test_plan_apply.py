@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import NOT_ABOUT_POLICY, write
 
 from revox_sync.emulator import EmulatorServer
 
@@ -38,6 +38,7 @@ def writes(emulator: EmulatorServer) -> list[tuple[str, str, object]]:
 
 @pytest.fixture
 def sales(workdir: Path) -> Path:
+    write(workdir / "revox-sync.yaml", NOT_ABOUT_POLICY)
     write(workdir / "assistants/prompts/sales.md", PROMPT)
     return write(workdir / "assistants/sales.yaml", SALES)
 
@@ -443,7 +444,10 @@ def test_the_pinned_file_keeps_its_assistant_whatever_the_file_order(cli, emulat
 def test_local_needs_no_key_even_with_an_environment(workdir, monkeypatch):
     from helpers import run_cli
 
-    write(workdir / "revox-sync.yaml", "environments:\n  staging:\n    api_key_env: REVOX_API_KEY_STAGING\n")
+    write(
+        workdir / "revox-sync.yaml",
+        NOT_ABOUT_POLICY + "environments:\n  staging:\n    api_key_env: REVOX_API_KEY_STAGING\n",
+    )
     write(workdir / "assistants/a.yaml", "name: A\nprompt: a\n")
     monkeypatch.delenv("REVOX_API_KEY_STAGING", raising=False)
     result = run_cli("--local", "--env", "staging", "plan")
@@ -454,6 +458,7 @@ def test_local_needs_no_key_even_with_an_environment(workdir, monkeypatch):
 def test_text_the_server_normalises_converges_after_one_apply(cli, emulator, workdir):
     """The server trims text and keeps `\\n` line endings: a block scalar's final newline, indentation
     around a sentence and CRLF line endings are no change once applied."""
+    write(workdir / "revox-sync.yaml", "rules: {voicemail-callback: off}\n")  # a voicemail with no number
     write(
         workdir / "assistants/desk.yaml",
         'name: Desk\nprompt: |\n  Greet the caller.\n  Be brief.\n\nfirst_sentence: "  Hello!  "\n'

@@ -211,7 +211,7 @@ def test_the_actions_log_summary_and_comment_carry_no_command_nor_mention(workdi
     code, log, _, summary = run_step(
         "run", workdir, {"command": "apply", "environment": "staging"}, code_here
     )
-    assert code == 0, log
+    assert code == 1 and "1 policy error in what this apply changes" in log, log  # the finding, inert
     assert commands(log + summary) == []
 
 

@@ -48,6 +48,7 @@ def run_apply(
     targets: Sequence[str] = (),
     prune: bool = False,
     allow_default_secrets: bool = False,
+    allow_policy_errors: bool = False,
 ) -> int:
     """Make the account match the files, or a saved plan file (refused if stale or edited)."""
     from revox_sync.engine import saved as saved_plans
@@ -61,6 +62,11 @@ def run_apply(
             raise FatalError(
                 "--allow-default-secrets comes from the saved plan: make it with `plan --allow-default-secrets`"
             )
+        if allow_policy_errors:  # what a reviewer approved is the saved plan, option included
+            raise FatalError(
+                "--allow-policy-errors comes from the saved plan (`plan --allow-policy-errors --out FILE`); do "
+                "not pass it with PLAN_FILE"
+            )
         session.client()  # the key and the account the plan must be signed for
         saved = saved_plans.load_saved(plan_file, session.key, session.target)
         if saved["options"].get("restore"):
@@ -69,8 +75,14 @@ def run_apply(
             )
         prune, targets = saved["options"]["prune"], tuple(saved["options"]["targets"])
         allow_default_secrets = saved["options"].get("allow_default_secrets", False)
+        allow_policy_errors = saved["options"].get("allow_policy_errors", False)
     computed = compute_plan(
-        session, config_dir, prune=prune, targets=targets, allow_default_secrets=allow_default_secrets
+        session,
+        config_dir,
+        prune=prune,
+        targets=targets,
+        allow_default_secrets=allow_default_secrets,
+        allow_policy_errors=allow_policy_errors,
     )
     if saved is not None:
         options = [*(["--prune"] if prune else []), *(f"--target={t}" for t in targets)]
@@ -100,6 +112,8 @@ def execute(
     print_plan(session, current)
     if not current.has_changes:
         return _finish(env, [], interrupted=False, json_out=json_out)
+    if current.policy_errors and not current.allow_policy_errors:
+        _refuse_policy_errors(env, current)
     limit = planning.safety_violation(current)
     if limit and not how.force:
         raise FatalError(limit)
@@ -147,6 +161,17 @@ def execute(
         json_out=json_out,
         backup=backup,
         again=again,
+    )
+
+
+def _refuse_policy_errors(env: Environment, plan: Plan) -> None:
+    """Name each error finding on what `plan` changes, and stop before any write."""
+    errors = plan.policy_errors
+    for finding in errors:
+        env.err(str(finding))
+    raise FatalError(
+        f"{len(errors)} policy error{'s' * (len(errors) != 1)} in what this apply changes (above); nothing "
+        "was changed: fix them, or pass --allow-policy-errors (to plan --out, for a saved plan) to apply anyway"
     )
 
 

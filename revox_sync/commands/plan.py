@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from revox_sync.engine.change import Desired
     from revox_sync.engine.kind import Loaded
     from revox_sync.engine.plan import Plan
+    from revox_sync.kinds.assistant.load import LoadedAssistant
     from revox_sync.output import Environment
+    from revox_sync.rules.config import Policy
+    from revox_sync.rules.rule import Finding
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,67 @@ def compute_plan(
     prune: bool,
     targets: Sequence[str],
     allow_default_secrets: bool = False,
+    allow_policy_errors: bool = False,
 ) -> Computed:
-    """Load, fetch one listing per managed kind, and plan. A broken file stops before any request. With
-    `--local`, a secret from its default is stored without `--allow-default-secrets`: the emulator is no
-    account, and the README's first command applies the examples, whose keys are not set on a new machine."""
+    """Load, fetch one listing per managed kind, and plan, with the policy findings on what it changes. A
+    broken file stops before any request. With `--local`, a secret from its default is stored without
+    `--allow-default-secrets`: the emulator is no account, and the README's first command applies the examples,
+    whose keys are not set on a new machine."""
+    from revox_sync.rules.config import load_policy
+    from revox_sync.rules.custom import PatternBudget
+
+    policy = load_policy(
+        session.project(), session.env_name, PatternBudget()
+    )  # its mistakes before a request
     with gc_paused():
         computed = _compute_plan(session, config_dir, prune=prune, targets=targets)
-    allowed = allow_default_secrets or session.local
-    return dataclasses.replace(computed, plan=dataclasses.replace(computed.plan, allow_default_secrets=allowed))
+        findings = policy_findings(session, policy, computed, session.config_dir(config_dir))
+    plan = dataclasses.replace(
+        computed.plan,
+        findings=findings,
+        allow_policy_errors=allow_policy_errors,
+        allow_default_secrets=allow_default_secrets or session.local,
+    )
+    return dataclasses.replace(computed, plan=plan)
+
+
+def policy_findings(
+    session: Session, policy: Policy, computed: Computed, config_dir: Path
+) -> tuple[Finding, ...]:
+    """What `validate` finds with `policy` (this environment's rules, suppressions honoured) on the objects
+    the plan creates or updates."""
+    from revox_sync.rules.evaluate import changed_subjects, evaluate
+    from revox_sync.rules.report import shown
+
+    changing = [a.desired for a in computed.plan.actions if a.op != "delete" and a.desired is not None]
+    if not changing:
+        return ()
+
+    def found(sources: Mapping[int, LoadedAssistant] | None = None) -> list[Finding]:
+        everything, changed = changed_subjects(computed.loaded, changing, sources)
+        return shown(evaluate(policy, everything, changed), show_suppressed=False)
+
+    first = found()
+    if not first:
+        return ()
+    # a plan keeps two levels of each file's positions: the files of what changes, read again, place the
+    # findings exactly where `validate` does
+    return tuple(found(_reread(session, changing, config_dir)))
+
+
+def _reread(session: Session, changing: Sequence[Desired], config_dir: Path) -> dict[int, LoadedAssistant]:
+    """The files of the assistants among `changing` loaded again with every position, by the `id` of each
+    assistant's Desired."""
+    from revox_sync.kinds.assistant.load import LoadedAssistant, load_paths
+    from revox_sync.names import name_key
+
+    sources = {id(d): d.source for d in changing if isinstance(d.source, LoadedAssistant)}
+    if not sources:
+        return {}
+    files = sorted({a.path for a in sources.values()})
+    again, _ = load_paths(files, config_dir=config_dir, variables=session.settings().variables)
+    by_name = {(a.path, name_key(a.name)): a for a in again}
+    return {key: by_name.get((a.path, name_key(a.name)), a) for key, a in sources.items()}
 
 
 @contextmanager
@@ -181,18 +237,29 @@ def run_plan(
     prune: bool = False,
     fmt: str = "text",
     allow_default_secrets: bool = False,
+    allow_policy_errors: bool = False,
 ) -> int:
-    """Fetch live state and print what apply would do; changes nothing (but `--out`'s file)."""
+    """Fetch live state and print what apply would do (and the policy findings on it: `validate` is the
+    check that fails); changes nothing (but `--out`'s file)."""
     from revox_sync.engine.plan import safety_violation
 
     current = compute_plan(
-        session, config_dir, prune=prune, targets=targets, allow_default_secrets=allow_default_secrets
+        session,
+        config_dir,
+        prune=prune,
+        targets=targets,
+        allow_default_secrets=allow_default_secrets,
+        allow_policy_errors=allow_policy_errors,
     ).plan
     print_plan(session, current, fmt)
     env = session.env
     limit = safety_violation(current)
     if limit:
         env.warn(f"warning: apply will refuse this plan without --force ({limit})")
+    if fmt == "json" and current.policy_errors and not allow_policy_errors:  # the others say it themselves
+        from revox_sync.engine.render import POLICY_REFUSAL
+
+        env.warn(f"warning: {POLICY_REFUSAL}")
     if out_file is not None:
         save_plan(session, current, out_file, ("apply", str(out_file)), config_dir)
     return EXIT_CHANGES if detailed_exitcode and current.has_changes else EXIT_OK

@@ -40,6 +40,7 @@ from revox_sync.sensitive import (
 
 if TYPE_CHECKING:
     from revox_sync.engine.kind import Loaded, ResourceKind
+    from revox_sync.rules.rule import Finding
 
 FORMAT_VERSION = 2
 SAFETY_MIN_EXISTING = 10
@@ -93,6 +94,8 @@ class Plan:
     remote_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
     default_secrets: tuple[DefaultSecret, ...] = ()  # secrets the writes would store from a default
     allow_default_secrets: bool = False  # made with --allow-default-secrets: apply stores them
+    findings: tuple[Finding, ...] = ()  # the policy rules' findings on what it creates or updates
+    allow_policy_errors: bool = False  # apply goes ahead despite error findings
     key: bytes = field(default=b"", repr=False, compare=False)  # keys the checksum of the saved form
 
     def count(self, op: Op) -> int:
@@ -105,6 +108,10 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.actions)
+
+    @property
+    def policy_errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
 
     def redacted(self, secrets: Mapping[str, str]) -> Plan:
         """This plan with every occurrence of a secret value in its shown values replaced by what it is shown
@@ -156,6 +163,7 @@ class Plan:
                 **({"restore": self.restore} if self.restore else {}),
                 **({"force_conflicts": True} if self.force_conflicts else {}),
                 **({"allow_default_secrets": True} if self.allow_default_secrets else {}),
+                **({"allow_policy_errors": True} if self.allow_policy_errors else {}),
             },
             "warnings": [
                 {
@@ -167,6 +175,7 @@ class Plan:
                 }
                 for d, message in zip(self.default_secrets, self.warnings(), strict=True)
             ],
+            "findings": [f.to_dict() for f in self.findings],
             "undeclared": [{"kind": k, "name": self.shown_names.get(n, n)} for k, n in self.undeclared],
             "config_fingerprint": self.config_fingerprint,
             "config_files": dict(sorted(self.config_files.items())),

@@ -28,6 +28,10 @@ FULL_PLAN = (
     "The full plan: `revox-sync plan --out FILE` saves it (JSON, every action with its id), "
     "`revox-sync plan --format json` prints it."
 )
+POLICY_REFUSAL = (
+    "apply will refuse to write while error findings remain; --allow-policy-errors lets it go ahead"
+)
+POLICY_ALLOWED = "Made with --allow-policy-errors: apply goes ahead despite the error findings."
 Style = Callable[..., str]
 Quote = Callable[[str], str]  # how a renderer shows a name or an id in running text
 
@@ -168,6 +172,23 @@ def _note(change: FieldChange) -> str:
     return f" ({change.note})" if change.note else ""
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def policy_headline(plan: Plan) -> str:
+    """`Policy: 2 errors, 1 warning`: the findings of the policy rules on what the plan creates or updates."""
+    errors = len(plan.policy_errors)
+    return f"Policy: {_counted(errors, 'error')}, {_counted(len(plan.findings) - errors, 'warning')}"
+
+
+def policy_verdict(plan: Plan) -> str | None:
+    """What apply will do with the plan's error findings, if it has any."""
+    if not plan.policy_errors:
+        return None
+    return POLICY_ALLOWED if plan.allow_policy_errors else f"Note: {POLICY_REFUSAL}."
+
+
 class TextRenderer:
     """Terraform-style text; colour only when the caller's style function applies it."""
 
@@ -194,8 +215,17 @@ class TextRenderer:
             lines.extend(self._changes(first))
         if any(len(group) > 1 for group in groups):
             tail = ["", self.line(GROUP_NOTE), *tail]
-        lines += ["", self.line(summary_line(plan), "bold"), *tail]
+        lines += ["", self.line(summary_line(plan), "bold"), *self._policy(plan), *tail]
         return "\n".join(lines)
+
+    def _policy(self, plan: Plan) -> list[str]:
+        """The findings block: a headline, one line each, and what apply will do about the errors."""
+        if not plan.findings:
+            return []
+        lines = ["", self.line(policy_headline(plan), "bold")]
+        lines += [self.line(f"  {f}", "red" if f.severity == "error" else "yellow") for f in plan.findings]
+        verdict = policy_verdict(plan)
+        return [*lines, self.line(verdict, "yellow")] if verdict else lines
 
     def _compact(self, action: Action) -> list[str]:
         """`  ~ phone_number "+15551234567": inbound_assistant "Old" -> "Support"`, one line per field."""
@@ -246,10 +276,15 @@ class MarkdownRenderer:
         rows = [_row(a) for a in plan.actions]
         groups = [g for g in grouped(plan.actions) if g[0].changes or g[0].notes]
         sections = [_section(g) for g in groups]
-        whole = _lines([*head, *rows, *(line for section in sections for line in section.lines), *tail])
+        policy = _policy_section(plan, len(plan.findings))
+        every = (line for section in sections for line in section.lines)
+        whole = _lines([*head, *rows, *every, *policy, *tail])
         if len(whole) <= self.budget:
             return whole
-        # Reserve the longest cut note there can be, then give the table what the sections leave, or half.
+        # The findings get at most a quarter; reserve the longest cut note there can be, then give the table
+        # what the sections leave, or half.
+        policy = _fit_policy(plan, self.budget // 4)
+        tail = [*policy, *tail]
         longest = max((len(section.body) for section in sections), default=0)
         fixed = _size(head) + _size(tail) + _size(["", _cut_note(len(rows), len(rows), groups, 0, longest)])
         available = self.budget - fixed
@@ -258,6 +293,30 @@ class MarkdownRenderer:
         shown, kept, lines_cut = _fit_sections(sections, available - _size(table))
         cut = ["", _cut_note(rows_cut, len(rows), groups, kept, lines_cut)]
         return _lines([*head, *table, *shown, *cut, *tail])
+
+
+def _policy_section(plan: Plan, count: int) -> list[str]:
+    """The findings as a Markdown section, the first `count` of them listed (location, rule and message in
+    code spans: a message may quote a name or a prompt)."""
+    if not plan.findings:
+        return []
+    items = [
+        f"- {'**error**' if f.severity == 'error' else 'warning'} {code(str(f.location))} "
+        f"{code(f.rule)}: {code(clip(f.text))}"
+        for f in plan.findings[:count]
+    ]
+    if count < len(plan.findings):
+        items.append(f"- ... (+{len(plan.findings) - count} more; `revox-sync validate` lists every one)")
+    verdict = policy_verdict(plan)
+    return ["", f"#### {policy_headline(plan)}", "", *items, *(["", verdict] if verdict else [])]
+
+
+def _fit_policy(plan: Plan, budget: int) -> list[str]:
+    """The findings section with as many findings as fit `budget` (at least none, with its headline)."""
+    count = len(plan.findings)
+    while count and _size(_policy_section(plan, count)) > budget:
+        count = count * 3 // 4 if count > 8 else count - 1
+    return _policy_section(plan, count)
 
 
 def _row(action: Action) -> str:

@@ -40,6 +40,17 @@ class _SavedOptions(BaseModel):
     restore: StrictStr | None = None  # a restore's plan: the checksum of its backup
     force_conflicts: StrictBool = False  # a restore's plan made with --force-conflicts
     allow_default_secrets: StrictBool = False  # made with --allow-default-secrets
+    allow_policy_errors: StrictBool = False  # made with --allow-policy-errors
+
+
+class _SavedFinding(BaseModel):
+    rule: StrictStr
+    severity: Literal["error", "warning"]
+    file: StrictStr
+    line: StrictInt | None
+    column: StrictInt | None
+    message: StrictStr
+    rows: list[StrictStr]
 
 
 class _SavedPlan(BaseModel):
@@ -52,6 +63,7 @@ class _SavedPlan(BaseModel):
     options: _SavedOptions
     undeclared: list[dict[StrictStr, StrictStr]]
     warnings: list[dict[StrictStr, StrictStr]] = []
+    findings: list[_SavedFinding] = []
     config_fingerprint: StrictStr
     config_files: dict[StrictStr, StrictStr]
     secrets_fingerprint: StrictStr
@@ -206,7 +218,7 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
         out += _action_differences(label, old[label], new[label])
     if not out and saved["actions"] != now["actions"]:
         out.append("the order or number of actions differs")
-    for key in ("options", "summary", "undeclared", "warnings"):
+    for key in ("options", "summary", "undeclared", "warnings", "findings"):
         if saved.get(key) != now.get(key):
             out.append(f"{key} differs (saved {_brief(saved.get(key))}, now {_brief(now.get(key))})")
     return out

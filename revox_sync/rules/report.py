@@ -60,13 +60,7 @@ def to_json(findings: Sequence[Finding], *, strict: bool, needed: Sequence[str] 
         "plan_needs_variables": list(needed),
         "findings": [
             {
-                "rule": f.rule,
-                "severity": f.severity,
-                "file": f.location.path,
-                "line": f.location.line or None,
-                "column": f.location.col or None,
-                "message": f.message,
-                "rows": [str(r) for r in f.rows],
+                **f.to_dict(),
                 "environment": f.environment,
                 "suppressed": None if f.suppressed is None else {"reason": f.suppressed},
             }

@@ -96,6 +96,18 @@ class Finding:
     suppressed: str | None = None
     environment: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as validate's JSON and the plan's `findings` list show it."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "file": self.location.path,
+            "line": self.location.line or None,
+            "column": self.location.col or None,
+            "message": self.message,
+            "rows": [str(r) for r in self.rows],
+        }
+
     @property
     def text(self) -> str:
         """The message with its rows and environment, as every format prints it."""
