@@ -452,6 +452,36 @@ def test_strict_fails_validate_on_a_policy_warning(repo: Path) -> None:
     assert (code, outputs["exitcode"]) == (1, "1"), output
 
 
+def test_allow_policy_errors_lets_a_reviewed_policy_error_through_the_saved_plan(
+    repo: Path, emulator
+) -> None:
+    """The pull request's plan reports the policy's errors; with the input, its saved plan keeps the option
+    and the merge's apply of that plan goes ahead, where without it apply writes nothing."""
+    late = "name: Late\nprompt: Remind.\nfirst_sentence: Hi, an AI assistant here.\ncall_retry_config:\n"
+    write(
+        repo / "assistants/late.yaml",
+        late
+        + '  calling_windows:\n    - {calling_window_start_time: "07:00", calling_window_end_time: "21:30"}\n',
+    )
+    code, output, outputs, _ = run_step("run", repo, {"command": "apply", "environment": "staging"})
+    assert (code, outputs["exitcode"]) == (1, "1"), output
+    assert "--allow-policy-errors" in output
+    assert [r.method for r in emulator.requests] == ["GET"] * len(emulator.requests)
+    code, output, outputs, _ = run_step(
+        "run", repo, {"command": "plan", "environment": "staging", "allow-policy-errors": "true"}
+    )
+    assert code == 0, output
+    saved = json.loads(Path(outputs["plan-file"]).read_text(encoding="utf-8"))
+    assert saved["options"]["allow_policy_errors"] is True
+    assert {f["rule"] for f in saved["findings"] if f["severity"] == "error"}
+    code, output, outputs, _ = run_step(
+        "run", repo, {"command": "apply", "environment": "staging", "plan-file": outputs["plan-file"]}
+    )
+    assert code == 0, output
+    assert [r.method for r in emulator.requests].count("POST") == 2  # Support and Late, as reviewed
+    no_secret_anywhere(repo, output)
+
+
 def no_secret_anywhere(repo: Path, *texts: str) -> None:
     """The API key is in none of `texts` (the output, the summary) nor in any file the steps left."""
     for path in [*repo.rglob("*"), *(repo / "runner-temp").rglob("*")]:
