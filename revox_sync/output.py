@@ -9,6 +9,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any, TextIO
 
 from revox_sync.sensitive import MIN_SECRET_LENGTH, SENSITIVE, preferred, scrub_shown
@@ -112,14 +113,18 @@ class Environment:
         for value in values:
             if len(value) >= MIN_SECRET_LENGTH:
                 # as it is, as it reads inside JSON, inside JSON that escapes every non-ASCII letter, as printed
-                for form in (
-                    value,
-                    json.dumps(value, ensure_ascii=False)[1:-1],
-                    json.dumps(value)[1:-1],
-                    printable(value),  # as a line prints it (a secret holding `##[`)
+                # (a secret holding `##[`); json.dumps's own encoders of a string, without its per-call set-up,
+                # and each form once (usually all four are one text): a plan learns a secret per assistant
+                for form in dict.fromkeys(
+                    (
+                        value,
+                        encode_basestring(value)[1:-1],
+                        encode_basestring_ascii(value)[1:-1],
+                        printable(value),
+                    )
                 ):
                     known = self.secrets.get(form)
-                    self.secrets[form] = shown if known is None else preferred(known, shown)
+                    self.secrets[form] = shown if known is None or known == shown else preferred(known, shown)
 
     def scrub(self, text: str) -> str:
         return str(scrub_shown(text, self.secrets))

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from revox_sync import __version__
-from revox_sync.engine.render import json_document
 from revox_sync.errors import LocatedError, LocatedWarning
 from revox_sync.output import printable
 from revox_sync.rules.rule import Finding, Rule
@@ -67,6 +66,8 @@ def to_json(findings: Sequence[Finding], *, strict: bool, needed: Sequence[str] 
             for f in findings
         ],
     }
+    from revox_sync.engine.render import json_document  # the plan's renderers: not on validate's text path
+
     return json_document(document)
 
 
@@ -164,6 +165,8 @@ def to_sarif(findings: Sequence[Finding], rules: Sequence[Rule], notes: Sequence
                 "toolExecutionNotifications": [{"level": "note", "message": {"text": n}} for n in notes],
             }
         ]
+    from revox_sync.engine.render import json_document
+
     return json_document(log)
 
 
