@@ -19,7 +19,7 @@ config_dir = click.option(
     "config_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Config directory of assistant files (default: assistants/).",
+    help="Config directory of assistant files (default: config_dir of revox-sync.yaml, else assistants/).",
 )
 
 
@@ -71,15 +71,16 @@ prune = click.option(
 allow_default_secrets = click.option(
     "--allow-default-secrets",
     is_flag=True,
-    help="Let apply store a secret from the default of ${VAR:-default} when VAR is not set (kept in a saved "
-    "plan).",
+    help="Let apply store a secret from the default of ${VAR:-default} when VAR is not set (plan --out keeps it "
+    "in the saved plan; --local implies it).",
 )
 
 
 allow_policy_errors = click.option(
     "--allow-policy-errors",
     is_flag=True,
-    help="Let apply go ahead although the policy rules find errors in what it changes (saved in --out's plan).",
+    help="Let apply go ahead although the policy rules find errors in what it changes (plan --out keeps it in "
+    "the saved plan).",
 )
 
 
