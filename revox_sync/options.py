@@ -25,12 +25,16 @@ config_dir = click.option(
 
 class ConfigDirArgument(click.UsageError):
     """A directory given where a command takes none (`plan assistants`): every command takes the config
-    directory as `-d DIR`, and this one-line error says so (no "Try --help": the message is the fix)."""
+    directory as `-d DIR`, and this one-line error says so (no "Try --help": the message is the fix), with the
+    run's global options, so the command printed reads the same account."""
 
     def __init__(self, ctx: click.Context, argument: str) -> None:
-        import shlex
+        from revox_sync.commands.session import Session
 
-        fix = f": revox-sync {ctx.info_name} -d {shlex.quote(argument)}" if Path(argument).is_dir() else ""
+        session = ctx.find_object(Session)
+        fix = ""
+        if Path(argument).is_dir() and session is not None and ctx.info_name:
+            fix = f": {session.command(ctx.info_name, config_dir=Path(argument))}"
         super().__init__(
             f"unexpected argument {argument!r}: the config directory is given as -d DIR{fix}", ctx
         )
