@@ -391,7 +391,10 @@ def import_(
     "--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port)."
 )
 @click.option(
-    "--state", "state_file", type=click.Path(path_type=Path, dir_okay=False), help="JSON state file."
+    "--state",
+    "state_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON state file, with FILE.journal and FILE.lock beside it (default: in memory, gone at Ctrl-C).",
 )
 @click.option("--api-key", "emulator_key", metavar="KEY", help="Require this Bearer key (default: any).")
 @click.option(

@@ -22,3 +22,12 @@ def test_apply_help_says_plan_out_keeps_the_allow_options(capsys: pytest.Capture
     assert "--out's plan" not in text
     assert text.count("plan --out keeps it in the saved plan") == 2
     assert "--local implies it" in text
+
+
+def test_emulator_help_names_its_state_files_and_the_default(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("emulator", "--help").code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "JSON state file, with FILE.journal and FILE.lock beside it (default: in memory, gone at Ctrl-C)"
+        in text
+    )
