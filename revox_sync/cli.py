@@ -261,7 +261,8 @@ def plan(
     fmt: str,
     allow_policy_errors: bool,
 ) -> int:
-    """Fetch live state and print what apply would do; changes nothing."""
+    """Fetch live state and print what apply would do, with the policy rules' findings on it; changes nothing
+    (exit 0 with findings: validate is the check that fails)."""
     from revox_sync.commands.plan import run_plan
 
     return run_plan(

@@ -31,3 +31,9 @@ def test_emulator_help_names_its_state_files_and_the_default(capsys: pytest.Capt
         "JSON state file, with FILE.journal and FILE.lock beside it (default: in memory, gone at Ctrl-C)"
         in text
     )
+
+
+def test_plan_help_says_it_shows_the_policy_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("plan", "--help").code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "with the policy rules' findings on it; changes nothing (exit 0 with findings" in text
