@@ -261,7 +261,8 @@ def plan(
     fmt: str,
     allow_policy_errors: bool,
 ) -> int:
-    """Fetch live state and print what apply would do; changes nothing."""
+    """Fetch live state and print what apply would do, with the policy rules' findings on it; changes nothing
+    (exit 0 with findings: validate is the check that fails)."""
     from revox_sync.commands.plan import run_plan
 
     return run_plan(
@@ -391,7 +392,10 @@ def import_(
     "--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port)."
 )
 @click.option(
-    "--state", "state_file", type=click.Path(path_type=Path, dir_okay=False), help="JSON state file."
+    "--state",
+    "state_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON state file, with FILE.journal and FILE.lock beside it (default: in memory, gone at Ctrl-C).",
 )
 @click.option("--api-key", "emulator_key", metavar="KEY", help="Require this Bearer key (default: any).")
 @click.option(

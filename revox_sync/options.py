@@ -19,18 +19,22 @@ config_dir = click.option(
     "config_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Config directory of assistant files (default: assistants/).",
+    help="Config directory of assistant files (default: config_dir of revox-sync.yaml, else assistants/).",
 )
 
 
 class ConfigDirArgument(click.UsageError):
     """A directory given where a command takes none (`plan assistants`): every command takes the config
-    directory as `-d DIR`, and this one-line error says so (no "Try --help": the message is the fix)."""
+    directory as `-d DIR`, and this one-line error says so (no "Try --help": the message is the fix), with the
+    run's global options, so the command printed reads the same account."""
 
     def __init__(self, ctx: click.Context, argument: str) -> None:
-        import shlex
+        from revox_sync.commands.session import Session
 
-        fix = f": revox-sync {ctx.info_name} -d {shlex.quote(argument)}" if Path(argument).is_dir() else ""
+        session = ctx.find_object(Session)
+        fix = ""
+        if Path(argument).is_dir() and session is not None and ctx.info_name:
+            fix = f": {session.command(ctx.info_name, config_dir=Path(argument))}"
         super().__init__(
             f"unexpected argument {argument!r}: the config directory is given as -d DIR{fix}", ctx
         )
@@ -71,15 +75,16 @@ prune = click.option(
 allow_default_secrets = click.option(
     "--allow-default-secrets",
     is_flag=True,
-    help="Let apply store a secret from the default of ${VAR:-default} when VAR is not set (kept in a saved "
-    "plan).",
+    help="Let apply store a secret from the default of ${VAR:-default} when VAR is not set (plan --out keeps it "
+    "in the saved plan; --local implies it).",
 )
 
 
 allow_policy_errors = click.option(
     "--allow-policy-errors",
     is_flag=True,
-    help="Let apply go ahead although the policy rules find errors in what it changes (saved in --out's plan).",
+    help="Let apply go ahead although the policy rules find errors in what it changes (plan --out keeps it in "
+    "the saved plan).",
 )
 
 

@@ -200,9 +200,23 @@ def test_a_config_directory_given_as_an_argument_says_to_use_d(
     result = cli(command, "cfg")
     assert (result.code, result.out) == (1, "")
     assert result.err == (
-        f"error: unexpected argument 'cfg': the config directory is given as -d DIR: revox-sync {command} -d cfg\n"
-    )
+        "error: unexpected argument 'cfg': the config directory is given as -d DIR: "
+        f"revox-sync --base-url {emulator.url} {command} -d cfg\n"
+    )  # the run's --base-url kept (never its --api-key)
     assert emulator.requests == []
+
+
+def test_the_d_fix_keeps_the_runs_global_options(workdir: Path) -> None:
+    """The command to run instead is the run's own (`--local`, `--env`), as a stale plan's is: copied as
+    printed, it reads the same account."""
+    write(workdir / "cfg/b.yaml", "name: B\nprompt: p\n")
+    write(workdir / "revox-sync.yaml", "environments:\n  staging: {}\n")
+    result = run_cli("--local", "--env", "staging", "plan", "cfg")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "error: unexpected argument 'cfg': the config directory is given as -d DIR: "
+        "revox-sync --local --env staging plan -d cfg\n"
+    )
 
 
 def test_plan_with_an_argument_that_is_no_directory_still_says_how_the_directory_is_given(
