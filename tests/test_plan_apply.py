@@ -224,7 +224,7 @@ def test_saved_plan_applies_and_holds_no_secret(cli, emulator, sales, workdir, m
     doc = json.loads(saved)
     assert [(w["path"], w["variable"]) for w in doc["warnings"]] == [("webhook_url", "HOOK_TOKEN")]
     assert doc["options"]["allow_default_secrets"] is True
-    assert doc["format_version"] == 2 and doc["checksum"].startswith("hmac-sha256:")  # keyed
+    assert doc["format_version"] == 3 and doc["checksum"].startswith("hmac-sha256:")  # keyed
     assert doc["checksum"] in plan.err
     assert "sk-live-very-secret" not in saved + plan.all
     assert "t0ken" not in saved + plan.all  # came from a *TOKEN variable: sensitive

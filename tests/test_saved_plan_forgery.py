@@ -245,11 +245,11 @@ BAD_FILES: list[tuple[str, bytes | Callable[[dict[str, Any]], bytes], str]] = [
     (
         "other format",
         b'{"format_version": 7}',
-        "plan.json: saved by another version of revox-sync (format_version 7; this one reads 2). Nothing was changed; run `revox-sync plan --out` again.",
+        "plan.json: saved by another version of revox-sync (format_version 7; this one reads 3). Nothing was changed; run `revox-sync plan --out` again.",
     ),
     (
         "missing keys",
-        b'{"format_version": 2, "actions": []}',
+        b'{"format_version": 3, "actions": []}',
         "plan.json: not a saved plan: summary: field required",
     ),
     (

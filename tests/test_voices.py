@@ -574,7 +574,7 @@ def test_saved_plan_of_format_version_1_is_refused_changing_nothing(cli, emulato
     result = cli("apply", "--auto-approve", "plan.json")
     assert (result.code, result.out) == (1, "")
     assert result.err == (
-        "error: plan.json: saved by another version of revox-sync (format_version 1; this one reads 2). "
+        "error: plan.json: saved by another version of revox-sync (format_version 1; this one reads 3). "
         "Nothing was changed; run `revox-sync plan --out` again.\n"
     )
     assert emulator.requests == []

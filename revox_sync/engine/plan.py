@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from revox_sync.engine.kind import Loaded, ResourceKind
     from revox_sync.rules.rule import Finding
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: warnings, findings and config_files (a plan saved by 2 lacks them)
 SAFETY_MIN_EXISTING = 10
 SAFETY_MAX_FRACTION = 0.30
 ALLOW_DEFAULT_SECRETS = "--allow-default-secrets"
