@@ -191,6 +191,20 @@ def test_a_stale_local_plan_says_to_plan_again_locally_with_its_targets(workdir:
     ]
 
 
+def test_a_stale_plan_says_to_plan_again_with_the_options_it_was_approved_with(workdir: Path) -> None:
+    """A saved plan's allowances are part of what was approved: the command to plan again keeps them, or the
+    new plan would be refused where the old one was not."""
+    write(workdir / "assistants/b.yaml", "name: B\nprompt: p\n")
+    made = run_cli("--local", "plan", "--allow-policy-errors", "--prune", "--out", "plan.json")
+    assert made.code == 0, made.all
+    write(workdir / "assistants/a.yaml", "name: A\nprompt: changed\n")
+    result = run_cli("--local", "apply", "--auto-approve", "plan.json")
+    assert (result.code, result.out) == (1, "")
+    assert result.err.splitlines()[-1].endswith(
+        "run `revox-sync --local plan --out plan.json --prune --allow-policy-errors` again."
+    ), result.err
+
+
 # --- one convention for the config directory: -d DIR for every command -----------------------------------------
 @pytest.mark.parametrize("command", ["plan", "apply", "doctor"])
 def test_a_config_directory_given_as_an_argument_says_to_use_d(

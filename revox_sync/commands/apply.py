@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from revox_sync.commands import EXIT_ERROR, EXIT_OK
-from revox_sync.commands.plan import compute_plan, learn_remote_secrets, print_plan
+from revox_sync.commands.plan import compute_plan, learn_remote_secrets, option_args, print_plan
 from revox_sync.errors import FatalError
 from revox_sync.options import DEFAULT_PARALLELISM
 from revox_sync.output import printable
@@ -85,7 +85,9 @@ def run_apply(
         allow_policy_errors=allow_policy_errors,
     )
     if saved is not None:
-        options = [*(["--prune"] if prune else []), *(f"--target={t}" for t in targets)]
+        # --local implies --allow-default-secrets (compute_plan): advice repeats only what was chosen
+        local = {"allow_default_secrets": False} if session.local else {}
+        options = option_args({**saved["options"], **local})
         again = session.command("plan", "--out", str(plan_file), *options, config_dir=config_dir)
         saved_plans.check_fresh(saved, computed.plan, str(plan_file), again)
     return execute(session, computed, how, config_dir=config_dir, json_out=json_out)

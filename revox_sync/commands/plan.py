@@ -149,6 +149,21 @@ def _reread(session: Session, changing: Sequence[Desired], config_dir: Path) -> 
     return {key: by_name.get((a.path, name_key(a.name)), a) for key, a in sources.items()}
 
 
+# The saved options a flag sets, and the flag: what advice to plan again repeats
+_OPTION_FLAGS = (
+    ("prune", "--prune"),
+    ("allow_default_secrets", "--allow-default-secrets"),
+    ("allow_policy_errors", "--allow-policy-errors"),
+    ("force_conflicts", "--force-conflicts"),
+)
+
+
+def option_args(options: Mapping[str, Any]) -> list[str]:
+    """The flags that make a plan with these saved `options` again, so a rerun keeps what was approved."""
+    flags = [flag for key, flag in _OPTION_FLAGS if options.get(key) is True]
+    return flags + [f"--target={t}" for t in options.get("targets") or ()]
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """No garbage collection while files load and the plan is made (or import makes its files): they

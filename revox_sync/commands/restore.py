@@ -56,8 +56,10 @@ def run_restore(
         force_conflicts = force_conflicts or saved["options"].get("force_conflicts") is True
     computed = restore_plan(session, backup, str(backup_file), force_conflicts=force_conflicts)
     if saved is not None:
-        conflicts = ["--force-conflicts"] if force_conflicts else []
-        again = session.command("restore", str(backup_file), "--out", str(plan_file), *conflicts)
+        from revox_sync.commands.plan import option_args
+
+        options = option_args({**saved["options"], "force_conflicts": force_conflicts})
+        again = session.command("restore", str(backup_file), "--out", str(plan_file), *options)
         saved_plans.check_fresh(saved, computed.plan, str(plan_file), again)
     if out_file is not None:
         from revox_sync.commands.plan import print_plan, save_plan
@@ -65,7 +67,7 @@ def run_restore(
         print_plan(session, computed.plan)
         save_plan(session, computed.plan, out_file, ("restore", str(backup_file), str(out_file)))
         return EXIT_OK
-    again = session.command("restore", str(backup_file))
+    again = session.command("restore", str(backup_file), *(["--force-conflicts"] if force_conflicts else []))
     return execute(session, computed, how, config_dir=None, json_out=json_out, again=again)
 
 
