@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from revox_sync.config.yaml import Loc
+from revox_sync.engine.change import leaves
 from revox_sync.kinds.assistant.fields import WORKDAYS, parse_time
 from revox_sync.names import name_key
 from revox_sync.rules.rule import Hit, Params, Rule, Subject
@@ -139,7 +140,7 @@ def _retry_config(data: Mapping[str, Any]) -> dict[str, Any] | None:
     """The declared call_retry_config with the API's defaults for what it leaves out; None when there is none,
     or when it holds a secret (a schedule the rules cannot know without testing it)."""
     crc = data.get(CRC)
-    if not isinstance(crc, dict) or _holds_secret(crc):
+    if not isinstance(crc, dict) or any(isinstance(v, Hidden) for v in leaves(crc)):
         return None
     windows = crc.get("calling_windows")
     return {
@@ -151,14 +152,6 @@ def _retry_config(data: Mapping[str, Any]) -> dict[str, Any] | None:
         if isinstance(windows, list)
         else [dict(DEFAULT_WINDOW)],
     }
-
-
-def _holds_secret(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_holds_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_secret(v) for v in value)
-    return isinstance(value, Hidden)
 
 
 def _minutes(text: Any) -> int | None:
